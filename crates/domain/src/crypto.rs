@@ -1,0 +1,193 @@
+//! Cryptographic building blocks: per-person data keys wrapped by the master key (XChaCha20-Poly1305),
+//! the keyed-hash blind index (HMAC-SHA-256) and Ed25519 checkpoint keys. Nonces come from the caller.
+
+use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+/// Length of an XChaCha20 nonce.
+pub const NONCE_LEN: usize = 24;
+
+/// Errors of the crypto layer. Never carries plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    /// Authentication failed: wrong key, or the bytes were changed.
+    #[error("decryption failed: wrong key or tampered data")]
+    Decrypt,
+    /// Sealed bytes too short to contain a nonce and tag.
+    #[error("sealed data is truncated")]
+    Truncated,
+    /// Key material has the wrong length or encoding.
+    #[error("key material is malformed: {0}")]
+    BadKey(&'static str),
+}
+
+fn seal_with(key: &[u8; 32], nonce: [u8; NONCE_LEN], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+    let cipher = XChaCha20Poly1305::new(&(*key).into());
+    let ct = cipher
+        .encrypt(
+            (&nonce).into(),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .expect("XChaCha20-Poly1305 encryption of in-memory data cannot fail");
+    let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    out
+}
+
+fn open_with(key: &[u8; 32], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    if sealed.len() < NONCE_LEN + 16 {
+        return Err(CryptoError::Truncated);
+    }
+    let (nonce, ct) = sealed.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| CryptoError::Truncated)?;
+    XChaCha20Poly1305::new(&(*key).into())
+        .decrypt((&nonce).into(), Payload { msg: ct, aad })
+        .map_err(|_| CryptoError::Decrypt)
+}
+
+/// The installation master key. Wraps per-person data keys and derives blind-index keys.
+#[derive(Clone)]
+pub struct MasterKey([u8; 32]);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(<secret>)")
+    }
+}
+
+impl MasterKey {
+    /// From raw bytes.
+    pub fn from_bytes(b: [u8; 32]) -> Self {
+        Self(b)
+    }
+    /// From 64 hex characters (file or environment).
+    pub fn from_hex(s: &str) -> Result<Self, CryptoError> {
+        let v = hex::decode(s.trim())
+            .map_err(|_| CryptoError::BadKey("master key must be 64 hex characters"))?;
+        let b: [u8; 32] = v
+            .try_into()
+            .map_err(|_| CryptoError::BadKey("master key must be 32 bytes"))?;
+        Ok(Self(b))
+    }
+    /// Hex form for storing in the key file.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+    /// A short, non-secret fingerprint to tell keys apart.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(&Sha256::digest([b"konsent-key-fingerprint".as_slice(), &self.0].concat())[..8])
+    }
+    /// Wraps a data key; `aad` binds it to its owner (e.g. tenant and person id).
+    pub fn wrap(&self, dek: &DataKey, nonce: [u8; NONCE_LEN], aad: &[u8]) -> Vec<u8> {
+        seal_with(&self.0, nonce, &dek.0, aad)
+    }
+    /// Unwraps a data key.
+    pub fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<DataKey, CryptoError> {
+        let raw = open_with(&self.0, wrapped, aad)?;
+        let b: [u8; 32] = raw
+            .try_into()
+            .map_err(|_| CryptoError::BadKey("wrapped key has wrong length"))?;
+        Ok(DataKey(b))
+    }
+    /// Derives the blind-index key of a tenant.
+    pub fn blind_index_key(&self, tenant: &[u8]) -> BlindIndexKey {
+        BlindIndexKey(hmac256(
+            &self.0,
+            &[b"konsent-blind-index-v1\0".as_slice(), tenant].concat(),
+        ))
+    }
+}
+
+/// A per-person data key. Destroying its wrapped copy erases the person's data (crypto-shredding).
+#[derive(Clone)]
+pub struct DataKey([u8; 32]);
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(<secret>)")
+    }
+}
+
+impl DataKey {
+    /// From random bytes.
+    pub fn from_bytes(b: [u8; 32]) -> Self {
+        Self(b)
+    }
+    /// Encrypts `plaintext`; output is nonce ‖ ciphertext ‖ tag.
+    pub fn seal(&self, nonce: [u8; NONCE_LEN], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+        seal_with(&self.0, nonce, plaintext, aad)
+    }
+    /// Decrypts what [`DataKey::seal`] produced.
+    pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        open_with(&self.0, sealed, aad)
+    }
+}
+
+/// Key of the keyed-hash blind index used to find contact points and match suppression entries.
+#[derive(Clone)]
+pub struct BlindIndexKey([u8; 32]);
+
+impl std::fmt::Debug for BlindIndexKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlindIndexKey(<secret>)")
+    }
+}
+
+impl BlindIndexKey {
+    /// HMAC-SHA-256 of a normalised contact key (`ContactValue::match_key`), hex.
+    pub fn index(&self, match_key: &str) -> String {
+        hex::encode(hmac256(&self.0, match_key.as_bytes()))
+    }
+}
+
+/// HMAC-SHA-256.
+pub fn hmac256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    let mut m =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    m.update(msg);
+    m.finalize().into_bytes().into()
+}
+
+/// SHA-256, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_seal_open_round_trip_and_tamper() {
+        let mk = MasterKey::from_bytes([7; 32]);
+        let dek = DataKey::from_bytes([9; 32]);
+        let wrapped = mk.wrap(&dek, [1; NONCE_LEN], b"tenant/person");
+        let dek2 = mk.unwrap(&wrapped, b"tenant/person").unwrap();
+        let sealed = dek2.seal([2; NONCE_LEN], b"Anna Meier", b"p1");
+        assert_eq!(dek.open(&sealed, b"p1").unwrap(), b"Anna Meier");
+        assert_eq!(dek.open(&sealed, b"p2"), Err(CryptoError::Decrypt));
+        let mut bad = sealed.clone();
+        bad[30] ^= 1;
+        assert_eq!(dek.open(&bad, b"p1"), Err(CryptoError::Decrypt));
+        assert!(mk.unwrap(&wrapped, b"other").is_err());
+        assert_eq!(
+            MasterKey::from_hex(&mk.to_hex()).unwrap().fingerprint(),
+            mk.fingerprint()
+        );
+    }
+
+    #[test]
+    fn blind_index_is_keyed_per_tenant() {
+        let mk = MasterKey::from_bytes([7; 32]);
+        let a = mk.blind_index_key(b"t1").index("email:a@b.de");
+        assert_eq!(a, mk.blind_index_key(b"t1").index("email:a@b.de"));
+        assert_ne!(a, mk.blind_index_key(b"t2").index("email:a@b.de"));
+        assert_eq!(a.len(), 64);
+    }
+}

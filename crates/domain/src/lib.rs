@@ -1,0 +1,17 @@
+//! Konsent domain: pure types and rules of consent management, no I/O.
+//!
+//! Time and randomness come in through [`time::Clock`] and [`time::Entropy`].
+#![forbid(unsafe_code)]
+
+pub mod basis;
+pub mod channel;
+pub mod consent;
+pub mod contact;
+pub mod crypto;
+pub mod ids;
+pub mod ledger;
+pub mod party;
+pub mod suppression;
+pub mod text;
+pub mod time;
+pub mod usage;
