@@ -1,1 +1,13 @@
-//! placeholder
+//! Konsent store: the only place that speaks SQL. One code path for SQLite and PostgreSQL.
+#![forbid(unsafe_code)]
+
+pub mod db;
+pub mod error;
+pub mod ledger;
+pub mod migrate;
+pub mod projection;
+pub mod queries;
+
+pub use db::{Db, Engine, Row, Tx, Val};
+pub use error::StoreError;
+pub use ledger::{Appended, PendingEvent, SideWrite};

@@ -1,0 +1,203 @@
+-- Konsent schema v1 (SQLite). Timestamps are BIGINT Unix microseconds (UTC).
+
+CREATE TABLE installation (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- The tamper-evident ledger. Append-only: triggers refuse UPDATE and DELETE.
+CREATE TABLE ledger (
+    tenant_id   TEXT    NOT NULL,
+    seq         BIGINT  NOT NULL,
+    event_id    TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    person_id   TEXT,
+    recorded_at BIGINT  NOT NULL,
+    payload     BLOB    NOT NULL,
+    prev_hash   BLOB    NOT NULL,
+    hash        BLOB    NOT NULL,
+    PRIMARY KEY (tenant_id, seq)
+);
+CREATE INDEX ledger_person ON ledger (tenant_id, person_id) WHERE person_id IS NOT NULL;
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+BEGIN SELECT RAISE(ABORT, 'ledger is append-only (UPDATE refused)'); END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+BEGIN SELECT RAISE(ABORT, 'ledger is append-only (DELETE refused)'); END;
+
+CREATE TABLE chain_heads (
+    tenant_id TEXT PRIMARY KEY,
+    seq       BIGINT NOT NULL,
+    hash      BLOB   NOT NULL
+);
+
+CREATE TABLE checkpoints (
+    tenant_id  TEXT   NOT NULL,
+    seq        BIGINT NOT NULL,
+    head_hash  TEXT   NOT NULL,
+    sealed_at  BIGINT NOT NULL,
+    signature  TEXT   NOT NULL,
+    public_key TEXT   NOT NULL,
+    PRIMARY KEY (tenant_id, seq)
+);
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only (UPDATE refused)'); END;
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only (DELETE refused)'); END;
+
+-- Personal data vault (not projections: sealed per person, erased by destroying the key).
+CREATE TABLE person_keys (
+    tenant_id   TEXT   NOT NULL,
+    person_id   TEXT   NOT NULL,
+    wrapped_key BLOB   NOT NULL,
+    key_fp      TEXT   NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, person_id)
+);
+CREATE TABLE person_data (
+    tenant_id  TEXT   NOT NULL,
+    person_id  TEXT   NOT NULL,
+    version    BIGINT NOT NULL,
+    sealed     BLOB   NOT NULL,
+    sha256     TEXT   NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, person_id, version)
+);
+CREATE TABLE contact_values (
+    tenant_id        TEXT NOT NULL,
+    contact_point_id TEXT NOT NULL,
+    person_id        TEXT NOT NULL,
+    sealed           BLOB NOT NULL,
+    sha256           TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, contact_point_id)
+);
+CREATE INDEX contact_values_person ON contact_values (tenant_id, person_id);
+
+CREATE TABLE api_keys (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT   NOT NULL,
+    role       TEXT   NOT NULL,
+    org_unit_id TEXT,
+    label      TEXT   NOT NULL,
+    key_hash   TEXT   NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+
+-- Projections of the ledger (rebuilt by `konsent rebuild`).
+CREATE TABLE tenants (
+    id         TEXT PRIMARY KEY,
+    name       TEXT   NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE advertisers (
+    tenant_id  TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    legal_name TEXT NOT NULL,
+    data       TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE org_units (
+    tenant_id TEXT NOT NULL,
+    id        TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    parent_id TEXT,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE categories (
+    tenant_id TEXT NOT NULL,
+    code      TEXT NOT NULL,
+    label_de  TEXT NOT NULL,
+    label_en  TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, code)
+);
+CREATE TABLE consent_texts (
+    tenant_id TEXT   NOT NULL,
+    id        TEXT   NOT NULL,
+    text_key  TEXT   NOT NULL,
+    version   BIGINT NOT NULL,
+    language  TEXT   NOT NULL,
+    state     TEXT   NOT NULL,
+    sha256    TEXT   NOT NULL,
+    data      TEXT   NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE persons (
+    tenant_id       TEXT   NOT NULL,
+    id              TEXT   NOT NULL,
+    recipient_class TEXT   NOT NULL,
+    org_unit_id     TEXT,
+    data_hash       TEXT   NOT NULL,
+    data_version    BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE contact_points (
+    tenant_id       TEXT   NOT NULL,
+    id              TEXT   NOT NULL,
+    person_id       TEXT   NOT NULL,
+    kind            TEXT   NOT NULL,
+    blind_index     TEXT   NOT NULL,
+    value_hash      TEXT   NOT NULL,
+    verified_at     BIGINT,
+    verified_method TEXT,
+    created_at      BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX contact_points_blind ON contact_points (tenant_id, blind_index);
+CREATE INDEX contact_points_person ON contact_points (tenant_id, person_id);
+CREATE TABLE consents (
+    tenant_id      TEXT   NOT NULL,
+    id             TEXT   NOT NULL,
+    person_id      TEXT   NOT NULL,
+    status         TEXT   NOT NULL,
+    text_id        TEXT   NOT NULL,
+    given_at       BIGINT NOT NULL,
+    granted_at     BIGINT,
+    last_use_at    BIGINT,
+    last_change_at BIGINT NOT NULL,
+    data           TEXT   NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX consents_person ON consents (tenant_id, person_id);
+CREATE TABLE objections (
+    tenant_id  TEXT   NOT NULL,
+    seq        BIGINT NOT NULL,
+    person_id  TEXT   NOT NULL,
+    data       TEXT   NOT NULL,
+    at         BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, seq)
+);
+CREATE INDEX objections_person ON objections (tenant_id, person_id);
+CREATE TABLE uses (
+    tenant_id        TEXT   NOT NULL,
+    id               TEXT   NOT NULL,
+    person_id        TEXT   NOT NULL,
+    contact_point_id TEXT   NOT NULL,
+    channel          TEXT   NOT NULL,
+    advertiser_id    TEXT   NOT NULL,
+    at               BIGINT NOT NULL,
+    data             TEXT   NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX uses_person ON uses (tenant_id, person_id);
+CREATE TABLE suppressions (
+    tenant_id  TEXT   NOT NULL,
+    id         TEXT   NOT NULL,
+    key_hmac   TEXT   NOT NULL,
+    key_kind   TEXT   NOT NULL,
+    reason     TEXT   NOT NULL,
+    created_at BIGINT NOT NULL,
+    data       TEXT   NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX suppressions_key ON suppressions (tenant_id, key_hmac);
+CREATE TABLE bases (
+    tenant_id TEXT NOT NULL,
+    id        TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    data      TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX bases_person ON bases (tenant_id, person_id);

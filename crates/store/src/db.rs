@@ -1,0 +1,445 @@
+//! The database handle: one code path for SQLite and PostgreSQL through a tiny value/row layer.
+//!
+//! Store code writes SQL once (portable subset: `$N` placeholders, `ON CONFLICT`, `RETURNING`,
+//! BIGINT microsecond timestamps, TEXT ids, BLOB/BYTEA bytes) and binds [`Val`]s; [`Db`] runs it
+//! on whichever engine is configured. SQLite gets a single-connection writer pool with
+//! `BEGIN IMMEDIATE`, so writers are serialised and never fail with `SQLITE_BUSY`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite, Transaction};
+
+use crate::error::StoreError;
+
+/// A value bound to a placeholder. Nulls are typed so PostgreSQL knows the column type.
+#[derive(Debug, Clone)]
+pub enum Val {
+    /// 64-bit integer (also timestamps in µs).
+    I64(i64),
+    /// Nullable integer.
+    OptI64(Option<i64>),
+    /// Text.
+    Text(String),
+    /// Nullable text.
+    OptText(Option<String>),
+    /// Bytes.
+    Bytes(Vec<u8>),
+    /// Boolean.
+    Bool(bool),
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::I64(v)
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Self {
+        Val::OptI64(v)
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(v)
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(v.to_string())
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Self {
+        Val::OptText(v)
+    }
+}
+impl From<Vec<u8>> for Val {
+    fn from(v: Vec<u8>) -> Self {
+        Val::Bytes(v)
+    }
+}
+impl From<bool> for Val {
+    fn from(v: bool) -> Self {
+        Val::Bool(v)
+    }
+}
+
+/// Builds a `Vec<Val>` from expressions.
+#[macro_export]
+macro_rules! vals {
+    ($($v:expr),* $(,)?) => { vec![$($crate::db::Val::from($v)),*] };
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Val::I64(v) => q.bind(v),
+                Val::OptI64(v) => q.bind(v),
+                Val::Text(v) => q.bind(v),
+                Val::OptText(v) => q.bind(v),
+                Val::Bytes(v) => q.bind(v),
+                Val::Bool(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// A result row of either engine.
+pub enum Row {
+    /// SQLite row.
+    Sqlite(SqliteRow),
+    /// PostgreSQL row.
+    Pg(PgRow),
+}
+
+macro_rules! get {
+    ($self:ident, $i:ident, $t:ty) => {
+        match $self {
+            Row::Sqlite(r) => r.try_get::<$t, _>($i),
+            Row::Pg(r) => r.try_get::<$t, _>($i),
+        }
+        .map_err(StoreError::from)
+    };
+}
+
+impl Row {
+    /// Integer column.
+    pub fn i64(&self, i: usize) -> Result<i64, StoreError> {
+        get!(self, i, i64)
+    }
+    /// Nullable integer column.
+    pub fn opt_i64(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        get!(self, i, Option<i64>)
+    }
+    /// Text column.
+    pub fn text(&self, i: usize) -> Result<String, StoreError> {
+        get!(self, i, String)
+    }
+    /// Nullable text column.
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
+        get!(self, i, Option<String>)
+    }
+    /// Bytes column.
+    pub fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
+        get!(self, i, Vec<u8>)
+    }
+    /// Nullable bytes column.
+    pub fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
+        get!(self, i, Option<Vec<u8>>)
+    }
+    /// Boolean column.
+    pub fn bool(&self, i: usize) -> Result<bool, StoreError> {
+        get!(self, i, bool)
+    }
+}
+
+/// Which engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// SQLite (embedded).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Database handle.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// SQLite: one writer connection, several readers (WAL).
+    Sqlite {
+        /// Reader pool.
+        read: SqlitePool,
+        /// Writer pool of exactly one connection.
+        write: SqlitePool,
+    },
+    /// PostgreSQL pool.
+    Postgres(PgPool),
+}
+
+/// An open write transaction.
+pub enum Tx {
+    /// SQLite (`BEGIN IMMEDIATE`).
+    Sqlite(Transaction<'static, Sqlite>),
+    /// PostgreSQL.
+    Pg(Transaction<'static, Postgres>),
+}
+
+/// Parses and checks a database URL without connecting.
+pub fn parse_url(url: &str) -> Result<Engine, StoreError> {
+    if url.starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+        Ok(Engine::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+        Ok(Engine::Postgres)
+    } else {
+        Err(StoreError::BadUrl(format!(
+            "unsupported scheme in '{}': use sqlite://PATH or postgres://USER@HOST/DB",
+            redact_url(url)
+        )))
+    }
+}
+
+/// The URL with any password replaced, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Db {
+    /// Connects (creating a SQLite file if missing). Fails clearly when the server is unreachable.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        match parse_url(url)? {
+            Engine::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::BadUrl(e.to_string()))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true);
+                let write = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(opts.clone())
+                    .await
+                    .map_err(|e| StoreError::Unreachable(e.to_string()))?;
+                let read = SqlitePoolOptions::new()
+                    .max_connections(max_connections.max(2))
+                    .connect_with(opts.read_only(false))
+                    .await
+                    .map_err(|e| StoreError::Unreachable(e.to_string()))?;
+                Ok(Db::Sqlite { read, write })
+            }
+            Engine::Postgres => {
+                let opts = PgConnectOptions::from_str(url)
+                    .map_err(|e| StoreError::BadUrl(e.to_string()))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await
+                    .map_err(|e| StoreError::Unreachable(format!("{}: {e}", redact_url(url))))?;
+                Ok(Db::Postgres(pool))
+            }
+        }
+    }
+
+    /// Which engine this is.
+    pub fn engine(&self) -> Engine {
+        match self {
+            Db::Sqlite { .. } => Engine::Sqlite,
+            Db::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// Runs a statement outside a transaction (on the writer for SQLite).
+    pub async fn exec(&self, sql: &'static str, args: Vec<Val>) -> Result<u64, StoreError> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => bind_all!(sqlx::query(sql), args)
+                .execute(write)
+                .await?
+                .rows_affected(),
+            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
+                .execute(p)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    /// Reads all rows.
+    pub async fn fetch_all(
+        &self,
+        sql: &'static str,
+        args: Vec<Val>,
+    ) -> Result<Vec<Row>, StoreError> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => bind_all!(sqlx::query(sql), args)
+                .fetch_all(read)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(Row::Pg)
+                .collect(),
+        })
+    }
+
+    /// Reads at most one row.
+    pub async fn fetch_optional(
+        &self,
+        sql: &'static str,
+        args: Vec<Val>,
+    ) -> Result<Option<Row>, StoreError> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => bind_all!(sqlx::query(sql), args)
+                .fetch_optional(read)
+                .await?
+                .map(Row::Sqlite),
+            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
+                .fetch_optional(p)
+                .await?
+                .map(Row::Pg),
+        })
+    }
+
+    /// Runs a multi-statement script (migrations, admin tooling).
+    pub async fn exec_script(&self, script: String) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite { write, .. } => {
+                sqlx::raw_sql(AssertSqlSafe(script)).execute(write).await?;
+            }
+            Db::Postgres(p) => {
+                sqlx::raw_sql(AssertSqlSafe(script)).execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes all pools.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    /// Runs a statement.
+    pub async fn exec(&mut self, sql: &'static str, args: Vec<Val>) -> Result<u64, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+            Tx::Pg(t) => bind_all!(sqlx::query(sql), args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    /// Reads all rows.
+    pub async fn fetch_all(
+        &mut self,
+        sql: &'static str,
+        args: Vec<Val>,
+    ) -> Result<Vec<Row>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+            Tx::Pg(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(Row::Pg)
+                .collect(),
+        })
+    }
+
+    /// Reads at most one row.
+    pub async fn fetch_optional(
+        &mut self,
+        sql: &'static str,
+        args: Vec<Val>,
+    ) -> Result<Option<Row>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_optional(&mut **t)
+                .await?
+                .map(Row::Sqlite),
+            Tx::Pg(t) => bind_all!(sqlx::query(sql), args)
+                .fetch_optional(&mut **t)
+                .await?
+                .map(Row::Pg),
+        })
+    }
+
+    /// Runs a multi-statement script inside the transaction.
+    pub async fn exec_script(&mut self, script: String) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => {
+                sqlx::raw_sql(AssertSqlSafe(script))
+                    .execute(&mut **t)
+                    .await?;
+            }
+            Tx::Pg(t) => {
+                sqlx::raw_sql(AssertSqlSafe(script))
+                    .execute(&mut **t)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Which engine.
+    pub fn engine(&self) -> Engine {
+        match self {
+            Tx::Sqlite(_) => Engine::Sqlite,
+            Tx::Pg(_) => Engine::Postgres,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_redacted() {
+        assert_eq!(parse_url("sqlite:///tmp/x.db").unwrap(), Engine::Sqlite);
+        assert_eq!(
+            parse_url("postgres://u:pw@localhost/db").unwrap(),
+            Engine::Postgres
+        );
+        let err = parse_url("mysql://u:secret@h/db").unwrap_err().to_string();
+        assert!(err.contains("unsupported scheme"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+    }
+}

@@ -1,0 +1,314 @@
+//! Appending to and reading the ledger. Appends are serialised per tenant (single writer on SQLite,
+//! a row lock on the tenant's chain head on PostgreSQL) and applied to the projections in the
+//! same transaction.
+
+use futures_util::TryStreamExt;
+use jiff::Timestamp;
+use konsent_domain::ids::{EventId, TenantId};
+use konsent_domain::ledger::{Actor, Checkpoint, Entry, EventBody, GENESIS_HASH, entry_hash};
+use sqlx::Row as _;
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::{projection, vals};
+
+/// An event about to be appended.
+#[derive(Debug, Clone)]
+pub struct PendingEvent {
+    /// Its id (made by the caller from injected entropy).
+    pub event_id: EventId,
+    /// Who caused it.
+    pub actor: Actor,
+    /// What happened.
+    pub body: EventBody,
+}
+
+/// A row written next to the events in the same transaction (vault data).
+#[derive(Debug, Clone)]
+pub enum SideWrite {
+    /// A person's wrapped data key.
+    PersonKey {
+        /// Person.
+        person_id: String,
+        /// Data key wrapped by the master key.
+        wrapped_key: Vec<u8>,
+        /// Fingerprint of the master key used.
+        key_fp: String,
+    },
+    /// A sealed version of a person's data.
+    PersonData {
+        /// Person.
+        person_id: String,
+        /// Version, from 1.
+        version: i64,
+        /// Sealed bytes.
+        sealed: Vec<u8>,
+        /// SHA-256 of `sealed` (also in the ledger event).
+        sha256: String,
+    },
+    /// A sealed contact point value.
+    ContactValue {
+        /// Contact point.
+        contact_point_id: String,
+        /// Person.
+        person_id: String,
+        /// Sealed bytes.
+        sealed: Vec<u8>,
+        /// SHA-256 of `sealed`.
+        sha256: String,
+    },
+}
+
+/// Where an event landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// Its seq in the tenant's chain.
+    pub seq: u64,
+    /// Its id.
+    pub event_id: EventId,
+    /// Its chain hash.
+    pub hash: [u8; 32],
+}
+
+const LOCK_HEAD: &str = "INSERT INTO chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) \
+    ON CONFLICT (tenant_id) DO UPDATE SET seq = chain_heads.seq RETURNING seq, hash";
+const INSERT_ENTRY: &str = "INSERT INTO ledger (tenant_id, seq, event_id, kind, person_id, recorded_at, payload, prev_hash, hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const SET_HEAD: &str = "UPDATE chain_heads SET seq = $2, hash = $3 WHERE tenant_id = $1";
+
+fn micros(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+fn to_hash(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
+    v.try_into()
+        .map_err(|_| StoreError::Corrupt("chain hash is not 32 bytes".into()))
+}
+
+/// Appends `events` (and `side` rows) to `tenant`'s chain in one transaction.
+pub async fn append(
+    db: &Db,
+    tenant: TenantId,
+    recorded_at: Timestamp,
+    events: Vec<PendingEvent>,
+    side: Vec<SideWrite>,
+) -> Result<Vec<Appended>, StoreError> {
+    let mut tx = db.begin().await?;
+    let out = append_in(&mut tx, tenant, recorded_at, events, side).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The body of [`append`], usable inside a larger transaction.
+pub async fn append_in(
+    tx: &mut Tx,
+    tenant: TenantId,
+    recorded_at: Timestamp,
+    events: Vec<PendingEvent>,
+    side: Vec<SideWrite>,
+) -> Result<Vec<Appended>, StoreError> {
+    let t = tenant.to_string();
+    let head = tx
+        .fetch_optional(LOCK_HEAD, vals![t.clone(), GENESIS_HASH.to_vec()])
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("chain head upsert returned nothing".into()))?;
+    let mut seq =
+        u64::try_from(head.i64(0)?).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
+    let mut prev = to_hash(head.bytes(1)?)?;
+    let mut out = Vec::with_capacity(events.len());
+    for ev in events {
+        seq += 1;
+        let entry = Entry {
+            v: 1,
+            tenant,
+            seq,
+            event_id: ev.event_id,
+            recorded_at,
+            actor: ev.actor,
+            body: ev.body,
+        };
+        let payload = entry.encode();
+        let hash = entry_hash(&prev, &payload);
+        tx.exec(
+            INSERT_ENTRY,
+            vals![
+                t.clone(),
+                seq as i64,
+                ev.event_id.to_string(),
+                entry.body.kind(),
+                entry.body.person().map(|p| p.to_string()),
+                micros(recorded_at),
+                payload,
+                prev.to_vec(),
+                hash.to_vec()
+            ],
+        )
+        .await?;
+        projection::apply(tx, &entry).await?;
+        out.push(Appended {
+            seq,
+            event_id: ev.event_id,
+            hash,
+        });
+        prev = hash;
+    }
+    for s in side {
+        write_side(tx, &t, micros(recorded_at), s).await?;
+    }
+    tx.exec(SET_HEAD, vals![t, seq as i64, prev.to_vec()])
+        .await?;
+    Ok(out)
+}
+
+async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite) -> Result<(), StoreError> {
+    match s {
+        SideWrite::PersonKey { person_id, wrapped_key, key_fp } => {
+            tx.exec(
+                "INSERT INTO person_keys (tenant_id, person_id, wrapped_key, key_fp, created_at) VALUES ($1, $2, $3, $4, $5)",
+                vals![tenant, person_id, wrapped_key, key_fp, now],
+            )
+            .await?
+        }
+        SideWrite::PersonData { person_id, version, sealed, sha256 } => {
+            tx.exec(
+                "INSERT INTO person_data (tenant_id, person_id, version, sealed, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                vals![tenant, person_id, version, sealed, sha256, now],
+            )
+            .await?
+        }
+        SideWrite::ContactValue { contact_point_id, person_id, sealed, sha256 } => {
+            tx.exec(
+                "INSERT INTO contact_values (tenant_id, contact_point_id, person_id, sealed, sha256) VALUES ($1, $2, $3, $4, $5)",
+                vals![tenant, contact_point_id, person_id, sealed, sha256],
+            )
+            .await?
+        }
+    };
+    Ok(())
+}
+
+/// Every tenant that has a chain, with its head seq.
+pub async fn chain_heads(db: &Db) -> Result<Vec<(TenantId, u64)>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT tenant_id, seq FROM chain_heads ORDER BY tenant_id",
+            vec![],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let t = r
+                .text(0)?
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("{e}")))?;
+            Ok((t, r.i64(1)? as u64))
+        })
+        .collect()
+}
+
+/// Streams `tenant`'s stored rows in seq order to `f(seq, payload, prev_hash, hash)`; stops at
+/// the first error `f` returns.
+pub async fn for_each_row<E, F>(
+    db: &Db,
+    tenant: TenantId,
+    mut f: F,
+) -> Result<Result<(), E>, StoreError>
+where
+    F: FnMut(u64, &[u8], &[u8], &[u8]) -> Result<(), E>,
+{
+    const SQL: &str =
+        "SELECT seq, payload, prev_hash, hash FROM ledger WHERE tenant_id = $1 ORDER BY seq";
+    let t = tenant.to_string();
+    macro_rules! walk {
+        ($pool:expr) => {{
+            let mut rows = sqlx::query(SQL).bind(t).fetch($pool);
+            while let Some(r) = rows.try_next().await? {
+                let seq: i64 = r.try_get(0)?;
+                let payload: &[u8] = r.try_get(1)?;
+                let prev: &[u8] = r.try_get(2)?;
+                let hash: &[u8] = r.try_get(3)?;
+                if let Err(e) = f(seq as u64, payload, prev, hash) {
+                    return Ok(Err(e));
+                }
+            }
+        }};
+    }
+    match db {
+        Db::Sqlite { read, .. } => walk!(read),
+        Db::Postgres(p) => walk!(p),
+    }
+    Ok(Ok(()))
+}
+
+/// Decoded entries of `tenant` with `from <= seq <= to`.
+pub async fn entries(
+    db: &Db,
+    tenant: TenantId,
+    from: u64,
+    to: u64,
+) -> Result<Vec<(Entry, [u8; 32], [u8; 32])>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT payload, prev_hash, hash FROM ledger WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
+            vals![tenant.to_string(), from as i64, to as i64],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let e = Entry::decode(&r.bytes(0)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((e, to_hash(r.bytes(1)?)?, to_hash(r.bytes(2)?)?))
+        })
+        .collect()
+}
+
+/// Seqs of the ledger entries that concern a person.
+pub async fn person_seqs(db: &Db, tenant: TenantId, person: &str) -> Result<Vec<u64>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT seq FROM ledger WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
+            vals![tenant.to_string(), person],
+        )
+        .await?;
+    rows.iter().map(|r| Ok(r.i64(0)? as u64)).collect()
+}
+
+/// Stores a signed checkpoint.
+pub async fn insert_checkpoint(db: &Db, cp: &Checkpoint) -> Result<(), StoreError> {
+    db.exec(
+        "INSERT INTO checkpoints (tenant_id, seq, head_hash, sealed_at, signature, public_key) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (tenant_id, seq) DO NOTHING",
+        vals![
+            cp.tenant.to_string(),
+            cp.seq as i64,
+            cp.head_hash.clone(),
+            micros(cp.sealed_at),
+            cp.signature.clone(),
+            cp.public_key.clone()
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// All checkpoints of a tenant, by seq.
+pub async fn checkpoints(db: &Db, tenant: TenantId) -> Result<Vec<Checkpoint>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT seq, head_hash, sealed_at, signature, public_key FROM checkpoints WHERE tenant_id = $1 ORDER BY seq",
+            vals![tenant.to_string()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Checkpoint {
+                tenant,
+                seq: r.i64(0)? as u64,
+                head_hash: r.text(1)?,
+                sealed_at: Timestamp::from_microsecond(r.i64(2)?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                signature: r.text(3)?,
+                public_key: r.text(4)?,
+            })
+        })
+        .collect()
+}

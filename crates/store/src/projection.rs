@@ -1,0 +1,396 @@
+//! Current-state tables as projections of the ledger: [`apply`] folds one entry in,
+//! [`rebuild`] recreates every projection from the ledger alone.
+
+use jiff::Timestamp;
+use konsent_domain::basis::DocumentedBasis;
+use konsent_domain::consent::{ConsentRecord, ConsentStatus};
+use konsent_domain::ids::{ConsentId, TenantId};
+use konsent_domain::ledger::{Entry, EventBody};
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+use crate::vals;
+
+/// Projection tables, in the order they are cleared and dumped.
+pub const TABLES: &[&str] = &[
+    "tenants",
+    "advertisers",
+    "org_units",
+    "categories",
+    "consent_texts",
+    "persons",
+    "contact_points",
+    "consents",
+    "objections",
+    "uses",
+    "suppressions",
+    "bases",
+];
+
+fn us(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+/// Writes all columns of a consent record.
+pub(crate) async fn put_consent(
+    tx: &mut Tx,
+    tenant: &str,
+    c: &ConsentRecord,
+) -> Result<(), StoreError> {
+    tx.exec(
+        "INSERT INTO consents (tenant_id, id, person_id, status, text_id, given_at, granted_at, last_use_at, last_change_at, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, granted_at = excluded.granted_at, \
+         last_use_at = excluded.last_use_at, last_change_at = excluded.last_change_at, data = excluded.data",
+        vals![
+            tenant,
+            c.id.to_string(),
+            c.person_id.to_string(),
+            c.status.as_str(),
+            c.text_id.to_string(),
+            us(c.given_at),
+            c.granted_at.map(us),
+            c.last_use_at.map(us),
+            us(c.last_change_at),
+            serde_json::to_string(c)?
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn load_consent(
+    tx: &mut Tx,
+    tenant: &str,
+    id: ConsentId,
+) -> Result<ConsentRecord, StoreError> {
+    let row = tx
+        .fetch_optional(
+            "SELECT data FROM consents WHERE tenant_id = $1 AND id = $2",
+            vals![tenant, id.to_string()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("event refers to unknown consent {id}")))?;
+    Ok(serde_json::from_str(&row.text(0)?)?)
+}
+
+/// Applies one ledger entry to the projections.
+pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
+    let t = e.tenant.to_string();
+    let at = us(e.recorded_at);
+    match &e.body {
+        EventBody::TenantCreated { name } => {
+            tx.exec(
+                "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+                vals![t, name.clone(), at],
+            )
+            .await?;
+        }
+        EventBody::AdvertiserRegistered { advertiser } => {
+            tx.exec(
+                "INSERT INTO advertisers (tenant_id, id, legal_name, data) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant_id, id) DO UPDATE SET legal_name = excluded.legal_name, data = excluded.data",
+                vals![t, advertiser.id.to_string(), advertiser.legal_name.clone(), serde_json::to_string(advertiser)?],
+            )
+            .await?;
+        }
+        EventBody::OrgUnitCreated { org_unit } => {
+            tx.exec(
+                "INSERT INTO org_units (tenant_id, id, name, parent_id) VALUES ($1, $2, $3, $4)",
+                vals![
+                    t,
+                    org_unit.id.to_string(),
+                    org_unit.name.clone(),
+                    org_unit.parent.map(|p| p.to_string())
+                ],
+            )
+            .await?;
+        }
+        EventBody::CategoryDefined { category } => {
+            tx.exec(
+                "INSERT INTO categories (tenant_id, code, label_de, label_en) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant_id, code) DO UPDATE SET label_de = excluded.label_de, label_en = excluded.label_en",
+                vals![t, category.code.as_str(), category.label_de.clone(), category.label_en.clone()],
+            )
+            .await?;
+        }
+        EventBody::TextPublished { text } => {
+            tx.exec(
+                "INSERT INTO consent_texts (tenant_id, id, text_key, version, language, state, sha256, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                vals![
+                    t,
+                    text.id.to_string(),
+                    text.key.clone(),
+                    i64::from(text.version),
+                    text.language.clone(),
+                    "published",
+                    text.sha256.clone(),
+                    serde_json::to_string(text)?
+                ],
+            )
+            .await?;
+        }
+        EventBody::TextRetired { text_id } => {
+            tx.exec(
+                "UPDATE consent_texts SET state = 'retired' WHERE tenant_id = $1 AND id = $2",
+                vals![t, text_id.to_string()],
+            )
+            .await?;
+        }
+        EventBody::PersonRegistered {
+            person_id,
+            recipient_class,
+            org_unit,
+            data_hash,
+        } => {
+            tx.exec(
+                "INSERT INTO persons (tenant_id, id, recipient_class, org_unit_id, data_hash, data_version, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 1, $6, $6)",
+                vals![
+                    t,
+                    person_id.to_string(),
+                    recipient_class.as_str(),
+                    org_unit.map(|o| o.to_string()),
+                    data_hash.clone(),
+                    at
+                ],
+            )
+            .await?;
+        }
+        EventBody::PersonCorrected {
+            person_id,
+            data_hash,
+            recipient_class,
+        } => {
+            tx.exec(
+                "UPDATE persons SET data_hash = $3, data_version = data_version + 1, updated_at = $4, \
+                 recipient_class = COALESCE($5, recipient_class) WHERE tenant_id = $1 AND id = $2",
+                vals![t, person_id.to_string(), data_hash.clone(), at, recipient_class.map(|c| c.as_str().to_string())],
+            )
+            .await?;
+        }
+        EventBody::ContactPointAdded {
+            contact_point_id,
+            person_id,
+            kind,
+            blind_index,
+            value_hash,
+        } => {
+            tx.exec(
+                "INSERT INTO contact_points (tenant_id, id, person_id, kind, blind_index, value_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                vals![
+                    t,
+                    contact_point_id.to_string(),
+                    person_id.to_string(),
+                    kind.as_str(),
+                    blind_index.clone(),
+                    value_hash.clone(),
+                    at
+                ],
+            )
+            .await?;
+        }
+        EventBody::ContactPointVerified {
+            contact_point_id,
+            method,
+            at: when,
+        } => {
+            tx.exec(
+                "UPDATE contact_points SET verified_at = $3, verified_method = $4 WHERE tenant_id = $1 AND id = $2",
+                vals![t, contact_point_id.to_string(), us(*when), method.clone()],
+            )
+            .await?;
+        }
+        EventBody::ConsentRecorded { consent } => put_consent(tx, &t, consent).await?,
+        EventBody::EvidenceAdded {
+            consent_id,
+            evidence,
+        } => {
+            let mut c = load_consent(tx, &t, *consent_id).await?;
+            c.evidence.push(evidence.clone());
+            c.last_change_at = e.recorded_at;
+            put_consent(tx, &t, &c).await?;
+        }
+        EventBody::ConsentStatusChanged {
+            consent_id,
+            to,
+            at: when,
+            ..
+        } => {
+            let mut c = load_consent(tx, &t, *consent_id).await?;
+            c.status = *to;
+            if to.is_valid_for_processing() {
+                c.granted_at = Some(*when);
+                c.approval_pending = false;
+            }
+            c.last_change_at = *when;
+            put_consent(tx, &t, &c).await?;
+        }
+        EventBody::ConsentWithdrawn {
+            consent_id,
+            scope_delta,
+            at: when,
+            ..
+        } => {
+            let mut c = load_consent(tx, &t, *consent_id).await?;
+            match scope_delta {
+                Some(delta) => {
+                    c.scope = c.scope.without(delta);
+                    if c.scope.is_empty() {
+                        c.status = ConsentStatus::Withdrawn;
+                    }
+                }
+                None => c.status = ConsentStatus::Withdrawn,
+            }
+            c.last_change_at = *when;
+            put_consent(tx, &t, &c).await?;
+        }
+        EventBody::ObjectionRecorded {
+            person_id,
+            at: when,
+            ..
+        } => {
+            tx.exec(
+                "INSERT INTO objections (tenant_id, seq, person_id, data, at) VALUES ($1, $2, $3, $4, $5)",
+                vals![t, e.seq as i64, person_id.to_string(), serde_json::to_string(&e.body)?, us(*when)],
+            )
+            .await?;
+        }
+        EventBody::UseRecorded { record } => {
+            tx.exec(
+                "INSERT INTO uses (tenant_id, id, person_id, contact_point_id, channel, advertiser_id, at, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                vals![
+                    t.clone(),
+                    record.id.to_string(),
+                    record.person_id.to_string(),
+                    record.contact_point_id.to_string(),
+                    record.channel.as_str(),
+                    record.advertiser_id.to_string(),
+                    us(record.at),
+                    serde_json::to_string(record)?
+                ],
+            )
+            .await?;
+            for id in &record.consent_ids {
+                let mut c = load_consent(tx, &t, *id).await?;
+                c.last_use_at = Some(c.last_use_at.map_or(record.at, |u| u.max(record.at)));
+                put_consent(tx, &t, &c).await?;
+            }
+        }
+        EventBody::SuppressionAdded { entry } => {
+            tx.exec(
+                "INSERT INTO suppressions (tenant_id, id, key_hmac, key_kind, reason, created_at, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                vals![
+                    t,
+                    entry.id.to_string(),
+                    entry.key_hmac.clone(),
+                    entry.key_kind.as_str(),
+                    serde_json::to_value(entry.reason)?.as_str().unwrap_or("manual").to_string(),
+                    us(entry.created_at),
+                    serde_json::to_string(entry)?
+                ],
+            )
+            .await?;
+        }
+        EventBody::BasisDocumented { basis } => {
+            let (id, person, kind) = match basis {
+                DocumentedBasis::ExistingCustomer(b) => (b.id, b.person_id, "existing_customer"),
+                DocumentedBasis::PresumedBusinessConsent(b) => {
+                    (b.id, b.person_id, "presumed_business_consent")
+                }
+            };
+            tx.exec(
+                "INSERT INTO bases (tenant_id, id, person_id, kind, data) VALUES ($1, $2, $3, $4, $5)",
+                vals![t, id.to_string(), person.to_string(), kind, serde_json::to_string(basis)?],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+const CLEAR: [&str; 12] = [
+    "DELETE FROM tenants",
+    "DELETE FROM advertisers",
+    "DELETE FROM org_units",
+    "DELETE FROM categories",
+    "DELETE FROM consent_texts",
+    "DELETE FROM persons",
+    "DELETE FROM contact_points",
+    "DELETE FROM consents",
+    "DELETE FROM objections",
+    "DELETE FROM uses",
+    "DELETE FROM suppressions",
+    "DELETE FROM bases",
+];
+
+/// Clears every projection and replays every tenant's ledger into it, in one transaction.
+/// Returns the number of entries replayed.
+pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
+    const PAGE: i64 = 2000;
+    let mut tx = db.begin().await?;
+    for sql in CLEAR {
+        tx.exec(sql, vec![]).await?;
+    }
+    let mut n = 0;
+    for tenant in tenants {
+        let mut after = 0i64;
+        loop {
+            let rows = tx
+                .fetch_all(
+                    "SELECT seq, payload FROM ledger WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                    vals![tenant.to_string(), after, PAGE],
+                )
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in &rows {
+                after = r.i64(0)?;
+                let entry = Entry::decode(&r.bytes(1)?).map_err(|e| {
+                    StoreError::Corrupt(format!("entry {after} of tenant {tenant}: {e}"))
+                })?;
+                apply(&mut tx, &entry).await?;
+                n += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Every projection row as text, in key order: two states are equal iff their dumps are.
+pub async fn dump(db: &Db) -> Result<String, StoreError> {
+    const Q: [&str; 12] = [
+        "SELECT id || '|' || name || '|' || CAST(created_at AS TEXT) FROM tenants ORDER BY id",
+        "SELECT tenant_id || '|' || id || '|' || legal_name || '|' || data FROM advertisers ORDER BY tenant_id, id",
+        "SELECT tenant_id || '|' || id || '|' || name || '|' || COALESCE(parent_id, '-') FROM org_units ORDER BY tenant_id, id",
+        "SELECT tenant_id || '|' || code || '|' || label_de || '|' || label_en FROM categories ORDER BY tenant_id, code",
+        "SELECT tenant_id || '|' || id || '|' || state || '|' || sha256 || '|' || data FROM consent_texts ORDER BY tenant_id, id",
+        "SELECT tenant_id || '|' || id || '|' || recipient_class || '|' || COALESCE(org_unit_id, '-') || '|' || data_hash || '|' || \
+         CAST(data_version AS TEXT) || '|' || CAST(created_at AS TEXT) || '|' || CAST(updated_at AS TEXT) FROM persons ORDER BY tenant_id, id",
+        "SELECT tenant_id || '|' || id || '|' || person_id || '|' || kind || '|' || blind_index || '|' || value_hash || '|' || \
+         COALESCE(CAST(verified_at AS TEXT), '-') || '|' || COALESCE(verified_method, '-') FROM contact_points ORDER BY tenant_id, id",
+        "SELECT tenant_id || '|' || id || '|' || status || '|' || COALESCE(CAST(granted_at AS TEXT), '-') || '|' || \
+         COALESCE(CAST(last_use_at AS TEXT), '-') || '|' || CAST(last_change_at AS TEXT) || '|' || data FROM consents ORDER BY tenant_id, id",
+        "SELECT tenant_id || '|' || CAST(seq AS TEXT) || '|' || person_id || '|' || data FROM objections ORDER BY tenant_id, seq",
+        "SELECT tenant_id || '|' || id || '|' || data FROM uses ORDER BY tenant_id, id",
+        "SELECT tenant_id || '|' || id || '|' || key_hmac || '|' || data FROM suppressions ORDER BY tenant_id, id",
+        "SELECT tenant_id || '|' || id || '|' || kind || '|' || data FROM bases ORDER BY tenant_id, id",
+    ];
+    let mut out = String::new();
+    for (name, sql) in TABLES.iter().zip(Q) {
+        out.push_str("## ");
+        out.push_str(name);
+        out.push('\n');
+        for r in db.fetch_all(sql, vec![]).await? {
+            out.push_str(&r.text(0)?);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
