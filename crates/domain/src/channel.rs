@@ -100,10 +100,7 @@ impl fmt::Display for Channel {
 impl FromStr for Channel {
     type Err = UnknownChannel;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Channel::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s.trim())
-            .ok_or_else(|| UnknownChannel(s.to_string()))
+        Channel::ALL.into_iter().find(|c| c.as_str() == s.trim()).ok_or_else(|| UnknownChannel(s.to_string()))
     }
 }
 
@@ -121,14 +118,9 @@ impl ProductCategory {
     /// Parses a code.
     pub fn parse(s: &str) -> Result<Self, BadCategoryCode> {
         let s = s.trim();
-        let ok = (2..=40).contains(&s.len())
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if ok {
-            Ok(Self(s.to_string()))
-        } else {
-            Err(BadCategoryCode(s.to_string()))
-        }
+        let ok =
+            (2..=40).contains(&s.len()) && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if ok { Ok(Self(s.to_string())) } else { Err(BadCategoryCode(s.to_string())) }
     }
     /// The code.
     pub fn as_str(&self) -> &str {
@@ -168,23 +160,11 @@ pub struct CategoryDef {
 pub fn default_categories() -> Vec<CategoryDef> {
     [
         ("insurance", "Versicherungen", "Insurance"),
-        (
-            "investment_34f",
-            "Finanzanlagen (§ 34f GewO)",
-            "Investments (§ 34f GewO)",
-        ),
-        (
-            "real_estate_loan_34i",
-            "Immobiliardarlehen (§ 34i GewO)",
-            "Real-estate loans (§ 34i GewO)",
-        ),
+        ("investment_34f", "Finanzanlagen (§ 34f GewO)", "Investments (§ 34f GewO)"),
+        ("real_estate_loan_34i", "Immobiliardarlehen (§ 34i GewO)", "Real-estate loans (§ 34i GewO)"),
         ("building_savings", "Bausparen", "Building savings"),
         ("pension", "Altersvorsorge", "Retirement provision"),
-        (
-            "banking",
-            "Bankprodukte (Konten, Kredite)",
-            "Banking (accounts, loans)",
-        ),
+        ("banking", "Bankprodukte (Konten, Kredite)", "Banking (accounts, loans)"),
     ]
     .into_iter()
     .map(|(c, de, en)| CategoryDef {
@@ -205,10 +185,7 @@ mod tests {
             assert_eq!(c.as_str().parse::<Channel>().unwrap(), c);
         }
         assert!("telefon".parse::<Channel>().is_err());
-        assert_eq!(
-            serde_json::from_str::<Channel>("\"phone_live\"").unwrap(),
-            Channel::PhoneLive
-        );
+        assert_eq!(serde_json::from_str::<Channel>("\"phone_live\"").unwrap(), Channel::PhoneLive);
         assert!(serde_json::from_str::<Channel>("\"phone\"").is_err());
     }
 

@@ -26,13 +26,7 @@ pub enum CryptoError {
 fn seal_with(key: &[u8; 32], nonce: [u8; NONCE_LEN], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
     let cipher = XChaCha20Poly1305::new(&(*key).into());
     let ct = cipher
-        .encrypt(
-            (&nonce).into(),
-            Payload {
-                msg: plaintext,
-                aad,
-            },
-        )
+        .encrypt((&nonce).into(), Payload { msg: plaintext, aad })
         .expect("XChaCha20-Poly1305 encryption of in-memory data cannot fail");
     let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
     out.extend_from_slice(&nonce);
@@ -68,11 +62,8 @@ impl MasterKey {
     }
     /// From 64 hex characters (file or environment).
     pub fn from_hex(s: &str) -> Result<Self, CryptoError> {
-        let v = hex::decode(s.trim())
-            .map_err(|_| CryptoError::BadKey("master key must be 64 hex characters"))?;
-        let b: [u8; 32] = v
-            .try_into()
-            .map_err(|_| CryptoError::BadKey("master key must be 32 bytes"))?;
+        let v = hex::decode(s.trim()).map_err(|_| CryptoError::BadKey("master key must be 64 hex characters"))?;
+        let b: [u8; 32] = v.try_into().map_err(|_| CryptoError::BadKey("master key must be 32 bytes"))?;
         Ok(Self(b))
     }
     /// Hex form for storing in the key file.
@@ -90,17 +81,12 @@ impl MasterKey {
     /// Unwraps a data key.
     pub fn unwrap(&self, wrapped: &[u8], aad: &[u8]) -> Result<DataKey, CryptoError> {
         let raw = open_with(&self.0, wrapped, aad)?;
-        let b: [u8; 32] = raw
-            .try_into()
-            .map_err(|_| CryptoError::BadKey("wrapped key has wrong length"))?;
+        let b: [u8; 32] = raw.try_into().map_err(|_| CryptoError::BadKey("wrapped key has wrong length"))?;
         Ok(DataKey(b))
     }
     /// Derives the blind-index key of a tenant.
     pub fn blind_index_key(&self, tenant: &[u8]) -> BlindIndexKey {
-        BlindIndexKey(hmac256(
-            &self.0,
-            &[b"konsent-blind-index-v1\0".as_slice(), tenant].concat(),
-        ))
+        BlindIndexKey(hmac256(&self.0, &[b"konsent-blind-index-v1\0".as_slice(), tenant].concat()))
     }
 }
 
@@ -148,8 +134,7 @@ impl BlindIndexKey {
 
 /// HMAC-SHA-256.
 pub fn hmac256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    let mut m =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes keys of any length");
     m.update(msg);
     m.finalize().into_bytes().into()
 }
@@ -176,10 +161,7 @@ mod tests {
         bad[30] ^= 1;
         assert_eq!(dek.open(&bad, b"p1"), Err(CryptoError::Decrypt));
         assert!(mk.unwrap(&wrapped, b"other").is_err());
-        assert_eq!(
-            MasterKey::from_hex(&mk.to_hex()).unwrap().fingerprint(),
-            mk.fingerprint()
-        );
+        assert_eq!(MasterKey::from_hex(&mk.to_hex()).unwrap().fingerprint(), mk.fingerprint());
     }
 
     #[test]

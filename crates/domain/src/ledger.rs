@@ -12,9 +12,7 @@ use crate::basis::DocumentedBasis;
 use crate::channel::{CategoryDef, Channel};
 use crate::consent::{ConsentRecord, ConsentStatus, Evidence, Scope};
 use crate::contact::ContactKind;
-use crate::ids::{
-    AdvertiserId, ConsentId, ContactPointId, EventId, OrgUnitId, PersonId, TenantId, TextId,
-};
+use crate::ids::{AdvertiserId, ConsentId, ContactPointId, EventId, OrgUnitId, PersonId, TenantId, TextId};
 use crate::party::{Advertiser, OrgUnit, RecipientClass};
 use crate::suppression::SuppressionEntry;
 use crate::text::ConsentTextVersion;
@@ -219,12 +217,8 @@ impl EventBody {
             | Self::ObjectionRecorded { person_id, .. } => Some(*person_id),
             Self::ConsentRecorded { consent } => Some(consent.person_id),
             Self::UseRecorded { record } => Some(record.person_id),
-            Self::BasisDocumented {
-                basis: DocumentedBasis::ExistingCustomer(b),
-            } => Some(b.person_id),
-            Self::BasisDocumented {
-                basis: DocumentedBasis::PresumedBusinessConsent(b),
-            } => Some(b.person_id),
+            Self::BasisDocumented { basis: DocumentedBasis::ExistingCustomer(b) } => Some(b.person_id),
+            Self::BasisDocumented { basis: DocumentedBasis::PresumedBusinessConsent(b) } => Some(b.person_id),
             _ => None,
         }
     }
@@ -281,7 +275,8 @@ pub fn entry_hash(prev_hash: &[u8; 32], payload: &[u8]) -> [u8; 32] {
 }
 
 /// What is wrong with a stored entry.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BreakKind {
     /// A seq is missing or repeated.
     #[error("expected entry {expected}, found entry {found}")]
@@ -304,12 +299,15 @@ pub enum BreakKind {
     #[error("signed checkpoint does not match the chain (hash differs or signature invalid)")]
     Checkpoint,
     /// The chain is shorter than a signed checkpoint says.
-    #[error("chain ends at entry {0}, before a signed checkpoint")]
-    Truncated(u64),
+    #[error("chain ends before entry {expected}, which a signed checkpoint or the chain head names")]
+    Truncated {
+        /// Seq the checkpoint or chain head names.
+        expected: u64,
+    },
 }
 
 /// The first broken entry of a chain.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("ledger of tenant {tenant} broken at entry {seq}: {kind}")]
 pub struct ChainBreak {
     /// Tenant.
@@ -320,53 +318,56 @@ pub struct ChainBreak {
     pub kind: BreakKind,
 }
 
-/// Walks one tenant's chain entry by entry; feed rows in seq order.
+/// Walks one tenant's chain (or a segment of it) entry by entry; feed rows in seq order.
 #[derive(Debug)]
 pub struct ChainVerifier {
     tenant: TenantId,
     next_seq: u64,
-    prev: [u8; 32],
+    prev: Option<[u8; 32]>,
+    first_prev: Option<[u8; 32]>,
     prefix_base: String,
 }
 
 impl ChainVerifier {
-    /// Starts at the genesis.
+    /// Starts at the genesis (entry 1).
     pub fn new(tenant: TenantId) -> Self {
+        Self::segment(tenant, 1, Some(GENESIS_HASH))
+    }
+
+    /// Starts a segment at `from_seq`. With `prev = None` the first row's stored `prev_hash` is
+    /// taken as given; the caller must check it against the previous segment ([`ChainVerifier::first_prev`]).
+    pub fn segment(tenant: TenantId, from_seq: u64, prev: Option<[u8; 32]>) -> Self {
         Self {
             tenant,
-            next_seq: 1,
-            prev: GENESIS_HASH,
+            next_seq: from_seq,
+            prev,
+            first_prev: prev,
             prefix_base: format!("{{\"v\":1,\"tenant\":\"{tenant}\",\"seq\":"),
         }
     }
 
     /// Checks the next stored row.
-    pub fn feed(
-        &mut self,
-        seq: u64,
-        payload: &[u8],
-        prev_hash: &[u8],
-        hash: &[u8],
-    ) -> Result<(), ChainBreak> {
-        let fail = |kind| ChainBreak {
-            tenant: self.tenant,
-            seq,
-            kind,
-        };
+    pub fn feed(&mut self, seq: u64, payload: &[u8], prev_hash: &[u8], hash: &[u8]) -> Result<(), ChainBreak> {
+        let fail = |kind| ChainBreak { tenant: self.tenant, seq, kind };
         if seq != self.next_seq {
             return Err(ChainBreak {
                 tenant: self.tenant,
                 seq: self.next_seq,
-                kind: BreakKind::Sequence {
-                    expected: self.next_seq,
-                    found: seq,
-                },
+                kind: BreakKind::Sequence { expected: self.next_seq, found: seq },
             });
         }
-        if prev_hash != self.prev {
+        let prev = match self.prev {
+            Some(p) => p,
+            None => {
+                let p: [u8; 32] = prev_hash.try_into().map_err(|_| fail(BreakKind::PrevHash))?;
+                self.first_prev = Some(p);
+                p
+            }
+        };
+        if prev_hash != prev {
             return Err(fail(BreakKind::PrevHash));
         }
-        let computed = entry_hash(&self.prev, payload);
+        let computed = entry_hash(&prev, payload);
         if hash != computed {
             return Err(fail(BreakKind::Hash));
         }
@@ -377,14 +378,19 @@ impl ChainVerifier {
         if !(payload.starts_with(base) && payload[base.len()..].starts_with(&digits)) {
             return Err(fail(BreakKind::Envelope));
         }
-        self.prev = computed;
+        self.prev = Some(computed);
         self.next_seq += 1;
         Ok(())
     }
 
-    /// Seq and hash of the last good entry (0 and genesis when empty).
+    /// Seq and hash of the last good entry (`from_seq - 1` and the starting hash when nothing was fed).
     pub fn head(&self) -> (u64, [u8; 32]) {
-        (self.next_seq - 1, self.prev)
+        (self.next_seq - 1, self.prev.unwrap_or(GENESIS_HASH))
+    }
+
+    /// The `prev_hash` the segment started from (stored value when started with `None`).
+    pub fn first_prev(&self) -> Option<[u8; 32]> {
+        self.first_prev
     }
 }
 
@@ -421,12 +427,7 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     /// The exact bytes signed.
-    pub fn message(
-        tenant: TenantId,
-        seq: u64,
-        head_hash: &[u8; 32],
-        sealed_at: Timestamp,
-    ) -> Vec<u8> {
+    pub fn message(tenant: TenantId, seq: u64, head_hash: &[u8; 32], sealed_at: Timestamp) -> Vec<u8> {
         let mut m = Vec::with_capacity(CHECKPOINT_DOMAIN.len() + 16 + 8 + 32 + 16);
         m.extend_from_slice(CHECKPOINT_DOMAIN);
         m.extend_from_slice(tenant.as_uuid().as_bytes());
@@ -437,13 +438,7 @@ impl Checkpoint {
     }
 
     /// Signs a chain head.
-    pub fn seal(
-        key: &SigningKey,
-        tenant: TenantId,
-        seq: u64,
-        head_hash: [u8; 32],
-        sealed_at: Timestamp,
-    ) -> Self {
+    pub fn seal(key: &SigningKey, tenant: TenantId, seq: u64, head_hash: [u8; 32], sealed_at: Timestamp) -> Self {
         let sig = key.sign(&Self::message(tenant, seq, &head_hash, sealed_at));
         Self {
             tenant,
@@ -470,10 +465,7 @@ impl Checkpoint {
             return false;
         };
         trusted
-            .verify(
-                &Self::message(self.tenant, self.seq, &head, self.sealed_at),
-                &Signature::from_bytes(&sig),
-            )
+            .verify(&Self::message(self.tenant, self.seq, &head, self.sealed_at), &Signature::from_bytes(&sig))
             .is_ok()
     }
 }
@@ -487,7 +479,9 @@ mod tests {
         TenantId::from_parts(1, [3; 10])
     }
 
-    fn chain(n: u64) -> Vec<(u64, Vec<u8>, [u8; 32], [u8; 32])> {
+    type Row = (u64, Vec<u8>, [u8; 32], [u8; 32]);
+
+    fn chain(n: u64) -> Vec<Row> {
         let mut prev = GENESIS_HASH;
         (1..=n)
             .map(|seq| {
@@ -498,9 +492,7 @@ mod tests {
                     event_id: EventId::from_parts(seq, [seq as u8; 10]),
                     recorded_at: Timestamp::from_second(1_700_000_000 + seq as i64).unwrap(),
                     actor: Actor::System,
-                    body: EventBody::TenantCreated {
-                        name: format!("Tenant {seq}"),
-                    },
+                    body: EventBody::TenantCreated { name: format!("Tenant {seq}") },
                 };
                 let payload = e.encode();
                 assert!(payload.starts_with(payload_prefix(tenant(), seq).as_bytes()));
@@ -512,7 +504,7 @@ mod tests {
             .collect()
     }
 
-    fn verify(rows: &[(u64, Vec<u8>, [u8; 32], [u8; 32])]) -> Result<(), ChainBreak> {
+    fn verify(rows: &[Row]) -> Result<(), ChainBreak> {
         let mut v = ChainVerifier::new(tenant());
         for (seq, p, prev, h) in rows {
             v.feed(*seq, p, prev, h)?;
@@ -535,13 +527,22 @@ mod tests {
         rows.remove(1);
         let err = verify(&rows).unwrap_err();
         assert_eq!(err.seq, 2);
-        assert!(matches!(
-            err.kind,
-            BreakKind::Sequence {
-                expected: 2,
-                found: 3
-            }
-        ));
+        assert!(matches!(err.kind, BreakKind::Sequence { expected: 2, found: 3 }));
+    }
+
+    #[test]
+    fn segments_stitch_like_the_whole_chain() {
+        let rows = chain(6);
+        let mut a = ChainVerifier::new(tenant());
+        for (seq, p, prev, h) in &rows[..3] {
+            a.feed(*seq, p, prev, h).unwrap();
+        }
+        let mut b = ChainVerifier::segment(tenant(), 4, None);
+        for (seq, p, prev, h) in &rows[3..] {
+            b.feed(*seq, p, prev, h).unwrap();
+        }
+        assert_eq!(b.first_prev(), Some(a.head().1));
+        assert_eq!(b.head().0, 6);
     }
 
     #[test]

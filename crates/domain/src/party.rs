@@ -149,20 +149,17 @@ impl PersonData {
 
     /// Age in whole years on `today`, if the birth date is known.
     pub fn age_on(&self, today: Date) -> Option<i16> {
-        self.birth_date
-            .and_then(|b| b.until(today).ok())
-            .map(|span| {
-                // `until` yields days by default; count years precisely instead.
-                let _ = span;
-                let mut age =
-                    today.year() - self.birth_date.map(|b| b.year()).unwrap_or(today.year());
-                if let Some(b) = self.birth_date
-                    && (today.month(), today.day()) < (b.month(), b.day())
-                {
-                    age -= 1;
-                }
-                age
-            })
+        self.birth_date.and_then(|b| b.until(today).ok()).map(|span| {
+            // `until` yields days by default; count years precisely instead.
+            let _ = span;
+            let mut age = today.year() - self.birth_date.map(|b| b.year()).unwrap_or(today.year());
+            if let Some(b) = self.birth_date
+                && (today.month(), today.day()) < (b.month(), b.day())
+            {
+                age -= 1;
+            }
+            age
+        })
     }
 }
 
@@ -173,20 +170,10 @@ mod tests {
 
     #[test]
     fn person_age_and_validation() {
-        let p = PersonData::new(
-            "Anna",
-            "Müller",
-            None,
-            Some(date(2010, 6, 15)),
-            date(2026, 6, 14),
-        )
-        .unwrap();
+        let p = PersonData::new("Anna", "Müller", None, Some(date(2010, 6, 15)), date(2026, 6, 14)).unwrap();
         assert_eq!(p.age_on(date(2026, 6, 14)), Some(15));
         assert_eq!(p.age_on(date(2026, 6, 15)), Some(16));
-        assert_eq!(
-            PersonData::new(" ", "M", None, None, date(2026, 1, 1)),
-            Err(PartyError::Missing("first_name"))
-        );
+        assert_eq!(PersonData::new(" ", "M", None, None, date(2026, 1, 1)), Err(PartyError::Missing("first_name")));
         assert!(!format!("{p:?}").contains("Anna"));
     }
 }

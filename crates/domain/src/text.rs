@@ -70,8 +70,6 @@ impl ConsentTextVersion {
 
     /// Whether the text may be shown at `now`.
     pub fn is_current(&self, now: Timestamp) -> bool {
-        self.state == TextState::Published
-            && self.valid_from <= now
-            && self.valid_to.is_none_or(|t| now < t)
+        self.state == TextState::Published && self.valid_from <= now && self.valid_to.is_none_or(|t| now < t)
     }
 }

@@ -54,16 +54,11 @@ pub struct SeededEntropy {
 impl SeededEntropy {
     /// A generator from a seed.
     pub fn new(seed: u64) -> Self {
-        Self {
-            state: AtomicU64::new(seed),
-        }
+        Self { state: AtomicU64::new(seed) }
     }
     /// Next 64 random bits.
     pub fn next_u64(&self) -> u64 {
-        let mut z = self
-            .state
-            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
-            .wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
@@ -89,6 +84,11 @@ pub fn random_array<const N: usize>(e: &dyn Entropy) -> [u8; N] {
 /// Milliseconds since the Unix epoch, clamped to zero for instants before 1970.
 pub fn unix_millis(t: Timestamp) -> u64 {
     u64::try_from(t.as_millisecond()).unwrap_or(0)
+}
+
+/// The UTC calendar date of an instant.
+pub fn utc_date(t: Timestamp) -> jiff::civil::Date {
+    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
 }
 
 #[cfg(test)]

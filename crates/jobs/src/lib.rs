@@ -1,1 +1,48 @@
-//! placeholder
+//! Konsent background jobs run inside `konsent serve`: sealing chain heads with signed
+//! checkpoints and the scheduled integrity check of every chain (R21).
+#![forbid(unsafe_code)]
+
+use std::time::Duration;
+
+use konsent_service::{Konsent, checkpoint, verify};
+use tokio::sync::watch;
+
+/// How often the jobs run.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// Seal new chain heads this often.
+    pub checkpoint_every: Duration,
+    /// Verify all chains this often.
+    pub verify_every: Duration,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self { checkpoint_every: Duration::from_secs(300), verify_every: Duration::from_secs(24 * 3600) }
+    }
+}
+
+/// Runs the jobs until `stop` flips to true. Failures are logged and retried next tick.
+pub async fn run(k: Konsent, schedule: Schedule, mut stop: watch::Receiver<bool>) {
+    let mut seal = tokio::time::interval(schedule.checkpoint_every);
+    let mut check = tokio::time::interval(schedule.verify_every);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = seal.tick() => match checkpoint::seal_all(&k).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(chains = n, "sealed checkpoints"),
+                Err(e) => tracing::error!(error = %e, "sealing checkpoints failed"),
+            },
+            _ = check.tick() => match verify::verify(&k).await {
+                Ok(r) if r.ok() => tracing::info!(entries = r.entries, seconds = r.seconds, "ledger verified"),
+                Ok(r) => tracing::error!(broken = ?r.broken, "LEDGER INTEGRITY CHECK FAILED"),
+                Err(e) => tracing::error!(error = %e, "ledger verification could not run"),
+            },
+        }
+    }
+    // Seal what was written before stopping, so a restart starts from a sealed head.
+    if let Err(e) = checkpoint::seal_all(&k).await {
+        tracing::error!(error = %e, "final checkpoint failed");
+    }
+}

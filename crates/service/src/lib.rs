@@ -1,1 +1,19 @@
-//! placeholder
+//! Konsent services: the use cases (init, persons, consents, verification, rebuild, demo data)
+//! over the store. Web, jobs and the CLI call these; nothing here speaks SQL.
+#![forbid(unsafe_code)]
+
+pub mod apikeys;
+pub mod catalog;
+pub mod checkpoint;
+pub mod consents;
+pub mod context;
+pub mod demo;
+pub mod error;
+pub mod init;
+pub mod keys;
+pub mod persons;
+pub mod system;
+pub mod verify;
+
+pub use context::Konsent;
+pub use error::{FieldError, ServiceError};

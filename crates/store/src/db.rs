@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite, Transaction};
 
@@ -228,8 +227,7 @@ impl Db {
                 Ok(Db::Sqlite { read, write })
             }
             Engine::Postgres => {
-                let opts = PgConnectOptions::from_str(url)
-                    .map_err(|e| StoreError::BadUrl(e.to_string()))?;
+                let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
                 let pool = PgPoolOptions::new()
                     .max_connections(max_connections.max(2))
                     .acquire_timeout(Duration::from_secs(10))
@@ -260,54 +258,26 @@ impl Db {
     /// Runs a statement outside a transaction (on the writer for SQLite).
     pub async fn exec(&self, sql: &'static str, args: Vec<Val>) -> Result<u64, StoreError> {
         Ok(match self {
-            Db::Sqlite { write, .. } => bind_all!(sqlx::query(sql), args)
-                .execute(write)
-                .await?
-                .rows_affected(),
-            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
-                .execute(p)
-                .await?
-                .rows_affected(),
+            Db::Sqlite { write, .. } => bind_all!(sqlx::query(sql), args).execute(write).await?.rows_affected(),
+            Db::Postgres(p) => bind_all!(sqlx::query(sql), args).execute(p).await?.rows_affected(),
         })
     }
 
     /// Reads all rows.
-    pub async fn fetch_all(
-        &self,
-        sql: &'static str,
-        args: Vec<Val>,
-    ) -> Result<Vec<Row>, StoreError> {
+    pub async fn fetch_all(&self, sql: &'static str, args: Vec<Val>) -> Result<Vec<Row>, StoreError> {
         Ok(match self {
-            Db::Sqlite { read, .. } => bind_all!(sqlx::query(sql), args)
-                .fetch_all(read)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
-            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
-                .fetch_all(p)
-                .await?
-                .into_iter()
-                .map(Row::Pg)
-                .collect(),
+            Db::Sqlite { read, .. } => {
+                bind_all!(sqlx::query(sql), args).fetch_all(read).await?.into_iter().map(Row::Sqlite).collect()
+            }
+            Db::Postgres(p) => bind_all!(sqlx::query(sql), args).fetch_all(p).await?.into_iter().map(Row::Pg).collect(),
         })
     }
 
     /// Reads at most one row.
-    pub async fn fetch_optional(
-        &self,
-        sql: &'static str,
-        args: Vec<Val>,
-    ) -> Result<Option<Row>, StoreError> {
+    pub async fn fetch_optional(&self, sql: &'static str, args: Vec<Val>) -> Result<Option<Row>, StoreError> {
         Ok(match self {
-            Db::Sqlite { read, .. } => bind_all!(sqlx::query(sql), args)
-                .fetch_optional(read)
-                .await?
-                .map(Row::Sqlite),
-            Db::Postgres(p) => bind_all!(sqlx::query(sql), args)
-                .fetch_optional(p)
-                .await?
-                .map(Row::Pg),
+            Db::Sqlite { read, .. } => bind_all!(sqlx::query(sql), args).fetch_optional(read).await?.map(Row::Sqlite),
+            Db::Postgres(p) => bind_all!(sqlx::query(sql), args).fetch_optional(p).await?.map(Row::Pg),
         })
     }
 
@@ -340,54 +310,28 @@ impl Tx {
     /// Runs a statement.
     pub async fn exec(&mut self, sql: &'static str, args: Vec<Val>) -> Result<u64, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
-            Tx::Pg(t) => bind_all!(sqlx::query(sql), args)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args).execute(&mut **t).await?.rows_affected(),
+            Tx::Pg(t) => bind_all!(sqlx::query(sql), args).execute(&mut **t).await?.rows_affected(),
         })
     }
 
     /// Reads all rows.
-    pub async fn fetch_all(
-        &mut self,
-        sql: &'static str,
-        args: Vec<Val>,
-    ) -> Result<Vec<Row>, StoreError> {
+    pub async fn fetch_all(&mut self, sql: &'static str, args: Vec<Val>) -> Result<Vec<Row>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut **t)
-                .await?
-                .into_iter()
-                .map(Row::Sqlite)
-                .collect(),
-            Tx::Pg(t) => bind_all!(sqlx::query(sql), args)
-                .fetch_all(&mut **t)
-                .await?
-                .into_iter()
-                .map(Row::Pg)
-                .collect(),
+            Tx::Sqlite(t) => {
+                bind_all!(sqlx::query(sql), args).fetch_all(&mut **t).await?.into_iter().map(Row::Sqlite).collect()
+            }
+            Tx::Pg(t) => {
+                bind_all!(sqlx::query(sql), args).fetch_all(&mut **t).await?.into_iter().map(Row::Pg).collect()
+            }
         })
     }
 
     /// Reads at most one row.
-    pub async fn fetch_optional(
-        &mut self,
-        sql: &'static str,
-        args: Vec<Val>,
-    ) -> Result<Option<Row>, StoreError> {
+    pub async fn fetch_optional(&mut self, sql: &'static str, args: Vec<Val>) -> Result<Option<Row>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args)
-                .fetch_optional(&mut **t)
-                .await?
-                .map(Row::Sqlite),
-            Tx::Pg(t) => bind_all!(sqlx::query(sql), args)
-                .fetch_optional(&mut **t)
-                .await?
-                .map(Row::Pg),
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args).fetch_optional(&mut **t).await?.map(Row::Sqlite),
+            Tx::Pg(t) => bind_all!(sqlx::query(sql), args).fetch_optional(&mut **t).await?.map(Row::Pg),
         })
     }
 
@@ -395,14 +339,10 @@ impl Tx {
     pub async fn exec_script(&mut self, script: String) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(t) => {
-                sqlx::raw_sql(AssertSqlSafe(script))
-                    .execute(&mut **t)
-                    .await?;
+                sqlx::raw_sql(AssertSqlSafe(script)).execute(&mut **t).await?;
             }
             Tx::Pg(t) => {
-                sqlx::raw_sql(AssertSqlSafe(script))
-                    .execute(&mut **t)
-                    .await?;
+                sqlx::raw_sql(AssertSqlSafe(script)).execute(&mut **t).await?;
             }
         }
         Ok(())
@@ -433,10 +373,7 @@ mod tests {
     #[test]
     fn urls_are_checked_and_redacted() {
         assert_eq!(parse_url("sqlite:///tmp/x.db").unwrap(), Engine::Sqlite);
-        assert_eq!(
-            parse_url("postgres://u:pw@localhost/db").unwrap(),
-            Engine::Postgres
-        );
+        assert_eq!(parse_url("postgres://u:pw@localhost/db").unwrap(), Engine::Postgres);
         let err = parse_url("mysql://u:secret@h/db").unwrap_err().to_string();
         assert!(err.contains("unsupported scheme"), "{err}");
         assert!(!err.contains("secret"), "{err}");

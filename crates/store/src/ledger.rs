@@ -81,8 +81,7 @@ fn micros(t: Timestamp) -> i64 {
 }
 
 fn to_hash(v: Vec<u8>) -> Result<[u8; 32], StoreError> {
-    v.try_into()
-        .map_err(|_| StoreError::Corrupt("chain hash is not 32 bytes".into()))
+    v.try_into().map_err(|_| StoreError::Corrupt("chain hash is not 32 bytes".into()))
 }
 
 /// Appends `events` (and `side` rows) to `tenant`'s chain in one transaction.
@@ -112,21 +111,12 @@ pub async fn append_in(
         .fetch_optional(LOCK_HEAD, vals![t.clone(), GENESIS_HASH.to_vec()])
         .await?
         .ok_or_else(|| StoreError::Corrupt("chain head upsert returned nothing".into()))?;
-    let mut seq =
-        u64::try_from(head.i64(0)?).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
+    let mut seq = u64::try_from(head.i64(0)?).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
     let mut prev = to_hash(head.bytes(1)?)?;
     let mut out = Vec::with_capacity(events.len());
     for ev in events {
         seq += 1;
-        let entry = Entry {
-            v: 1,
-            tenant,
-            seq,
-            event_id: ev.event_id,
-            recorded_at,
-            actor: ev.actor,
-            body: ev.body,
-        };
+        let entry = Entry { v: 1, tenant, seq, event_id: ev.event_id, recorded_at, actor: ev.actor, body: ev.body };
         let payload = entry.encode();
         let hash = entry_hash(&prev, &payload);
         tx.exec(
@@ -145,18 +135,13 @@ pub async fn append_in(
         )
         .await?;
         projection::apply(tx, &entry).await?;
-        out.push(Appended {
-            seq,
-            event_id: ev.event_id,
-            hash,
-        });
+        out.push(Appended { seq, event_id: ev.event_id, hash });
         prev = hash;
     }
     for s in side {
         write_side(tx, &t, micros(recorded_at), s).await?;
     }
-    tx.exec(SET_HEAD, vals![t, seq as i64, prev.to_vec()])
-        .await?;
+    tx.exec(SET_HEAD, vals![t, seq as i64, prev.to_vec()]).await?;
     Ok(out)
 }
 
@@ -189,39 +174,34 @@ async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite) -> Result
 
 /// Every tenant that has a chain, with its head seq.
 pub async fn chain_heads(db: &Db) -> Result<Vec<(TenantId, u64)>, StoreError> {
-    let rows = db
-        .fetch_all(
-            "SELECT tenant_id, seq FROM chain_heads ORDER BY tenant_id",
-            vec![],
-        )
-        .await?;
+    let rows = db.fetch_all("SELECT tenant_id, seq FROM chain_heads ORDER BY tenant_id", vec![]).await?;
     rows.iter()
         .map(|r| {
-            let t = r
-                .text(0)?
-                .parse()
-                .map_err(|e| StoreError::Corrupt(format!("{e}")))?;
+            let t = r.text(0)?.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?;
             Ok((t, r.i64(1)? as u64))
         })
         .collect()
 }
 
-/// Streams `tenant`'s stored rows in seq order to `f(seq, payload, prev_hash, hash)`; stops at
-/// the first error `f` returns.
+/// Streams `tenant`'s stored rows with `from <= seq <= to` in seq order to
+/// `f(seq, payload, prev_hash, hash)`; stops at the first error `f` returns.
 pub async fn for_each_row<E, F>(
     db: &Db,
     tenant: TenantId,
+    from: u64,
+    to: u64,
     mut f: F,
 ) -> Result<Result<(), E>, StoreError>
 where
     F: FnMut(u64, &[u8], &[u8], &[u8]) -> Result<(), E>,
 {
-    const SQL: &str =
-        "SELECT seq, payload, prev_hash, hash FROM ledger WHERE tenant_id = $1 ORDER BY seq";
+    const SQL: &str = "SELECT seq, payload, prev_hash, hash FROM ledger \
+        WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq";
     let t = tenant.to_string();
+    let (from, to) = (i64::try_from(from).unwrap_or(i64::MAX), i64::try_from(to).unwrap_or(i64::MAX));
     macro_rules! walk {
         ($pool:expr) => {{
-            let mut rows = sqlx::query(SQL).bind(t).fetch($pool);
+            let mut rows = sqlx::query(SQL).bind(t).bind(from).bind(to).fetch($pool);
             while let Some(r) = rows.try_next().await? {
                 let seq: i64 = r.try_get(0)?;
                 let payload: &[u8] = r.try_get(1)?;
@@ -304,8 +284,7 @@ pub async fn checkpoints(db: &Db, tenant: TenantId) -> Result<Vec<Checkpoint>, S
                 tenant,
                 seq: r.i64(0)? as u64,
                 head_hash: r.text(1)?,
-                sealed_at: Timestamp::from_microsecond(r.i64(2)?)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                sealed_at: Timestamp::from_microsecond(r.i64(2)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 signature: r.text(3)?,
                 public_key: r.text(4)?,
             })

@@ -27,12 +27,7 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
 /// or the database is newer than this program.
 pub async fn migrate(db: &Db, now_micros: i64) -> Result<(), StoreError> {
     db.exec(CREATE_TABLE, vec![]).await?;
-    let applied = db
-        .fetch_all(
-            "SELECT version, checksum FROM schema_migrations ORDER BY version",
-            vec![],
-        )
-        .await?;
+    let applied = db.fetch_all("SELECT version, checksum FROM schema_migrations ORDER BY version", vec![]).await?;
     let known_max = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
     for row in &applied {
         let v = row.i64(0)?;
@@ -87,10 +82,7 @@ mod tests {
                 t
             };
             assert_eq!(tables(m.sqlite), tables(m.postgres), "migration {}", m.name);
-            assert!(
-                m.sqlite.contains("ledger_no_update")
-                    && m.postgres.contains("ledger_no_update_delete")
-            );
+            assert!(m.sqlite.contains("ledger_no_update") && m.postgres.contains("ledger_no_update_delete"));
         }
     }
 }

@@ -32,11 +32,7 @@ fn us(t: Timestamp) -> i64 {
 }
 
 /// Writes all columns of a consent record.
-pub(crate) async fn put_consent(
-    tx: &mut Tx,
-    tenant: &str,
-    c: &ConsentRecord,
-) -> Result<(), StoreError> {
+pub(crate) async fn put_consent(tx: &mut Tx, tenant: &str, c: &ConsentRecord) -> Result<(), StoreError> {
     tx.exec(
         "INSERT INTO consents (tenant_id, id, person_id, status, text_id, given_at, granted_at, last_use_at, last_change_at, data) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -59,16 +55,9 @@ pub(crate) async fn put_consent(
     Ok(())
 }
 
-async fn load_consent(
-    tx: &mut Tx,
-    tenant: &str,
-    id: ConsentId,
-) -> Result<ConsentRecord, StoreError> {
+async fn load_consent(tx: &mut Tx, tenant: &str, id: ConsentId) -> Result<ConsentRecord, StoreError> {
     let row = tx
-        .fetch_optional(
-            "SELECT data FROM consents WHERE tenant_id = $1 AND id = $2",
-            vals![tenant, id.to_string()],
-        )
+        .fetch_optional("SELECT data FROM consents WHERE tenant_id = $1 AND id = $2", vals![tenant, id.to_string()])
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("event refers to unknown consent {id}")))?;
     Ok(serde_json::from_str(&row.text(0)?)?)
@@ -97,12 +86,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         EventBody::OrgUnitCreated { org_unit } => {
             tx.exec(
                 "INSERT INTO org_units (tenant_id, id, name, parent_id) VALUES ($1, $2, $3, $4)",
-                vals![
-                    t,
-                    org_unit.id.to_string(),
-                    org_unit.name.clone(),
-                    org_unit.parent.map(|p| p.to_string())
-                ],
+                vals![t, org_unit.id.to_string(), org_unit.name.clone(), org_unit.parent.map(|p| p.to_string())],
             )
             .await?;
         }
@@ -138,12 +122,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
-        EventBody::PersonRegistered {
-            person_id,
-            recipient_class,
-            org_unit,
-            data_hash,
-        } => {
+        EventBody::PersonRegistered { person_id, recipient_class, org_unit, data_hash } => {
             tx.exec(
                 "INSERT INTO persons (tenant_id, id, recipient_class, org_unit_id, data_hash, data_version, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, 1, $6, $6)",
@@ -158,11 +137,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
-        EventBody::PersonCorrected {
-            person_id,
-            data_hash,
-            recipient_class,
-        } => {
+        EventBody::PersonCorrected { person_id, data_hash, recipient_class } => {
             tx.exec(
                 "UPDATE persons SET data_hash = $3, data_version = data_version + 1, updated_at = $4, \
                  recipient_class = COALESCE($5, recipient_class) WHERE tenant_id = $1 AND id = $2",
@@ -170,13 +145,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
-        EventBody::ContactPointAdded {
-            contact_point_id,
-            person_id,
-            kind,
-            blind_index,
-            value_hash,
-        } => {
+        EventBody::ContactPointAdded { contact_point_id, person_id, kind, blind_index, value_hash } => {
             tx.exec(
                 "INSERT INTO contact_points (tenant_id, id, person_id, kind, blind_index, value_hash, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -192,11 +161,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
-        EventBody::ContactPointVerified {
-            contact_point_id,
-            method,
-            at: when,
-        } => {
+        EventBody::ContactPointVerified { contact_point_id, method, at: when } => {
             tx.exec(
                 "UPDATE contact_points SET verified_at = $3, verified_method = $4 WHERE tenant_id = $1 AND id = $2",
                 vals![t, contact_point_id.to_string(), us(*when), method.clone()],
@@ -204,21 +169,13 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             .await?;
         }
         EventBody::ConsentRecorded { consent } => put_consent(tx, &t, consent).await?,
-        EventBody::EvidenceAdded {
-            consent_id,
-            evidence,
-        } => {
+        EventBody::EvidenceAdded { consent_id, evidence } => {
             let mut c = load_consent(tx, &t, *consent_id).await?;
             c.evidence.push(evidence.clone());
             c.last_change_at = e.recorded_at;
             put_consent(tx, &t, &c).await?;
         }
-        EventBody::ConsentStatusChanged {
-            consent_id,
-            to,
-            at: when,
-            ..
-        } => {
+        EventBody::ConsentStatusChanged { consent_id, to, at: when, .. } => {
             let mut c = load_consent(tx, &t, *consent_id).await?;
             c.status = *to;
             if to.is_valid_for_processing() {
@@ -228,12 +185,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             c.last_change_at = *when;
             put_consent(tx, &t, &c).await?;
         }
-        EventBody::ConsentWithdrawn {
-            consent_id,
-            scope_delta,
-            at: when,
-            ..
-        } => {
+        EventBody::ConsentWithdrawn { consent_id, scope_delta, at: when, .. } => {
             let mut c = load_consent(tx, &t, *consent_id).await?;
             match scope_delta {
                 Some(delta) => {
@@ -247,11 +199,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             c.last_change_at = *when;
             put_consent(tx, &t, &c).await?;
         }
-        EventBody::ObjectionRecorded {
-            person_id,
-            at: when,
-            ..
-        } => {
+        EventBody::ObjectionRecorded { person_id, at: when, .. } => {
             tx.exec(
                 "INSERT INTO objections (tenant_id, seq, person_id, data, at) VALUES ($1, $2, $3, $4, $5)",
                 vals![t, e.seq as i64, person_id.to_string(), serde_json::to_string(&e.body)?, us(*when)],
@@ -299,9 +247,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         EventBody::BasisDocumented { basis } => {
             let (id, person, kind) = match basis {
                 DocumentedBasis::ExistingCustomer(b) => (b.id, b.person_id, "existing_customer"),
-                DocumentedBasis::PresumedBusinessConsent(b) => {
-                    (b.id, b.person_id, "presumed_business_consent")
-                }
+                DocumentedBasis::PresumedBusinessConsent(b) => (b.id, b.person_id, "presumed_business_consent"),
             };
             tx.exec(
                 "INSERT INTO bases (tenant_id, id, person_id, kind, data) VALUES ($1, $2, $3, $4, $5)",
@@ -351,9 +297,8 @@ pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
             }
             for r in &rows {
                 after = r.i64(0)?;
-                let entry = Entry::decode(&r.bytes(1)?).map_err(|e| {
-                    StoreError::Corrupt(format!("entry {after} of tenant {tenant}: {e}"))
-                })?;
+                let entry = Entry::decode(&r.bytes(1)?)
+                    .map_err(|e| StoreError::Corrupt(format!("entry {after} of tenant {tenant}: {e}")))?;
                 apply(&mut tx, &entry).await?;
                 n += 1;
             }

@@ -14,8 +14,7 @@ use crate::error::StoreError;
 use crate::vals;
 
 fn parse<T: std::str::FromStr>(s: String, what: &str) -> Result<T, StoreError> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("bad {what} '{s}'")))
+    s.parse().map_err(|_| StoreError::Corrupt(format!("bad {what} '{s}'")))
 }
 
 fn ts(v: i64) -> Result<Timestamp, StoreError> {
@@ -23,17 +22,12 @@ fn ts(v: i64) -> Result<Timestamp, StoreError> {
 }
 
 fn json_rows<T: serde::de::DeserializeOwned>(rows: Vec<Row>) -> Result<Vec<T>, StoreError> {
-    rows.iter()
-        .map(|r| Ok(serde_json::from_str(&r.text(0)?)?))
-        .collect()
+    rows.iter().map(|r| Ok(serde_json::from_str(&r.text(0)?)?)).collect()
 }
 
 /// Reads a value of the installation table.
 pub async fn installation_get(db: &Db, key: &str) -> Result<Option<String>, StoreError> {
-    db.fetch_optional("SELECT value FROM installation WHERE key = $1", vals![key])
-        .await?
-        .map(|r| r.text(0))
-        .transpose()
+    db.fetch_optional("SELECT value FROM installation WHERE key = $1", vals![key]).await?.map(|r| r.text(0)).transpose()
 }
 
 /// Sets a value of the installation table.
@@ -64,12 +58,7 @@ pub struct ApiKeyRow {
 }
 
 /// Stores a new API key hash.
-pub async fn insert_api_key(
-    db: &Db,
-    k: &ApiKeyRow,
-    key_hash: &str,
-    now: Timestamp,
-) -> Result<(), StoreError> {
+pub async fn insert_api_key(db: &Db, k: &ApiKeyRow, key_hash: &str, now: Timestamp) -> Result<(), StoreError> {
     db.exec(
         "INSERT INTO api_keys (id, tenant_id, role, org_unit_id, label, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         vals![
@@ -109,15 +98,8 @@ pub async fn api_key_by_hash(db: &Db, key_hash: &str) -> Result<Option<ApiKeyRow
 
 /// Tenants (id, name).
 pub async fn tenants(db: &Db) -> Result<Vec<(TenantId, String)>, StoreError> {
-    let rows = db
-        .fetch_all(
-            "SELECT id, name FROM tenants ORDER BY created_at, id",
-            vec![],
-        )
-        .await?;
-    rows.into_iter()
-        .map(|r| Ok((parse(r.text(0)?, "tenant id")?, r.text(1)?)))
-        .collect()
+    let rows = db.fetch_all("SELECT id, name FROM tenants ORDER BY created_at, id", vec![]).await?;
+    rows.into_iter().map(|r| Ok((parse(r.text(0)?, "tenant id")?, r.text(1)?))).collect()
 }
 
 /// Advertisers of a tenant.
@@ -154,14 +136,7 @@ pub async fn persons_by_blind_index(
             vals![tenant.to_string(), blind_index],
         )
         .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok((
-                parse(r.text(0)?, "person id")?,
-                parse(r.text(1)?, "contact point id")?,
-            ))
-        })
-        .collect()
+    rows.into_iter().map(|r| Ok((parse(r.text(0)?, "person id")?, parse(r.text(1)?, "contact point id")?))).collect()
 }
 
 /// A contact point as projected (no value: that is in the vault).
@@ -180,11 +155,7 @@ pub struct ContactPointRow {
 }
 
 /// Contact points of a person.
-pub async fn contact_points(
-    db: &Db,
-    tenant: TenantId,
-    person: PersonId,
-) -> Result<Vec<ContactPointRow>, StoreError> {
+pub async fn contact_points(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<ContactPointRow>, StoreError> {
     let rows = db
         .fetch_all(
             "SELECT id, kind, blind_index, verified_at, verified_method FROM contact_points \
@@ -219,11 +190,7 @@ pub struct PersonRow {
 }
 
 /// One person.
-pub async fn person(
-    db: &Db,
-    tenant: TenantId,
-    person: PersonId,
-) -> Result<Option<PersonRow>, StoreError> {
+pub async fn person(db: &Db, tenant: TenantId, person: PersonId) -> Result<Option<PersonRow>, StoreError> {
     let Some(r) = db
         .fetch_optional(
             "SELECT id, recipient_class, org_unit_id, data_version FROM persons WHERE tenant_id = $1 AND id = $2",
@@ -242,11 +209,7 @@ pub async fn person(
 }
 
 /// The wrapped data key of a person, if not erased.
-pub async fn person_key(
-    db: &Db,
-    tenant: TenantId,
-    person: PersonId,
-) -> Result<Option<Vec<u8>>, StoreError> {
+pub async fn person_key(db: &Db, tenant: TenantId, person: PersonId) -> Result<Option<Vec<u8>>, StoreError> {
     db.fetch_optional(
         "SELECT wrapped_key FROM person_keys WHERE tenant_id = $1 AND person_id = $2",
         vals![tenant.to_string(), person.to_string()],
@@ -272,11 +235,7 @@ pub async fn person_data(
 }
 
 /// The sealed value of a contact point.
-pub async fn contact_value(
-    db: &Db,
-    tenant: TenantId,
-    cp: ContactPointId,
-) -> Result<Option<Vec<u8>>, StoreError> {
+pub async fn contact_value(db: &Db, tenant: TenantId, cp: ContactPointId) -> Result<Option<Vec<u8>>, StoreError> {
     db.fetch_optional(
         "SELECT sealed FROM contact_values WHERE tenant_id = $1 AND contact_point_id = $2",
         vals![tenant.to_string(), cp.to_string()],
@@ -287,11 +246,7 @@ pub async fn contact_value(
 }
 
 /// Consent records of a person.
-pub async fn consents_of(
-    db: &Db,
-    tenant: TenantId,
-    person: PersonId,
-) -> Result<Vec<ConsentRecord>, StoreError> {
+pub async fn consents_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<ConsentRecord>, StoreError> {
     json_rows(
         db.fetch_all(
             "SELECT data FROM consents WHERE tenant_id = $1 AND person_id = $2 ORDER BY given_at, id",
@@ -332,11 +287,7 @@ pub async fn suppressions_by_key(
 }
 
 /// Documented bases of a person.
-pub async fn bases_of(
-    db: &Db,
-    tenant: TenantId,
-    person: PersonId,
-) -> Result<Vec<DocumentedBasis>, StoreError> {
+pub async fn bases_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<DocumentedBasis>, StoreError> {
     json_rows(
         db.fetch_all(
             "SELECT data FROM bases WHERE tenant_id = $1 AND person_id = $2 ORDER BY id",
@@ -347,11 +298,7 @@ pub async fn bases_of(
 }
 
 /// Uses of a person.
-pub async fn uses_of(
-    db: &Db,
-    tenant: TenantId,
-    person: PersonId,
-) -> Result<Vec<UseRecord>, StoreError> {
+pub async fn uses_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<UseRecord>, StoreError> {
     json_rows(
         db.fetch_all(
             "SELECT data FROM uses WHERE tenant_id = $1 AND person_id = $2 ORDER BY at, id",
@@ -381,13 +328,7 @@ pub async fn stats(db: &Db, tenant: TenantId) -> Result<Stats, StoreError> {
     let t = tenant.to_string();
     let one = |sql: &'static str| {
         let t = t.clone();
-        async move {
-            db.fetch_optional(sql, vals![t])
-                .await?
-                .map(|r| r.i64(0))
-                .transpose()
-                .map(|v| v.unwrap_or(0))
-        }
+        async move { db.fetch_optional(sql, vals![t]).await?.map(|r| r.i64(0)).transpose().map(|v| v.unwrap_or(0)) }
     };
     let by_status = db
         .fetch_all(
@@ -405,4 +346,9 @@ pub async fn stats(db: &Db, tenant: TenantId) -> Result<Stats, StoreError> {
         uses: one("SELECT COUNT(*) FROM uses WHERE tenant_id = $1").await?,
         ledger_entries: one("SELECT COUNT(*) FROM ledger WHERE tenant_id = $1").await?,
     })
+}
+
+/// Checks the database answers.
+pub async fn ping(db: &Db) -> Result<(), StoreError> {
+    db.fetch_optional("SELECT 1", vec![]).await.map(|_| ())
 }

@@ -146,11 +146,7 @@ impl Evidence {
             | Self::Otp { contact_point, .. }
             | Self::TextConfirmation { contact_point, .. }
             | Self::InboundMessage { contact_point, .. } => Some(*contact_point),
-            Self::CallRecording {
-                contact_point,
-                recording_consent: true,
-                ..
-            } => Some(*contact_point),
+            Self::CallRecording { contact_point, recording_consent: true, .. } => Some(*contact_point),
             _ => None,
         }
     }

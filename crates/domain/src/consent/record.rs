@@ -26,9 +26,7 @@ pub struct Scope {
 impl Scope {
     /// True when nothing is covered any more.
     pub fn is_empty(&self) -> bool {
-        self.advertisers.is_empty()
-            || self.product_categories.is_empty()
-            || self.channels.is_empty()
+        self.advertisers.is_empty() || self.product_categories.is_empty() || self.channels.is_empty()
     }
 
     /// Whether `self` covers every part of `other`.
@@ -41,16 +39,8 @@ impl Scope {
     /// Removes a partial withdrawal (R40): each non-empty set in `delta` is taken out of that axis.
     pub fn without(&self, delta: &Scope) -> Scope {
         Scope {
-            advertisers: self
-                .advertisers
-                .difference(&delta.advertisers)
-                .copied()
-                .collect(),
-            product_categories: self
-                .product_categories
-                .difference(&delta.product_categories)
-                .cloned()
-                .collect(),
+            advertisers: self.advertisers.difference(&delta.advertisers).copied().collect(),
+            product_categories: self.product_categories.difference(&delta.product_categories).cloned().collect(),
             channels: self.channels.difference(&delta.channels).copied().collect(),
         }
     }

@@ -107,9 +107,6 @@ pub struct UnknownStatus(pub String);
 impl FromStr for ConsentStatus {
     type Err = UnknownStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| UnknownStatus(s.into()))
+        Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownStatus(s.into()))
     }
 }

@@ -53,10 +53,8 @@ impl EmailAddress {
         if s.contains('[') || s.contains(']') {
             return Err(EmailError::DomainLiteral);
         }
-        let opts = email_address::Options::default()
-            .with_required_tld()
-            .without_display_text()
-            .without_domain_literal();
+        let opts =
+            email_address::Options::default().with_required_tld().without_display_text().without_domain_literal();
         match email_address::EmailAddress::parse_with_options(s, opts) {
             Ok(_) => {}
             Err(email_address::Error::DomainTooFew) => return Err(EmailError::NoTopLevelDomain),
@@ -68,9 +66,7 @@ impl EmailAddress {
             }
             Err(e) => return Err(EmailError::Malformed(e.to_string())),
         }
-        let (local, domain) = s
-            .rsplit_once('@')
-            .ok_or(EmailError::Malformed("missing '@'".into()))?;
+        let (local, domain) = s.rsplit_once('@').ok_or(EmailError::Malformed("missing '@'".into()))?;
         if domain.starts_with('-') || domain.split('.').any(|l| l.is_empty() || l.ends_with('-')) {
             return Err(EmailError::Malformed("invalid domain label".into()));
         }
@@ -139,38 +135,15 @@ mod tests {
 
     #[test]
     fn rejects_display_names_literals_and_garbage() {
-        assert_eq!(
-            EmailAddress::parse("Anna <a@b.de>"),
-            Err(EmailError::DisplayName)
-        );
-        assert_eq!(
-            EmailAddress::parse("<a@b.de>"),
-            Err(EmailError::DisplayName)
-        );
-        assert_eq!(
-            EmailAddress::parse("a@[192.0.2.1]"),
-            Err(EmailError::DomainLiteral)
-        );
-        assert_eq!(
-            EmailAddress::parse("a@localhost"),
-            Err(EmailError::NoTopLevelDomain)
-        );
+        assert_eq!(EmailAddress::parse("Anna <a@b.de>"), Err(EmailError::DisplayName));
+        assert_eq!(EmailAddress::parse("<a@b.de>"), Err(EmailError::DisplayName));
+        assert_eq!(EmailAddress::parse("a@[192.0.2.1]"), Err(EmailError::DomainLiteral));
+        assert_eq!(EmailAddress::parse("a@localhost"), Err(EmailError::NoTopLevelDomain));
         assert_eq!(EmailAddress::parse(""), Err(EmailError::Empty));
-        for bad in [
-            "a..b@c.de",
-            "a b@c.de",
-            "x@y@z.de",
-            "@b.de",
-            "a@",
-            "a@b..de",
-            "a@-b.de",
-        ] {
+        for bad in ["a..b@c.de", "a b@c.de", "x@y@z.de", "@b.de", "a@", "a@b..de", "a@-b.de"] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");
         }
-        assert_eq!(
-            EmailAddress::parse(&"a".repeat(400)),
-            Err(EmailError::TooLong)
-        );
+        assert_eq!(EmailAddress::parse(&"a".repeat(400)), Err(EmailError::TooLong));
     }
 
     #[test]

@@ -88,12 +88,9 @@ impl PhoneE164 {
         if clean.chars().filter(|c| c.is_ascii_digit()).count() < 3 {
             return Err(PhoneError::Invalid("too few digits".into()));
         }
-        let n = phonenumber::parse(Some(country::DE), &clean)
-            .map_err(|e| PhoneError::Invalid(e.to_string()))?;
+        let n = phonenumber::parse(Some(country::DE), &clean).map_err(|e| PhoneError::Invalid(e.to_string()))?;
         if !phonenumber::is_valid(&n) {
-            return Err(PhoneError::Invalid(
-                "no such number in the numbering plan".into(),
-            ));
+            return Err(PhoneError::Invalid("no such number in the numbering plan".into()));
         }
         Ok(Self(n.format().mode(Mode::E164).to_string()))
     }
@@ -106,9 +103,7 @@ impl PhoneE164 {
     /// Mobile or fixed line, as far as the numbering plan tells.
     pub fn line_type(&self) -> LineType {
         use phonenumber::Type;
-        match phonenumber::parse(None, &self.0)
-            .map(|n| n.number_type(&phonenumber::metadata::DATABASE))
-        {
+        match phonenumber::parse(None, &self.0).map(|n| n.number_type(&phonenumber::metadata::DATABASE)) {
             Ok(Type::Mobile) => LineType::Mobile,
             Ok(Type::FixedLine) => LineType::FixedLine,
             _ => LineType::Other,
@@ -174,39 +169,18 @@ mod tests {
         let m = PhoneE164::parse("0171 2345678").unwrap();
         assert_eq!(m.as_str(), "+491712345678");
         assert_eq!(m.line_type(), LineType::Mobile);
-        assert_eq!(
-            PhoneE164::parse("030 1234567").unwrap().line_type(),
-            LineType::FixedLine
-        );
+        assert_eq!(PhoneE164::parse("030 1234567").unwrap().line_type(), LineType::FixedLine);
     }
 
     #[test]
     fn garbage_is_a_typed_error() {
         assert_eq!(PhoneE164::parse(""), Err(PhoneError::Empty));
-        assert_eq!(
-            PhoneE164::parse("☎️ 030 123"),
-            Err(PhoneError::InvalidCharacter('☎'))
-        );
-        assert_eq!(
-            PhoneE164::parse("\u{202E}030 1234567"),
-            Err(PhoneError::InvalidCharacter('\u{202E}'))
-        );
-        assert!(matches!(
-            PhoneE164::parse("abc"),
-            Err(PhoneError::InvalidCharacter('a'))
-        ));
-        assert!(matches!(
-            PhoneE164::parse("+49"),
-            Err(PhoneError::Invalid(_))
-        ));
-        assert!(matches!(
-            PhoneE164::parse("00"),
-            Err(PhoneError::Invalid(_))
-        ));
-        assert_eq!(
-            PhoneE164::parse(&"9".repeat(100_000)),
-            Err(PhoneError::TooLong)
-        );
+        assert_eq!(PhoneE164::parse("☎️ 030 123"), Err(PhoneError::InvalidCharacter('☎')));
+        assert_eq!(PhoneE164::parse("\u{202E}030 1234567"), Err(PhoneError::InvalidCharacter('\u{202E}')));
+        assert!(matches!(PhoneE164::parse("abc"), Err(PhoneError::InvalidCharacter('a'))));
+        assert!(matches!(PhoneE164::parse("+49"), Err(PhoneError::Invalid(_))));
+        assert!(matches!(PhoneE164::parse("00"), Err(PhoneError::Invalid(_))));
+        assert_eq!(PhoneE164::parse(&"9".repeat(100_000)), Err(PhoneError::TooLong));
     }
 
     proptest! {

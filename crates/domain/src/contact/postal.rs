@@ -40,12 +40,7 @@ fn de() -> String {
 
 impl PostalAddress {
     /// Validates and normalises (trims, upper-cases the country).
-    pub fn new(
-        street: &str,
-        postcode: &str,
-        city: &str,
-        country: &str,
-    ) -> Result<Self, AddressError> {
+    pub fn new(street: &str, postcode: &str, city: &str, country: &str) -> Result<Self, AddressError> {
         let field = |name: &'static str, v: &str| -> Result<String, AddressError> {
             let v = v.trim();
             if v.is_empty() {
@@ -65,16 +60,10 @@ impl PostalAddress {
             c
         };
         let postcode = field("postcode", postcode)?;
-        if country == "DE" && !(postcode.len() == 5 && postcode.chars().all(|c| c.is_ascii_digit()))
-        {
+        if country == "DE" && !(postcode.len() == 5 && postcode.chars().all(|c| c.is_ascii_digit())) {
             return Err(AddressError::BadPostcode(postcode));
         }
-        Ok(Self {
-            street: field("street", street)?,
-            postcode,
-            city: field("city", city)?,
-            country,
-        })
+        Ok(Self { street: field("street", street)?, postcode, city: field("city", city)?, country })
     }
 
     /// Re-validates a deserialised address.
@@ -84,19 +73,8 @@ impl PostalAddress {
 
     /// Key for matching and blind indexing: lower-cased, whitespace collapsed.
     pub fn match_key(&self) -> String {
-        let norm = |s: &str| {
-            s.split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_lowercase()
-        };
-        format!(
-            "{}|{}|{}|{}",
-            norm(&self.street),
-            self.postcode,
-            norm(&self.city),
-            self.country
-        )
+        let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        format!("{}|{}|{}|{}", norm(&self.street), self.postcode, norm(&self.city), self.country)
     }
 
     /// One line for documents: `Hauptstr. 1, 10115 Berlin`.
@@ -104,10 +82,7 @@ impl PostalAddress {
         if self.country == "DE" {
             format!("{}, {} {}", self.street, self.postcode, self.city)
         } else {
-            format!(
-                "{}, {} {}, {}",
-                self.street, self.postcode, self.city, self.country
-            )
+            format!("{}, {} {}, {}", self.street, self.postcode, self.city, self.country)
         }
     }
 }
@@ -118,10 +93,7 @@ mod tests {
 
     #[test]
     fn validates_fields_by_name() {
-        assert_eq!(
-            PostalAddress::new("", "10115", "Berlin", "DE"),
-            Err(AddressError::Missing("street"))
-        );
+        assert_eq!(PostalAddress::new("", "10115", "Berlin", "DE"), Err(AddressError::Missing("street")));
         assert_eq!(
             PostalAddress::new("Hauptstr. 1", "1011", "Berlin", ""),
             Err(AddressError::BadPostcode("1011".into()))

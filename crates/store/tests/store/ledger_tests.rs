@@ -10,7 +10,7 @@ use konsent_domain::ledger::{Actor, ChainBreak, ChainVerifier, EventBody};
 use konsent_domain::party::RecipientClass;
 use konsent_store::{Db, PendingEvent, ledger, projection, queries};
 
-use crate::both_engines;
+use konsent_testkit::both_engines;
 
 fn tenant(n: u8) -> TenantId {
     TenantId::from_parts(1_700_000_000_000, [n; 10])
@@ -19,11 +19,7 @@ fn tenant(n: u8) -> TenantId {
 fn ev(n: u64, body: EventBody) -> PendingEvent {
     let mut r = [0u8; 10];
     r[..8].copy_from_slice(&n.to_le_bytes());
-    PendingEvent {
-        event_id: EventId::from_parts(1_700_000_000_000 + n, r),
-        actor: Actor::System,
-        body,
-    }
+    PendingEvent { event_id: EventId::from_parts(1_700_000_000_000 + n, r), actor: Actor::System, body }
 }
 
 fn person_events(n: u64) -> Vec<PendingEvent> {
@@ -55,9 +51,7 @@ fn person_events(n: u64) -> Vec<PendingEvent> {
 
 async fn verify(db: &Db, t: TenantId) -> Result<u64, ChainBreak> {
     let mut v = ChainVerifier::new(t);
-    ledger::for_each_row(db, t, |seq, p, prev, h| v.feed(seq, p, prev, h))
-        .await
-        .unwrap()?;
+    ledger::for_each_row(db, t, 1, u64::MAX, |seq, p, prev, h| v.feed(seq, p, prev, h)).await.unwrap()?;
     Ok(v.head().0)
 }
 
@@ -67,26 +61,13 @@ fn now() -> Timestamp {
 
 both_engines!(appends_chain_and_projects, |db| {
     let t = tenant(1);
-    let first = ledger::append(
-        db,
-        t,
-        now(),
-        vec![ev(
-            1,
-            EventBody::TenantCreated {
-                name: "Pool Nord".into(),
-            },
-        )],
-        vec![],
-    )
-    .await
-    .unwrap();
+    let first =
+        ledger::append(db, t, now(), vec![ev(1, EventBody::TenantCreated { name: "Pool Nord".into() })], vec![])
+            .await
+            .unwrap();
     assert_eq!(first[0].seq, 1);
-    let cat = CategoryDef {
-        code: ProductCategory::parse("insurance").unwrap(),
-        label_de: "V".into(),
-        label_en: "I".into(),
-    };
+    let cat =
+        CategoryDef { code: ProductCategory::parse("insurance").unwrap(), label_de: "V".into(), label_en: "I".into() };
     let mut events = vec![ev(2, EventBody::CategoryDefined { category: cat })];
     events.extend(person_events(7));
     let out = ledger::append(db, t, now(), events, vec![]).await.unwrap();
@@ -98,36 +79,18 @@ both_engines!(appends_chain_and_projects, |db| {
     assert_eq!(found.len(), 1);
     // Another tenant's chain starts at 1 and does not see tenant 1's data.
     let t2 = tenant(2);
-    let o2 = ledger::append(db, t2, now(), person_events(7), vec![])
-        .await
-        .unwrap();
+    let o2 = ledger::append(db, t2, now(), person_events(7), vec![]).await.unwrap();
     assert_eq!(o2[0].seq, 1);
-    assert_eq!(
-        queries::persons_by_blind_index(db, t2, "bi7")
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(queries::persons_by_blind_index(db, t2, "bi7").await.unwrap().len(), 1);
     assert_eq!(queries::stats(db, t).await.unwrap().persons, 1);
 });
 
 both_engines!(ledger_refuses_update_and_delete, |db| {
     let t = tenant(3);
-    ledger::append(db, t, now(), person_events(1), vec![])
-        .await
-        .unwrap();
-    let upd = db
-        .exec("UPDATE ledger SET kind = 'x' WHERE seq = 1", vec![])
-        .await
-        .unwrap_err()
-        .to_string();
+    ledger::append(db, t, now(), person_events(1), vec![]).await.unwrap();
+    let upd = db.exec("UPDATE ledger SET kind = 'x' WHERE seq = 1", vec![]).await.unwrap_err().to_string();
     assert!(upd.contains("append-only"), "{upd}");
-    let del = db
-        .exec("DELETE FROM ledger", vec![])
-        .await
-        .unwrap_err()
-        .to_string();
+    let del = db.exec("DELETE FROM ledger", vec![]).await.unwrap_err().to_string();
     assert!(del.contains("append-only"), "{del}");
     assert_eq!(verify(db, t).await.unwrap(), 2);
 });
@@ -140,9 +103,7 @@ both_engines!(concurrent_appends_never_fork, |db| {
         let db = db.clone();
         tasks.push(tokio::spawn(async move {
             for i in 0..10u64 {
-                ledger::append(&db, t, now(), person_events(task * 1000 + i), vec![])
-                    .await
-                    .unwrap();
+                ledger::append(&db, t, now(), person_events(task * 1000 + i), vec![]).await.unwrap();
             }
         }));
     }
@@ -155,28 +116,13 @@ both_engines!(concurrent_appends_never_fork, |db| {
 
 both_engines!(rebuild_recreates_identical_state, |db| {
     let t = tenant(5);
-    ledger::append(
-        db,
-        t,
-        now(),
-        vec![ev(1, EventBody::TenantCreated { name: "T".into() })],
-        vec![],
-    )
-    .await
-    .unwrap();
+    ledger::append(db, t, now(), vec![ev(1, EventBody::TenantCreated { name: "T".into() })], vec![]).await.unwrap();
     for n in 0..30 {
-        ledger::append(db, t, now(), person_events(n), vec![])
-            .await
-            .unwrap();
+        ledger::append(db, t, now(), person_events(n), vec![]).await.unwrap();
     }
     let before = projection::dump(db).await.unwrap();
     assert!(before.lines().count() > 60);
-    db.exec(
-        "DELETE FROM persons WHERE id IN (SELECT id FROM persons LIMIT 5)",
-        vec![],
-    )
-    .await
-    .unwrap();
+    db.exec("DELETE FROM persons WHERE id IN (SELECT id FROM persons LIMIT 5)", vec![]).await.unwrap();
     assert_ne!(projection::dump(db).await.unwrap(), before);
     let n = projection::rebuild(db, &[t]).await.unwrap();
     assert_eq!(n, 61);
@@ -186,19 +132,13 @@ both_engines!(rebuild_recreates_identical_state, |db| {
 both_engines!(tampered_payload_is_named, |db| {
     let t = tenant(6);
     for n in 0..5 {
-        ledger::append(db, t, now(), person_events(n), vec![])
-            .await
-            .unwrap();
+        ledger::append(db, t, now(), person_events(n), vec![]).await.unwrap();
     }
     match db {
-        Db::Sqlite { .. } => db
-            .exec_script("DROP TRIGGER ledger_no_update".into())
-            .await
-            .unwrap(),
-        Db::Postgres(_) => db
-            .exec_script("ALTER TABLE ledger DISABLE TRIGGER ledger_no_update_delete".into())
-            .await
-            .unwrap(),
+        Db::Sqlite { .. } => db.exec_script("DROP TRIGGER ledger_no_update".into()).await.unwrap(),
+        Db::Postgres(_) => {
+            db.exec_script("ALTER TABLE ledger DISABLE TRIGGER ledger_no_update_delete".into()).await.unwrap()
+        }
     }
     db.exec(
         "UPDATE ledger SET payload = CAST(REPLACE(CAST(payload AS TEXT), 'consumer', 'business') AS BLOB) WHERE seq = 7",

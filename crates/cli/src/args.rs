@@ -1,0 +1,93 @@
+//! Command-line arguments of the `konsent` binary.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Konsent: opt-in management for German financial sales (Einwilligungsmanagement).
+#[derive(Debug, Parser)]
+#[command(name = "konsent", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Data directory (keys, SQLite database, configuration).
+    #[arg(long, global = true, env = "KONSENT_DATA_DIR", default_value = "./konsent-data")]
+    pub data_dir: PathBuf,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (default: SQLite in the data directory).
+    #[arg(long, global = true, env = "KONSENT_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Initialise a data directory: keys, database, default tenant, admin API key.
+    Init {
+        /// Print the result as JSON (tenant_id, api_key, …).
+        #[arg(long)]
+        json: bool,
+        /// Name of the default tenant.
+        #[arg(long, default_value = "Mein Maklerunternehmen")]
+        tenant_name: String,
+    },
+    /// Run the HTTP server (initialises the data directory on first start).
+    Serve {
+        /// Address to listen on.
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Fill the store with realistic synthetic German data.
+    Demo {
+        /// Number of persons.
+        #[arg(long, default_value_t = 1000)]
+        persons: u64,
+        /// Seed, for reproducible data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Tenant to fill (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Verify the ledger: every hash and every signed checkpoint. Exit 0 when intact.
+    Verify {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recreate all current-state tables from the ledger.
+    Rebuild,
+    /// Seal the current chain heads with signed checkpoints.
+    Checkpoint,
+    /// Manage API keys.
+    Apikey {
+        /// What to do with keys.
+        #[command(subcommand)]
+        action: ApikeyAction,
+    },
+    /// Show counts of persons, consents and ledger entries.
+    Status {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the effective configuration (secrets redacted).
+    Config,
+}
+
+/// API key actions.
+#[derive(Debug, Subcommand)]
+pub enum ApikeyAction {
+    /// Create a key; the secret is printed once.
+    Create {
+        /// Role: admin, marketing, agent, compliance, integration.
+        #[arg(long)]
+        role: String,
+        /// Label to recognise the key by.
+        #[arg(long, default_value = "cli")]
+        label: String,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}

@@ -1,0 +1,63 @@
+//! Command dispatch: each subcommand opens what it needs and calls the services.
+
+mod admin;
+mod demo;
+mod serve;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use konsent_domain::ids::TenantId;
+use konsent_service::Konsent;
+use konsent_service::system::{OsEntropy, SystemClock};
+
+use crate::args::{Cli, Command};
+use crate::config::Config;
+
+/// The database URL: flag or `KONSENT_DATABASE_URL`, else the config file, else SQLite in the data dir.
+fn db_url(cli: &Cli, cfg: &Config) -> Option<String> {
+    cli.database_url.clone().or_else(|| (!cfg.database.url.is_empty()).then(|| cfg.database.url.clone()))
+}
+
+async fn open(cli: &Cli, cfg: &Config) -> anyhow::Result<Konsent> {
+    Ok(Konsent::open(&cli.data_dir, db_url(cli, cfg).as_deref(), Arc::new(SystemClock), Arc::new(OsEntropy)).await?)
+}
+
+/// The tenant named on the command line, or the first one.
+async fn pick_tenant(k: &Konsent, wanted: Option<&str>) -> anyhow::Result<TenantId> {
+    let tenants = konsent_store::queries::tenants(&k.db).await?;
+    match wanted {
+        Some(w) => {
+            let id: TenantId = w.parse().context("--tenant must be a tenant id")?;
+            tenants.iter().find(|(t, _)| *t == id).map(|(t, _)| *t).context("no such tenant")
+        }
+        None => tenants.first().map(|(t, _)| *t).context("no tenant exists: run `konsent init`"),
+    }
+}
+
+/// Runs the chosen command.
+pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Init { json, tenant_name } => admin::init(&cli, &cfg, *json, tenant_name).await,
+        Command::Serve { bind } => serve::serve(&cli, &cfg, bind.clone()).await,
+        Command::Demo { persons, seed, tenant } => {
+            let k = open(&cli, &cfg).await?;
+            let t = pick_tenant(&k, tenant.as_deref()).await?;
+            demo::run(&k, t, *persons, *seed).await
+        }
+        Command::Verify { json } => admin::verify(&open(&cli, &cfg).await?, *json).await,
+        Command::Rebuild => admin::rebuild(&open(&cli, &cfg).await?).await,
+        Command::Checkpoint => {
+            let n = konsent_service::checkpoint::seal_all(&open(&cli, &cfg).await?).await?;
+            println!("{n} Prüfpunkt(e) signiert / checkpoint(s) sealed");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Apikey { action } => admin::apikey(&open(&cli, &cfg).await?, action).await,
+        Command::Status { json } => admin::status(&open(&cli, &cfg).await?, *json).await,
+        Command::Config => {
+            print!("{}", cfg.redacted_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! `konsent serve`: initialise on first start, run HTTP and background jobs, shut down gracefully.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use konsent_service::ServiceError;
+use konsent_service::system::{OsEntropy, SystemClock};
+use tokio::sync::watch;
+
+use super::{db_url, open};
+use crate::args::Cli;
+use crate::config::Config;
+
+pub async fn serve(cli: &Cli, cfg: &Config, bind: Option<String>) -> anyhow::Result<ExitCode> {
+    let k = match open(cli, cfg).await {
+        Ok(k) => k,
+        Err(e) if matches!(e.downcast_ref::<ServiceError>(), Some(ServiceError::NoDataDir(_))) => {
+            let (k, r) = konsent_service::init::init(
+                &cli.data_dir,
+                db_url(cli, cfg).as_deref(),
+                "Mein Maklerunternehmen",
+                Arc::new(SystemClock),
+                Arc::new(OsEntropy),
+            )
+            .await?;
+            println!("Erster Start: Datenverzeichnis {} eingerichtet / first start: data dir initialised.", r.data_dir);
+            println!("  Mandant / tenant: {}", r.tenant_id);
+            println!("  Admin-API-Schlüssel / admin API key (nur jetzt sichtbar / shown only now): {}", r.api_key);
+            k
+        }
+        Err(e) => return Err(e),
+    };
+    let addr = bind.unwrap_or_else(|| cfg.server.bind.clone());
+    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("Konsent läuft / is running on http://{local}  (Health: http://{local}/healthz)");
+    tracing::info!(%local, engine = ?k.db.engine(), "serving");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let schedule = konsent_jobs::Schedule {
+        checkpoint_every: Duration::from_secs(cfg.jobs.checkpoint_interval_seconds.max(1)),
+        verify_every: Duration::from_secs(cfg.jobs.verify_interval_seconds.max(1)),
+    };
+    let jobs = tokio::spawn(konsent_jobs::run(k.clone(), schedule, stop_rx));
+    let mut web_stop = stop_tx.subscribe();
+    let server = konsent_web::serve(k.clone(), listener, async move {
+        let _ = web_stop.changed().await;
+    });
+    let signals = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    };
+    let (res, ()) = tokio::join!(server, signals);
+    res?;
+    let _ = jobs.await;
+    k.db.close().await;
+    Ok(ExitCode::SUCCESS)
+}

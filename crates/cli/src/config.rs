@@ -1,0 +1,127 @@
+//! Configuration: defaults, then `DATA_DIR/konsent.toml`, then `KONSENT__SECTION__KEY` environment
+//! variables. Unknown keys are an error.
+
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// HTTP server.
+    pub server: ServerConfig,
+    /// Database.
+    pub database: DatabaseConfig,
+    /// Background jobs.
+    pub jobs: JobsConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub bind: String,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// URL; empty = SQLite in the data directory. `--database-url` and `KONSENT_DATABASE_URL` win.
+    pub url: String,
+}
+
+/// Job settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Seal chain heads every N seconds.
+    pub checkpoint_interval_seconds: u64,
+    /// Verify all chains every N seconds.
+    pub verify_interval_seconds: u64,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// Filter, e.g. `info` or `konsent=debug`. `KONSENT_LOG` wins.
+    pub level: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { bind: "127.0.0.1:8080".into() }
+    }
+}
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self { checkpoint_interval_seconds: 300, verify_interval_seconds: 86_400 }
+    }
+}
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: "text".into(), level: "info".into() }
+    }
+}
+
+impl Config {
+    /// Loads defaults → `DATA_DIR/konsent.toml` → `KONSENT__…` environment.
+    pub fn load(data_dir: &Path) -> anyhow::Result<Self> {
+        let cfg: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(data_dir.join("konsent.toml")))
+            .merge(Env::prefixed("KONSENT__").split("__"))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
+        if !matches!(cfg.log.format.as_str(), "text" | "json") {
+            anyhow::bail!("configuration error: log.format must be 'text' or 'json', not '{}'", cfg.log.format);
+        }
+        Ok(cfg)
+    }
+
+    /// The effective config as TOML with secrets redacted.
+    pub fn redacted_toml(&self) -> String {
+        let mut c = self.clone();
+        if !c.database.url.is_empty() {
+            c.database.url = konsent_store::db::redact_url(&c.database.url);
+        }
+        toml_string(&c)
+    }
+}
+
+fn toml_string(c: &Config) -> String {
+    format!(
+        "[server]\nbind = {:?}\n\n[database]\nurl = {:?}\n\n[jobs]\ncheckpoint_interval_seconds = {}\nverify_interval_seconds = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n",
+        c.server.bind,
+        c.database.url,
+        c.jobs.checkpoint_interval_seconds,
+        c.jobs.verify_interval_seconds,
+        c.log.format,
+        c.log.level
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_env_and_unknown_keys_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("konsent.toml"), "[server]\nbind = \"0.0.0.0:9000\"\n").unwrap();
+        let c = Config::load(dir.path()).unwrap();
+        assert_eq!(c.server.bind, "0.0.0.0:9000");
+        assert_eq!(c.jobs.checkpoint_interval_seconds, 300);
+        std::fs::write(dir.path().join("konsent.toml"), "[server]\nbnd = \"x\"\n").unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("bnd"), "{err}");
+    }
+}

@@ -1,0 +1,149 @@
+//! The CLI as an operator uses it: init, demo, verify, tamper detection, rebuild, clear errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use konsent_store::{Db, projection};
+use konsent_testkit::PgDatabase;
+
+fn konsent(data_dir: &Path, db: Option<&str>, args: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_konsent"));
+    c.arg("--data-dir").arg(data_dir).args(args).env_remove("KONSENT_DATABASE_URL").env("KONSENT_LOG", "warn");
+    if let Some(url) = db {
+        c.arg("--database-url").arg(url);
+    }
+    c.output().expect("konsent runs")
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+async fn tamper(url: &str, seq: i64) {
+    let db = Db::connect(url, 1).await.unwrap();
+    match db.engine() {
+        konsent_store::Engine::Sqlite => {
+            db.exec_script("DROP TRIGGER ledger_no_update".into()).await.unwrap();
+            db.exec_script(format!(
+                "UPDATE ledger SET payload = CAST(REPLACE(CAST(payload AS TEXT), 'consumer', 'business') AS BLOB) WHERE seq = {seq}"
+            ))
+            .await
+            .unwrap();
+        }
+        konsent_store::Engine::Postgres => {
+            db.exec_script("ALTER TABLE ledger DISABLE TRIGGER ledger_no_update_delete".into()).await.unwrap();
+            db.exec_script(format!(
+                "UPDATE ledger SET payload = convert_to(replace(convert_from(payload, 'UTF8'), 'consumer', 'business'), 'UTF8') WHERE seq = {seq}"
+            ))
+            .await
+            .unwrap();
+        }
+    }
+    db.close().await;
+}
+
+/// init --json, demo, verify, rebuild gives the same state, a changed payload is named by verify.
+async fn full_story(url: Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url_ref = url.as_deref();
+    let init: serde_json::Value = serde_json::from_str(&ok(&konsent(&data, url_ref, &["init", "--json"]))).unwrap();
+    assert!(init["tenant_id"].as_str().unwrap().len() == 36);
+    assert!(init["api_key"].as_str().unwrap().starts_with("knst_"));
+
+    let out = ok(&konsent(&data, url_ref, &["demo", "--persons", "300"]));
+    assert!(out.contains("300 Personen"), "{out}");
+    let verify = ok(&konsent(&data, url_ref, &["verify"]));
+    assert!(verify.contains("intakt"), "{verify}");
+
+    let db_url = url.clone().unwrap_or_else(|| format!("sqlite://{}", data.join("konsent.db").display()));
+    let db = Db::connect(&db_url, 2).await.unwrap();
+    let before = projection::dump(&db).await.unwrap();
+    assert!(before.matches("ConsentGiven").count() > 50, "demo should give many valid consents");
+    ok(&konsent(&data, url_ref, &["rebuild"]));
+    assert_eq!(projection::dump(&db).await.unwrap(), before, "rebuild must recreate the same state");
+    db.close().await;
+
+    // Someone drops the triggers and changes one payload: verify fails and names that entry.
+    let seq = {
+        let db = Db::connect(&db_url, 1).await.unwrap();
+        let r = db
+            .fetch_optional("SELECT MIN(seq) FROM ledger WHERE kind = 'person_registered' AND seq > 20", vec![])
+            .await
+            .unwrap()
+            .unwrap();
+        let s = r.i64(0).unwrap();
+        db.close().await;
+        s
+    };
+    tamper(&db_url, seq).await;
+    let bad = konsent(&data, url_ref, &["verify"]);
+    assert!(!bad.status.success());
+    let msg = stderr(&bad);
+    assert!(msg.contains(&format!("entry {seq}")), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r21_cli_story_sqlite() {
+    full_story(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r21_cli_story_postgres() {
+    let pg = PgDatabase::create().await;
+    full_story(Some(pg.url.clone())).await;
+}
+
+#[test]
+fn clear_errors_for_missing_and_foreign_data_dirs_and_bad_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = konsent(&dir.path().join("nope"), None, &["verify"]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("konsent init"), "{}", stderr(&missing));
+
+    let foreign = dir.path().join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "private").unwrap();
+    let o = konsent(&foreign, None, &["init"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not a Konsent data directory"), "{}", stderr(&o));
+    let o = konsent(&foreign, None, &["verify"]);
+    assert!(stderr(&o).contains("not a Konsent data directory"), "{}", stderr(&o));
+
+    let o = konsent(&dir.path().join("x"), Some("mysql://u:secret@h/db"), &["init"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("unsupported scheme") && !stderr(&o).contains("secret"), "{}", stderr(&o));
+
+    let o = konsent(&dir.path().join("y"), Some("postgres://nobody:pw@127.0.0.1:1/none"), &["init"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("unreachable"), "{}", stderr(&o));
+    assert!(!dir.path().join("y").exists(), "a failed init leaves no half data dir");
+}
+
+#[test]
+fn init_twice_is_refused_and_keys_are_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    ok(&konsent(&data, None, &["init"]));
+    let again = konsent(&data, None, &["init"]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("already initialised"), "{}", stderr(&again));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["master.key", "signing.key"] {
+            let mode = std::fs::metadata(data.join("keys").join(f)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{f}");
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! `TestApp`: a Konsent service context on a fresh SQLite or PostgreSQL database, with a manual
+//! clock and seeded entropy so tests can jump years ahead.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use konsent_domain::ids::TenantId;
+use konsent_domain::time::{ManualClock, SeededEntropy};
+use konsent_service::Konsent;
+use konsent_service::init::init;
+use konsent_testkit::PgDatabase;
+
+#[expect(dead_code, reason = "api_key and clock serve the API and retention tests that follow")]
+pub struct TestApp {
+    pub k: Konsent,
+    pub tenant: TenantId,
+    pub api_key: String,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+pub fn t0() -> Timestamp {
+    "2026-03-02T09:30:00Z".parse().unwrap()
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        Self::start(None).await
+    }
+
+    pub async fn postgres() -> Self {
+        Self::start(Some(PgDatabase::create().await)).await
+    }
+
+    async fn start(pg: Option<PgDatabase>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(t0()));
+        let url = pg.as_ref().map(|p| p.url.clone());
+        let (k, report) = init(
+            &dir.path().join("data"),
+            url.as_deref(),
+            "Testmakler GmbH",
+            clock.clone(),
+            Arc::new(SeededEntropy::new(9)),
+        )
+        .await
+        .unwrap();
+        Self { k, tenant: report.tenant_id, api_key: report.api_key, clock, _dir: dir, _pg: pg }
+    }
+
+    /// Every ledger payload of the tenant as text (to check what the ledger holds).
+    pub async fn ledger_text(&self) -> String {
+        let head = konsent_store::ledger::chain_heads(&self.k.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|(t, _)| *t == self.tenant)
+            .map(|(_, s)| s)
+            .unwrap_or(0);
+        konsent_store::ledger::entries(&self.k.db, self.tenant, 1, head)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(e, _, _)| String::from_utf8(e.encode()).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Declares one async test per engine with a fresh `TestApp`.
+#[macro_export]
+macro_rules! app_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::harness::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::harness::TestApp::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run($crate::harness::TestApp::postgres().await).await;
+            }
+        }
+    };
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests: services on SQLite and PostgreSQL, and the `konsent` binary.
+
+mod cli;
+mod harness;
+mod serve;
+mod vault;

@@ -1,0 +1,67 @@
+//! Personal data lives sealed in the vault, never in the ledger; the blind index finds it;
+//! corrections append versions (R46).
+
+use jiff::civil::date;
+use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164, PostalAddress};
+use konsent_domain::ledger::Actor;
+use konsent_domain::party::{PersonData, RecipientClass};
+use konsent_service::persons::NewPerson;
+
+use crate::app_test;
+
+fn anna() -> NewPerson {
+    let address = PostalAddress::new("Lindenstraße 5", "50667", "Köln", "DE").unwrap();
+    NewPerson {
+        data: PersonData {
+            first_name: "Anna".into(),
+            last_name: "Müller-Lüdenscheidt".into(),
+            address: Some(address.clone()),
+            birth_date: Some(date(1980, 4, 1)),
+        },
+        recipient_class: RecipientClass::Consumer,
+        org_unit: None,
+        contacts: vec![
+            ContactValue::Email(EmailAddress::parse("Anna.M@Example.DE").unwrap()),
+            ContactValue::Phone(PhoneE164::parse("0171 2345678").unwrap()),
+            ContactValue::Postal(address),
+        ],
+    }
+}
+
+app_test!(personal_data_is_sealed_and_found_by_blind_index, |app| {
+    let w = app.k.register_person(app.tenant, &Actor::System, &anna()).await.unwrap();
+    let data = app.k.person_data(app.tenant, w.person_id).await.unwrap().unwrap();
+    assert_eq!(data.last_name, "Müller-Lüdenscheidt");
+    let phone = ContactValue::Phone(PhoneE164::parse("+49 (0)171 234 5678").unwrap());
+    let found = app.k.find_by_contact(app.tenant, &phone).await.unwrap();
+    assert_eq!(found, vec![(w.person_id, w.contact_point_ids[1])]);
+    let email = ContactValue::Email(EmailAddress::parse("anna.m@example.de").unwrap());
+    assert_eq!(app.k.find_by_contact(app.tenant, &email).await.unwrap().len(), 1);
+    assert_eq!(
+        app.k.contact_value(app.tenant, w.person_id, w.contact_point_ids[1]).await.unwrap(),
+        Some(phone.clone())
+    );
+    let ledger = app.ledger_text().await;
+    for secret in ["Anna", "Lüdenscheidt", "Lindenstra", "2345678", "example.de", "1980"] {
+        assert!(!ledger.contains(secret), "ledger leaks '{secret}'");
+    }
+});
+
+app_test!(r46_correction_appends_a_version_and_keeps_history, |app| {
+    let w = app.k.register_person(app.tenant, &Actor::System, &anna()).await.unwrap();
+    let mut corrected = anna().data;
+    corrected.last_name = "Schmidt".into();
+    app.k.correct_person(app.tenant, &Actor::User("u-1".into()), w.person_id, &corrected, None).await.unwrap();
+    assert_eq!(app.k.person_data(app.tenant, w.person_id).await.unwrap().unwrap().last_name, "Schmidt");
+    let versions = app
+        .k
+        .db
+        .fetch_all(
+            "SELECT version FROM person_data WHERE tenant_id = $1 AND person_id = $2 ORDER BY version",
+            konsent_store::vals![app.tenant.to_string(), w.person_id.to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 2, "the original capture data stays");
+    assert!(app.ledger_text().await.contains("person_corrected"));
+});

@@ -1,0 +1,63 @@
+//! The campaign policy the gate applies: staleness per channel (R29), minimum age (R11), Robinson
+//! list (R31), caller id (R32) and whether § 7(3) UWG may be relied on (R34).
+
+use std::collections::BTreeMap;
+
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::channel::Channel;
+
+/// Policy of one campaign (or the tenant default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CampaignPolicy {
+    /// Maximum months without grant or use before a consent is stale, per channel (R29). A channel
+    /// not listed has no staleness limit. Defaults: phone 12, e-mail/SMS/messenger 18.
+    pub staleness_months: BTreeMap<Channel, u16>,
+    /// Minimum age of the person (R11); default 16.
+    pub min_age: i16,
+    /// The campaign must be matched against a Robinson list (R31).
+    pub robinson_required: bool,
+    /// Result of the Robinson match: `Some(true)` = listed, `None` = not checked.
+    pub robinson_match: Option<bool>,
+    /// Phone only: whether the call presents a valid caller id; `Some(false)` blocks (R32),
+    /// `None` = not known here (the telephony configuration check is elsewhere).
+    pub caller_id_presented: Option<bool>,
+    /// The campaign may rely on § 7(3) UWG for e-mail to existing customers (R34).
+    pub allow_existing_customer: bool,
+}
+
+impl Default for CampaignPolicy {
+    fn default() -> Self {
+        Self {
+            staleness_months: BTreeMap::from([
+                (Channel::PhoneLive, 12),
+                (Channel::PhoneAutomated, 12),
+                (Channel::Email, 18),
+                (Channel::Sms, 18),
+                (Channel::MessengerWhatsapp, 18),
+            ]),
+            min_age: 16,
+            robinson_required: false,
+            robinson_match: None,
+            caller_id_presented: None,
+            allow_existing_customer: false,
+        }
+    }
+}
+
+impl CampaignPolicy {
+    /// Whether a consent last granted or used at `anchor` is stale at `now` on `channel`: more than
+    /// the limit's calendar months (UTC) have passed. The last instant of the limit itself is fresh.
+    pub fn is_stale(&self, channel: Channel, anchor: Timestamp, now: Timestamp) -> bool {
+        let Some(&months) = self.staleness_months.get(&channel) else {
+            return false;
+        };
+        Span::new()
+            .try_months(months)
+            .and_then(|span| anchor.to_zoned_datetime(TimeZone::UTC).checked_add(span))
+            .is_ok_and(|limit| now > limit.timestamp())
+    }
+}

@@ -1,0 +1,112 @@
+//! The tenant's catalogue: advertisers, org units and consent text versions (published texts are
+//! immutable; a wording change is a new version, R10).
+
+use jiff::Timestamp;
+use konsent_domain::consent::{Scope, lint_text};
+use konsent_domain::ids::{AdvertiserId, EventId, TenantId, TextId};
+use konsent_domain::ledger::{Actor, EventBody};
+use konsent_domain::party::Advertiser;
+use konsent_domain::text::{ConsentTextVersion, PrivacyNoticeRef, TextState, body_sha256};
+use konsent_store::{PendingEvent, ledger, queries};
+
+use crate::context::Konsent;
+use crate::error::{FieldError, ServiceError};
+
+/// A text version to publish.
+#[derive(Debug, Clone)]
+pub struct NewText {
+    /// Family key, e.g. `telefon-2026`.
+    pub key: String,
+    /// Language (`de`, `en`).
+    pub language: String,
+    /// Title.
+    pub title: String,
+    /// Exact body shown.
+    pub body: String,
+    /// Scope.
+    pub scope: Scope,
+    /// Valid from.
+    pub valid_from: Timestamp,
+    /// Valid until.
+    pub valid_to: Option<Timestamp>,
+    /// Privacy notice.
+    pub privacy_notice: PrivacyNoticeRef,
+}
+
+impl Konsent {
+    /// Builds the event that registers an advertiser.
+    pub fn advertiser_event(&self, actor: &Actor, advertiser: Advertiser) -> PendingEvent {
+        PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::AdvertiserRegistered { advertiser },
+        }
+    }
+
+    /// Registers an advertiser (legal name, seat, address for service).
+    pub async fn register_advertiser(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        advertiser: Advertiser,
+    ) -> Result<AdvertiserId, ServiceError> {
+        let id = advertiser.id;
+        ledger::append(&self.db, tenant, self.now(), vec![self.advertiser_event(actor, advertiser)], vec![]).await?;
+        Ok(id)
+    }
+
+    /// Lints and publishes a new text version; lint errors block publishing. The version number
+    /// continues the family of `key`.
+    pub async fn publish_text(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        t: NewText,
+    ) -> Result<ConsentTextVersion, ServiceError> {
+        let existing = queries::texts(&self.db, tenant).await?;
+        let advertisers = queries::advertisers(&self.db, tenant).await?;
+        let version = existing.iter().filter(|x| x.key == t.key).map(|x| x.version).max().unwrap_or(0) + 1;
+        let text = self.text_version(t, version);
+        let mut errors: Vec<FieldError> = Vec::new();
+        for a in &text.scope.advertisers {
+            if !advertisers.iter().any(|x| x.id == *a) {
+                errors
+                    .push(FieldError { field: "scope.advertisers".into(), message: format!("unknown advertiser {a}") });
+            }
+        }
+        errors.extend(
+            lint_text(&text, &advertisers)
+                .into_iter()
+                .filter(|i| i.is_error())
+                .map(|i| FieldError { field: format!("lint.{}", i.code()), message: i.message_de() }),
+        );
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        let ev = PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::TextPublished { text: text.clone() },
+        };
+        ledger::append(&self.db, tenant, self.now(), vec![ev], vec![]).await?;
+        Ok(text)
+    }
+
+    /// Builds a published text version (not yet stored).
+    pub fn text_version(&self, t: NewText, version: u32) -> ConsentTextVersion {
+        ConsentTextVersion {
+            id: self.id(TextId::from_parts),
+            key: t.key,
+            version,
+            language: t.language,
+            title: t.title,
+            sha256: body_sha256(&t.body),
+            body: t.body,
+            scope: t.scope,
+            valid_from: t.valid_from,
+            valid_to: t.valid_to,
+            privacy_notice: t.privacy_notice,
+            state: TextState::Published,
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Recording consents and what happens to them: capture with evidence (the server decides the
+//! status from the verification rules, R13–R20), withdrawal (R40), objection (R42), use (R23).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use konsent_domain::channel::Channel;
+use konsent_domain::consent::{
+    CaptureMethod, CompletenessInput, ConsentRecord, ConsentStatus, DeclarationRecipient, Evidence, Scope, Source,
+    Validity, VerificationPolicy, check_phone_completeness, verification_status,
+};
+use konsent_domain::contact::ContactKind;
+use konsent_domain::ids::{AdvertiserId, ConsentId, ContactPointId, EventId, PersonId, TenantId};
+use konsent_domain::ledger::{Actor, EventBody};
+use konsent_domain::party::{Advertiser, PersonData, RecipientClass};
+use konsent_domain::text::ConsentTextVersion;
+use konsent_domain::usage::UseRecord;
+use konsent_store::{PendingEvent, ledger, queries};
+
+use crate::context::Konsent;
+use crate::error::ServiceError;
+
+/// A consent declaration to record.
+#[derive(Debug, Clone)]
+pub struct NewConsent {
+    /// Person.
+    pub person_id: PersonId,
+    /// Contact points it is bound to.
+    pub contact_points: BTreeSet<ContactPointId>,
+    /// Text version shown.
+    pub text_id: konsent_domain::ids::TextId,
+    /// Scope selected (must lie within the text's scope).
+    pub scope: Scope,
+    /// How it was captured.
+    pub capture_method: CaptureMethod,
+    /// Who received it (phone/assisted capture).
+    pub declaration_recipient: Option<DeclarationRecipient>,
+    /// First or third party.
+    pub source: Source,
+    /// The person acted affirmatively.
+    pub affirmative_action: bool,
+    /// When the person gave it.
+    pub given_at: Timestamp,
+    /// Capture time-zone offset in seconds.
+    pub capture_offset_seconds: i32,
+    /// Evidence so far.
+    pub evidence: Vec<Evidence>,
+    /// Validity.
+    pub validity: Validity,
+}
+
+/// Everything the rules need to know about the context of a consent, loaded or held in memory.
+#[derive(Debug)]
+pub struct ConsentContext<'a> {
+    /// The text version.
+    pub text: &'a ConsentTextVersion,
+    /// All advertisers of the tenant.
+    pub advertisers: &'a [Advertiser],
+    /// The person's data.
+    pub person: Option<&'a PersonData>,
+    /// Consumer or business.
+    pub recipient_class: RecipientClass,
+    /// Kinds of the person's contact points.
+    pub contact_kinds: &'a BTreeMap<ContactPointId, ContactKind>,
+    /// Person's age today, if known.
+    pub age: Option<i16>,
+}
+
+/// Builds the record and decides its status from its evidence (pure; no I/O).
+pub fn assess(
+    id: ConsentId,
+    nc: NewConsent,
+    ctx: &ConsentContext<'_>,
+    now: Timestamp,
+) -> Result<ConsentRecord, ServiceError> {
+    let mut errors = Vec::new();
+    if !ctx.text.scope.covers(&nc.scope) {
+        errors.push(crate::FieldError {
+            field: "scope".into(),
+            message: "scope exceeds what the consent text covers".into(),
+        });
+    }
+    if nc.scope.is_empty() {
+        errors.push(crate::FieldError {
+            field: "scope".into(),
+            message: "scope names no advertiser, category or channel".into(),
+        });
+    }
+    for cp in &nc.contact_points {
+        if !ctx.contact_kinds.contains_key(cp) {
+            errors.push(crate::FieldError {
+                field: "contact_points".into(),
+                message: format!("contact point {cp} does not belong to the person"),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let mut record = ConsentRecord {
+        id,
+        person_id: nc.person_id,
+        contact_points: nc.contact_points,
+        text_id: ctx.text.id,
+        text_sha256: ctx.text.sha256.clone(),
+        language: ctx.text.language.clone(),
+        scope: nc.scope,
+        status: ConsentStatus::Requested,
+        recipient_class: ctx.recipient_class,
+        capture_method: nc.capture_method,
+        declaration_recipient: nc.declaration_recipient,
+        source: nc.source,
+        affirmative_action: nc.affirmative_action,
+        given_at: nc.given_at,
+        capture_offset_seconds: nc.capture_offset_seconds,
+        recorded_at: now,
+        granted_at: None,
+        last_use_at: None,
+        last_change_at: now,
+        evidence: nc.evidence,
+        validity: nc.validity,
+        approval_pending: false,
+    };
+    let kinds = |cp: ContactPointId| ctx.contact_kinds.get(&cp).copied();
+    let outcome = verification_status(&record, &kinds, &VerificationPolicy::default(), ctx.age);
+    let mut status = outcome.status;
+    if status.is_valid_for_processing()
+        && ctx.recipient_class == RecipientClass::Consumer
+        && record.scope.channels.iter().any(|c| c.is_phone())
+    {
+        let named: Vec<Advertiser> =
+            ctx.advertisers.iter().filter(|a| record.scope.advertisers.contains(&a.id)).cloned().collect();
+        let input =
+            CompletenessInput { record: &record, person: ctx.person, advertisers: &named, text: Some(ctx.text) };
+        if check_phone_completeness(&input).is_err() {
+            status = ConsentStatus::Requested;
+        }
+    }
+    record.status = status;
+    if status.is_valid_for_processing() {
+        record.granted_at = Some(now);
+    }
+    Ok(record)
+}
+
+impl Konsent {
+    fn event(&self, actor: &Actor, body: EventBody) -> PendingEvent {
+        PendingEvent { event_id: self.id(EventId::from_parts), actor: actor.clone(), body }
+    }
+
+    /// The events that record an assessed consent (and mark the contact points its evidence verified).
+    pub fn consent_events(&self, actor: &Actor, record: &ConsentRecord) -> Vec<PendingEvent> {
+        let mut out = vec![self.event(actor, EventBody::ConsentRecorded { consent: record.clone() })];
+        for ev in &record.evidence {
+            if let Some(cp) = ev.verifies_contact_point()
+                && record.contact_points.contains(&cp)
+            {
+                out.push(self.event(
+                    actor,
+                    EventBody::ContactPointVerified {
+                        contact_point_id: cp,
+                        method: ev.kind().to_string(),
+                        at: record.recorded_at,
+                    },
+                ));
+            }
+        }
+        out
+    }
+
+    /// Records a consent: loads its context, applies the verification rules, appends the events.
+    pub async fn record_consent(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        nc: NewConsent,
+    ) -> Result<ConsentRecord, ServiceError> {
+        let person = queries::person(&self.db, tenant, nc.person_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("person {}", nc.person_id)))?;
+        let text = queries::texts(&self.db, tenant)
+            .await?
+            .into_iter()
+            .find(|t| t.id == nc.text_id)
+            .ok_or_else(|| ServiceError::invalid("text_id", "no such published consent text"))?;
+        let advertisers = queries::advertisers(&self.db, tenant).await?;
+        let data = self.person_data(tenant, nc.person_id).await?;
+        let kinds: BTreeMap<ContactPointId, ContactKind> = queries::contact_points(&self.db, tenant, nc.person_id)
+            .await?
+            .into_iter()
+            .filter_map(|c| {
+                let k = match c.kind.as_str() {
+                    "email" => ContactKind::Email,
+                    "phone" => ContactKind::Phone,
+                    "postal" => ContactKind::Postal,
+                    _ => return None,
+                };
+                Some((c.id, k))
+            })
+            .collect();
+        let now = self.now();
+        let age = data.as_ref().and_then(|d| d.age_on(konsent_domain::time::utc_date(now)));
+        let class =
+            if person.recipient_class == "business" { RecipientClass::Business } else { RecipientClass::Consumer };
+        let ctx = ConsentContext {
+            text: &text,
+            advertisers: &advertisers,
+            person: data.as_ref(),
+            recipient_class: class,
+            contact_kinds: &kinds,
+            age,
+        };
+        let record = assess(self.id(ConsentId::from_parts), nc, &ctx, now)?;
+        ledger::append(&self.db, tenant, now, self.consent_events(actor, &record), vec![]).await?;
+        Ok(record)
+    }
+
+    /// The event of a withdrawal (`scope_delta` None = full).
+    pub fn withdrawal_event(
+        &self,
+        actor: &Actor,
+        consent_id: ConsentId,
+        scope_delta: Option<Scope>,
+        via: &str,
+        at: Timestamp,
+    ) -> PendingEvent {
+        self.event(
+            actor,
+            EventBody::ConsentWithdrawn { consent_id, scope_delta, via: via.to_string(), receiving_agent: None, at },
+        )
+    }
+
+    /// The event of an Art. 21 objection (empty sets = everything).
+    pub fn objection_event(
+        &self,
+        actor: &Actor,
+        person_id: PersonId,
+        channels: BTreeSet<Channel>,
+        advertisers: BTreeSet<AdvertiserId>,
+        via: &str,
+        at: Timestamp,
+    ) -> PendingEvent {
+        self.event(actor, EventBody::ObjectionRecorded { person_id, channels, advertisers, via: via.to_string(), at })
+    }
+
+    /// The event of a use.
+    pub fn use_event(&self, actor: &Actor, record: UseRecord) -> PendingEvent {
+        self.event(actor, EventBody::UseRecorded { record })
+    }
+}

@@ -1,0 +1,110 @@
+//! The service context: database, keys, injected clock and entropy; opening a data directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use konsent_domain::time::{Clock, Entropy, random_array, unix_millis};
+use konsent_store::{Db, migrate, queries};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ServiceError;
+use crate::keys::Keyring;
+
+/// Name of the marker file of a data directory.
+pub const MARKER: &str = "installation.json";
+
+/// Contents of the marker file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Installation {
+    /// Data directory format.
+    pub format: u32,
+    /// Random id tying the data dir, its keys and its database together.
+    pub installation_id: String,
+    /// When `init` ran.
+    pub created_at: Timestamp,
+}
+
+/// Everything a use case needs.
+#[derive(Clone)]
+pub struct Konsent {
+    /// Database.
+    pub db: Db,
+    /// Keys.
+    pub keys: Keyring,
+    /// Clock.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub entropy: Arc<dyn Entropy>,
+    /// Data directory.
+    pub data_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Konsent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Konsent").field("data_dir", &self.data_dir).field("engine", &self.db.engine()).finish()
+    }
+}
+
+/// Default database URL of a data directory.
+pub fn default_db_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("konsent.db").display())
+}
+
+/// Reads the marker; distinguishes a missing from a foreign data dir.
+pub fn read_marker(data_dir: &Path) -> Result<Installation, ServiceError> {
+    let shown = data_dir.display().to_string();
+    let path = data_dir.join(MARKER);
+    match std::fs::read_to_string(&path) {
+        Ok(s) => serde_json::from_str(&s).map_err(|_| ServiceError::ForeignDataDir(shown)),
+        Err(_) if !data_dir.exists() => Err(ServiceError::NoDataDir(shown)),
+        Err(_) if is_empty_dir(data_dir) => Err(ServiceError::NoDataDir(shown)),
+        Err(_) => Err(ServiceError::ForeignDataDir(shown)),
+    }
+}
+
+pub(crate) fn is_empty_dir(p: &Path) -> bool {
+    std::fs::read_dir(p).map(|mut d| d.next().is_none()).unwrap_or(false)
+}
+
+impl Konsent {
+    /// Opens an initialised data directory and its database; migrates the schema.
+    pub async fn open(
+        data_dir: &Path,
+        db_url: Option<&str>,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+    ) -> Result<Self, ServiceError> {
+        let marker = read_marker(data_dir)?;
+        let keys = Keyring::load(data_dir)?;
+        let url = db_url.map(str::to_string).unwrap_or_else(|| default_db_url(data_dir));
+        let db = Db::connect(&url, 8).await?;
+        migrate::migrate(&db, clock.now().as_microsecond()).await?;
+        match queries::installation_get(&db, "installation_id").await? {
+            Some(id) if id == marker.installation_id => {}
+            Some(found) => return Err(ServiceError::ForeignDatabase { expected: marker.installation_id, found }),
+            None => {
+                return Err(ServiceError::Conflict(format!(
+                    "the database at {} is not initialised for this data directory: run `konsent init` with the same --database-url",
+                    konsent_store::db::redact_url(&url)
+                )));
+            }
+        }
+        Ok(Self { db, keys, clock, entropy, data_dir: data_dir.to_path_buf() })
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// A new time-ordered id of any kind, e.g. `k.id(PersonId::from_parts)`.
+    pub fn id<T>(&self, make: fn(u64, [u8; 10]) -> T) -> T {
+        make(unix_millis(self.now()), random_array(&*self.entropy))
+    }
+
+    /// Random bytes.
+    pub fn random<const N: usize>(&self) -> [u8; N] {
+        random_array(&*self.entropy)
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the whole Konsent test suite on a fresh Debian machine: installs and starts what the tests
+# need (PostgreSQL), then runs every test on SQLite and PostgreSQL. Fails loudly, never skips.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+command -v psql >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-client)
+command -v pg_ctlcluster >/dev/null 2>&1 || need_pkgs+=(postgresql)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "==> installing ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+export KONSENT_TEST_PG_URL="${KONSENT_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+pg_ready() { psql "$KONSENT_TEST_PG_URL" -Atqc 'select 1' >/dev/null 2>&1; }
+if ! pg_ready; then
+  echo "==> starting PostgreSQL"
+  for v in $(ls /etc/postgresql 2>/dev/null); do
+    pg_ctlcluster --skip-systemctl-redirect "$v" main start 2>/dev/null || true
+  done
+  for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
+fi
+if ! pg_ready; then
+  echo "ERROR: PostgreSQL is not reachable at $KONSENT_TEST_PG_URL; the PostgreSQL tests cannot run." >&2
+  echo "       Start it (pg_ctlcluster <version> main start) or set KONSENT_TEST_PG_URL." >&2
+  exit 1
+fi
+echo "==> PostgreSQL reachable at $KONSENT_TEST_PG_URL"
+
+echo "==> cargo test (all crates, SQLite and PostgreSQL)"
+cargo test --workspace --locked -- --test-threads "${KONSENT_TEST_THREADS:-4}"
