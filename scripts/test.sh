@@ -29,5 +29,9 @@ if ! pg_ready; then
 fi
 echo "==> PostgreSQL reachable at $KONSENT_TEST_PG_URL"
 
+echo "==> cargo fmt --check, cargo clippy -D warnings"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 echo "==> cargo test (all crates, SQLite and PostgreSQL)"
 cargo test --workspace --locked -- --test-threads "${KONSENT_TEST_THREADS:-4}"

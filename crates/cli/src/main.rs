@@ -18,7 +18,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&cfg);
+    init_logging(&cfg, matches!(cli.command, args::Command::Serve { .. }));
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -35,9 +35,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(cfg: &config::Config) {
+/// Logs go to stderr. The server logs at the configured level; one-shot commands only warn, so
+/// their own output stays readable. sqlx's statement logging is off: it could echo parameters.
+fn init_logging(cfg: &config::Config, serving: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("KONSENT_LOG").unwrap_or_else(|_| EnvFilter::new(&cfg.log.level));
+    let level = if serving { cfg.log.level.as_str() } else { "warn" };
+    let filter =
+        EnvFilter::try_from_env("KONSENT_LOG").unwrap_or_else(|_| EnvFilter::new(format!("{level},sqlx=error")));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if cfg.log.format == "json" {
         builder.json().init();

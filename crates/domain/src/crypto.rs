@@ -84,6 +84,11 @@ impl MasterKey {
         let b: [u8; 32] = raw.try_into().map_err(|_| CryptoError::BadKey("wrapped key has wrong length"))?;
         Ok(DataKey(b))
     }
+    /// Derives a purpose-bound key (e.g. for decision tokens) from the master key.
+    pub fn derive(&self, purpose: &[u8]) -> [u8; 32] {
+        hmac256(&self.0, &[b"konsent-derive-v1\0".as_slice(), purpose].concat())
+    }
+
     /// Derives the blind-index key of a tenant.
     pub fn blind_index_key(&self, tenant: &[u8]) -> BlindIndexKey {
         BlindIndexKey(hmac256(&self.0, &[b"konsent-blind-index-v1\0".as_slice(), tenant].concat()))

@@ -243,6 +243,19 @@ impl Konsent {
         self.event(actor, EventBody::ObjectionRecorded { person_id, channels, advertisers, via: via.to_string(), at })
     }
 
+    /// The event of a status change (scheduler expiry, controller revocation, invalidation).
+    pub fn status_event(
+        &self,
+        actor: &Actor,
+        consent_id: ConsentId,
+        from: ConsentStatus,
+        to: ConsentStatus,
+        reason: &str,
+        at: Timestamp,
+    ) -> PendingEvent {
+        self.event(actor, EventBody::ConsentStatusChanged { consent_id, from, to, reason: reason.to_string(), at })
+    }
+
     /// The event of a use.
     pub fn use_event(&self, actor: &Actor, record: UseRecord) -> PendingEvent {
         self.event(actor, EventBody::UseRecorded { record })

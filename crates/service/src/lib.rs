@@ -9,6 +9,7 @@ pub mod consents;
 pub mod context;
 pub mod demo;
 pub mod error;
+pub mod gate;
 pub mod init;
 pub mod keys;
 pub mod persons;

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use konsent_domain::basis::DocumentedBasis;
-use konsent_domain::consent::{ConsentRecord, ConsentStatus};
+use konsent_domain::consent::{ConsentRecord, ConsentStatus, Scope};
 use konsent_domain::ids::{ConsentId, TenantId};
 use konsent_domain::ledger::{Entry, EventBody};
 
@@ -22,6 +22,7 @@ pub const TABLES: &[&str] = &[
     "contact_points",
     "consents",
     "objections",
+    "withdrawals",
     "uses",
     "suppressions",
     "bases",
@@ -187,6 +188,24 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         }
         EventBody::ConsentWithdrawn { consent_id, scope_delta, at: when, .. } => {
             let mut c = load_consent(tx, &t, *consent_id).await?;
+            // Remember what was withdrawn (R41: no fallback to another basis for it).
+            let withdrawn = match scope_delta {
+                Some(d) => Scope {
+                    advertisers: if d.advertisers.is_empty() {
+                        c.scope.advertisers.clone()
+                    } else {
+                        d.advertisers.clone()
+                    },
+                    product_categories: d.product_categories.clone(),
+                    channels: if d.channels.is_empty() { c.scope.channels.clone() } else { d.channels.clone() },
+                },
+                None => c.scope.clone(),
+            };
+            tx.exec(
+                "INSERT INTO withdrawals (tenant_id, seq, consent_id, person_id, data, at) VALUES ($1, $2, $3, $4, $5, $6)",
+                vals![t.clone(), e.seq as i64, consent_id.to_string(), c.person_id.to_string(), serde_json::to_string(&withdrawn)?, us(*when)],
+            )
+            .await?;
             match scope_delta {
                 Some(delta) => {
                     c.scope = c.scope.without(delta);
@@ -259,7 +278,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
     Ok(())
 }
 
-const CLEAR: [&str; 12] = [
+const CLEAR: [&str; 13] = [
     "DELETE FROM tenants",
     "DELETE FROM advertisers",
     "DELETE FROM org_units",
@@ -269,6 +288,7 @@ const CLEAR: [&str; 12] = [
     "DELETE FROM contact_points",
     "DELETE FROM consents",
     "DELETE FROM objections",
+    "DELETE FROM withdrawals",
     "DELETE FROM uses",
     "DELETE FROM suppressions",
     "DELETE FROM bases",
@@ -310,7 +330,7 @@ pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
 
 /// Every projection row as text, in key order: two states are equal iff their dumps are.
 pub async fn dump(db: &Db) -> Result<String, StoreError> {
-    const Q: [&str; 12] = [
+    const Q: [&str; 13] = [
         "SELECT id || '|' || name || '|' || CAST(created_at AS TEXT) FROM tenants ORDER BY id",
         "SELECT tenant_id || '|' || id || '|' || legal_name || '|' || data FROM advertisers ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || id || '|' || name || '|' || COALESCE(parent_id, '-') FROM org_units ORDER BY tenant_id, id",
@@ -323,6 +343,7 @@ pub async fn dump(db: &Db) -> Result<String, StoreError> {
         "SELECT tenant_id || '|' || id || '|' || status || '|' || COALESCE(CAST(granted_at AS TEXT), '-') || '|' || \
          COALESCE(CAST(last_use_at AS TEXT), '-') || '|' || CAST(last_change_at AS TEXT) || '|' || data FROM consents ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || CAST(seq AS TEXT) || '|' || person_id || '|' || data FROM objections ORDER BY tenant_id, seq",
+        "SELECT tenant_id || '|' || CAST(seq AS TEXT) || '|' || consent_id || '|' || data FROM withdrawals ORDER BY tenant_id, seq",
         "SELECT tenant_id || '|' || id || '|' || data FROM uses ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || id || '|' || key_hmac || '|' || data FROM suppressions ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || id || '|' || kind || '|' || data FROM bases ORDER BY tenant_id, id",

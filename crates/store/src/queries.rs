@@ -352,3 +352,20 @@ pub async fn stats(db: &Db, tenant: TenantId) -> Result<Stats, StoreError> {
 pub async fn ping(db: &Db) -> Result<(), StoreError> {
     db.fetch_optional("SELECT 1", vec![]).await.map(|_| ())
 }
+
+/// Withdrawn scopes of a person's consents: (consent id, withdrawn scope, effective time).
+pub async fn withdrawals_of(
+    db: &Db,
+    tenant: TenantId,
+    person: PersonId,
+) -> Result<Vec<(konsent_domain::ids::ConsentId, konsent_domain::consent::Scope, Timestamp)>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT consent_id, data, at FROM withdrawals WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
+            vals![tenant.to_string(), person.to_string()],
+        )
+        .await?;
+    rows.into_iter()
+        .map(|r| Ok((parse(r.text(0)?, "consent id")?, serde_json::from_str(&r.text(1)?)?, ts(r.i64(2)?)?)))
+        .collect()
+}

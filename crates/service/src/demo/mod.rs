@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
 use konsent_domain::channel::Channel;
-use konsent_domain::consent::{CaptureMethod, ConsentRecord, DeclarationRecipient, Evidence, Scope, Source, Validity};
+use konsent_domain::consent::{
+    CaptureMethod, ConsentRecord, ConsentStatus, DeclarationRecipient, Evidence, Scope, Source, Validity,
+};
 use konsent_domain::contact::{ContactKind, ContactValue};
 use konsent_domain::ids::TenantId;
 use konsent_domain::ids::{ConsentId, ContactPointId, UseId};
@@ -42,6 +44,8 @@ pub struct DemoReport {
     pub withdrawals: u64,
     /// Objections.
     pub objections: u64,
+    /// Consents expired by staleness.
+    pub expired: u64,
     /// Ledger entries appended.
     pub ledger_entries: u64,
 }
@@ -179,15 +183,15 @@ pub async fn generate(
             }
             if r.chance(45) {
                 let given = back(6 * 365);
-                let scope = cat.texts[0].scope.clone();
-                let mut cps = vec![mobile];
-                if let Some(e) = email {
-                    cps.push(e);
-                }
-                let (method, recipient, ev, source) = match r.below(6) {
-                    0 | 1 => (
+                let phone_only = Scope { channels: BTreeSet::from([Channel::PhoneLive]), ..cat.texts[0].scope.clone() };
+                let agent = format!("AG-{:04}", r.below(300));
+                let (scope, cps, method, recipient, ev, source) = match (r.below(6), email) {
+                    // Online: phone number verified by SMS code, e-mail by double opt-in.
+                    (0 | 1, Some(e)) => (
+                        cat.texts[0].scope.clone(),
+                        vec![mobile, e],
                         CaptureMethod::WebForm,
-                        false,
+                        true,
                         vec![
                             Evidence::WebForm {
                                 at: given,
@@ -201,10 +205,20 @@ pub async fn generate(
                                 sent_at: given,
                                 verified_at: given + SignedDuration::from_secs(40),
                             },
+                            Evidence::EmailDoi {
+                                contact_point: e,
+                                sent_at: given,
+                                message_id: format!("<{}@konsent.example>", hex_of(&r)),
+                                token_hash: hex_of(&r),
+                                confirmed_at: given + SignedDuration::from_mins(5),
+                                request_details: Some(hex_of(&r)),
+                            },
                         ],
                         Source::FirstParty,
                     ),
-                    2 => (
+                    (0 | 1, None) | (2, _) => (
+                        phone_only,
+                        vec![mobile],
                         CaptureMethod::PhoneCall,
                         true,
                         vec![Evidence::CallRecording {
@@ -212,13 +226,16 @@ pub async fn generate(
                             recording_hash: hex_of(&r),
                             recording_consent: true,
                             script_version: "skript-2024-03".into(),
-                            agent_pseudonym: format!("AG-{:04}", r.below(300)),
+                            agent_pseudonym: agent,
                             at: given,
                         }],
                         Source::FirstParty,
                     ),
-                    3 => (CaptureMethod::PhoneCall, true, vec![], Source::FirstParty),
-                    4 => (
+                    // Verbal consent without a recording stays requested (R17).
+                    (3, _) => (phone_only, vec![mobile], CaptureMethod::PhoneCall, true, vec![], Source::FirstParty),
+                    (4, _) => (
+                        phone_only,
+                        vec![mobile],
                         CaptureMethod::Paper,
                         true,
                         vec![Evidence::PaperScan {
@@ -229,7 +246,10 @@ pub async fn generate(
                         }],
                         Source::FirstParty,
                     ),
+                    // Legacy import without verification: ConsentUnknown (R25, R26).
                     _ => (
+                        phone_only,
+                        vec![mobile],
                         CaptureMethod::Import,
                         false,
                         vec![Evidence::Import {
@@ -324,6 +344,34 @@ pub async fn generate(
                         },
                     ));
                     report.uses += 1;
+                }
+                if c.last_use_at.is_none() && last == granted && now - granted > days(2 * 365) && r.chance(20) {
+                    // Never used for over a year: the scheduler let it expire; some were renewed.
+                    let at = granted + days(13 * 30);
+                    events.push(k.status_event(&actor, c.id, c.status, ConsentStatus::Expired, "stale", at));
+                    report.expired += 1;
+                    if r.chance(40) {
+                        let mut renewed = c.clone();
+                        renewed.id = k.id(ConsentId::from_parts);
+                        renewed.status = ConsentStatus::RenewedGiven;
+                        renewed.given_at = at + days(20);
+                        renewed.recorded_at = renewed.given_at;
+                        renewed.granted_at = Some(renewed.given_at);
+                        renewed.last_change_at = renewed.given_at;
+                        events.extend(k.consent_events(&actor, &renewed));
+                        report.consents += 1;
+                    }
+                    continue;
+                }
+                if r.chance(1) {
+                    let at = last + days(1 + r.below(60));
+                    let (to, why) = if r.chance(50) {
+                        (ConsentStatus::Revoked, "advertiser_left_pool")
+                    } else {
+                        (ConsentStatus::Invalidated, "internal_audit")
+                    };
+                    events.push(k.status_event(&actor, c.id, c.status, to, why, at.min(now)));
+                    continue;
                 }
                 if r.chance(8) {
                     let at = last + days(1 + r.below(30));

@@ -171,6 +171,16 @@ CREATE TABLE objections (
     PRIMARY KEY (tenant_id, seq)
 );
 CREATE INDEX objections_person ON objections (tenant_id, person_id);
+CREATE TABLE withdrawals (
+    tenant_id  TEXT   NOT NULL,
+    seq        BIGINT NOT NULL,
+    consent_id TEXT   NOT NULL,
+    person_id  TEXT   NOT NULL,
+    data       TEXT   NOT NULL,
+    at         BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, seq)
+);
+CREATE INDEX withdrawals_person ON withdrawals (tenant_id, person_id);
 CREATE TABLE uses (
     tenant_id        TEXT   NOT NULL,
     id               TEXT   NOT NULL,
