@@ -147,3 +147,28 @@ fn init_twice_is_refused_and_keys_are_owner_only() {
         }
     }
 }
+
+#[test]
+fn master_key_can_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("env");
+    let key = "ab".repeat(32);
+    let run = |args: &[&str], with_key: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_konsent"));
+        c.arg("--data-dir").arg(&data).args(args).env_remove("KONSENT_DATABASE_URL").env("KONSENT_LOG", "warn");
+        if with_key {
+            c.env("KONSENT_MASTER_KEY", &key);
+        } else {
+            c.env_remove("KONSENT_MASTER_KEY");
+        }
+        c.output().unwrap()
+    };
+    ok(&run(&["init"], true));
+    assert!(!data.join("keys/master.key").exists(), "no master key file when it comes from the environment");
+    assert!(data.join("keys/signing.key").exists());
+    ok(&run(&["demo", "--persons", "20"], true));
+    ok(&run(&["verify"], true));
+    let without = run(&["status"], false);
+    assert!(!without.status.success());
+    assert!(stderr(&without).contains("master.key is missing"), "{}", stderr(&without));
+}
