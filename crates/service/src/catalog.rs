@@ -2,6 +2,7 @@
 //! immutable; a wording change is a new version, R10).
 
 use jiff::Timestamp;
+use konsent_domain::channel::CategoryDef;
 use konsent_domain::consent::{Scope, lint_text};
 use konsent_domain::ids::{AdvertiserId, EventId, TenantId, TextId};
 use konsent_domain::ledger::{Actor, EventBody};
@@ -53,6 +54,27 @@ impl Konsent {
         let id = advertiser.id;
         ledger::append(&self.db, tenant, self.now(), vec![self.advertiser_event(actor, advertiser)], vec![]).await?;
         Ok(id)
+    }
+
+    /// Defines (or relabels) a product category.
+    pub async fn define_category(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        category: CategoryDef,
+    ) -> Result<(), ServiceError> {
+        for (field, v) in [("label_de", &category.label_de), ("label_en", &category.label_en)] {
+            if v.trim().is_empty() || v.chars().count() > 200 {
+                return Err(ServiceError::invalid(field, "must be 1-200 characters"));
+            }
+        }
+        let ev = PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::CategoryDefined { category },
+        };
+        ledger::append(&self.db, tenant, self.now(), vec![ev], vec![]).await?;
+        Ok(())
     }
 
     /// Lints and publishes a new text version; lint errors block publishing. The version number

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use konsent_domain::channel::Channel;
 use konsent_domain::consent::{
     CaptureMethod, CompletenessInput, ConsentRecord, ConsentStatus, DeclarationRecipient, Evidence, Scope, Source,
@@ -19,6 +19,9 @@ use konsent_store::{PendingEvent, ledger, queries};
 
 use crate::context::Konsent;
 use crate::error::ServiceError;
+
+/// How long after the declaration an electronic capture may be recorded (R19).
+pub const CONTEMPORANEITY: SignedDuration = SignedDuration::from_mins(5);
 
 /// A consent declaration to record.
 #[derive(Debug, Clone)]
@@ -74,6 +77,18 @@ pub fn assess(
     now: Timestamp,
 ) -> Result<ConsentRecord, ServiceError> {
     let mut errors = Vec::new();
+    // R19: recorded when given; paper may be entered within a day, everything else within minutes.
+    let limit =
+        if nc.capture_method == CaptureMethod::Paper { SignedDuration::from_hours(24) } else { CONTEMPORANEITY };
+    if now - nc.given_at > limit {
+        errors.push(crate::FieldError {
+            field: "given_at".into(),
+            message: format!("consent must be recorded within {} minutes of being given (R19)", limit.as_mins()),
+        });
+    }
+    if nc.given_at - now > SignedDuration::from_mins(1) {
+        errors.push(crate::FieldError { field: "given_at".into(), message: "lies in the future".into() });
+    }
     if !ctx.text.scope.covers(&nc.scope) {
         errors.push(crate::FieldError {
             field: "scope".into(),
@@ -213,6 +228,67 @@ impl Konsent {
         let record = assess(self.id(ConsentId::from_parts), nc, &ctx, now)?;
         ledger::append(&self.db, tenant, now, self.consent_events(actor, &record), vec![]).await?;
         Ok(record)
+    }
+
+    /// Withdraws a consent in full (`scope_delta` None) or in part (R40); takes effect now.
+    pub async fn withdraw(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        consent_id: ConsentId,
+        scope_delta: Option<Scope>,
+        via: &str,
+    ) -> Result<ConsentRecord, ServiceError> {
+        let c = queries::consent(&self.db, tenant, consent_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("consent {consent_id}")))?;
+        if c.status == ConsentStatus::Withdrawn {
+            return Err(ServiceError::Conflict("the consent is already withdrawn".into()));
+        }
+        if let Some(d) = &scope_delta
+            && d.advertisers.is_empty()
+            && d.product_categories.is_empty()
+            && d.channels.is_empty()
+        {
+            return Err(ServiceError::invalid("scope", "name what to withdraw, or omit scope to withdraw everything"));
+        }
+        let now = self.now();
+        ledger::append(
+            &self.db,
+            tenant,
+            now,
+            vec![self.withdrawal_event(actor, consent_id, scope_delta, via, now)],
+            vec![],
+        )
+        .await?;
+        queries::consent(&self.db, tenant, consent_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("consent {consent_id}")))
+    }
+
+    /// Records an Art. 21 objection (empty sets = all channels and advertisers, R42).
+    pub async fn object(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        person_id: PersonId,
+        channels: BTreeSet<Channel>,
+        advertisers: BTreeSet<AdvertiserId>,
+        via: &str,
+    ) -> Result<(), ServiceError> {
+        queries::person(&self.db, tenant, person_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("person {person_id}")))?;
+        let now = self.now();
+        ledger::append(
+            &self.db,
+            tenant,
+            now,
+            vec![self.objection_event(actor, person_id, channels, advertisers, via, now)],
+            vec![],
+        )
+        .await?;
+        Ok(())
     }
 
     /// The event of a withdrawal (`scope_delta` None = full).

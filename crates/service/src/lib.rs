@@ -13,7 +13,9 @@ pub mod gate;
 pub mod init;
 pub mod keys;
 pub mod persons;
+pub mod suppression;
 pub mod system;
+pub mod uses;
 pub mod verify;
 
 pub use context::Konsent;

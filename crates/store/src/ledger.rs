@@ -119,6 +119,7 @@ pub async fn append_in(
         let entry = Entry { v: 1, tenant, seq, event_id: ev.event_id, recorded_at, actor: ev.actor, body: ev.body };
         let payload = entry.encode();
         let hash = entry_hash(&prev, &payload);
+        let person = person_of(tx, &t, &entry.body).await?;
         tx.exec(
             INSERT_ENTRY,
             vals![
@@ -126,7 +127,7 @@ pub async fn append_in(
                 seq as i64,
                 ev.event_id.to_string(),
                 entry.body.kind(),
-                entry.body.person().map(|p| p.to_string()),
+                person,
                 micros(recorded_at),
                 payload,
                 prev.to_vec(),
@@ -143,6 +144,26 @@ pub async fn append_in(
     }
     tx.exec(SET_HEAD, vals![t, seq as i64, prev.to_vec()]).await?;
     Ok(out)
+}
+
+/// The person an event concerns, so a person's timeline and proof package find every entry;
+/// events that name only a consent or contact point are resolved through the projections.
+async fn person_of(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<Option<String>, StoreError> {
+    if let Some(p) = body.person() {
+        return Ok(Some(p.to_string()));
+    }
+    let (sql, id): (&'static str, String) = match body {
+        EventBody::EvidenceAdded { consent_id, .. }
+        | EventBody::ConsentStatusChanged { consent_id, .. }
+        | EventBody::ConsentWithdrawn { consent_id, .. } => {
+            ("SELECT person_id FROM consents WHERE tenant_id = $1 AND id = $2", consent_id.to_string())
+        }
+        EventBody::ContactPointVerified { contact_point_id, .. } => {
+            ("SELECT person_id FROM contact_points WHERE tenant_id = $1 AND id = $2", contact_point_id.to_string())
+        }
+        _ => return Ok(None),
+    };
+    tx.fetch_optional(sql, vals![tenant, id]).await?.map(|r| r.text(0)).transpose()
 }
 
 async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite) -> Result<(), StoreError> {

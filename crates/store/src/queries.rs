@@ -369,3 +369,55 @@ pub async fn withdrawals_of(
         .map(|r| Ok((parse(r.text(0)?, "consent id")?, serde_json::from_str(&r.text(1)?)?, ts(r.i64(2)?)?)))
         .collect()
 }
+
+/// One consent record.
+pub async fn consent(
+    db: &Db,
+    tenant: TenantId,
+    id: konsent_domain::ids::ConsentId,
+) -> Result<Option<ConsentRecord>, StoreError> {
+    db.fetch_optional(
+        "SELECT data FROM consents WHERE tenant_id = $1 AND id = $2",
+        vals![tenant.to_string(), id.to_string()],
+    )
+    .await?
+    .map(|r| Ok(serde_json::from_str(&r.text(0)?)?))
+    .transpose()
+}
+
+/// The ledger entries of a person (their timeline), oldest first.
+pub async fn timeline(
+    db: &Db,
+    tenant: TenantId,
+    person: PersonId,
+) -> Result<Vec<konsent_domain::ledger::Entry>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT payload FROM ledger WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
+            vals![tenant.to_string(), person.to_string()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| konsent_domain::ledger::Entry::decode(&r.bytes(0)?).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .collect()
+}
+
+/// Product categories of a tenant.
+pub async fn categories(db: &Db, tenant: TenantId) -> Result<Vec<konsent_domain::channel::CategoryDef>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT code, label_de, label_en FROM categories WHERE tenant_id = $1 ORDER BY code",
+            vals![tenant.to_string()],
+        )
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(konsent_domain::channel::CategoryDef {
+                code: konsent_domain::channel::ProductCategory::parse(&r.text(0)?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                label_de: r.text(1)?,
+                label_en: r.text(2)?,
+            })
+        })
+        .collect()
+}

@@ -1,37 +1,79 @@
-//! Konsent HTTP interface: health and readiness now; the `/v1` API, public pages and admin UI
-//! are added on the same router.
+//! Konsent HTTP interface: `/healthz`, `/readyz`, `/metrics` and the `/v1` API. Errors become
+//! problem+json in one place (`problem`); every request gets an id; logs carry no personal data.
 #![forbid(unsafe_code)]
 
-use std::future::Future;
-use std::time::Duration;
+mod api;
+mod auth;
+mod json;
+mod metrics;
+mod problem;
 
-use axum::extract::State;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use konsent_service::Konsent;
 use serde_json::json;
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use auth::{Permission, allowed};
+pub use metrics::Metrics;
+pub use problem::ApiError;
+
+/// Largest accepted request body.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Shared state of all handlers.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Services.
+    pub k: Konsent,
+    /// Metrics registry.
+    pub metrics: Metrics,
+}
+
 /// The application router.
 pub fn router(k: Konsent) -> Router {
+    let state = AppState { k, metrics: Metrics::default() };
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(k)
+        .route("/metrics", get(metrics_text))
+        .merge(api::routes())
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-        // Spans carry method, path and request id only: no query strings, no bodies, no personal data.
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+        // Spans carry method, route and request id only: no query strings, no bodies, no personal data.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
+            tracing::info_span!("http", method = %req.method(), route = %route, request_id = %id)
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Counts and times every request by its route template (never the concrete path: ids stay out).
+async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route =
+        req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let res = next.run(req).await;
+    s.metrics.observe(&method, &route, res.status().as_u16(), started.elapsed());
+    res
 }
 
 /// Liveness: the process answers.
@@ -40,8 +82,8 @@ async fn healthz() -> Response {
 }
 
 /// Readiness: the database answers.
-async fn readyz(State(k): State<Konsent>) -> Response {
-    match konsent_store::queries::ping(&k.db).await {
+async fn readyz(State(s): State<AppState>) -> Response {
+    match konsent_store::queries::ping(&s.k.db).await {
         Ok(()) => Json(json!({"status": "ready", "database": "ok"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
@@ -49,6 +91,11 @@ async fn readyz(State(k): State<Konsent>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// Prometheus text.
+async fn metrics_text(State(s): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render("")).into_response()
 }
 
 /// Serves until `shutdown` resolves, then finishes in-flight requests.

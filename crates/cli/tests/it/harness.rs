@@ -10,12 +10,12 @@ use konsent_service::Konsent;
 use konsent_service::init::init;
 use konsent_testkit::PgDatabase;
 
-#[expect(dead_code, reason = "api_key and clock serve the API and retention tests that follow")]
 pub struct TestApp {
     pub k: Konsent,
     pub tenant: TenantId,
     pub api_key: String,
     pub clock: Arc<ManualClock>,
+    pub router: axum::Router,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -46,7 +46,8 @@ impl TestApp {
         )
         .await
         .unwrap();
-        Self { k, tenant: report.tenant_id, api_key: report.api_key, clock, _dir: dir, _pg: pg }
+        let router = konsent_web::router(k.clone());
+        Self { k, tenant: report.tenant_id, api_key: report.api_key, clock, router, _dir: dir, _pg: pg }
     }
 
     /// Every ledger payload of the tenant as text (to check what the ledger holds).
@@ -88,4 +89,47 @@ macro_rules! app_test {
             }
         }
     };
+}
+
+impl TestApp {
+    /// Calls the HTTP API in-process; returns status, content type and JSON (or text as a string).
+    pub async fn call(&self, method: &str, path: &str, key: Option<&str>, body: Option<serde_json::Value>) -> Response {
+        let raw = body.map(|b| b.to_string().into_bytes());
+        self.call_raw(method, path, key, raw, "application/json").await
+    }
+
+    /// Like `call` with a raw body and content type.
+    pub async fn call_raw(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Vec<u8>>,
+        ctype: &str,
+    ) -> Response {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder().method(method).uri(path);
+        if let Some(k) = key {
+            req = req.header("authorization", format!("Bearer {k}"));
+        }
+        if body.is_some() {
+            req = req.header("content-type", ctype);
+        }
+        let req = req.body(axum::body::Body::from(body.unwrap_or_default())).unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status().as_u16();
+        let ctype = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let bytes = axum::body::to_bytes(res.into_body(), 10 << 20).await.unwrap();
+        let json = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()));
+        Response { status, ctype, json }
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub ctype: String,
+    pub json: serde_json::Value,
 }

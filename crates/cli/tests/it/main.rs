@@ -1,5 +1,6 @@
 //! End-to-end tests: services on SQLite and PostgreSQL, and the `konsent` binary.
 
+mod api;
 mod cli;
 mod harness;
 mod serve;

@@ -1,0 +1,305 @@
+//! The `/v1` API through HTTP on both engines: the gate scenarios, the use log (R28), withdrawal,
+//! objection, suppression, and every kind of bad input answered with problem+json.
+
+use serde_json::{Value, json};
+
+use crate::app_test;
+use crate::harness::TestApp;
+
+pub struct World {
+    pub advertiser: String,
+    pub text: String,
+    pub person: String,
+    pub phone_cp: String,
+    pub email_cp: String,
+}
+
+pub const PHONE: &str = "0171 2345678";
+pub const EMAIL: &str = "anna.meier@example.de";
+
+/// An advertiser, a phone + e-mail consent text, and a consumer with a mobile number and an e-mail.
+pub async fn world(app: &TestApp) -> World {
+    let key = Some(app.api_key.as_str());
+    let a = app
+        .call(
+            "POST",
+            "/v1/advertisers",
+            key,
+            Some(json!({
+                "legal_name": "Muster Versicherungsmakler GmbH",
+                "seat": "Köln",
+                "address_for_service": {"street": "Domstraße 12", "postcode": "50667", "city": "Köln"}
+            })),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{:?}", a.json);
+    let advertiser = a.json["id"].as_str().unwrap().to_string();
+    let t = app
+        .call("POST", "/v1/texts", key, Some(json!({
+            "key": "telefon-email",
+            "title": "Einwilligung Telefon und E-Mail",
+            "body": "Ich bin einverstanden, dass mich die Muster Versicherungsmakler GmbH per Telefon und per E-Mail über Versicherungen informiert. Diese Einwilligung kann ich jederzeit mit Wirkung für die Zukunft widerrufen.",
+            "scope": {"advertisers": [advertiser], "product_categories": ["insurance"], "channels": ["phone_live", "email"]},
+            "privacy_notice": {"url": "https://makler.example/datenschutz", "version": "2026-01"}
+        })))
+        .await;
+    assert_eq!(t.status, 201, "{:?}", t.json);
+    let p = app
+        .call(
+            "POST",
+            "/v1/persons",
+            key,
+            Some(json!({
+                "first_name": "Anna", "last_name": "Meier",
+                "address": {"street": "Lindenstraße 5", "postcode": "50667", "city": "Köln"},
+                "contacts": [{"phone": PHONE}, {"email": EMAIL}]
+            })),
+        )
+        .await;
+    assert_eq!(p.status, 201, "{:?}", p.json);
+    World {
+        advertiser,
+        text: t.json["id"].as_str().unwrap().to_string(),
+        person: p.json["person_id"].as_str().unwrap().to_string(),
+        phone_cp: p.json["contact_points"][0]["id"].as_str().unwrap().to_string(),
+        email_cp: p.json["contact_points"][1]["id"].as_str().unwrap().to_string(),
+    }
+}
+
+pub fn now_str(app: &TestApp) -> String {
+    app.k.now().to_string()
+}
+
+/// Records the phone + e-mail consent with the given evidence.
+pub async fn consent(app: &TestApp, w: &World, evidence: Value) -> Value {
+    let r = app
+        .call("POST", "/v1/consents", Some(&app.api_key), Some(json!({
+            "person_id": w.person,
+            "contact_point_ids": [w.phone_cp, w.email_cp],
+            "text_id": w.text,
+            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["phone_live", "email"]},
+            "capture_method": "web_form",
+            "declaration_recipient": {"organisation": "Muster Versicherungsmakler GmbH", "agent_pseudonym": "WEB"},
+            "affirmative_action": true,
+            "capture_offset_seconds": 3600,
+            "evidence": evidence
+        })))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json);
+    r.json
+}
+
+pub fn web(app: &TestApp) -> Value {
+    json!({"kind": "web_form", "at": now_str(app), "form_ref": "/f/beratung", "form_version": "1", "affirmative_action": true, "request_details": null})
+}
+pub fn doi(app: &TestApp, w: &World) -> Value {
+    json!({"kind": "email_doi", "contact_point": w.email_cp, "sent_at": now_str(app), "message_id": "<1@x>", "token_hash": "ab", "confirmed_at": now_str(app), "request_details": null})
+}
+pub fn otp(app: &TestApp, w: &World) -> Value {
+    json!({"kind": "otp", "contact_point": w.phone_cp, "sent_at": now_str(app), "verified_at": now_str(app)})
+}
+
+pub async fn check(app: &TestApp, key: &str, w: &World, channel: &str, contact: Value) -> Value {
+    let mut body = json!({"channel": channel, "advertiser_id": w.advertiser, "product_categories": ["insurance"]});
+    for (k, v) in contact.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let r = app.call("POST", "/v1/check", Some(key), Some(body)).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    r.json
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["reasons"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_string()).collect()
+}
+
+app_test!(r15_scenario2_email_doi_alone_blocks_the_phone_campaign, |app| {
+    let w = world(&app).await;
+    let c = consent(&app, &w, json!([web(&app), doi(&app, &w)])).await;
+    assert_eq!(c["status"], "ConsentRequested", "phone number not verified: {c}");
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
+    assert_eq!(d["allowed"], false);
+    assert!(!codes(&d).is_empty());
+});
+
+app_test!(r23_scenario3_otp_consent_allows_the_call_and_the_use_moves_the_clock, |app| {
+    let w = world(&app).await;
+    let c = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    assert_eq!(c["status"], "ConsentGiven", "{c}");
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": "+49 171 2345678"})).await;
+    assert_eq!(d["allowed"], true, "{d}");
+    assert_eq!(d["consents_relied_on"][0], c["consent_id"]);
+    let u = app
+        .call(
+            "POST",
+            "/v1/uses",
+            Some(&app.api_key),
+            Some(json!({"decision_id": d["decision_id"], "outcome": "connected", "agent": "AG-7"})),
+        )
+        .await;
+    assert_eq!(u.status, 201, "{:?}", u.json);
+    let got =
+        app.call("GET", &format!("/v1/consents/{}", c["consent_id"].as_str().unwrap()), Some(&app.api_key), None).await;
+    assert_eq!(got.json["last_use_at"], u.json["at"], "the use is the consent's last use (§ 7a clock)");
+    let tl = app.call("GET", &format!("/v1/persons/{}/timeline", w.person), Some(&app.api_key), None).await;
+    let types: Vec<&str> = tl.json["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert!(
+        types.contains(&"use_recorded")
+            && types.contains(&"consent_recorded")
+            && types.contains(&"contact_point_verified"),
+        "{types:?}"
+    );
+    let snap = tl.json["events"].as_array().unwrap().iter().find(|e| e["type"] == "use_recorded").unwrap();
+    assert_eq!(
+        snap["event"]["record"]["decision_snapshot"]["allowed"], true,
+        "the use stores the decision snapshot (R28)"
+    );
+});
+
+app_test!(r28_use_needs_a_genuine_allowed_recent_decision, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w)])).await;
+    let blocked = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
+    let key = Some(app.api_key.as_str());
+    let u = app
+        .call("POST", "/v1/uses", key, Some(json!({"decision_id": blocked["decision_id"], "outcome": "attempt"})))
+        .await;
+    assert_eq!(u.status, 409, "{:?}", u.json);
+    assert_eq!(u.json["code"], "decision_not_usable");
+    let forged = blocked["decision_id"].as_str().unwrap().replacen("2c22", "2c23", 1).replace("66616c7365", "74727565");
+    let u = app.call("POST", "/v1/uses", key, Some(json!({"decision_id": forged, "outcome": "attempt"}))).await;
+    assert_eq!(u.status, 422, "{:?}", u.json);
+    let u = app.call("POST", "/v1/uses", key, Some(json!({"outcome": "attempt"}))).await;
+    assert_eq!(u.status, 422, "a use without decision is refused: {:?}", u.json);
+
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    let ok = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
+    app.clock.advance(jiff::SignedDuration::from_mins(61));
+    let u =
+        app.call("POST", "/v1/uses", key, Some(json!({"decision_id": ok["decision_id"], "outcome": "attempt"}))).await;
+    assert_eq!(u.status, 409, "a stale decision must be checked again: {:?}", u.json);
+});
+
+app_test!(r40_partial_withdrawal_of_phone_keeps_email, |app| {
+    let w = world(&app).await;
+    let c = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    let id = c["consent_id"].as_str().unwrap();
+    let r = app
+        .call("POST", &format!("/v1/consents/{id}/withdraw"), Some(&app.api_key), Some(json!({"scope": {"advertisers": [], "product_categories": [], "channels": ["phone_live"]}, "via": "phone_call"})))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let phone = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
+    assert_eq!(phone["allowed"], false);
+    let email = check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await;
+    assert_eq!(email["allowed"], true, "{email}");
+});
+
+app_test!(r42_objection_blocks_every_channel, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/v1/persons/{}/objection", w.person),
+            Some(&app.api_key),
+            Some(json!({"via": "letter"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json);
+    for (ch, contact) in [("phone_live", json!({"phone": PHONE})), ("email", json!({"email": EMAIL}))] {
+        let d = check(&app, &app.api_key, &w, ch, contact).await;
+        assert_eq!(d["allowed"], false);
+        assert!(codes(&d).contains(&"objection".to_string()), "{d}");
+    }
+});
+
+app_test!(r30_suppressed_number_is_blocked, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    let r = app
+        .call(
+            "POST",
+            "/v1/suppressions",
+            Some(&app.api_key),
+            Some(json!({"phone": "+491712345678", "channels": ["phone_live"], "reason": "complaint"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json);
+    assert!(!r.json.to_string().contains("2345678"), "suppression entries hold no clear-text number");
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
+    assert!(codes(&d).contains(&"suppressed".to_string()), "{d}");
+    assert_eq!(check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await["allowed"], true);
+});
+
+app_test!(r19_backdated_consent_is_refused, |app| {
+    let w = world(&app).await;
+    let r = app
+        .call(
+            "POST",
+            "/v1/consents",
+            Some(&app.api_key),
+            Some(json!({
+                "person_id": w.person, "contact_point_ids": [w.email_cp], "text_id": w.text,
+                "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
+                "capture_method": "web_form", "affirmative_action": true,
+                "given_at": (app.k.now() - jiff::SignedDuration::from_hours(3)).to_string(),
+                "evidence": []
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:?}", r.json);
+    assert_eq!(r.json["errors"][0]["field"], "given_at");
+});
+
+app_test!(bad_input_gets_problem_json_naming_the_field, |app| {
+    let key = Some(app.api_key.as_str());
+    let r = app.call_raw("POST", "/v1/persons", key, Some(b"{not json".to_vec()), "application/json").await;
+    assert_eq!(
+        (r.status, r.ctype.as_str(), r.json["code"].as_str()),
+        (400, "application/problem+json", Some("malformed_json"))
+    );
+    let r =
+        app.call("POST", "/v1/persons", key, Some(json!({"first_name": "A", "last_name": "B", "shoe_size": 42}))).await;
+    assert_eq!(r.status, 422);
+    assert!(r.json["detail"].as_str().unwrap().contains("shoe_size"), "{:?}", r.json);
+    let r = app.call("POST", "/v1/persons", key, Some(json!({"first_name": 5, "last_name": "B"}))).await;
+    assert_eq!(r.status, 422, "{:?}", r.json);
+    let r = app
+        .call(
+            "POST",
+            "/v1/persons",
+            key,
+            Some(json!({"first_name": "A", "last_name": "B", "contacts": [{"phone": "abc"}]})),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json["errors"][0]["field"], "contacts[0]", "{:?}", r.json);
+    let r = app
+        .call("POST", "/v1/check", key, Some(json!({"phone": PHONE, "channel": "telefon", "advertiser_id": "x"})))
+        .await;
+    assert_eq!(r.status, 422, "{:?}", r.json);
+    let r = app.call_raw("POST", "/v1/persons", key, Some(vec![b'{'; 2 * 1024 * 1024]), "application/json").await;
+    assert_eq!(r.status, 413, "{:?}", r.json);
+    let r = app.call_raw("POST", "/v1/persons", key, Some(vec![0xff, 0xfe, b'{']), "application/json").await;
+    assert_eq!(r.status / 100, 4, "bad UTF-8 is a 4xx: {:?}", r.json);
+    let r = app.call_raw("POST", "/v1/persons", key, Some(b"{}".to_vec()), "text/plain").await;
+    assert_eq!(r.status, 415);
+    let r = app.call("GET", "/v1/persons/not-an-id", key, None).await;
+    assert_eq!(r.status, 404);
+    let r = app.call("GET", "/v1/persons/0198a0e0-0000-7000-8000-000000000000", None, None).await;
+    assert_eq!((r.status, r.json["code"].as_str()), (401, Some("unauthorized")));
+    let r = app.call("GET", "/v1/persons/0198a0e0-0000-7000-8000-000000000000", Some("knst_wrong"), None).await;
+    assert_eq!(r.status, 401);
+});
+
+app_test!(metrics_count_requests_and_decisions, |app| {
+    let w = world(&app).await;
+    check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await;
+    let m = app.call("GET", "/metrics", None, None).await;
+    let text = m.json.as_str().unwrap().to_string();
+    assert!(
+        text.contains("konsent_http_requests_total{method=\"POST\",route=\"/v1/persons\",status=\"201\"} 1"),
+        "{text}"
+    );
+    assert!(!text.contains(&w.person), "no ids or personal data in metric labels");
+});

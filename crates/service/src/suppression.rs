@@ -1,0 +1,51 @@
+//! The suppression list (Werbesperrdatei): keyed hashes of contact points never to be contacted
+//! or re-imported for a scope (R30, R44, R63).
+
+use konsent_domain::contact::ContactValue;
+use konsent_domain::ids::{EventId, SuppressionId, TenantId};
+use konsent_domain::ledger::{Actor, EventBody};
+use konsent_domain::suppression::{SuppressionEntry, SuppressionReason, SuppressionScope};
+use konsent_store::{PendingEvent, ledger, queries};
+
+use crate::context::Konsent;
+use crate::error::ServiceError;
+
+impl Konsent {
+    /// Adds a suppression entry for a contact point; only its keyed hash is stored.
+    pub async fn suppress(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        contact: &ContactValue,
+        scope: SuppressionScope,
+        reason: SuppressionReason,
+        source: &str,
+    ) -> Result<SuppressionEntry, ServiceError> {
+        let entry = SuppressionEntry {
+            id: self.id(SuppressionId::from_parts),
+            key_hmac: self.keys.blind_index(tenant).index(&contact.match_key()),
+            key_kind: contact.kind(),
+            scope,
+            reason,
+            created_at: self.now(),
+            source: source.chars().take(100).collect(),
+        };
+        let ev = PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::SuppressionAdded { entry: entry.clone() },
+        };
+        ledger::append(&self.db, tenant, self.now(), vec![ev], vec![]).await?;
+        Ok(entry)
+    }
+
+    /// Suppression entries matching a contact point.
+    pub async fn suppressions_for(
+        &self,
+        tenant: TenantId,
+        contact: &ContactValue,
+    ) -> Result<Vec<SuppressionEntry>, ServiceError> {
+        let key = self.keys.blind_index(tenant).index(&contact.match_key());
+        Ok(queries::suppressions_by_key(&self.db, tenant, &key).await?)
+    }
+}

@@ -1,0 +1,208 @@
+//! Persons and contact points: create, read (decrypted, for roles that may), correct (R46),
+//! timeline, Art. 21 objection (R42, R51).
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use jiff::civil::Date;
+use konsent_domain::channel::Channel;
+use konsent_domain::contact::{ContactValue, PostalAddress};
+use konsent_domain::ids::{AdvertiserId, OrgUnitId, PersonId};
+use konsent_domain::party::{PersonData, RecipientClass};
+use konsent_service::FieldError;
+use konsent_service::persons::NewPerson;
+use konsent_store::queries;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ContactInput, path_id};
+use crate::AppState;
+use crate::auth::{Caller, Permission};
+use crate::json::ApiJson;
+use crate::problem::ApiError;
+
+/// Body of `POST /v1/persons` and `PATCH /v1/persons/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonBody {
+    first_name: String,
+    last_name: String,
+    #[serde(default)]
+    address: Option<PostalAddress>,
+    #[serde(default)]
+    birth_date: Option<Date>,
+    #[serde(default)]
+    recipient_class: Option<RecipientClass>,
+    #[serde(default)]
+    org_unit_id: Option<OrgUnitId>,
+    #[serde(default)]
+    contacts: Vec<ContactInput>,
+}
+
+fn person_data(s: &AppState, b: &PersonBody) -> Result<PersonData, ApiError> {
+    let today = konsent_domain::time::utc_date(s.k.now());
+    PersonData::new(&b.first_name, &b.last_name, b.address.clone(), b.birth_date, today).map_err(|e| {
+        let field = match &e {
+            konsent_domain::party::PartyError::Missing(f) | konsent_domain::party::PartyError::TooLong(f, _) => {
+                (*f).to_string()
+            }
+            konsent_domain::party::PartyError::Address(_) => "address".into(),
+            konsent_domain::party::PartyError::BirthDateInFuture => "birth_date".into(),
+        };
+        ApiError::invalid(vec![FieldError { field, message: e.to_string() }])
+    })
+}
+
+pub async fn create_person(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<PersonBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Permission::WritePersons)?;
+    let data = person_data(&s, &b)?;
+    let mut contacts = Vec::new();
+    let mut errors = Vec::new();
+    for (i, c) in b.contacts.iter().enumerate() {
+        match c.parse(&format!("contacts[{i}]")) {
+            Ok(v) => contacts.push(v),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    // A key restricted to an org unit creates persons of that unit only.
+    let org_unit = match (&caller.org_unit, b.org_unit_id) {
+        (Some(mine), _) => Some(path_id::<OrgUnitId>(mine, "org unit")?),
+        (None, o) => o,
+    };
+    let np = NewPerson {
+        data,
+        recipient_class: b.recipient_class.unwrap_or_default(),
+        org_unit,
+        contacts: contacts.clone(),
+    };
+    let w = s.k.register_person(caller.tenant, &caller.actor(), &np).await?;
+    let cps: Vec<Value> =
+        w.contact_point_ids.iter().zip(&contacts).map(|(id, c)| json!({"id": id, "kind": c.kind().as_str()})).collect();
+    Ok((StatusCode::CREATED, Json(json!({"person_id": w.person_id, "contact_points": cps}))))
+}
+
+pub async fn get_person(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::ReadPersons)?;
+    let id: PersonId = path_id(&id, "person")?;
+    let row = queries::person(&s.k.db, caller.tenant, id)
+        .await
+        .map_err(konsent_service::ServiceError::from)?
+        .filter(|p| caller.sees(p.org_unit_id.as_deref()))
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    let data = s.k.person_data(caller.tenant, id).await?;
+    let mut cps = Vec::new();
+    for c in queries::contact_points(&s.k.db, caller.tenant, id).await.map_err(konsent_service::ServiceError::from)? {
+        let value = s.k.contact_value(caller.tenant, id, c.id).await?;
+        cps.push(json!({
+            "id": c.id,
+            "kind": c.kind,
+            "value": value.map(|v| match v {
+                ContactValue::Email(e) => json!(e.as_str()),
+                ContactValue::Phone(p) => json!(p.as_str()),
+                ContactValue::Postal(a) => json!(a),
+            }),
+            "verified_at": c.verified_at,
+            "verified_by": c.verified_method,
+        }));
+    }
+    let consents =
+        queries::consents_of(&s.k.db, caller.tenant, id).await.map_err(konsent_service::ServiceError::from)?;
+    Ok(Json(json!({
+        "person_id": id,
+        "recipient_class": row.recipient_class,
+        "org_unit_id": row.org_unit_id,
+        "first_name": data.as_ref().map(|d| d.first_name.clone()),
+        "last_name": data.as_ref().map(|d| d.last_name.clone()),
+        "address": data.as_ref().and_then(|d| d.address.clone()),
+        "birth_date": data.as_ref().and_then(|d| d.birth_date),
+        "contact_points": cps,
+        "consents": consents.iter().map(|c| json!({
+            "id": c.id, "status": c.status, "channels": c.scope.channels, "advertisers": c.scope.advertisers,
+            "product_categories": c.scope.product_categories, "granted_at": c.granted_at, "last_use_at": c.last_use_at,
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+pub async fn correct_person(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<PersonBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::WritePersons)?;
+    let id: PersonId = path_id(&id, "person")?;
+    if !b.contacts.is_empty() {
+        return Err(ApiError::invalid(vec![FieldError {
+            field: "contacts".into(),
+            message: "contact points are added, not corrected; use a new consent capture".into(),
+        }]));
+    }
+    let data = person_data(&s, &b)?;
+    s.k.correct_person(caller.tenant, &caller.actor(), id, &data, b.recipient_class).await?;
+    Ok(Json(json!({"person_id": id, "corrected": true})))
+}
+
+pub async fn timeline(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::ReadPersons)?;
+    let id: PersonId = path_id(&id, "person")?;
+    queries::person(&s.k.db, caller.tenant, id)
+        .await
+        .map_err(konsent_service::ServiceError::from)?
+        .filter(|p| caller.sees(p.org_unit_id.as_deref()))
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    let entries = queries::timeline(&s.k.db, caller.tenant, id).await.map_err(konsent_service::ServiceError::from)?;
+    Ok(Json(json!({
+        "person_id": id,
+        "events": entries.iter().map(|e| json!({
+            "seq": e.seq, "event_id": e.event_id, "recorded_at": e.recorded_at, "type": e.body.kind(), "actor": e.actor, "event": e.body,
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+/// Body of `POST /v1/persons/{id}/objection`. Empty lists mean everything (R42).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectionBody {
+    #[serde(default)]
+    channels: BTreeSet<Channel>,
+    #[serde(default)]
+    advertisers: BTreeSet<AdvertiserId>,
+    #[serde(default = "api")]
+    via: String,
+}
+
+fn api() -> String {
+    "api".into()
+}
+
+pub async fn object(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ObjectionBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Permission::RecordConsent)?;
+    let id: PersonId = path_id(&id, "person")?;
+    s.k.object(caller.tenant, &caller.actor(), id, b.channels.clone(), b.advertisers.clone(), &b.via).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"person_id": id, "objection": {"channels": b.channels, "advertisers": b.advertisers}})),
+    ))
+}
