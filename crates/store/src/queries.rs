@@ -421,3 +421,59 @@ pub async fn categories(db: &Db, tenant: TenantId) -> Result<Vec<konsent_domain:
         })
         .collect()
 }
+
+/// A stored idempotent response: request hash, status (0 = still running), body.
+pub type IdempotentResponse = (String, i64, Option<Vec<u8>>);
+
+/// Claims an idempotency key for a request; `None` when newly claimed, else what is stored.
+pub async fn idempotency_claim(
+    db: &Db,
+    tenant: TenantId,
+    key: &str,
+    request_hash: &str,
+    now: Timestamp,
+) -> Result<Option<IdempotentResponse>, StoreError> {
+    let inserted = db
+        .exec(
+            "INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, status, body, created_at) \
+             VALUES ($1, $2, $3, 0, NULL, $4) ON CONFLICT (tenant_id, idem_key) DO NOTHING",
+            vals![tenant.to_string(), key, request_hash, now.as_microsecond()],
+        )
+        .await?;
+    if inserted == 1 {
+        return Ok(None);
+    }
+    db.fetch_optional(
+        "SELECT request_hash, status, body FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2",
+        vals![tenant.to_string(), key],
+    )
+    .await?
+    .map(|r| Ok((r.text(0)?, r.i64(1)?, r.opt_bytes(2)?)))
+    .transpose()
+}
+
+/// Stores the response of a claimed key, or releases the claim (`None`) so a retry may run again.
+pub async fn idempotency_finish(
+    db: &Db,
+    tenant: TenantId,
+    key: &str,
+    response: Option<(i64, Vec<u8>)>,
+) -> Result<(), StoreError> {
+    match response {
+        Some((status, body)) => {
+            db.exec(
+                "UPDATE idempotency_keys SET status = $3, body = $4 WHERE tenant_id = $1 AND idem_key = $2",
+                vals![tenant.to_string(), key, status, body],
+            )
+            .await?
+        }
+        None => {
+            db.exec(
+                "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2",
+                vals![tenant.to_string(), key],
+            )
+            .await?
+        }
+    };
+    Ok(())
+}

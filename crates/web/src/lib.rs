@@ -4,6 +4,7 @@
 
 mod api;
 mod auth;
+mod idempotency;
 mod json;
 mod metrics;
 mod problem;
@@ -51,6 +52,7 @@ pub fn router(k: Konsent) -> Router {
         .route("/metrics", get(metrics_text))
         .merge(api::routes())
         .fallback(|| async { ApiError::not_found("route") })
+        .layer(middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))

@@ -107,8 +107,24 @@ impl TestApp {
         body: Option<Vec<u8>>,
         ctype: &str,
     ) -> Response {
+        self.call_with(method, path, key, body, ctype, &[]).await
+    }
+
+    /// Like `call_raw` with extra headers.
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Vec<u8>>,
+        ctype: &str,
+        headers: &[(&str, &str)],
+    ) -> Response {
         use tower::ServiceExt;
         let mut req = axum::http::Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         if let Some(k) = key {
             req = req.header("authorization", format!("Bearer {k}"));
         }
@@ -118,11 +134,12 @@ impl TestApp {
         let req = req.body(axum::body::Body::from(body.unwrap_or_default())).unwrap();
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status().as_u16();
+        let replayed = res.headers().contains_key("idempotent-replayed");
         let ctype = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let bytes = axum::body::to_bytes(res.into_body(), 10 << 20).await.unwrap();
         let json = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()));
-        Response { status, ctype, json }
+        Response { status, ctype, json, replayed }
     }
 }
 
@@ -132,4 +149,5 @@ pub struct Response {
     pub status: u16,
     pub ctype: String,
     pub json: serde_json::Value,
+    pub replayed: bool,
 }

@@ -50,7 +50,8 @@ app_test!(every_route_with_another_tenants_key_sees_nothing, |app| {
     assert_eq!(theirs["allowed"], false);
     assert!(theirs["person_id"].is_null());
     // A's decision cannot be used with B's key.
-    let u = app.call("POST", "/v1/uses", k, Some(json!({"decision_id": mine["decision_id"], "outcome": "attempt"}))).await;
+    let u =
+        app.call("POST", "/v1/uses", k, Some(json!({"decision_id": mine["decision_id"], "outcome": "attempt"}))).await;
     assert_eq!(u.status, 422, "{:?}", u.json);
     // Lists show nothing of A.
     for path in ["/v1/advertisers", "/v1/texts"] {
@@ -58,7 +59,9 @@ app_test!(every_route_with_another_tenants_key_sees_nothing, |app| {
         assert_eq!(l.status, 200);
         assert!(!l.json.to_string().contains(&w.advertiser), "{path} leaks tenant A");
     }
-    let s = app.call("POST", "/v1/suppressions", Some(&app.api_key), Some(json!({"email": EMAIL, "reason": "manual"}))).await;
+    let s = app
+        .call("POST", "/v1/suppressions", Some(&app.api_key), Some(json!({"email": EMAIL, "reason": "manual"})))
+        .await;
     assert_eq!(s.status, 201);
     let l = app.call("POST", "/v1/suppressions/lookup", k, Some(json!({"email": EMAIL}))).await;
     assert_eq!(l.json["items"], json!([]));
@@ -80,10 +83,27 @@ app_test!(r53_role_matrix_through_http, |app| {
         ("POST", "/v1/check".into(), Some(check_body), [true, true, true, true]),
         ("GET", format!("/v1/persons/{}", w.person), None, [false, true, true, true]),
         ("GET", format!("/v1/persons/{}/timeline", w.person), None, [false, true, true, true]),
-        ("POST", "/v1/persons".into(), Some(json!({"first_name": "Max", "last_name": "Muster"})), [true, false, true, true]),
+        (
+            "POST",
+            "/v1/persons".into(),
+            Some(json!({"first_name": "Max", "last_name": "Muster"})),
+            [true, false, true, true],
+        ),
         ("POST", "/v1/api-keys".into(), Some(json!({"role": "agent"})), [false, false, false, false]),
-        ("POST", "/v1/advertisers".into(), Some(json!({"legal_name": "X GmbH", "seat": "Bonn", "address_for_service": {"street": "A 1", "postcode": "53111", "city": "Bonn"}})), [false, true, false, false]),
-        ("POST", "/v1/suppressions".into(), Some(json!({"email": "x@example.de", "reason": "manual"})), [false, true, true, true]),
+        (
+            "POST",
+            "/v1/advertisers".into(),
+            Some(
+                json!({"legal_name": "X GmbH", "seat": "Bonn", "address_for_service": {"street": "A 1", "postcode": "53111", "city": "Bonn"}}),
+            ),
+            [false, true, false, false],
+        ),
+        (
+            "POST",
+            "/v1/suppressions".into(),
+            Some(json!({"email": "x@example.de", "reason": "manual"})),
+            [false, true, true, true],
+        ),
     ];
     for (method, path, body, may) in routes {
         for (i, role) in ["agent", "marketing", "compliance", "integration"].iter().enumerate() {

@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod harness;
+mod idempotency;
 mod isolation;
 mod serve;
 mod vault;

@@ -85,6 +85,17 @@ CREATE TABLE api_keys (
     revoked_at BIGINT
 );
 
+-- Idempotency-Key replay store: a retried POST gets the first answer, never a second write.
+CREATE TABLE idempotency_keys (
+    tenant_id    TEXT   NOT NULL,
+    idem_key     TEXT   NOT NULL,
+    request_hash TEXT   NOT NULL,
+    status       BIGINT NOT NULL,
+    body         BYTEA,
+    created_at   BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, idem_key)
+);
+
 -- Projections of the ledger (rebuilt by `konsent rebuild`).
 CREATE TABLE tenants (
     id         TEXT PRIMARY KEY,
