@@ -57,6 +57,29 @@ pub enum Command {
     },
     /// Recreate all current-state tables from the ledger.
     Rebuild,
+    /// Check every row of a CSV list (leads, dialer list) against the gate.
+    Scrub {
+        /// Input CSV (`,`, `;` or tab; a phone or e-mail column).
+        file: std::path::PathBuf,
+        /// Channel: phone_live, phone_automated, fax, email, sms, messenger_whatsapp, post.
+        #[arg(long)]
+        channel: String,
+        /// Advertiser id.
+        #[arg(long)]
+        advertiser: String,
+        /// Product category codes, comma-separated.
+        #[arg(long, default_value = "")]
+        categories: String,
+        /// Name of the contact column (default: phone/telefon/mobile/email…).
+        #[arg(long)]
+        column: Option<String>,
+        /// Output CSV.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Seal the current chain heads with signed checkpoints.
     Checkpoint,
     /// Manage API keys.

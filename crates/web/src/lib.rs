@@ -21,7 +21,6 @@ use axum::{Json, Router};
 use konsent_service::Konsent;
 use serde_json::json;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -55,7 +54,6 @@ pub fn router(k: Konsent) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         // Spans carry method, route and request id only: no query strings, no bodies, no personal data.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

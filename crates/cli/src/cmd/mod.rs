@@ -2,6 +2,7 @@
 
 mod admin;
 mod demo;
+mod scrub;
 mod serve;
 
 use std::process::ExitCode;
@@ -45,6 +46,12 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
             demo::run(&k, t, *persons, *seed).await
+        }
+        Command::Scrub { file, channel, advertiser, categories, column, out, tenant } => {
+            let k = open(&cli, &cfg).await?;
+            let t = pick_tenant(&k, tenant.as_deref()).await?;
+            let a = scrub::ScrubArgs { file, out, channel, advertiser, categories, column: column.as_deref() };
+            scrub::run(&k, t, a).await
         }
         Command::Verify { json } => admin::verify(&open(&cli, &cfg).await?, *json).await,
         Command::Rebuild => admin::rebuild(&open(&cli, &cfg).await?).await,

@@ -303,3 +303,35 @@ app_test!(metrics_count_requests_and_decisions, |app| {
     );
     assert!(!text.contains(&w.person), "no ids or personal data in metric labels");
 });
+
+app_test!(r24_batch_check_streams_ndjson_and_csv_with_row_errors, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    let key = Some(app.api_key.as_str());
+    let q = format!("/v1/check/batch?channel=phone_live&advertiser_id={}&product_categories=insurance", w.advertiser);
+    let nd = format!(
+        "{}\n{}\n{}\n{}\n",
+        json!({"phone": PHONE, "ref": "lead-1"}),
+        json!({"phone": "030 9876543", "ref": "lead-2"}),
+        json!({"phone": "not a number", "ref": "lead-3"}),
+        "{broken",
+    );
+    let r = app.call_raw("POST", &q, key, Some(nd.into_bytes()), "application/x-ndjson").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.ctype, "application/x-ndjson");
+    let lines: Vec<Value> = r.json.as_str().unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!((lines[0]["ref"].as_str(), lines[0]["allowed"].as_bool()), (Some("lead-1"), Some(true)));
+    assert_eq!(lines[1]["allowed"], false);
+    assert!(lines[1]["reasons"].as_array().unwrap().contains(&json!("no_consent")), "{}", lines[1]);
+    assert_eq!((lines[2]["row"].as_u64(), lines[2]["error"]["field"].as_str()), (Some(3), Some("email|phone")));
+    assert_eq!((lines[3]["row"].as_u64(), lines[3]["error"]["field"].as_str()), (Some(4), Some("line")));
+
+    let csv = "\u{feff}Telefon;Ref\r\n0171 2345678;a\r\n0171 0000000;b\r\n";
+    let r = app.call_raw("POST", &q, key, Some(csv.as_bytes().to_vec()), "text/csv").await;
+    let text = r.json.as_str().unwrap().to_string();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], "row,ref,allowed,reasons,legal_basis,decision_id,error");
+    assert!(rows[1].starts_with("1,a,true,,GDPR-6-1-a+UWG-7-2,"), "{text}");
+    assert!(rows[2].starts_with("2,b,false,no_consent"), "{text}");
+});

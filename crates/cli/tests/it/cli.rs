@@ -172,3 +172,106 @@ fn master_key_can_come_from_the_environment() {
     assert!(!without.status.success());
     assert!(stderr(&without).contains("master.key is missing"), "{}", stderr(&without));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r24_scrub_marks_every_row_with_reasons() {
+    use std::sync::Arc;
+
+    use konsent_domain::consent::{CaptureMethod, DeclarationRecipient, Evidence, Scope, Source, Validity};
+    use konsent_domain::contact::{ContactValue, PhoneE164, PostalAddress};
+    use konsent_domain::ledger::Actor;
+    use konsent_domain::party::{PersonData, RecipientClass};
+    use konsent_service::Konsent;
+    use konsent_service::consents::NewConsent;
+    use konsent_service::persons::NewPerson;
+    use konsent_service::system::{OsEntropy, SystemClock};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    ok(&konsent(&data, None, &["init"]));
+    let k = Konsent::open(&data, None, Arc::new(SystemClock), Arc::new(OsEntropy)).await.unwrap();
+    let tenant = konsent_store::queries::tenants(&k.db).await.unwrap()[0].0;
+    let cat = konsent_service::demo::generate(&k, tenant, 30, 1, &|_| {}).await.unwrap();
+    assert_eq!(cat.persons, 30);
+    let texts = konsent_store::queries::texts(&k.db, tenant).await.unwrap();
+    let text = texts.iter().find(|t| t.key == "demo-telefon-email").unwrap();
+    let advertiser = *text.scope.advertisers.iter().next().unwrap();
+    let address = PostalAddress::new("Lindenstraße 5", "50667", "Köln", "DE").unwrap();
+    let phone = PhoneE164::parse("0171 2345678").unwrap();
+    let p = NewPerson {
+        data: PersonData {
+            first_name: "Anna".into(),
+            last_name: "Meier".into(),
+            address: Some(address),
+            birth_date: None,
+        },
+        recipient_class: RecipientClass::Consumer,
+        org_unit: None,
+        contacts: vec![ContactValue::Phone(phone)],
+    };
+    let w = k.register_person(tenant, &Actor::System, &p).await.unwrap();
+    let cp = w.contact_point_ids[0];
+    let rec = k
+        .record_consent(
+            tenant,
+            &Actor::System,
+            NewConsent {
+                person_id: w.person_id,
+                contact_points: [cp].into(),
+                text_id: text.id,
+                scope: Scope { channels: [konsent_domain::channel::Channel::PhoneLive].into(), ..text.scope.clone() },
+                capture_method: CaptureMethod::PhoneCall,
+                declaration_recipient: Some(DeclarationRecipient {
+                    organisation: "Callcenter".into(),
+                    agent_pseudonym: "AG-1".into(),
+                }),
+                source: Source::FirstParty,
+                affirmative_action: true,
+                given_at: k.now(),
+                capture_offset_seconds: 3600,
+                evidence: vec![Evidence::CallRecording {
+                    contact_point: cp,
+                    recording_hash: "ab".repeat(32),
+                    recording_consent: true,
+                    script_version: "s1".into(),
+                    agent_pseudonym: "AG-1".into(),
+                    at: k.now(),
+                }],
+                validity: Validity::Endless,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(rec.status.is_valid_for_processing(), "{:?}", rec.status);
+    k.db.close().await;
+
+    let input = dir.path().join("leads.csv");
+    std::fs::write(
+        &input,
+        "Name;Telefon;Quelle\nAnna;+49 171 2345678;Messe\nBob;030 9876543;Web\nCarl;kein Anschluss;Web\n",
+    )
+    .unwrap();
+    let out = dir.path().join("geprueft.csv");
+    let adv = advertiser.to_string();
+    let args = [
+        "scrub",
+        input.to_str().unwrap(),
+        "--channel",
+        "phone_live",
+        "--advertiser",
+        &adv,
+        "--categories",
+        "insurance",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let summary = ok(&konsent(&data, None, &args));
+    assert!(summary.contains("3 Zeilen"), "{summary}");
+    assert!(summary.contains("no_consent: 1") && summary.contains("invalid_contact: 1"), "{summary}");
+    let result = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<&str> = result.lines().collect();
+    assert_eq!(rows[0], "Name;Telefon;Quelle;allowed;reasons;decision_id");
+    assert!(rows[1].starts_with("Anna;+49 171 2345678;Messe;true;;"), "{result}");
+    assert!(rows[2].starts_with("Bob;030 9876543;Web;false;no_consent;"), "{result}");
+    assert!(rows[3].contains("false;invalid_contact: Telefon"), "{result}");
+}

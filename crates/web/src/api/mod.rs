@@ -1,6 +1,7 @@
 //! The `/v1` API: every route authenticates by API key, checks the role matrix and works only
 //! inside the key's tenant (a foreign id answers exactly like one that does not exist).
 
+mod batch;
 mod catalog;
 mod check;
 mod consents;
@@ -18,6 +19,8 @@ use crate::problem::ApiError;
 
 /// All `/v1` routes.
 pub fn routes() -> Router<AppState> {
+    // Streamed batches may be large; every other body is limited.
+    let batch = Router::new().route("/v1/check/batch", post(batch::check_batch));
     Router::new()
         .route("/v1/check", post(check::check))
         .route("/v1/uses", post(check::record_use))
@@ -34,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/suppressions", post(suppressions::add))
         .route("/v1/suppressions/lookup", post(suppressions::lookup))
         .route("/v1/api-keys", post(suppressions::create_api_key))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(crate::MAX_BODY))
+        .merge(batch)
 }
 
 /// A contact point as clients send it: exactly one of `email`, `phone`, `postal`.

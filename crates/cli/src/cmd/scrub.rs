@@ -1,0 +1,145 @@
+//! `konsent scrub FILE --channel C --advertiser A --out OUT`: runs the gate over every row of a
+//! CSV lead or dialer list and writes it back with `allowed`, `reasons` and `decision_id`
+//! columns, with a progress line and a summary by reason. Bad rows are reported, never fatal.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use konsent_domain::channel::{Channel, ProductCategory};
+use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164};
+use konsent_domain::gate::CampaignPolicy;
+use konsent_domain::ids::{AdvertiserId, TenantId};
+use konsent_service::Konsent;
+use konsent_service::gate::CheckRequest;
+
+/// What to scrub.
+pub struct ScrubArgs<'a> {
+    pub file: &'a Path,
+    pub out: &'a Path,
+    pub channel: &'a str,
+    pub advertiser: &'a str,
+    pub categories: &'a str,
+    pub column: Option<&'a str>,
+}
+
+const CONTACT_COLUMNS: [&str; 8] = ["phone", "telefon", "telephone", "mobile", "handy", "email", "e-mail", "mail"];
+
+pub async fn run(k: &Konsent, tenant: TenantId, a: ScrubArgs<'_>) -> anyhow::Result<ExitCode> {
+    let channel: Channel = a.channel.parse().map_err(|e| anyhow::anyhow!("--channel: {e}"))?;
+    let advertiser: AdvertiserId = a.advertiser.parse().map_err(|e| anyhow::anyhow!("--advertiser: {e}"))?;
+    let categories = a
+        .categories
+        .split(',')
+        .filter(|c| !c.trim().is_empty())
+        .map(ProductCategory::parse)
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("--categories: {e}"))?;
+    let raw = std::fs::File::open(a.file).with_context(|| format!("cannot open {}", a.file.display()))?;
+    let mut first = String::new();
+    {
+        use std::io::BufRead;
+        std::io::BufReader::new(std::fs::File::open(a.file)?).read_line(&mut first)?;
+    }
+    let delim = if first.contains(';') {
+        b';'
+    } else if first.contains('\t') {
+        b'\t'
+    } else {
+        b','
+    };
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delim).flexible(true).from_reader(std::io::BufReader::new(raw));
+    let headers: Vec<String> = rdr
+        .headers()
+        .context("reading the header row")?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    let col = match a.column {
+        Some(c) => headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(c))
+            .with_context(|| format!("no column '{c}' in the header"))?,
+        None => headers
+            .iter()
+            .position(|h| CONTACT_COLUMNS.contains(&h.to_lowercase().as_str()))
+            .context("no phone or e-mail column found (phone, telefon, mobile, email, …); name it with --column")?,
+    };
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(delim)
+        .from_path(a.out)
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    let mut head = headers.clone();
+    head.extend(["allowed".into(), "reasons".into(), "decision_id".into()]);
+    out.write_record(&head)?;
+
+    let started = Instant::now();
+    let (mut n, mut allowed, mut bad) = (0u64, 0u64, 0u64);
+    let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    for rec in rdr.records() {
+        n += 1;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                bad += 1;
+                eprintln!("\nZeile / row {}: {e}", n + 1);
+                continue;
+            }
+        };
+        let value = rec.get(col).unwrap_or("").trim();
+        let contact = if value.contains('@') {
+            EmailAddress::parse(value).map(ContactValue::Email).map_err(|e| e.to_string())
+        } else {
+            PhoneE164::parse(value).map(ContactValue::Phone).map_err(|e| e.to_string())
+        };
+        let mut row: Vec<String> = rec.iter().map(str::to_string).collect();
+        row.resize(headers.len(), String::new());
+        match contact {
+            Err(e) => {
+                bad += 1;
+                *by_reason.entry("invalid_contact".into()).or_default() += 1;
+                row.extend(["false".into(), format!("invalid_contact: {} ({e})", headers[col]), String::new()]);
+            }
+            Ok(contact) => {
+                let req = CheckRequest {
+                    contact,
+                    channel,
+                    advertiser,
+                    categories: std::collections::BTreeSet::clone(&categories),
+                    policy: CampaignPolicy::default(),
+                    campaign: None,
+                };
+                let o = k.check(tenant, &req).await?;
+                if o.decision.allowed {
+                    allowed += 1;
+                }
+                for c in o.decision.codes() {
+                    *by_reason.entry(c.into()).or_default() += 1;
+                }
+                row.extend([o.decision.allowed.to_string(), o.decision.codes().join("|"), o.token]);
+            }
+        }
+        out.write_record(&row)?;
+        if n % 1000 == 0 {
+            eprint!(
+                "\r  {n} Zeilen / rows, {allowed} erlaubt / allowed ({:.0} rows/s)   ",
+                n as f64 / started.elapsed().as_secs_f64()
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+    out.flush()?;
+    eprintln!();
+    println!(
+        "{n} Zeilen geprüft / rows checked in {:.1} s: {allowed} erlaubt / allowed, {} gesperrt / blocked ({bad} fehlerhaft / invalid)",
+        started.elapsed().as_secs_f64(),
+        n - allowed
+    );
+    for (reason, count) in &by_reason {
+        println!("  {reason}: {count}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
