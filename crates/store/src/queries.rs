@@ -477,3 +477,73 @@ pub async fn idempotency_finish(
     };
     Ok(())
 }
+
+/// A page of a list ordered by (change time, id), for sync with `updated_since` and a cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// Items.
+    pub items: Vec<T>,
+    /// Cursor of the last item, when more may follow.
+    pub next: Option<(i64, String)>,
+}
+
+/// Persons changed at or after `since` (µs), after the cursor `(time, id)`, at most `limit`.
+pub async fn persons_page(
+    db: &Db,
+    tenant: TenantId,
+    since: i64,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Page<(PersonRow, i64)>, StoreError> {
+    let (at, id) = after.unwrap_or((since, String::new()));
+    let rows = db
+        .fetch_all(
+            "SELECT id, recipient_class, org_unit_id, data_version, updated_at FROM persons \
+             WHERE tenant_id = $1 AND updated_at >= $2 AND (updated_at > $3 OR (updated_at = $3 AND id > $4)) \
+             ORDER BY updated_at, id LIMIT $5",
+            vals![tenant.to_string(), since, at, id, limit],
+        )
+        .await?;
+    let items: Vec<(PersonRow, i64)> = rows
+        .into_iter()
+        .map(|r| {
+            Ok((
+                PersonRow {
+                    id: parse(r.text(0)?, "person id")?,
+                    recipient_class: r.text(1)?,
+                    org_unit_id: r.opt_text(2)?,
+                    data_version: r.i64(3)?,
+                },
+                r.i64(4)?,
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let next = (items.len() as i64 == limit).then(|| items.last().map(|(p, t)| (*t, p.id.to_string()))).flatten();
+    Ok(Page { items, next })
+}
+
+/// Consents changed at or after `since` (µs), after the cursor, at most `limit`.
+pub async fn consents_page(
+    db: &Db,
+    tenant: TenantId,
+    since: i64,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Page<ConsentRecord>, StoreError> {
+    let (at, id) = after.unwrap_or((since, String::new()));
+    let rows = db
+        .fetch_all(
+            "SELECT data, last_change_at, id FROM consents \
+             WHERE tenant_id = $1 AND last_change_at >= $2 AND (last_change_at > $3 OR (last_change_at = $3 AND id > $4)) \
+             ORDER BY last_change_at, id LIMIT $5",
+            vals![tenant.to_string(), since, at, id, limit],
+        )
+        .await?;
+    let mut next = None;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        items.push(serde_json::from_str(&r.text(0)?)?);
+        next = Some((r.i64(1)?, r.text(2)?));
+    }
+    Ok(Page { next: if items.len() as i64 == limit { next } else { None }, items })
+}

@@ -335,3 +335,38 @@ app_test!(r24_batch_check_streams_ndjson_and_csv_with_row_errors, |app| {
     assert!(rows[1].starts_with("1,a,true,,GDPR-6-1-a+UWG-7-2,"), "{text}");
     assert!(rows[2].starts_with("2,b,false,no_consent"), "{text}");
 });
+
+app_test!(lists_page_with_cursor_and_updated_since, |app| {
+    let key = Some(app.api_key.as_str());
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let r = app
+            .call("POST", "/v1/persons", key, Some(json!({"first_name": format!("P{i}"), "last_name": "Test"})))
+            .await;
+        ids.push(r.json["person_id"].as_str().unwrap().to_string());
+        app.clock.advance(jiff::SignedDuration::from_secs(1));
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/persons?limit=2&cursor={c}"),
+            None => "/v1/persons?limit=2".to_string(),
+        };
+        let r = app.call("GET", &path, key, None).await;
+        assert_eq!(r.status, 200, "{:?}", r.json);
+        seen.extend(r.json["items"].as_array().unwrap().iter().map(|p| p["person_id"].as_str().unwrap().to_string()));
+        match r.json["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids, "every person once, in change order");
+    let since = (crate::harness::t0() + jiff::SignedDuration::from_secs(3)).to_string();
+    let r = app.call("GET", &format!("/v1/persons?updated_since={since}"), key, None).await;
+    assert_eq!(r.json["items"].as_array().unwrap().len(), 2);
+    let r = app.call("GET", "/v1/persons?cursor=zz", key, None).await;
+    assert_eq!((r.status, r.json["code"].as_str()), (400, Some("bad_cursor")));
+    let r = app.call("GET", "/v1/consents?limit=5000", key, None).await;
+    assert_eq!(r.status, 400);
+});

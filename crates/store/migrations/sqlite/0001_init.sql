@@ -143,6 +143,7 @@ CREATE TABLE persons (
     updated_at      BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id)
 );
+CREATE INDEX persons_updated ON persons (tenant_id, updated_at, id);
 CREATE TABLE contact_points (
     tenant_id       TEXT   NOT NULL,
     id              TEXT   NOT NULL,
@@ -171,6 +172,7 @@ CREATE TABLE consents (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX consents_person ON consents (tenant_id, person_id);
+CREATE INDEX consents_changed ON consents (tenant_id, last_change_at, id);
 CREATE TABLE objections (
     tenant_id  TEXT   NOT NULL,
     seq        BIGINT NOT NULL,

@@ -5,6 +5,7 @@ mod batch;
 mod catalog;
 mod check;
 mod consents;
+mod lists;
 mod persons;
 mod suppressions;
 
@@ -27,11 +28,11 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/advertisers", get(catalog::list_advertisers).post(catalog::create_advertiser))
         .route("/v1/categories", get(catalog::list_categories).post(catalog::define_category))
         .route("/v1/texts", get(catalog::list_texts).post(catalog::publish_text))
-        .route("/v1/persons", post(persons::create_person))
+        .route("/v1/persons", get(lists::list_persons).post(persons::create_person))
         .route("/v1/persons/{id}", get(persons::get_person).patch(persons::correct_person))
         .route("/v1/persons/{id}/timeline", get(persons::timeline))
         .route("/v1/persons/{id}/objection", post(persons::object))
-        .route("/v1/consents", post(consents::record_consent))
+        .route("/v1/consents", get(lists::list_consents).post(consents::record_consent))
         .route("/v1/consents/{id}", get(consents::get_consent))
         .route("/v1/consents/{id}/withdraw", post(consents::withdraw))
         .route("/v1/suppressions", post(suppressions::add))

@@ -1,0 +1,91 @@
+//! Cursor-paginated lists for integrations that sync: `GET /v1/persons` and `GET /v1/consents`
+//! with `updated_since`, `cursor` and `limit` (max 1000), ordered by change time and id.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use jiff::Timestamp;
+use konsent_store::queries;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::auth::{Caller, Permission};
+use crate::problem::ApiError;
+
+/// Query of a list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    updated_since: Option<Timestamp>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+fn decode_cursor(c: &str) -> Result<(i64, String), ApiError> {
+    let bad = || ApiError::bad_request("bad_cursor", "cursor is not one this API returned");
+    let raw = hex::decode(c).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (t, id) = text.split_once(':').ok_or_else(bad)?;
+    Ok((t.parse().map_err(|_| bad())?, id.to_string()))
+}
+
+fn encode_cursor(c: &(i64, String)) -> String {
+    hex::encode(format!("{}:{}", c.0, c.1))
+}
+
+fn params(q: &ListQuery) -> Result<(i64, Option<(i64, String)>, i64), ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("bad_limit", "limit must be 1-1000"));
+    }
+    let since = q.updated_since.map(|t| t.as_microsecond()).unwrap_or(i64::MIN);
+    let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    Ok((since, after, limit))
+}
+
+fn store(e: konsent_store::StoreError) -> ApiError {
+    konsent_service::ServiceError::from(e).into()
+}
+
+pub async fn list_persons(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::ReadPersons)?;
+    let (since, after, limit) = params(&q)?;
+    let page = queries::persons_page(&s.k.db, caller.tenant, since, after, limit).await.map_err(store)?;
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .filter(|(p, _)| caller.sees(p.org_unit_id.as_deref()))
+        .map(|(p, t)| {
+            json!({
+                "person_id": p.id, "recipient_class": p.recipient_class, "org_unit_id": p.org_unit_id,
+                "updated_at": Timestamp::from_microsecond(*t).ok(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"items": items, "next_cursor": page.next.as_ref().map(encode_cursor)})))
+}
+
+pub async fn list_consents(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::ReadPersons)?;
+    let (since, after, limit) = params(&q)?;
+    let page = queries::consents_page(&s.k.db, caller.tenant, since, after, limit).await.map_err(store)?;
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|c| {
+            json!({
+                "consent_id": c.id, "person_id": c.person_id, "status": c.status, "scope": c.scope,
+                "granted_at": c.granted_at, "last_use_at": c.last_use_at, "updated_at": c.last_change_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"items": items, "next_cursor": page.next.as_ref().map(encode_cursor)})))
+}
