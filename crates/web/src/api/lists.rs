@@ -21,7 +21,7 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
-fn decode_cursor(c: &str) -> Result<(i64, String), ApiError> {
+fn decode_cursor(c: &str) -> Result<Cursor, ApiError> {
     let bad = || ApiError::bad_request("bad_cursor", "cursor is not one this API returned");
     let raw = hex::decode(c).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
@@ -29,11 +29,15 @@ fn decode_cursor(c: &str) -> Result<(i64, String), ApiError> {
     Ok((t.parse().map_err(|_| bad())?, id.to_string()))
 }
 
-fn encode_cursor(c: &(i64, String)) -> String {
+fn encode_cursor(c: &Cursor) -> String {
     hex::encode(format!("{}:{}", c.0, c.1))
 }
 
-fn params(q: &ListQuery) -> Result<(i64, Option<(i64, String)>, i64), ApiError> {
+/// A position in a list: change time (µs) and id.
+type Cursor = (i64, String);
+
+/// `updated_since` (µs), the cursor to continue after, and the page size.
+fn params(q: &ListQuery) -> Result<(i64, Option<Cursor>, i64), ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("bad_limit", "limit must be 1-1000"));
