@@ -75,7 +75,7 @@ pub fn assess(
     nc: NewConsent,
     ctx: &ConsentContext<'_>,
     now: Timestamp,
-) -> Result<ConsentRecord, ServiceError> {
+) -> Result<Assessed, ServiceError> {
     let mut errors = Vec::new();
     // R19: recorded when given; paper may be entered within a day, everything else within minutes.
     let limit =
@@ -139,23 +139,44 @@ pub fn assess(
     let kinds = |cp: ContactPointId| ctx.contact_kinds.get(&cp).copied();
     let outcome = verification_status(&record, &kinds, &VerificationPolicy::default(), ctx.age);
     let mut status = outcome.status;
-    if status.is_valid_for_processing()
-        && ctx.recipient_class == RecipientClass::Consumer
-        && record.scope.channels.iter().any(|c| c.is_phone())
-    {
+    let mut missing: Vec<Missing> =
+        outcome.missing.iter().map(|g| Missing { code: g.code(), label_de: g.label_de() }).collect();
+    if ctx.recipient_class == RecipientClass::Consumer && record.scope.channels.iter().any(|c| c.is_phone()) {
         let named: Vec<Advertiser> =
             ctx.advertisers.iter().filter(|a| record.scope.advertisers.contains(&a.id)).cloned().collect();
         let input =
             CompletenessInput { record: &record, person: ctx.person, advertisers: &named, text: Some(ctx.text) };
-        if check_phone_completeness(&input).is_err() {
-            status = ConsentStatus::Requested;
+        if let Err(items) = check_phone_completeness(&input) {
+            // § 7a documentation incomplete (R20): never usable for calls until completed.
+            missing.extend(items.iter().map(|m| Missing { code: m.code(), label_de: m.label_de() }));
+            if status.is_valid_for_processing() {
+                status = ConsentStatus::Requested;
+            }
         }
     }
     record.status = status;
     if status.is_valid_for_processing() {
         record.granted_at = Some(now);
     }
-    Ok(record)
+    Ok(Assessed { record, missing })
+}
+
+/// One thing that keeps a consent from being usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Missing {
+    /// Stable code (verification gap or § 7a completeness item).
+    pub code: &'static str,
+    /// German explanation.
+    pub label_de: &'static str,
+}
+
+/// A consent record with its decided status and what is still missing for `ConsentGiven`.
+#[derive(Debug, Clone)]
+pub struct Assessed {
+    /// The record.
+    pub record: ConsentRecord,
+    /// Empty when the status is valid for processing.
+    pub missing: Vec<Missing>,
 }
 
 impl Konsent {
@@ -189,7 +210,7 @@ impl Konsent {
         tenant: TenantId,
         actor: &Actor,
         nc: NewConsent,
-    ) -> Result<ConsentRecord, ServiceError> {
+    ) -> Result<Assessed, ServiceError> {
         let person = queries::person(&self.db, tenant, nc.person_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("person {}", nc.person_id)))?;
@@ -225,9 +246,9 @@ impl Konsent {
             contact_kinds: &kinds,
             age,
         };
-        let record = assess(self.id(ConsentId::from_parts), nc, &ctx, now)?;
-        ledger::append(&self.db, tenant, now, self.consent_events(actor, &record), vec![]).await?;
-        Ok(record)
+        let assessed = assess(self.id(ConsentId::from_parts), nc, &ctx, now)?;
+        ledger::append(&self.db, tenant, now, self.consent_events(actor, &assessed.record), vec![]).await?;
+        Ok(assessed)
     }
 
     /// Withdraws a consent in full (`scope_delta` None) or in part (R40); takes effect now.

@@ -117,6 +117,8 @@ app_test!(r15_scenario2_email_doi_alone_blocks_the_phone_campaign, |app| {
     let w = world(&app).await;
     let c = consent(&app, &w, json!([web(&app), doi(&app, &w)])).await;
     assert_eq!(c["status"], "ConsentRequested", "phone number not verified: {c}");
+    let missing: Vec<&str> = c["missing"].as_array().unwrap().iter().map(|m| m["code"].as_str().unwrap()).collect();
+    assert!(missing.contains(&"phone_not_verified"), "the answer says why: {missing:?}");
     let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
     assert_eq!(d["allowed"], false);
     assert!(!codes(&d).is_empty());

@@ -242,7 +242,7 @@ async fn r24_scrub_marks_every_row_with_reasons() {
         )
         .await
         .unwrap();
-    assert!(rec.status.is_valid_for_processing(), "{:?}", rec.status);
+    assert!(rec.record.status.is_valid_for_processing(), "{:?}", rec.missing);
     k.db.close().await;
 
     let input = dir.path().join("leads.csv");

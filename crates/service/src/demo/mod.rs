@@ -143,8 +143,8 @@ pub async fn generate(
                     evidence,
                     validity: Validity::Endless,
                 };
-                if let Ok(rec) = assess(k.id(ConsentId::from_parts), nc, &ctx, given + SignedDuration::from_mins(2)) {
-                    consents.push(rec);
+                if let Ok(a) = assess(k.id(ConsentId::from_parts), nc, &ctx, given + SignedDuration::from_mins(2)) {
+                    consents.push(a.record);
                 }
             };
             let back = |max_days: u64| now - days(1 + r.below(max_days));

@@ -82,8 +82,11 @@ pub async fn record_consent(
         evidence: b.evidence,
         validity: b.validity.unwrap_or(Validity::Endless),
     };
-    let rec = s.k.record_consent(caller.tenant, &caller.actor(), nc).await?;
-    Ok((StatusCode::CREATED, Json(view(&rec))))
+    let a = s.k.record_consent(caller.tenant, &caller.actor(), nc).await?;
+    let mut v = view(&a.record);
+    // Why it is not (yet) usable: the server decides the status from the evidence.
+    v["missing"] = json!(a.missing);
+    Ok((StatusCode::CREATED, Json(v)))
 }
 
 pub async fn get_consent(
