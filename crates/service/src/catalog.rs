@@ -8,7 +8,7 @@ use konsent_domain::ids::{AdvertiserId, EventId, TenantId, TextId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::Advertiser;
 use konsent_domain::text::{ConsentTextVersion, PrivacyNoticeRef, TextState, body_sha256};
-use konsent_store::{PendingEvent, ledger, queries};
+use konsent_store::{PendingEvent, queries};
 
 use crate::context::Konsent;
 use crate::error::{FieldError, ServiceError};
@@ -52,7 +52,7 @@ impl Konsent {
         advertiser: Advertiser,
     ) -> Result<AdvertiserId, ServiceError> {
         let id = advertiser.id;
-        ledger::append(&self.db, tenant, self.now(), vec![self.advertiser_event(actor, advertiser)], vec![]).await?;
+        self.append(tenant, vec![self.advertiser_event(actor, advertiser)], vec![]).await?;
         Ok(id)
     }
 
@@ -73,7 +73,7 @@ impl Konsent {
             actor: actor.clone(),
             body: EventBody::CategoryDefined { category },
         };
-        ledger::append(&self.db, tenant, self.now(), vec![ev], vec![]).await?;
+        self.append(tenant, vec![ev], vec![]).await?;
         Ok(())
     }
 
@@ -110,7 +110,7 @@ impl Konsent {
             actor: actor.clone(),
             body: EventBody::TextPublished { text: text.clone() },
         };
-        ledger::append(&self.db, tenant, self.now(), vec![ev], vec![]).await?;
+        self.append(tenant, vec![ev], vec![]).await?;
         Ok(text)
     }
 

@@ -15,7 +15,7 @@ use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::{Advertiser, PersonData, RecipientClass};
 use konsent_domain::text::ConsentTextVersion;
 use konsent_domain::usage::UseRecord;
-use konsent_store::{PendingEvent, ledger, queries};
+use konsent_store::{PendingEvent, queries};
 
 use crate::context::Konsent;
 use crate::error::ServiceError;
@@ -247,7 +247,7 @@ impl Konsent {
             age,
         };
         let assessed = assess(self.id(ConsentId::from_parts), nc, &ctx, now)?;
-        ledger::append(&self.db, tenant, now, self.consent_events(actor, &assessed.record), vec![]).await?;
+        self.append(tenant, self.consent_events(actor, &assessed.record), vec![]).await?;
         Ok(assessed)
     }
 
@@ -274,14 +274,7 @@ impl Konsent {
             return Err(ServiceError::invalid("scope", "name what to withdraw, or omit scope to withdraw everything"));
         }
         let now = self.now();
-        ledger::append(
-            &self.db,
-            tenant,
-            now,
-            vec![self.withdrawal_event(actor, consent_id, scope_delta, via, now)],
-            vec![],
-        )
-        .await?;
+        self.append(tenant, vec![self.withdrawal_event(actor, consent_id, scope_delta, via, now)], vec![]).await?;
         queries::consent(&self.db, tenant, consent_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("consent {consent_id}")))
@@ -301,14 +294,8 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("person {person_id}")))?;
         let now = self.now();
-        ledger::append(
-            &self.db,
-            tenant,
-            now,
-            vec![self.objection_event(actor, person_id, channels, advertisers, via, now)],
-            vec![],
-        )
-        .await?;
+        self.append(tenant, vec![self.objection_event(actor, person_id, channels, advertisers, via, now)], vec![])
+            .await?;
         Ok(())
     }
 

@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use konsent_domain::ids::TenantId;
 use konsent_domain::time::{Clock, Entropy, random_array, unix_millis};
-use konsent_store::{Db, migrate, queries};
+use konsent_store::{Appended, Db, GroupCommit, PendingEvent, SideWrite, migrate, queries};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ServiceError;
@@ -38,6 +39,8 @@ pub struct Konsent {
     pub entropy: Arc<dyn Entropy>,
     /// Data directory.
     pub data_dir: PathBuf,
+    /// The group-committing ledger writer.
+    pub appender: GroupCommit,
 }
 
 impl std::fmt::Debug for Konsent {
@@ -90,7 +93,23 @@ impl Konsent {
                 )));
             }
         }
-        Ok(Self { db, keys, clock, entropy, data_dir: data_dir.to_path_buf() })
+        Ok(Self::assemble(db, keys, clock, entropy, data_dir))
+    }
+
+    /// Puts the context together and starts the ledger writer.
+    pub fn assemble(db: Db, keys: Keyring, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>, data_dir: &Path) -> Self {
+        let appender = GroupCommit::start(db.clone());
+        Self { db, keys, clock, entropy, data_dir: data_dir.to_path_buf(), appender }
+    }
+
+    /// Appends events (and sealed vault rows) to the tenant's ledger, durably, recorded now.
+    pub async fn append(
+        &self,
+        tenant: TenantId,
+        events: Vec<PendingEvent>,
+        side: Vec<SideWrite>,
+    ) -> Result<Vec<Appended>, ServiceError> {
+        Ok(self.appender.append(tenant, self.now(), events, side).await?)
     }
 
     /// The current time.

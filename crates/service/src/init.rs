@@ -7,7 +7,7 @@ use konsent_domain::channel::default_categories;
 use konsent_domain::ids::{EventId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::time::{Clock, Entropy, unix_millis};
-use konsent_store::{Db, PendingEvent, ledger, migrate, queries};
+use konsent_store::{Db, PendingEvent, migrate, queries};
 use serde::Serialize;
 
 use crate::apikeys::{self, Role};
@@ -68,7 +68,7 @@ pub async fn init(
         )));
     }
     let keys = Keyring::create(data_dir, &*entropy)?;
-    let k = Konsent { db, keys, clock, entropy, data_dir: data_dir.to_path_buf() };
+    let k = Konsent::assemble(db, keys, clock, entropy, data_dir);
     let installation_id = konsent_domain::ids::uuid_v7(unix_millis(k.now()), k.random()).to_string();
     let marker = Installation { format: 1, installation_id: installation_id.clone(), created_at: k.now() };
     let marker_json = serde_json::to_string_pretty(&marker).map_err(|e| ServiceError::Conflict(e.to_string()))?;
@@ -107,6 +107,6 @@ pub async fn create_tenant(k: &Konsent, name: &str) -> Result<TenantId, ServiceE
             body: EventBody::CategoryDefined { category },
         });
     }
-    ledger::append(&k.db, tenant, k.now(), events, vec![]).await?;
+    k.append(tenant, events, vec![]).await?;
     Ok(tenant)
 }

@@ -6,7 +6,7 @@ use konsent_domain::crypto::{DataKey, sha256_hex};
 use konsent_domain::ids::{ContactPointId, EventId, OrgUnitId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::{PersonData, RecipientClass};
-use konsent_store::{PendingEvent, SideWrite, ledger, queries};
+use konsent_store::{PendingEvent, SideWrite, queries};
 
 use crate::context::Konsent;
 use crate::error::ServiceError;
@@ -112,7 +112,7 @@ impl Konsent {
         p: &NewPerson,
     ) -> Result<PersonWrite, ServiceError> {
         let w = self.person_write(tenant, actor, p);
-        ledger::append(&self.db, tenant, self.now(), w.events.clone(), w.side.clone()).await?;
+        self.append(tenant, w.events.clone(), w.side.clone()).await?;
         Ok(w)
     }
 
@@ -182,7 +182,7 @@ impl Konsent {
             body: EventBody::PersonCorrected { person_id: person, data_hash: data_hash.clone(), recipient_class },
         };
         let side = SideWrite::PersonData { person_id: person.to_string(), version, sealed, sha256: data_hash };
-        ledger::append(&self.db, tenant, self.now(), vec![ev], vec![side]).await?;
+        self.append(tenant, vec![ev], vec![side]).await?;
         Ok(())
     }
 }

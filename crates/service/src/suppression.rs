@@ -5,7 +5,7 @@ use konsent_domain::contact::ContactValue;
 use konsent_domain::ids::{EventId, SuppressionId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::suppression::{SuppressionEntry, SuppressionReason, SuppressionScope};
-use konsent_store::{PendingEvent, ledger, queries};
+use konsent_store::{PendingEvent, queries};
 
 use crate::context::Konsent;
 use crate::error::ServiceError;
@@ -35,7 +35,7 @@ impl Konsent {
             actor: actor.clone(),
             body: EventBody::SuppressionAdded { entry: entry.clone() },
         };
-        ledger::append(&self.db, tenant, self.now(), vec![ev], vec![]).await?;
+        self.append(tenant, vec![ev], vec![]).await?;
         Ok(entry)
     }
 

@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use konsent_domain::ids::{EventId, TenantId, UseId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::usage::{UseOutcome, UseRecord};
-use konsent_store::{PendingEvent, ledger};
+use konsent_store::PendingEvent;
 
 use crate::context::Konsent;
 use crate::error::ServiceError;
@@ -83,7 +83,7 @@ impl Konsent {
             actor: actor.clone(),
             body: EventBody::UseRecorded { record: record.clone() },
         };
-        ledger::append(&self.db, tenant, now, vec![ev], vec![]).await?;
+        self.append(tenant, vec![ev], vec![]).await?;
         Ok(record)
     }
 }

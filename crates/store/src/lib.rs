@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod error;
+pub mod group;
 pub mod ledger;
 pub mod migrate;
 pub mod projection;
@@ -10,4 +11,5 @@ pub mod queries;
 
 pub use db::{Db, Engine, Row, Tx, Val};
 pub use error::StoreError;
+pub use group::GroupCommit;
 pub use ledger::{Appended, PendingEvent, SideWrite};

@@ -18,7 +18,6 @@ use konsent_domain::ledger::Actor;
 use konsent_domain::party::{PersonData, RecipientClass};
 use konsent_domain::time::SeededEntropy;
 use konsent_domain::usage::{UseOutcome, UseRecord};
-use konsent_store::ledger;
 use serde::Serialize;
 
 use crate::consents::{ConsentContext, NewConsent, assess};
@@ -402,7 +401,7 @@ pub async fn generate(
             }
         }
         report.ledger_entries += events.len() as u64;
-        ledger::append(&k.db, tenant, k.now(), events, side).await?;
+        k.append(tenant, events, side).await?;
         done += n_batch;
         progress(done);
     }

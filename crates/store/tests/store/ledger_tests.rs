@@ -160,3 +160,36 @@ both_engines!(migrations_are_idempotent, |db| {
     konsent_store::migrate::migrate(db, 1).await.unwrap();
     konsent_store::migrate::migrate(db, 2).await.unwrap();
 });
+
+both_engines!(group_commit_isolates_a_failing_append, |db| {
+    use konsent_domain::consent::ConsentStatus;
+    use konsent_domain::ids::ConsentId;
+    let t = tenant(7);
+    let g = konsent_store::GroupCommit::start(db.clone());
+    let mut tasks = Vec::new();
+    for task in 0..64u64 {
+        let g = g.clone();
+        tasks.push(tokio::spawn(async move {
+            if task == 13 {
+                // Refers to a consent that does not exist: the projection refuses it.
+                let bad = ev(
+                    99_999,
+                    EventBody::ConsentStatusChanged {
+                        consent_id: ConsentId::from_parts(1, [1; 10]),
+                        from: ConsentStatus::Given,
+                        to: ConsentStatus::Expired,
+                        reason: "stale".into(),
+                        at: now(),
+                    },
+                );
+                return g.append(t, now(), vec![bad], vec![]).await.is_err();
+            }
+            g.append(t, now(), person_events(task), vec![]).await.is_ok()
+        }));
+    }
+    for h in tasks {
+        assert!(h.await.unwrap());
+    }
+    assert_eq!(verify(db, t).await.unwrap(), 63 * 2, "every good append committed, the bad one left no trace");
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 63);
+});

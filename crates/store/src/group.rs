@@ -1,0 +1,128 @@
+//! Group commit: concurrent appends are gathered by a writer task and committed together, so
+//! many durable writes share one fsync. Each append keeps its own savepoint: a failing one is
+//! rolled back alone and answered with its error, the others commit.
+//!
+//! Appends of one tenant always go to the same writer (its chain is serialised anyway); different
+//! tenants may commit in parallel on PostgreSQL. Within a batch, tenants are locked in id order,
+//! so two instances batching the same tenants cannot deadlock.
+
+use jiff::Timestamp;
+use konsent_domain::ids::TenantId;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::{Db, Engine};
+use crate::error::StoreError;
+use crate::ledger::{Appended, PendingEvent, SideWrite, append_in};
+
+/// Appends gathered into one transaction at most.
+const MAX_BATCH: usize = 512;
+
+struct Job {
+    tenant: TenantId,
+    recorded_at: Timestamp,
+    events: Vec<PendingEvent>,
+    side: Vec<SideWrite>,
+    reply: oneshot::Sender<Result<Vec<Appended>, StoreError>>,
+}
+
+/// Handle to the writer tasks.
+#[derive(Clone, Debug)]
+pub struct GroupCommit {
+    writers: Vec<mpsc::Sender<Job>>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").field("tenant", &self.tenant).field("events", &self.events.len()).finish()
+    }
+}
+
+impl GroupCommit {
+    /// Starts the writers: one on SQLite (it has a single writer anyway), four on PostgreSQL.
+    pub fn start(db: Db) -> Self {
+        let n = match db.engine() {
+            Engine::Sqlite => 1,
+            Engine::Postgres => 4,
+        };
+        let writers = (0..n)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<Job>(4096);
+                tokio::spawn(writer(db.clone(), rx));
+                tx
+            })
+            .collect();
+        Self { writers }
+    }
+
+    /// Appends events (and vault rows) durably; returns when they are committed.
+    pub async fn append(
+        &self,
+        tenant: TenantId,
+        recorded_at: Timestamp,
+        events: Vec<PendingEvent>,
+        side: Vec<SideWrite>,
+    ) -> Result<Vec<Appended>, StoreError> {
+        let i = (tenant.as_uuid().as_u128() % self.writers.len() as u128) as usize;
+        let (reply, rx) = oneshot::channel();
+        self.writers[i]
+            .send(Job { tenant, recorded_at, events, side, reply })
+            .await
+            .map_err(|_| StoreError::Unreachable("the ledger writer has stopped".into()))?;
+        rx.await.map_err(|_| StoreError::Unreachable("the ledger writer stopped before answering".into()))?
+    }
+}
+
+async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        batch.sort_by_key(|j| j.tenant);
+        commit_batch(&db, batch).await;
+    }
+}
+
+async fn commit_batch(db: &Db, batch: Vec<Job>) {
+    let mut results: Vec<(oneshot::Sender<_>, Result<Vec<Appended>, StoreError>)> = Vec::with_capacity(batch.len());
+    let mut tx = match db.begin().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            let msg = e.to_string();
+            for j in batch {
+                let _ = j.reply.send(Err(StoreError::Unreachable(msg.clone())));
+            }
+            return;
+        }
+    };
+    let single = batch.len() == 1;
+    for j in batch {
+        if !single && let Err(e) = tx.exec("SAVEPOINT konsent_append", vec![]).await {
+            results.push((j.reply, Err(e)));
+            continue;
+        }
+        let r = append_in(&mut tx, j.tenant, j.recorded_at, j.events, j.side).await;
+        let r = match (r, single) {
+            (Ok(v), false) => tx.exec("RELEASE SAVEPOINT konsent_append", vec![]).await.map(|_| v),
+            (Err(e), false) => {
+                let _ = tx.exec("ROLLBACK TO SAVEPOINT konsent_append", vec![]).await;
+                let _ = tx.exec("RELEASE SAVEPOINT konsent_append", vec![]).await;
+                Err(e)
+            }
+            (r, true) => r,
+        };
+        results.push((j.reply, r));
+    }
+    let all_failed_single = single && results.iter().all(|(_, r)| r.is_err());
+    let committed = if all_failed_single { Ok(()) } else { tx.commit().await };
+    for (reply, r) in results {
+        let r = match (&committed, r) {
+            (Ok(()), r) => r,
+            (Err(e), _) => Err(StoreError::Unreachable(format!("commit failed: {e}"))),
+        };
+        let _ = reply.send(r);
+    }
+}
