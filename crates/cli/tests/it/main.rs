@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod harness;
+mod openapi;
 mod serve;
 mod vault;
 mod verify;

@@ -1,50 +1,67 @@
 //! The `/v1` API: every route authenticates by API key, checks the role matrix and works only
 //! inside the key's tenant (a foreign id answers exactly like one that does not exist).
 
-mod catalog;
-mod check;
-mod consents;
-mod persons;
-mod suppressions;
+pub(crate) mod catalog;
+pub(crate) mod check;
+pub(crate) mod consents;
+pub(crate) mod persons;
+pub(crate) mod schema;
+pub(crate) mod suppressions;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::MethodRouter;
 use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164, PostalAddress};
 use konsent_service::FieldError;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
+use self::schema::PostalAddressDoc;
 use crate::AppState;
 use crate::problem::ApiError;
 
-/// All `/v1` routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/check", post(check::check))
-        .route("/v1/uses", post(check::record_use))
-        .route("/v1/advertisers", get(catalog::list_advertisers).post(catalog::create_advertiser))
-        .route("/v1/categories", get(catalog::list_categories).post(catalog::define_category))
-        .route("/v1/texts", get(catalog::list_texts).post(catalog::publish_text))
-        .route("/v1/persons", post(persons::create_person))
-        .route("/v1/persons/{id}", get(persons::get_person).patch(persons::correct_person))
-        .route("/v1/persons/{id}/timeline", get(persons::timeline))
-        .route("/v1/persons/{id}/objection", post(persons::object))
-        .route("/v1/consents", post(consents::record_consent))
-        .route("/v1/consents/{id}", get(consents::get_consent))
-        .route("/v1/consents/{id}/withdraw", post(consents::withdraw))
-        .route("/v1/suppressions", post(suppressions::add))
-        .route("/v1/suppressions/lookup", post(suppressions::lookup))
-        .route("/v1/api-keys", post(suppressions::create_api_key))
+/// Declares the `/v1` routes once: `routes()` registers them and `ROUTES` lists them, so a test
+/// can hold the OpenAPI document against exactly what is served.
+macro_rules! v1_routes {
+    ($($path:literal => $($method:ident $handler:path),+;)+) => {
+        /// Every `/v1` route as `(method, path template)`, exactly as `routes()` registers them.
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),+];
+
+        /// All `/v1` routes.
+        pub fn routes() -> Router<AppState> {
+            Router::new()$(.route($path, MethodRouter::new()$(.$method($handler))+))+
+        }
+    };
+}
+
+v1_routes! {
+    "/v1/check" => post check::check;
+    "/v1/uses" => post check::record_use;
+    "/v1/advertisers" => get catalog::list_advertisers, post catalog::create_advertiser;
+    "/v1/categories" => get catalog::list_categories, post catalog::define_category;
+    "/v1/texts" => get catalog::list_texts, post catalog::publish_text;
+    "/v1/persons" => post persons::create_person;
+    "/v1/persons/{id}" => get persons::get_person, patch persons::correct_person;
+    "/v1/persons/{id}/timeline" => get persons::timeline;
+    "/v1/persons/{id}/objection" => post persons::object;
+    "/v1/consents" => post consents::record_consent;
+    "/v1/consents/{id}" => get consents::get_consent;
+    "/v1/consents/{id}/withdraw" => post consents::withdraw;
+    "/v1/suppressions" => post suppressions::add;
+    "/v1/suppressions/lookup" => post suppressions::lookup;
+    "/v1/api-keys" => post suppressions::create_api_key;
 }
 
 /// A contact point as clients send it: exactly one of `email`, `phone`, `postal`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"phone": "0171 2345678"}))]
 pub struct ContactInput {
     /// E-mail address.
     pub email: Option<String>,
     /// Phone number (German default region).
     pub phone: Option<String>,
     /// Postal address.
+    #[schema(value_type = Option<PostalAddressDoc>)]
     pub postal: Option<PostalAddress>,
 }
 
