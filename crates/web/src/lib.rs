@@ -1,5 +1,6 @@
-//! Konsent HTTP interface: `/healthz`, `/readyz`, `/metrics` and the `/v1` API. Errors become
-//! problem+json in one place (`problem`); every request gets an id; logs carry no personal data.
+//! Konsent HTTP interface: `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and the `/v1` API.
+//! Errors become problem+json in one place (`problem`); every request gets an id; logs carry no
+//! personal data.
 #![forbid(unsafe_code)]
 
 mod api;
@@ -7,6 +8,7 @@ mod auth;
 mod idempotency;
 mod json;
 mod metrics;
+mod openapi;
 mod problem;
 
 use std::future::Future;
@@ -25,8 +27,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use api::ROUTES as V1_ROUTES;
 pub use auth::{Permission, allowed};
 pub use metrics::Metrics;
+pub use openapi::{ApiDoc, openapi_json};
 pub use problem::ApiError;
 
 /// Largest accepted request body.
@@ -49,6 +53,7 @@ pub fn router(k: Konsent) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(openapi::serve_document))
         .merge(api::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
@@ -76,12 +81,19 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
     res
 }
 
-/// Liveness: the process answers.
+/// Lebenszeichen / liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "ops",
+    responses((status = 200, description = "Der Prozess antwortet / the process answers: `ok`", body = String, content_type = "text/plain")))]
 async fn healthz() -> Response {
     ([(header::CACHE_CONTROL, "no-store")], "ok").into_response()
 }
 
-/// Readiness: the database answers.
+/// Bereitschaft / readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses(
+    (status = 200, description = "Bereit / ready", body = Object, example = json!({"status": "ready", "database": "ok"})),
+    (status = 503, description = "Nicht bereit / the database does not answer", body = Object,
+        example = json!({"status": "unavailable", "database": "unreachable"})),
+))]
 async fn readyz(State(s): State<AppState>) -> Response {
     match konsent_store::queries::ping(&s.k.db).await {
         Ok(()) => Json(json!({"status": "ready", "database": "ok"})).into_response(),
@@ -93,7 +105,11 @@ async fn readyz(State(s): State<AppState>) -> Response {
     }
 }
 
-/// Prometheus text.
+/// Metriken / Prometheus text.
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses(
+    (status = 200, description = "Metriken / request counts and durations by route, gate decisions (Prometheus text format 0.0.4)",
+        body = String, content_type = "text/plain; version=0.0.4"),
+))]
 async fn metrics_text(State(s): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render("")).into_response()
 }

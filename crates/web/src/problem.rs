@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use konsent_service::{FieldError, ServiceError};
 use serde::Serialize;
+use utoipa::{ToResponse, ToSchema};
 
 /// An API error.
 #[derive(Debug)]
@@ -20,16 +21,43 @@ pub struct ApiError {
     pub errors: Vec<FieldError>,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// Fehlerantwort / the body of every error response (`application/problem+json`, RFC 9457).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub(crate) struct Problem<'a> {
+    /// URI naming the problem type: `https://konsent.example/problems/{code}`.
     #[serde(rename = "type")]
+    #[schema(example = "https://konsent.example/problems/validation_failed")]
     kind: String,
+    /// HTTP reason phrase.
+    #[schema(example = "Unprocessable Entity")]
     title: &'a str,
+    /// HTTP status code.
+    #[schema(example = 422)]
     status: u16,
+    /// Stable machine-readable code, e.g. `validation_failed`, `not_found`, `conflict`.
+    #[schema(example = "validation_failed")]
     code: &'a str,
+    /// Human-readable explanation (no personal data).
+    #[schema(example = "first_name: is required")]
     detail: &'a str,
+    /// Every failing field (validation problems only).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<FieldErrorDoc>, required = false)]
     errors: &'a [FieldError],
+}
+
+/// Ein ungültiges Feld / one invalid field of a request.
+#[derive(ToSchema)]
+#[schema(as = FieldError)]
+#[expect(dead_code, reason = "describes konsent_service::FieldError in the OpenAPI document")]
+pub(crate) struct FieldErrorDoc {
+    /// Field path, e.g. `contacts[0]` or `scope.advertisers`.
+    #[schema(example = "first_name")]
+    field: String,
+    /// What is wrong.
+    #[schema(example = "is required")]
+    message: String,
 }
 
 impl ApiError {
@@ -90,4 +118,38 @@ impl IntoResponse for ApiError {
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         res
     }
+}
+
+/// Declares the OpenAPI description of one problem+json error response (doc-only types).
+macro_rules! problem_responses {
+    ($($(#[$doc:meta])* $name:ident;)+) => {$(
+        $(#[$doc])*
+        #[derive(ToResponse)]
+        #[response(content_type = "application/problem+json")]
+        #[expect(dead_code, reason = "describes an error response in the OpenAPI document")]
+        pub(crate) struct $name(Problem<'static>);
+    )+};
+}
+
+problem_responses! {
+    /// Fehlerhafte Anfrage / malformed JSON or request (`malformed_json`, `bad_request`).
+    BadRequest;
+    /// Nicht angemeldet / missing, unknown or revoked API key (`unauthorized`); send
+    /// `Authorization: Bearer knst_…`.
+    Unauthorized;
+    /// Nicht erlaubt / the key's role may not do this (`forbidden`).
+    Forbidden;
+    /// Nicht gefunden / no such resource in the key's tenant (`not_found`); ids of other tenants
+    /// answer the same.
+    NotFound;
+    /// Konflikt / not possible in the current state (`conflict`, `decision_not_usable`).
+    Conflict;
+    /// Zu groß / the request body exceeds 1 MiB (`body_too_large`).
+    PayloadTooLarge;
+    /// Falscher Inhaltstyp / the body is not sent as `Content-Type: application/json`
+    /// (`unsupported_media_type`).
+    UnsupportedMediaType;
+    /// Ungültige Eingabe / wrong types or unknown fields (`invalid_body`) or failed validation
+    /// (`validation_failed`, with `errors` listing every failing field).
+    Unprocessable;
 }

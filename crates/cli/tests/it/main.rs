@@ -5,6 +5,7 @@ mod cli;
 mod harness;
 mod idempotency;
 mod isolation;
+mod openapi;
 mod serve;
 mod vault;
 mod verify;

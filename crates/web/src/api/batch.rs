@@ -15,20 +15,29 @@ use konsent_service::gate::CheckRequest;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
+use utoipa::IntoParams;
 
 use super::ContactInput;
 use crate::AppState;
 use crate::auth::{Caller, Permission};
-use crate::problem::ApiError;
+use crate::problem::{
+    ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
+};
 
 /// Defaults for every row, from the query string.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct BatchDefaults {
+    /// Channel for rows that name none (`phone_live`, `email`, …).
+    #[param(value_type = Option<String>)]
     channel: Option<Channel>,
+    /// Advertiser for rows that name none.
+    #[param(value_type = Option<String>, format = Uuid)]
     advertiser_id: Option<AdvertiserId>,
     /// Comma-separated product category codes.
     product_categories: Option<String>,
+    /// Campaign id recorded in every decision.
     campaign: Option<String>,
 }
 
@@ -135,6 +144,20 @@ fn csv_line(v: &Value) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+#[utoipa::path(
+    post, path = "/v1/check/batch", tag = "check", security(("bearer" = [])),
+    params(BatchDefaults),
+    request_body(
+        content_type = "application/x-ndjson",
+        description = "One row per line: NDJSON objects `{phone|email, channel?, advertiser_id?, product_categories?, ref?}`, or CSV with a header row (`telefon`/`phone`/`email`, `ref`, …; `,` `;` or tab) as `text/csv`. Streamed; no size limit.",
+        content = String
+    ),
+    responses(
+        (status = 200, description = "One line per input row, streamed, in the input's format: `{row, ref, allowed, reasons, legal_basis, decision_id}` or `{row, error: {field, message}}`", content_type = "application/x-ndjson", body = String),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn check_batch(
     State(s): State<AppState>,
     caller: Caller,

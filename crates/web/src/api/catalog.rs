@@ -15,30 +15,67 @@ use konsent_service::catalog::NewText;
 use konsent_store::queries;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
+use super::schema::{AdvertiserDoc, CategoryDoc, PostalAddressDoc, PrivacyNoticeRefDoc, ScopeDoc};
 use crate::AppState;
 use crate::auth::{Caller, Permission};
 use crate::json::ApiJson;
-use crate::problem::ApiError;
+use crate::problem::{
+    ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
+};
 
 fn store(e: konsent_store::StoreError) -> ApiError {
     konsent_service::ServiceError::from(e).into()
 }
 
+/// Werbende Unternehmen auflisten / list the tenant's advertisers.
+#[utoipa::path(
+    get, path = "/v1/advertisers", tag = "catalog", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`items`: the advertisers", body = inline(AdvertiserList)),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+    )
+)]
 pub async fn list_advertisers(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Check)?;
     Ok(Json(json!({"items": queries::advertisers(&s.k.db, caller.tenant).await.map_err(store)?})))
 }
 
+/// `{"items": [...]}` of `GET /v1/advertisers`.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes a response in the OpenAPI document")]
+struct AdvertiserList {
+    /// The advertisers.
+    items: Vec<AdvertiserDoc>,
+}
+
 /// Body of `POST /v1/advertisers`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdvertiserBody {
+    /// Legal name (Firma), e.g. `Muster Versicherungsmakler GmbH`.
+    #[schema(example = "Muster Versicherungsmakler GmbH")]
     legal_name: String,
+    /// Registered seat (Sitz), e.g. `Köln`.
+    #[schema(example = "Köln")]
     seat: String,
+    /// Address for service (ladungsfähige Anschrift).
+    #[schema(value_type = PostalAddressDoc)]
     address_for_service: PostalAddress,
 }
 
+/// Werbendes Unternehmen anlegen / register an advertiser that consents can name.
+#[utoipa::path(
+    post, path = "/v1/advertisers", tag = "catalog", security(("bearer" = [])),
+    request_body = AdvertiserBody,
+    responses(
+        (status = 201, description = "Angelegt / the advertiser", body = AdvertiserDoc),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn create_advertiser(
     State(s): State<AppState>,
     caller: Caller,
@@ -51,20 +88,53 @@ pub async fn create_advertiser(
     Ok((StatusCode::CREATED, Json(json!(a))))
 }
 
+/// Sparten auflisten / list the tenant's product categories.
+#[utoipa::path(
+    get, path = "/v1/categories", tag = "catalog", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`items`: the categories", body = inline(CategoryList)),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+    )
+)]
 pub async fn list_categories(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Check)?;
     Ok(Json(json!({"items": queries::categories(&s.k.db, caller.tenant).await.map_err(store)?})))
 }
 
+/// `{"items": [...]}` of `GET /v1/categories`.
+#[derive(ToSchema)]
+#[expect(dead_code, reason = "describes a response in the OpenAPI document")]
+struct CategoryList {
+    /// The categories.
+    items: Vec<CategoryDoc>,
+}
+
 /// Body of `POST /v1/categories`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryBody {
+    /// Code: 2-40 characters of `a-z`, `0-9`, `_`.
+    #[schema(value_type = String, example = "insurance", pattern = "^[a-z0-9_]{2,40}$")]
     code: ProductCategory,
+    /// German label (1-200 characters).
+    #[schema(example = "Versicherungen")]
     label_de: String,
+    /// English label (1-200 characters).
+    #[schema(example = "Insurance")]
     label_en: String,
 }
 
+/// Sparte anlegen oder umbenennen / define or relabel a product category.
+#[utoipa::path(
+    post, path = "/v1/categories", tag = "catalog", security(("bearer" = [])),
+    request_body = CategoryBody,
+    responses(
+        (status = 201, description = "Angelegt / the category", body = CategoryDoc),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn define_category(
     State(s): State<AppState>,
     caller: Caller,
@@ -76,25 +146,48 @@ pub async fn define_category(
     Ok((StatusCode::CREATED, Json(json!(c))))
 }
 
+/// Einwilligungstexte auflisten / list the tenant's consent text versions.
+#[utoipa::path(
+    get, path = "/v1/texts", tag = "catalog", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`items`: every text version (id, key, version, language, title, body, sha256, scope, valid_from, valid_to, privacy_notice, state)", body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+    )
+)]
 pub async fn list_texts(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Check)?;
     Ok(Json(json!({"items": queries::texts(&s.k.db, caller.tenant).await.map_err(store)?})))
 }
 
 /// Body of `POST /v1/texts`: publishes a new, immutable version of the text family `key` (R10).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextBody {
+    /// Stable key of the text family (1-100 characters); each publish adds a version.
+    #[schema(example = "telefon-email")]
     key: String,
+    /// BCP 47 language; default `de`.
     #[serde(default = "de")]
+    #[schema(default = "de")]
     language: String,
+    /// Title shown above the text.
+    #[schema(example = "Einwilligung Telefon und E-Mail")]
     title: String,
+    /// The exact full text shown to the person; linted before publishing.
     body: String,
+    /// What the text covers: every advertiser must be registered.
+    #[schema(value_type = ScopeDoc)]
     scope: Scope,
+    /// Valid from; default now.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     valid_from: Option<Timestamp>,
+    /// Valid until (exclusive); default unlimited.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     valid_to: Option<Timestamp>,
+    /// The linked privacy notice version.
+    #[schema(value_type = PrivacyNoticeRefDoc)]
     privacy_notice: PrivacyNoticeRef,
 }
 
@@ -102,6 +195,20 @@ fn de() -> String {
     "de".into()
 }
 
+/// Einwilligungstext veröffentlichen / publish a new, immutable text version (R10).
+///
+/// Lint errors (e.g. an advertiser or channel not named in the text) block publishing and are
+/// listed as `lint.*` fields.
+#[utoipa::path(
+    post, path = "/v1/texts", tag = "catalog", security(("bearer" = [])),
+    request_body = TextBody,
+    responses(
+        (status = 201, description = "Veröffentlicht / the text version (id, key, version, sha256, state, …)", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn publish_text(
     State(s): State<AppState>,
     caller: Caller,

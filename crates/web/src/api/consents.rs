@@ -12,36 +12,68 @@ use konsent_service::consents::NewConsent;
 use konsent_store::queries;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::path_id;
+use super::schema::{CaptureMethodDoc, DeclarationRecipientDoc, EvidenceDoc, ScopeDoc, SourceDoc, ValidityDoc};
 use crate::AppState;
 use crate::auth::{Caller, Permission};
 use crate::json::ApiJson;
-use crate::problem::ApiError;
+use crate::problem::{
+    ApiError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
 
-/// Body of `POST /v1/consents`.
-#[derive(Debug, Deserialize)]
+/// Body of `POST /v1/consents`: the declaration and its evidence; the server decides the status.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentBody {
+    /// The person who gave it.
+    #[schema(value_type = uuid::Uuid)]
     person_id: PersonId,
+    /// The person's contact points it is bound to.
+    #[schema(value_type = Vec<uuid::Uuid>)]
     contact_point_ids: BTreeSet<ContactPointId>,
+    /// The published text version shown.
+    #[schema(value_type = uuid::Uuid)]
     text_id: TextId,
+    /// What is covered: must lie within the text's scope.
+    #[schema(value_type = ScopeDoc)]
     scope: Scope,
+    /// How the declaration reached us.
+    #[schema(value_type = CaptureMethodDoc)]
     capture_method: CaptureMethod,
+    /// Who received the declaration (pseudonymised); needed for phone and in-person capture.
     #[serde(default)]
+    #[schema(value_type = Option<DeclarationRecipientDoc>)]
     declaration_recipient: Option<DeclarationRecipient>,
+    /// Where it came from; default `first_party`.
     #[serde(default)]
+    #[schema(value_type = Option<SourceDoc>)]
     source: Option<Source>,
+    /// The person acted (no pre-ticked box, R4).
     affirmative_action: bool,
+    /// When it was given; default now.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     given_at: Option<Timestamp>,
+    /// UTC offset of the capture location in seconds (e.g. 3600 for CET).
     #[serde(default)]
     capture_offset_seconds: i32,
+    /// Evidence: how the consent was given and how the contact points were verified.
     #[serde(default)]
+    #[schema(value_type = Vec<EvidenceDoc>)]
     evidence: Vec<Evidence>,
+    /// How long it is valid; default `endless`.
     #[serde(default)]
+    #[schema(value_type = Option<ValidityDoc>)]
     validity: Option<Validity>,
 }
+
+/// Description of the consent view returned by the consent routes.
+const CONSENT_VIEW: &str = "Die Einwilligung / the consent: consent_id, person_id, status (DPV, e.g. `ConsentGiven`), \
+    status_label_de, scope, contact_point_ids, text_id, text_sha256, capture_method, given_at, recorded_at, \
+    granted_at, last_use_at, evidence_kinds";
 
 fn view(c: &ConsentRecord) -> Value {
     json!({
@@ -62,6 +94,22 @@ fn view(c: &ConsentRecord) -> Value {
     })
 }
 
+/// Einwilligung erfassen / record a consent with its evidence.
+///
+/// The server applies the verification rules and decides the DPV status (e.g. `ConsentGiven`
+/// or `ConsentRequested` while a double opt-in is pending).
+#[utoipa::path(
+    post, path = "/v1/consents", tag = "consents", security(("bearer" = [])),
+    request_body = ConsentBody,
+    responses(
+        (status = 201, description = CONSENT_VIEW, body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn record_consent(
     State(s): State<AppState>,
     caller: Caller,
@@ -89,6 +137,18 @@ pub async fn record_consent(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
+/// Einwilligung lesen / read a consent.
+///
+/// Roles that may read evidence also get `evidence`, `declaration_recipient` and `source`.
+#[utoipa::path(
+    get, path = "/v1/consents/{id}", tag = "consents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Consent id")),
+    responses(
+        (status = 200, description = CONSENT_VIEW, body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn get_consent(
     State(s): State<AppState>,
     caller: Caller,
@@ -110,12 +170,17 @@ pub async fn get_consent(
 }
 
 /// Body of `POST /v1/consents/{id}/withdraw`: no `scope` = everything.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawBody {
+    /// What to withdraw (R40): each named advertiser, category or channel is taken out; omitted
+    /// = the whole consent.
     #[serde(default)]
+    #[schema(value_type = Option<ScopeDoc>)]
     scope: Option<Scope>,
+    /// How the withdrawal reached us, e.g. `phone`, `email`; default `api`.
     #[serde(default = "api")]
+    #[schema(default = "api")]
     via: String,
 }
 
@@ -123,6 +188,20 @@ fn api() -> String {
     "api".into()
 }
 
+/// Einwilligung widerrufen / withdraw a consent in full or in part (R40); takes effect now.
+#[utoipa::path(
+    post, path = "/v1/consents/{id}/withdraw", tag = "consents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Consent id")),
+    request_body = WithdrawBody,
+    responses(
+        (status = 200, description = CONSENT_VIEW, body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn withdraw(
     State(s): State<AppState>,
     caller: Caller,

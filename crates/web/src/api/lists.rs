@@ -7,17 +7,23 @@ use jiff::Timestamp;
 use konsent_store::queries;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::{Caller, Permission};
-use crate::problem::ApiError;
+use crate::problem::{ApiError, BadRequest, Forbidden, Unauthorized};
 
 /// Query of a list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only items changed at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     updated_since: Option<Timestamp>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size, 1-1000 (default 100).
     limit: Option<i64>,
 }
 
@@ -51,6 +57,14 @@ fn store(e: konsent_store::StoreError) -> ApiError {
     konsent_service::ServiceError::from(e).into()
 }
 
+#[utoipa::path(
+    get, path = "/v1/persons", tag = "persons", security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Persons changed since `updated_since`, oldest change first: `{items: [{person_id, recipient_class, org_unit_id, updated_at}], next_cursor}`", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+    )
+)]
 pub async fn list_persons(
     State(s): State<AppState>,
     caller: Caller,
@@ -73,6 +87,14 @@ pub async fn list_persons(
     Ok(Json(json!({"items": items, "next_cursor": page.next.as_ref().map(encode_cursor)})))
 }
 
+#[utoipa::path(
+    get, path = "/v1/consents", tag = "consents", security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Consents changed since `updated_since`, oldest change first: `{items: [{consent_id, person_id, status, scope, granted_at, last_use_at, updated_at}], next_cursor}`", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+    )
+)]
 pub async fn list_consents(
     State(s): State<AppState>,
     caller: Caller,

@@ -1,56 +1,83 @@
 //! The `/v1` API: every route authenticates by API key, checks the role matrix and works only
 //! inside the key's tenant (a foreign id answers exactly like one that does not exist).
 
-mod batch;
-mod catalog;
-mod check;
-mod consents;
-mod lists;
-mod persons;
-mod suppressions;
+pub(crate) mod batch;
+pub(crate) mod catalog;
+pub(crate) mod check;
+pub(crate) mod consents;
+pub(crate) mod lists;
+pub(crate) mod persons;
+pub(crate) mod schema;
+pub(crate) mod suppressions;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::MethodRouter;
 use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164, PostalAddress};
 use konsent_service::FieldError;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
+use self::schema::PostalAddressDoc;
 use crate::AppState;
 use crate::problem::ApiError;
 
-/// All `/v1` routes.
-pub fn routes() -> Router<AppState> {
-    // Streamed batches may be large; every other body is limited.
-    let batch = Router::new().route("/v1/check/batch", post(batch::check_batch));
-    Router::new()
-        .route("/v1/check", post(check::check))
-        .route("/v1/uses", post(check::record_use))
-        .route("/v1/advertisers", get(catalog::list_advertisers).post(catalog::create_advertiser))
-        .route("/v1/categories", get(catalog::list_categories).post(catalog::define_category))
-        .route("/v1/texts", get(catalog::list_texts).post(catalog::publish_text))
-        .route("/v1/persons", get(lists::list_persons).post(persons::create_person))
-        .route("/v1/persons/{id}", get(persons::get_person).patch(persons::correct_person))
-        .route("/v1/persons/{id}/timeline", get(persons::timeline))
-        .route("/v1/persons/{id}/objection", post(persons::object))
-        .route("/v1/consents", get(lists::list_consents).post(consents::record_consent))
-        .route("/v1/consents/{id}", get(consents::get_consent))
-        .route("/v1/consents/{id}/withdraw", post(consents::withdraw))
-        .route("/v1/suppressions", post(suppressions::add))
-        .route("/v1/suppressions/lookup", post(suppressions::lookup))
-        .route("/v1/api-keys", post(suppressions::create_api_key))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(crate::MAX_BODY))
-        .merge(batch)
+/// Declares the `/v1` routes once: `routes()` registers them and `ROUTES` lists them, so a test
+/// can hold the OpenAPI document against exactly what is served.
+macro_rules! v1_routes {
+    ($($path:literal => $($method:ident $handler:path),+;)+) => {
+        /// Every `/v1` route as `(method, path template)`, exactly as `routes()` registers them.
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),+];
+
+        /// All `/v1` routes. Bodies are limited to `MAX_BODY`, except streamed batches.
+        pub fn routes() -> Router<AppState> {
+            let mut limited = Router::new();
+            let mut unlimited = Router::new();
+            $(
+                let route = MethodRouter::new()$(.$method($handler))+;
+                if UNLIMITED.contains(&$path) {
+                    unlimited = unlimited.route($path, route);
+                } else {
+                    limited = limited.route($path, route);
+                }
+            )+
+            limited.layer(tower_http::limit::RequestBodyLimitLayer::new(crate::MAX_BODY)).merge(unlimited)
+        }
+    };
+}
+
+/// Routes whose bodies are streamed and may exceed `MAX_BODY`.
+const UNLIMITED: &[&str] = &["/v1/check/batch"];
+
+v1_routes! {
+    "/v1/check" => post check::check;
+    "/v1/check/batch" => post batch::check_batch;
+    "/v1/uses" => post check::record_use;
+    "/v1/advertisers" => get catalog::list_advertisers, post catalog::create_advertiser;
+    "/v1/categories" => get catalog::list_categories, post catalog::define_category;
+    "/v1/texts" => get catalog::list_texts, post catalog::publish_text;
+    "/v1/persons" => get lists::list_persons, post persons::create_person;
+    "/v1/persons/{id}" => get persons::get_person, patch persons::correct_person;
+    "/v1/persons/{id}/timeline" => get persons::timeline;
+    "/v1/persons/{id}/objection" => post persons::object;
+    "/v1/consents" => get lists::list_consents, post consents::record_consent;
+    "/v1/consents/{id}" => get consents::get_consent;
+    "/v1/consents/{id}/withdraw" => post consents::withdraw;
+    "/v1/suppressions" => post suppressions::add;
+    "/v1/suppressions/lookup" => post suppressions::lookup;
+    "/v1/api-keys" => post suppressions::create_api_key;
 }
 
 /// A contact point as clients send it: exactly one of `email`, `phone`, `postal`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"phone": "0171 2345678"}))]
 pub struct ContactInput {
     /// E-mail address.
     pub email: Option<String>,
     /// Phone number (German default region).
     pub phone: Option<String>,
     /// Postal address.
+    #[schema(value_type = Option<PostalAddressDoc>)]
     pub postal: Option<PostalAddress>,
 }
 

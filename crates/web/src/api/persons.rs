@@ -16,27 +16,49 @@ use konsent_service::persons::NewPerson;
 use konsent_store::queries;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
+use super::schema::{ChannelDoc, PostalAddressDoc, RecipientClassDoc};
 use super::{ContactInput, path_id};
 use crate::AppState;
 use crate::auth::{Caller, Permission};
 use crate::json::ApiJson;
-use crate::problem::ApiError;
+use crate::problem::{
+    ApiError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
 
 /// Body of `POST /v1/persons` and `PATCH /v1/persons/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "first_name": "Anna", "last_name": "Meier",
+    "address": {"street": "Lindenstraße 5", "postcode": "50667", "city": "Köln"},
+    "contacts": [{"phone": "0171 2345678"}, {"email": "anna.meier@example.de"}]
+}))]
 pub struct PersonBody {
+    /// First name.
     first_name: String,
+    /// Last name.
     last_name: String,
+    /// Residential address.
     #[serde(default)]
+    #[schema(value_type = Option<PostalAddressDoc>)]
     address: Option<PostalAddress>,
+    /// Date of birth (decides the minimum-age rule).
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
     birth_date: Option<Date>,
+    /// Consumer (default) or business.
     #[serde(default)]
+    #[schema(value_type = Option<RecipientClassDoc>)]
     recipient_class: Option<RecipientClass>,
+    /// Owning org unit; ignored for keys restricted to an org unit (theirs is used).
     #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
     org_unit_id: Option<OrgUnitId>,
+    /// Contact points, each with exactly one of `email`, `phone`, `postal` (create only; a
+    /// correction must leave this empty).
     #[serde(default)]
     contacts: Vec<ContactInput>,
 }
@@ -55,6 +77,22 @@ fn person_data(s: &AppState, b: &PersonBody) -> Result<PersonData, ApiError> {
     })
 }
 
+/// Person anlegen / create a person with contact points.
+///
+/// Personal data is stored encrypted; only blind indexes of the contact points are searchable.
+#[utoipa::path(
+    post, path = "/v1/persons", tag = "persons", security(("bearer" = [])),
+    request_body = PersonBody,
+    responses(
+        (status = 201, description = "Angelegt / `person_id` and the new `contact_points` (`id`, `kind`)", body = Object,
+            example = json!({"person_id": "01956f3a-0000-7000-8000-000000000010",
+                "contact_points": [{"id": "01956f3a-0000-7000-8000-000000000011", "kind": "phone"}]})),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn create_person(
     State(s): State<AppState>,
     caller: Caller,
@@ -90,6 +128,16 @@ pub async fn create_person(
     Ok((StatusCode::CREATED, Json(json!({"person_id": w.person_id, "contact_points": cps}))))
 }
 
+/// Person lesen / read a person, decrypted, with contact points and consents.
+#[utoipa::path(
+    get, path = "/v1/persons/{id}", tag = "persons", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "Die Person / person_id, recipient_class, org_unit_id, first_name, last_name, address, birth_date, contact_points (id, kind, value, verified_at, verified_by), consents (id, status, channels, advertisers, product_categories, granted_at, last_use_at)", body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn get_person(
     State(s): State<AppState>,
     caller: Caller,
@@ -136,6 +184,20 @@ pub async fn get_person(
     })))
 }
 
+/// Person berichtigen / correct a person's data (R46); the history stays.
+#[utoipa::path(
+    patch, path = "/v1/persons/{id}", tag = "persons", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Person id")),
+    request_body = PersonBody,
+    responses(
+        (status = 200, description = "Berichtigt / `{\"person_id\": …, \"corrected\": true}`", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn correct_person(
     State(s): State<AppState>,
     caller: Caller,
@@ -155,6 +217,16 @@ pub async fn correct_person(
     Ok(Json(json!({"person_id": id, "corrected": true})))
 }
 
+/// Verlauf / the person's ledger events, oldest first.
+#[utoipa::path(
+    get, path = "/v1/persons/{id}/timeline", tag = "persons", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "`person_id` and `events` (seq, event_id, recorded_at, type, actor, event)", body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn timeline(
     State(s): State<AppState>,
     caller: Caller,
@@ -177,14 +249,20 @@ pub async fn timeline(
 }
 
 /// Body of `POST /v1/persons/{id}/objection`. Empty lists mean everything (R42).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectionBody {
+    /// Channels objected to; empty = all.
     #[serde(default)]
+    #[schema(value_type = Vec<ChannelDoc>)]
     channels: BTreeSet<Channel>,
+    /// Advertisers objected to; empty = all.
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     advertisers: BTreeSet<AdvertiserId>,
+    /// How the objection reached us; default `api`.
     #[serde(default = "api")]
+    #[schema(default = "api")]
     via: String,
 }
 
@@ -192,6 +270,20 @@ fn api() -> String {
     "api".into()
 }
 
+/// Widerspruch / record an Art. 21 GDPR objection (R42, R51); takes effect now.
+#[utoipa::path(
+    post, path = "/v1/persons/{id}/objection", tag = "persons", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Person id")),
+    request_body = ObjectionBody,
+    responses(
+        (status = 201, description = "Erfasst / `person_id` and the `objection` (channels, advertisers)", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn object(
     State(s): State<AppState>,
     caller: Caller,

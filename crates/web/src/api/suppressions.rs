@@ -11,30 +11,58 @@ use konsent_domain::suppression::{SuppressionReason, SuppressionScope};
 use konsent_service::apikeys::{self, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::ContactInput;
+use super::schema::{ChannelDoc, RoleDoc, SuppressionReasonDoc};
 use crate::AppState;
 use crate::auth::{Caller, Permission};
 use crate::json::ApiJson;
-use crate::problem::ApiError;
+use crate::problem::{
+    ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
+};
 
-/// Body of `POST /v1/suppressions`.
-#[derive(Debug, Deserialize)]
+/// Body of `POST /v1/suppressions`: exactly one of `email`, `phone`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuppressionBody {
+    /// E-mail address to suppress.
     #[serde(default)]
     email: Option<String>,
+    /// Phone number to suppress.
     #[serde(default)]
     phone: Option<String>,
+    /// Channels covered; empty = all.
     #[serde(default)]
+    #[schema(value_type = Vec<ChannelDoc>)]
     channels: BTreeSet<Channel>,
+    /// Advertisers covered; empty = all.
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     advertisers: BTreeSet<AdvertiserId>,
+    /// Why.
+    #[schema(value_type = SuppressionReasonDoc)]
     reason: SuppressionReason,
+    /// Free-text source (at most 100 characters kept), e.g. `preference_centre`; default `api`.
     #[serde(default)]
     source: Option<String>,
 }
 
+/// Description of a suppression entry in responses.
+const ENTRY: &str = "id, key_hmac (keyed hash of the contact point: the address itself is not stored), key_kind, \
+    scope (channels, advertisers; empty = all), reason, created_at, source";
+
+/// Sperreintrag anlegen / suppress a contact point (only its keyed hash is stored).
+#[utoipa::path(
+    post, path = "/v1/suppressions", tag = "suppressions", security(("bearer" = [])),
+    request_body = SuppressionBody,
+    responses(
+        (status = 201, description = ENTRY, body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn add(
     State(s): State<AppState>,
     caller: Caller,
@@ -51,16 +79,30 @@ pub async fn add(
     Ok((StatusCode::CREATED, Json(json!(e))))
 }
 
-/// Body of `POST /v1/suppressions/lookup` (a POST so addresses stay out of URLs and logs).
-#[derive(Debug, Deserialize)]
+/// Body of `POST /v1/suppressions/lookup` (a POST so addresses stay out of URLs and logs):
+/// exactly one of `email`, `phone`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookupBody {
+    /// E-mail address to look up.
     #[serde(default)]
     email: Option<String>,
+    /// Phone number to look up.
     #[serde(default)]
     phone: Option<String>,
 }
 
+/// Sperreinträge suchen / the suppression entries matching a contact point.
+#[utoipa::path(
+    post, path = "/v1/suppressions/lookup", tag = "suppressions", security(("bearer" = [])),
+    request_body = LookupBody,
+    responses(
+        (status = 200, description = "`items`: matching entries, each with the fields of a new entry", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn lookup(
     State(s): State<AppState>,
     caller: Caller,
@@ -74,16 +116,34 @@ pub async fn lookup(
 }
 
 /// Body of `POST /v1/api-keys`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyBody {
+    /// Role of the new key.
+    #[schema(value_type = RoleDoc)]
     role: Role,
+    /// Label for administrators; default `api`.
     #[serde(default)]
     label: Option<String>,
+    /// Restricts the key to the persons of one org unit.
     #[serde(default)]
     org_unit_id: Option<String>,
 }
 
+/// API-Schlüssel anlegen / create an API key (admin only).
+///
+/// The secret `knst_…` is returned only in this response; only its hash is stored.
+#[utoipa::path(
+    post, path = "/v1/api-keys", tag = "api-keys", security(("bearer" = [])),
+    request_body = KeyBody,
+    responses(
+        (status = 201, description = "Angelegt / `api_key` (shown only now), `role`, `note`", body = Object,
+            example = json!({"api_key": "knst_…", "role": "agent", "note": "shown only now"})),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn create_api_key(
     State(s): State<AppState>,
     caller: Caller,
