@@ -1,0 +1,217 @@
+//! The events of the ledger: who caused a change and what changed.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::basis::DocumentedBasis;
+use crate::channel::{CategoryDef, Channel};
+use crate::consent::{ConsentRecord, ConsentStatus, Evidence, Scope};
+use crate::contact::ContactKind;
+use crate::ids::{AdvertiserId, ConsentId, ContactPointId, OrgUnitId, PersonId, TextId};
+use crate::party::{Advertiser, OrgUnit, RecipientClass};
+use crate::suppression::SuppressionEntry;
+use crate::text::ConsentTextVersion;
+use crate::usage::UseRecord;
+
+/// Who caused an event (pseudonymous).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    /// Konsent itself (scheduler, init, demo).
+    System,
+    /// An API key.
+    ApiKey(String),
+    /// A logged-in user (pseudonymous id).
+    User(String),
+    /// The data subject acting through a public page.
+    DataSubject,
+    /// An import run.
+    Import(String),
+}
+
+/// A state change. Every variant is a fact that the projections apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// The tenant was created.
+    TenantCreated {
+        /// Display name.
+        name: String,
+    },
+    /// An advertiser was registered or its details replaced.
+    AdvertiserRegistered {
+        /// The advertiser.
+        advertiser: Advertiser,
+    },
+    /// An org unit was created.
+    OrgUnitCreated {
+        /// The unit.
+        org_unit: OrgUnit,
+    },
+    /// A product category was defined.
+    CategoryDefined {
+        /// The category.
+        category: CategoryDef,
+    },
+    /// A consent text version was published (immutable from now on).
+    TextPublished {
+        /// The version.
+        text: ConsentTextVersion,
+    },
+    /// A consent text version was retired (no longer offered).
+    TextRetired {
+        /// The version.
+        text_id: TextId,
+    },
+    /// A person was registered; the personal data is sealed in the vault.
+    PersonRegistered {
+        /// Id.
+        person_id: PersonId,
+        /// Consumer or business.
+        recipient_class: RecipientClass,
+        /// Org unit that owns the relation.
+        org_unit: Option<OrgUnitId>,
+        /// SHA-256 of the sealed personal data.
+        data_hash: String,
+    },
+    /// A person's data was corrected (R46): a new sealed version; history stays.
+    PersonCorrected {
+        /// Id.
+        person_id: PersonId,
+        /// SHA-256 of the new sealed personal data.
+        data_hash: String,
+        /// New classification, if changed.
+        recipient_class: Option<RecipientClass>,
+    },
+    /// A contact point was added to a person.
+    ContactPointAdded {
+        /// Id.
+        contact_point_id: ContactPointId,
+        /// Owner.
+        person_id: PersonId,
+        /// Kind.
+        kind: ContactKind,
+        /// Keyed hash of the normalised value.
+        blind_index: String,
+        /// SHA-256 of the sealed value.
+        value_hash: String,
+    },
+    /// Ownership of a contact point was verified.
+    ContactPointVerified {
+        /// Id.
+        contact_point_id: ContactPointId,
+        /// Evidence kind code that verified it.
+        method: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// A consent record was created (in whatever status its evidence allows).
+    ConsentRecorded {
+        /// The full record.
+        consent: ConsentRecord,
+    },
+    /// Evidence was added to a consent.
+    EvidenceAdded {
+        /// Consent.
+        consent_id: ConsentId,
+        /// Evidence.
+        evidence: Evidence,
+    },
+    /// A consent moved to another status.
+    ConsentStatusChanged {
+        /// Consent.
+        consent_id: ConsentId,
+        /// Previous status.
+        from: ConsentStatus,
+        /// New status.
+        to: ConsentStatus,
+        /// Reason code.
+        reason: String,
+        /// When it took effect.
+        at: Timestamp,
+    },
+    /// A consent was withdrawn in part (R40) or in full.
+    ConsentWithdrawn {
+        /// Consent.
+        consent_id: ConsentId,
+        /// Part withdrawn; `None` = everything.
+        scope_delta: Option<Scope>,
+        /// Channel of receipt (e.g. `one_click`, `phone_call`, `letter`).
+        via: String,
+        /// Receiving agent, pseudonymous.
+        receiving_agent: Option<String>,
+        /// When it took effect.
+        at: Timestamp,
+    },
+    /// Art. 21 objection to direct marketing (R42). Empty sets mean all.
+    ObjectionRecorded {
+        /// The person.
+        person_id: PersonId,
+        /// Channels objected to; empty = all.
+        channels: BTreeSet<Channel>,
+        /// Advertisers; empty = all.
+        advertisers: BTreeSet<AdvertiserId>,
+        /// Channel of receipt.
+        via: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// A use (call, message) was logged (R23).
+    UseRecorded {
+        /// The use.
+        record: UseRecord,
+    },
+    /// A suppression entry was added.
+    SuppressionAdded {
+        /// The entry.
+        entry: SuppressionEntry,
+    },
+    /// A legal basis other than consent was documented.
+    BasisDocumented {
+        /// The basis.
+        basis: DocumentedBasis,
+    },
+}
+
+impl EventBody {
+    /// Stable type code (the serde tag).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::TenantCreated { .. } => "tenant_created",
+            Self::AdvertiserRegistered { .. } => "advertiser_registered",
+            Self::OrgUnitCreated { .. } => "org_unit_created",
+            Self::CategoryDefined { .. } => "category_defined",
+            Self::TextPublished { .. } => "text_published",
+            Self::TextRetired { .. } => "text_retired",
+            Self::PersonRegistered { .. } => "person_registered",
+            Self::PersonCorrected { .. } => "person_corrected",
+            Self::ContactPointAdded { .. } => "contact_point_added",
+            Self::ContactPointVerified { .. } => "contact_point_verified",
+            Self::ConsentRecorded { .. } => "consent_recorded",
+            Self::EvidenceAdded { .. } => "evidence_added",
+            Self::ConsentStatusChanged { .. } => "consent_status_changed",
+            Self::ConsentWithdrawn { .. } => "consent_withdrawn",
+            Self::ObjectionRecorded { .. } => "objection_recorded",
+            Self::UseRecorded { .. } => "use_recorded",
+            Self::SuppressionAdded { .. } => "suppression_added",
+            Self::BasisDocumented { .. } => "basis_documented",
+        }
+    }
+
+    /// The person this event concerns, if any (for per-person proof packages).
+    pub fn person(&self) -> Option<PersonId> {
+        match self {
+            Self::PersonRegistered { person_id, .. }
+            | Self::PersonCorrected { person_id, .. }
+            | Self::ContactPointAdded { person_id, .. }
+            | Self::ObjectionRecorded { person_id, .. } => Some(*person_id),
+            Self::ConsentRecorded { consent } => Some(consent.person_id),
+            Self::UseRecorded { record } => Some(record.person_id),
+            Self::BasisDocumented { basis: DocumentedBasis::ExistingCustomer(b) } => Some(b.person_id),
+            Self::BasisDocumented { basis: DocumentedBasis::PresumedBusinessConsent(b) } => Some(b.person_id),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Tenants and their catalogue: advertisers, consent texts, product categories.
+
+use konsent_domain::ids::TenantId;
+use konsent_domain::party::Advertiser;
+use konsent_domain::text::ConsentTextVersion;
+
+use crate::db::Db;
+use crate::error::StoreError;
+use crate::vals;
+
+use super::{json_rows, parse};
+
+/// Tenants (id, name).
+pub async fn tenants(db: &Db) -> Result<Vec<(TenantId, String)>, StoreError> {
+    let rows = db.fetch_all("SELECT id, name FROM tenants ORDER BY created_at, id", vec![]).await?;
+    rows.into_iter().map(|r| Ok((parse(r.text(0)?, "tenant id")?, r.text(1)?))).collect()
+}
+
+/// Advertisers of a tenant.
+pub async fn advertisers(db: &Db, tenant: TenantId) -> Result<Vec<Advertiser>, StoreError> {
+    json_rows(
+        db.fetch_all(
+            "SELECT data FROM advertisers WHERE tenant_id = $1 ORDER BY legal_name, id",
+            vals![tenant.to_string()],
+        )
+        .await?,
+    )
+}
+
+/// Published and retired text versions of a tenant.
+pub async fn texts(db: &Db, tenant: TenantId) -> Result<Vec<ConsentTextVersion>, StoreError> {
+    json_rows(
+        db.fetch_all(
+            "SELECT data FROM consent_texts WHERE tenant_id = $1 ORDER BY text_key, version",
+            vals![tenant.to_string()],
+        )
+        .await?,
+    )
+}
+
+/// Product categories of a tenant.
+pub async fn categories(db: &Db, tenant: TenantId) -> Result<Vec<konsent_domain::channel::CategoryDef>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT code, label_de, label_en FROM categories WHERE tenant_id = $1 ORDER BY code",
+            vals![tenant.to_string()],
+        )
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(konsent_domain::channel::CategoryDef {
+                code: konsent_domain::channel::ProductCategory::parse(&r.text(0)?)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                label_de: r.text(1)?,
+                label_en: r.text(2)?,
+            })
+        })
+        .collect()
+}

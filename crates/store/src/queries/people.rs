@@ -1,0 +1,131 @@
+//! Persons, contact points (blind index) and their sealed vault rows.
+
+use jiff::Timestamp;
+use konsent_domain::ids::{ContactPointId, PersonId, TenantId};
+
+use crate::db::Db;
+use crate::error::StoreError;
+use crate::vals;
+
+use super::{parse, ts};
+
+/// Person ids of a tenant with a contact point of this blind index.
+pub async fn persons_by_blind_index(
+    db: &Db,
+    tenant: TenantId,
+    blind_index: &str,
+) -> Result<Vec<(PersonId, ContactPointId)>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT person_id, id FROM contact_points WHERE tenant_id = $1 AND blind_index = $2 ORDER BY created_at, id",
+            vals![tenant.to_string(), blind_index],
+        )
+        .await?;
+    rows.into_iter().map(|r| Ok((parse(r.text(0)?, "person id")?, parse(r.text(1)?, "contact point id")?))).collect()
+}
+
+/// A contact point as projected (no value: that is in the vault).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactPointRow {
+    /// Id.
+    pub id: ContactPointId,
+    /// Kind code.
+    pub kind: String,
+    /// Blind index.
+    pub blind_index: String,
+    /// When verified.
+    pub verified_at: Option<Timestamp>,
+    /// How verified.
+    pub verified_method: Option<String>,
+}
+
+/// Contact points of a person.
+pub async fn contact_points(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<ContactPointRow>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT id, kind, blind_index, verified_at, verified_method FROM contact_points \
+             WHERE tenant_id = $1 AND person_id = $2 ORDER BY created_at, id",
+            vals![tenant.to_string(), person.to_string()],
+        )
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ContactPointRow {
+                id: parse(r.text(0)?, "contact point id")?,
+                kind: r.text(1)?,
+                blind_index: r.text(2)?,
+                verified_at: r.opt_i64(3)?.map(ts).transpose()?,
+                verified_method: r.opt_text(4)?,
+            })
+        })
+        .collect()
+}
+
+/// A person as projected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRow {
+    /// Id.
+    pub id: PersonId,
+    /// `consumer` or `business`.
+    pub recipient_class: String,
+    /// Owning org unit.
+    pub org_unit_id: Option<String>,
+    /// Current data version.
+    pub data_version: i64,
+}
+
+/// One person.
+pub async fn person(db: &Db, tenant: TenantId, person: PersonId) -> Result<Option<PersonRow>, StoreError> {
+    let Some(r) = db
+        .fetch_optional(
+            "SELECT id, recipient_class, org_unit_id, data_version FROM persons WHERE tenant_id = $1 AND id = $2",
+            vals![tenant.to_string(), person.to_string()],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(PersonRow {
+        id: parse(r.text(0)?, "person id")?,
+        recipient_class: r.text(1)?,
+        org_unit_id: r.opt_text(2)?,
+        data_version: r.i64(3)?,
+    }))
+}
+
+/// The wrapped data key of a person, if not erased.
+pub async fn person_key(db: &Db, tenant: TenantId, person: PersonId) -> Result<Option<Vec<u8>>, StoreError> {
+    db.fetch_optional(
+        "SELECT wrapped_key FROM person_keys WHERE tenant_id = $1 AND person_id = $2",
+        vals![tenant.to_string(), person.to_string()],
+    )
+    .await?
+    .map(|r| r.bytes(0))
+    .transpose()
+}
+
+/// The newest sealed data of a person: (version, sealed, sha256).
+pub async fn person_data(
+    db: &Db,
+    tenant: TenantId,
+    person: PersonId,
+) -> Result<Option<(i64, Vec<u8>, String)>, StoreError> {
+    db.fetch_optional(
+        "SELECT version, sealed, sha256 FROM person_data WHERE tenant_id = $1 AND person_id = $2 ORDER BY version DESC LIMIT 1",
+        vals![tenant.to_string(), person.to_string()],
+    )
+    .await?
+    .map(|r| Ok((r.i64(0)?, r.bytes(1)?, r.text(2)?)))
+    .transpose()
+}
+
+/// The sealed value of a contact point.
+pub async fn contact_value(db: &Db, tenant: TenantId, cp: ContactPointId) -> Result<Option<Vec<u8>>, StoreError> {
+    db.fetch_optional(
+        "SELECT sealed FROM contact_values WHERE tenant_id = $1 AND contact_point_id = $2",
+        vals![tenant.to_string(), cp.to_string()],
+    )
+    .await?
+    .map(|r| r.bytes(0))
+    .transpose()
+}

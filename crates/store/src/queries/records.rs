@@ -1,0 +1,126 @@
+//! What happened to a person: consents, objections, withdrawals, uses, bases, suppressions, timeline.
+
+use jiff::Timestamp;
+use konsent_domain::basis::DocumentedBasis;
+use konsent_domain::consent::ConsentRecord;
+use konsent_domain::ids::{PersonId, TenantId};
+use konsent_domain::suppression::SuppressionEntry;
+use konsent_domain::usage::UseRecord;
+
+use crate::db::Db;
+use crate::error::StoreError;
+use crate::vals;
+
+use super::{json_rows, parse, ts};
+
+/// Consent records of a person.
+pub async fn consents_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<ConsentRecord>, StoreError> {
+    json_rows(
+        db.fetch_all(
+            "SELECT data FROM consents WHERE tenant_id = $1 AND person_id = $2 ORDER BY given_at, id",
+            vals![tenant.to_string(), person.to_string()],
+        )
+        .await?,
+    )
+}
+
+/// Objection events of a person (as stored event bodies).
+pub async fn objections_of(
+    db: &Db,
+    tenant: TenantId,
+    person: PersonId,
+) -> Result<Vec<konsent_domain::ledger::EventBody>, StoreError> {
+    json_rows(
+        db.fetch_all(
+            "SELECT data FROM objections WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
+            vals![tenant.to_string(), person.to_string()],
+        )
+        .await?,
+    )
+}
+
+/// Suppression entries with this keyed hash.
+pub async fn suppressions_by_key(
+    db: &Db,
+    tenant: TenantId,
+    key_hmac: &str,
+) -> Result<Vec<SuppressionEntry>, StoreError> {
+    json_rows(
+        db.fetch_all(
+            "SELECT data FROM suppressions WHERE tenant_id = $1 AND key_hmac = $2 ORDER BY created_at, id",
+            vals![tenant.to_string(), key_hmac],
+        )
+        .await?,
+    )
+}
+
+/// Documented bases of a person.
+pub async fn bases_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<DocumentedBasis>, StoreError> {
+    json_rows(
+        db.fetch_all(
+            "SELECT data FROM bases WHERE tenant_id = $1 AND person_id = $2 ORDER BY id",
+            vals![tenant.to_string(), person.to_string()],
+        )
+        .await?,
+    )
+}
+
+/// Uses of a person.
+pub async fn uses_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<UseRecord>, StoreError> {
+    json_rows(
+        db.fetch_all(
+            "SELECT data FROM uses WHERE tenant_id = $1 AND person_id = $2 ORDER BY at, id",
+            vals![tenant.to_string(), person.to_string()],
+        )
+        .await?,
+    )
+}
+
+/// Withdrawn scopes of a person's consents: (consent id, withdrawn scope, effective time).
+pub async fn withdrawals_of(
+    db: &Db,
+    tenant: TenantId,
+    person: PersonId,
+) -> Result<Vec<(konsent_domain::ids::ConsentId, konsent_domain::consent::Scope, Timestamp)>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT consent_id, data, at FROM withdrawals WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
+            vals![tenant.to_string(), person.to_string()],
+        )
+        .await?;
+    rows.into_iter()
+        .map(|r| Ok((parse(r.text(0)?, "consent id")?, serde_json::from_str(&r.text(1)?)?, ts(r.i64(2)?)?)))
+        .collect()
+}
+
+/// One consent record.
+pub async fn consent(
+    db: &Db,
+    tenant: TenantId,
+    id: konsent_domain::ids::ConsentId,
+) -> Result<Option<ConsentRecord>, StoreError> {
+    db.fetch_optional(
+        "SELECT data FROM consents WHERE tenant_id = $1 AND id = $2",
+        vals![tenant.to_string(), id.to_string()],
+    )
+    .await?
+    .map(|r| Ok(serde_json::from_str(&r.text(0)?)?))
+    .transpose()
+}
+
+/// The ledger entries of a person (their timeline), oldest first.
+pub async fn timeline(
+    db: &Db,
+    tenant: TenantId,
+    person: PersonId,
+) -> Result<Vec<konsent_domain::ledger::Entry>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT payload FROM ledger WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
+            vals![tenant.to_string(), person.to_string()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| konsent_domain::ledger::Entry::decode(&r.bytes(0)?).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .collect()
+}
