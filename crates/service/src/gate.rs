@@ -134,8 +134,10 @@ impl Konsent {
             now,
         };
         let matches = queries::persons_by_blind_index(&self.db, tenant, &key).await?;
-        let advertisers = queries::advertisers(&self.db, tenant).await?;
-        let texts = queries::texts(&self.db, tenant).await?;
+        // Texts and advertisers matter only for the § 7a completeness of phone consents.
+        let phone = req.channel.is_phone();
+        let advertisers =
+            if phone && !matches.is_empty() { queries::advertisers(&self.db, tenant).await? } else { vec![] };
         let mut best: Option<(Decision, PersonId, ContactPointId)> = None;
         for (person_id, cp_id) in matches {
             let Some(person) = queries::person(&self.db, tenant, person_id).await? else { continue };
@@ -144,6 +146,13 @@ impl Konsent {
             let data = self.person_data(tenant, person_id).await?;
             let age = data.as_ref().and_then(|d| d.age_on(konsent_domain::time::utc_date(now)));
             let consents = queries::consents_of(&self.db, tenant, person_id).await?;
+            let mut texts = Vec::new();
+            if phone {
+                let ids: BTreeSet<_> = consents.iter().map(|c| c.text_id).collect();
+                for id in ids {
+                    texts.extend(queries::text(&self.db, tenant, id).await?);
+                }
+            }
             let objections: Vec<Objection> = queries::objections_of(&self.db, tenant, person_id)
                 .await?
                 .into_iter()

@@ -57,3 +57,18 @@ pub async fn categories(db: &Db, tenant: TenantId) -> Result<Vec<konsent_domain:
         })
         .collect()
 }
+
+/// One consent text version.
+pub async fn text(
+    db: &Db,
+    tenant: TenantId,
+    id: konsent_domain::ids::TextId,
+) -> Result<Option<ConsentTextVersion>, StoreError> {
+    db.fetch_optional(
+        "SELECT data FROM consent_texts WHERE tenant_id = $1 AND id = $2",
+        vals![tenant.to_string(), id.to_string()],
+    )
+    .await?
+    .map(|r| Ok(serde_json::from_str(&r.text(0)?)?))
+    .transpose()
+}
