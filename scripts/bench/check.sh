@@ -5,20 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PERSONS="${1:-20000}"
 ENGINE="${2:-sqlite}"
-K=./target/release/konsent
-DIR=$(mktemp -d /tmp/konsent-bench-XXXX)
 PORT=18080
-DB_ARGS=()
-if [ "$ENGINE" = postgres ]; then
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS konsent_bench" -c "CREATE DATABASE konsent_bench" >/dev/null
-  DB_ARGS=(--database-url postgres://postgres@127.0.0.1/konsent_bench)
-fi
-KEY=$($K --data-dir "$DIR/d" "${DB_ARGS[@]}" init --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
+# shellcheck source=lib.sh
+source scripts/bench/lib.sh
 $K --data-dir "$DIR/d" "${DB_ARGS[@]}" demo --persons "$PERSONS" >/dev/null
-KONSENT_LOG=error $K --data-dir "$DIR/d" "${DB_ARGS[@]}" serve --bind 127.0.0.1:$PORT >/dev/null 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
-for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
+start_server $PORT
 # A person with a verified, complete phone consent, created through the API.
 python3 scripts/bench/setup_check.py "http://127.0.0.1:$PORT" "$KEY" > "$DIR/check.lua"
 echo "== GET /healthz"

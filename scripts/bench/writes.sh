@@ -5,19 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ENGINE="${1:-sqlite}"
-K=./target/release/konsent
-DIR=$(mktemp -d /tmp/konsent-bench-XXXX)
 PORT=18081
-DB_ARGS=()
-if [ "$ENGINE" = postgres ]; then
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS konsent_bench_w" -c "CREATE DATABASE konsent_bench_w" >/dev/null
-  DB_ARGS=(--database-url postgres://postgres@127.0.0.1/konsent_bench_w)
-fi
-KEY=$($K --data-dir "$DIR/d" "${DB_ARGS[@]}" init --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
-KONSENT_LOG=error $K --data-dir "$DIR/d" "${DB_ARGS[@]}" serve --bind 127.0.0.1:$PORT >/dev/null 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
-for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
+# shellcheck source=lib.sh
+source scripts/bench/lib.sh
+start_server $PORT
 cat > "$DIR/w.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
