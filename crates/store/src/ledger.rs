@@ -292,8 +292,7 @@ where
             pos = 19 + ext;
             header_done = true;
         }
-        loop {
-            let Some(fields) = buf.get(pos..pos + 2).map(|b| i16::from_be_bytes([b[0], b[1]])) else { break };
+        while let Some(fields) = buf.get(pos..pos + 2).map(|b| i16::from_be_bytes([b[0], b[1]])) {
             if fields == -1 {
                 return Ok(Ok(()));
             }
