@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use konsent_domain::channel::CategoryDef;
-use konsent_domain::consent::{Scope, lint_text};
+use konsent_domain::consent::{LintIssue, Scope, lint_text};
 use konsent_domain::ids::{AdvertiserId, EventId, TenantId, TextId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::Advertiser;
@@ -77,6 +77,21 @@ impl Konsent {
         Ok(())
     }
 
+    /// Builds the next version of the text family `key` and lints it (R4–R10, R16) without
+    /// storing anything: every finding, errors and warnings.
+    pub async fn lint_new_text(
+        &self,
+        tenant: TenantId,
+        t: NewText,
+    ) -> Result<(ConsentTextVersion, Vec<LintIssue>), ServiceError> {
+        let existing = queries::texts(&self.db, tenant).await?;
+        let advertisers = queries::advertisers(&self.db, tenant).await?;
+        let version = existing.iter().filter(|x| x.key == t.key).map(|x| x.version).max().unwrap_or(0) + 1;
+        let text = self.text_version(t, version);
+        let issues = lint_text(&text, &advertisers);
+        Ok((text, issues))
+    }
+
     /// Lints and publishes a new text version; lint errors block publishing. The version number
     /// continues the family of `key`.
     pub async fn publish_text(
@@ -85,23 +100,12 @@ impl Konsent {
         actor: &Actor,
         t: NewText,
     ) -> Result<ConsentTextVersion, ServiceError> {
-        let existing = queries::texts(&self.db, tenant).await?;
-        let advertisers = queries::advertisers(&self.db, tenant).await?;
-        let version = existing.iter().filter(|x| x.key == t.key).map(|x| x.version).max().unwrap_or(0) + 1;
-        let text = self.text_version(t, version);
-        let mut errors: Vec<FieldError> = Vec::new();
-        for a in &text.scope.advertisers {
-            if !advertisers.iter().any(|x| x.id == *a) {
-                errors
-                    .push(FieldError { field: "scope.advertisers".into(), message: format!("unknown advertiser {a}") });
-            }
-        }
-        errors.extend(
-            lint_text(&text, &advertisers)
-                .into_iter()
-                .filter(|i| i.is_error())
-                .map(|i| FieldError { field: format!("lint.{}", i.code()), message: i.message_de() }),
-        );
+        let (text, issues) = self.lint_new_text(tenant, t).await?;
+        let errors: Vec<FieldError> = issues
+            .into_iter()
+            .filter(|i| i.is_error())
+            .map(|i| FieldError { field: format!("lint.{}", i.code()), message: i.message_de() })
+            .collect();
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }

@@ -48,6 +48,7 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         catalog::define_category,
         catalog::list_texts,
         catalog::publish_text,
+        catalog::lint_text,
         persons::create_person,
         persons::get_person,
         persons::correct_person,

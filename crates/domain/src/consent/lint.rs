@@ -172,7 +172,9 @@ pub fn lint_text(text: &ConsentTextVersion, advertisers: &[Advertiser]) -> Vec<L
         }
     }
     let all_named = !scope.advertisers.is_empty() && named.len() == scope.advertisers.len();
-    if !all_named {
+    // "Partner" may only refer to a named list: with a single advertiser in scope it necessarily
+    // reaches beyond it ("die X GmbH und ihre Partner"), so it is a catch-all there too.
+    if !all_named || scope.advertisers.len() < 2 {
         // Legal names such as "Müller & Partner GmbH" are not catch-alls: take them out first.
         let mut rest = body.clone();
         for a in advertisers.iter().filter(|a| !a.legal_name.trim().is_empty()) {

@@ -215,6 +215,12 @@ pub async fn publish_text(
     ApiJson(b): ApiJson<TextBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Permission::ManageCatalog)?;
+    let text = s.k.publish_text(caller.tenant, &caller.actor(), new_text(&s, b)?).await?;
+    Ok((StatusCode::CREATED, Json(json!(text))))
+}
+
+/// Converts and checks the body shared by publishing and linting.
+fn new_text(s: &AppState, b: TextBody) -> Result<NewText, ApiError> {
     let key = b.key.trim().to_string();
     if key.is_empty() || key.len() > 100 {
         return Err(ApiError::invalid(vec![FieldError {
@@ -222,7 +228,7 @@ pub async fn publish_text(
             message: "must be 1-100 characters".into(),
         }]));
     }
-    let t = NewText {
+    Ok(NewText {
         key,
         language: b.language,
         title: b.title,
@@ -231,7 +237,35 @@ pub async fn publish_text(
         valid_from: b.valid_from.unwrap_or_else(|| s.k.now()),
         valid_to: b.valid_to,
         privacy_notice: b.privacy_notice,
-    };
-    let text = s.k.publish_text(caller.tenant, &caller.actor(), t).await?;
-    Ok((StatusCode::CREATED, Json(json!(text))))
+    })
+}
+
+#[utoipa::path(
+    post, path = "/v1/texts/lint", tag = "catalog", security(("bearer" = [])),
+    request_body = TextBody,
+    responses(
+        (status = 200, description = "Prüfbericht / what publishing would say, without publishing: `{publishable, version, sha256, issues: [{code, severity, message_de, message_en}]}`", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn lint_text(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<TextBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::ManageCatalog)?;
+    let (text, issues) = s.k.lint_new_text(caller.tenant, new_text(&s, b)?).await?;
+    Ok(Json(json!({
+        "publishable": !issues.iter().any(|i| i.is_error()),
+        "version": text.version,
+        "sha256": text.sha256,
+        "issues": issues.iter().map(|i| json!({
+            "code": i.code(),
+            "severity": if i.is_error() { "error" } else { "warning" },
+            "message_de": i.message_de(),
+            "message_en": i.message_en(),
+        })).collect::<Vec<_>>(),
+    })))
 }

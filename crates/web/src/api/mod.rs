@@ -55,6 +55,7 @@ v1_routes! {
     "/v1/advertisers" => get catalog::list_advertisers, post catalog::create_advertiser;
     "/v1/categories" => get catalog::list_categories, post catalog::define_category;
     "/v1/texts" => get catalog::list_texts, post catalog::publish_text;
+    "/v1/texts/lint" => post catalog::lint_text;
     "/v1/persons" => get lists::list_persons, post persons::create_person;
     "/v1/persons/{id}" => get persons::get_person, patch persons::correct_person;
     "/v1/persons/{id}/timeline" => get persons::timeline;

@@ -219,3 +219,11 @@ fn lint_codes_serialise_as_their_code() {
     assert_eq!(json.as_ref().map(|v| v["kind"]["code"].clone()), Some(issue.code().into()));
     assert!(issue.message_de().contains("partner"));
 }
+
+#[test]
+fn r7_partner_next_to_a_single_named_advertiser_is_a_catch_all() {
+    let body = "Ich willige ein, dass die Muster Makler GmbH und ihre Partner mich per Telefon über \
+                Versicherungen informieren. Ich kann jederzeit widerrufen.";
+    let issues = lint(body, &[Channel::PhoneLive], &[1]);
+    assert!(codes(&issues).contains(&"catch_all_wording"), "{issues:?}");
+}
