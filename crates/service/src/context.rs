@@ -41,6 +41,8 @@ pub struct Konsent {
     pub data_dir: PathBuf,
     /// The group-committing ledger writer.
     pub appender: GroupCommit,
+    /// The gate's ledger-validated cache.
+    pub gate_cache: crate::gate::GateCache,
 }
 
 impl std::fmt::Debug for Konsent {
@@ -99,7 +101,7 @@ impl Konsent {
     /// Puts the context together and starts the ledger writer.
     pub fn assemble(db: Db, keys: Keyring, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>, data_dir: &Path) -> Self {
         let appender = GroupCommit::start(db.clone());
-        Self { db, keys, clock, entropy, data_dir: data_dir.to_path_buf(), appender }
+        Self { db, keys, clock, entropy, data_dir: data_dir.to_path_buf(), appender, gate_cache: Default::default() }
     }
 
     /// Appends events (and sealed vault rows) to the tenant's ledger, durably, recorded now.

@@ -394,3 +394,48 @@ app_test!(r7_r8_text_lint_preview_and_refused_publication, |app| {
     let texts = app.call("GET", "/v1/texts", key, None).await;
     assert_eq!(texts.json["items"].as_array().unwrap().len(), 1, "nothing was published");
 });
+
+app_test!(r39_cached_gate_sees_every_write_at_once_also_from_another_instance, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    // Warm the cache.
+    for _ in 0..3 {
+        assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], true);
+    }
+    // A second instance on the same database (another `konsent serve`, or the CLI) records an
+    // objection; the first instance's very next answer reflects it.
+    let other = konsent_service::Konsent::open(
+        &app.k.data_dir,
+        app.db_url.as_deref(),
+        app.clock.clone(),
+        std::sync::Arc::new(konsent_domain::time::SeededEntropy::new(77)),
+    )
+    .await
+    .unwrap();
+    let person: konsent_domain::ids::PersonId = w.person.parse().unwrap();
+    other
+        .object(
+            app.tenant,
+            &konsent_domain::ledger::Actor::System,
+            person,
+            Default::default(),
+            Default::default(),
+            "letter",
+        )
+        .await
+        .unwrap();
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
+    assert_eq!(d["allowed"], false, "{d}");
+    assert!(codes(&d).contains(&"objection".to_string()));
+    // The objection covers every channel, e-mail included.
+    assert_eq!(check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await["allowed"], false);
+});
+
+app_test!(r29_cached_state_still_ages_consents_by_the_clock, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], true);
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 400));
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
+    assert!(codes(&d).contains(&"stale".to_string()), "an unused phone consent is stale after 12 months: {d}");
+});

@@ -16,6 +16,7 @@ pub struct TestApp {
     pub api_key: String,
     pub clock: Arc<ManualClock>,
     pub router: axum::Router,
+    pub db_url: Option<String>,
     _dir: tempfile::TempDir,
     _pg: Option<PgDatabase>,
 }
@@ -47,7 +48,7 @@ impl TestApp {
         .await
         .unwrap();
         let router = konsent_web::router(k.clone());
-        Self { k, tenant: report.tenant_id, api_key: report.api_key, clock, router, _dir: dir, _pg: pg }
+        Self { k, tenant: report.tenant_id, api_key: report.api_key, clock, router, db_url: url, _dir: dir, _pg: pg }
     }
 
     /// Every ledger payload of the tenant as text (to check what the ledger holds).

@@ -140,3 +140,41 @@ pub async fn idempotency_finish(
     };
     Ok(())
 }
+
+/// The head seq of a tenant's chain (0 when it has none).
+pub async fn chain_head(db: &Db, tenant: TenantId) -> Result<u64, StoreError> {
+    Ok(db
+        .fetch_optional("SELECT seq FROM chain_heads WHERE tenant_id = $1", vals![tenant.to_string()])
+        .await?
+        .map(|r| r.i64(0))
+        .transpose()?
+        .map_or(0, |s| s as u64))
+}
+
+/// Kind, person and (for the kinds that name a keyed hash or change the catalogue) the decoded
+/// entry, for `from <= seq <= to`: what a cache needs to drop.
+pub async fn ledger_delta(
+    db: &Db,
+    tenant: TenantId,
+    from: u64,
+    to: u64,
+) -> Result<Vec<(Option<konsent_domain::ids::PersonId>, Option<konsent_domain::ledger::Entry>)>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT kind, person_id, CASE WHEN kind IN ('contact_point_added', 'suppression_added', 'advertiser_registered', \
+             'text_published', 'text_retired', 'category_defined') THEN payload END FROM ledger \
+             WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
+            vals![tenant.to_string(), from as i64, to as i64],
+        )
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let person = r.opt_text(1)?.map(|p| super::parse(p, "person id")).transpose()?;
+            let entry = r
+                .opt_bytes(2)?
+                .map(|b| konsent_domain::ledger::Entry::decode(&b).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .transpose()?;
+            Ok((person, entry))
+        })
+        .collect()
+}

@@ -3,22 +3,25 @@
 //! withdrawals, suppressions, documented bases), asks the pure domain gate, and signs the decision
 //! snapshot so the use that relies on it can prove it (R28) without the check writing anything.
 
+mod cache;
+mod state;
+
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use jiff::Timestamp;
-use konsent_domain::basis::{DocumentedBasis, LegalBasis};
+use konsent_domain::basis::LegalBasis;
 use konsent_domain::channel::{Channel, ProductCategory};
-use konsent_domain::consent::{CompletenessInput, check_phone_completeness};
 use konsent_domain::contact::{ContactKind, ContactValue};
 use konsent_domain::crypto::hmac256;
-use konsent_domain::gate::{
-    CampaignPolicy, ContactPointRef, Decision, GateRequest, GateSubject, Objection, Withdrawal, decide,
-};
+use konsent_domain::gate::{CampaignPolicy, ContactPointRef, Decision, GateRequest, GateSubject, decide};
 use konsent_domain::ids::{AdvertiserId, ConsentId, ContactPointId, PersonId, TenantId};
-use konsent_domain::ledger::EventBody;
 use konsent_domain::party::RecipientClass;
 use konsent_store::queries;
 use serde::{Deserialize, Serialize};
+
+pub use cache::GateCache;
+use state::KeyState;
 
 use crate::context::Konsent;
 use crate::error::ServiceError;
@@ -111,21 +114,11 @@ pub fn verify_token(k: &Konsent, tenant: TenantId, token: &str) -> Option<Decisi
     (s.tenant == tenant).then_some(s)
 }
 
-fn kind_of(code: &str) -> Option<ContactKind> {
-    match code {
-        "email" => Some(ContactKind::Email),
-        "phone" => Some(ContactKind::Phone),
-        "postal" => Some(ContactKind::Postal),
-        _ => None,
-    }
-}
-
 impl Konsent {
     /// Decides one contact. Writes nothing.
     pub async fn check(&self, tenant: TenantId, req: &CheckRequest) -> Result<CheckOutcome, ServiceError> {
         let now = self.now();
         let key = self.keys.blind_index(tenant).index(&req.contact.match_key());
-        let suppressions = queries::suppressions_by_key(&self.db, tenant, &key).await?;
         let gate_req = GateRequest {
             channel: req.channel,
             advertiser: req.advertiser,
@@ -133,96 +126,14 @@ impl Konsent {
             policy: req.policy.clone(),
             now,
         };
-        let matches = queries::persons_by_blind_index(&self.db, tenant, &key).await?;
-        // Texts and advertisers matter only for the § 7a completeness of phone consents.
-        let phone = req.channel.is_phone();
-        let advertisers =
-            if phone && !matches.is_empty() { queries::advertisers(&self.db, tenant).await? } else { vec![] };
-        let mut best: Option<(Decision, PersonId, ContactPointId)> = None;
-        for (person_id, cp_id) in matches {
-            let Some(person) = queries::person(&self.db, tenant, person_id).await? else { continue };
-            let cps = queries::contact_points(&self.db, tenant, person_id).await?;
-            let Some(cp) = cps.iter().find(|c| c.id == cp_id) else { continue };
-            let data = self.person_data(tenant, person_id).await?;
-            let age = data.as_ref().and_then(|d| d.age_on(konsent_domain::time::utc_date(now)));
-            let consents = queries::consents_of(&self.db, tenant, person_id).await?;
-            let mut texts = Vec::new();
-            if phone {
-                let ids: BTreeSet<_> = consents.iter().map(|c| c.text_id).collect();
-                for id in ids {
-                    texts.extend(queries::text(&self.db, tenant, id).await?);
-                }
-            }
-            let objections: Vec<Objection> = queries::objections_of(&self.db, tenant, person_id)
-                .await?
-                .into_iter()
-                .filter_map(|b| match b {
-                    EventBody::ObjectionRecorded { channels, advertisers, at, .. } => {
-                        Some(Objection { channels, advertisers, at })
-                    }
-                    _ => None,
-                })
-                .collect();
-            let withdrawals: Vec<Withdrawal> = queries::withdrawals_of(&self.db, tenant, person_id)
-                .await?
-                .into_iter()
-                .map(|(consent_id, scope, at)| Withdrawal {
-                    consent_id,
-                    channels: scope.channels,
-                    advertisers: scope.advertisers,
-                    at,
-                })
-                .collect();
-            let (mut existing, mut presumed) = (Vec::new(), Vec::new());
-            for b in queries::bases_of(&self.db, tenant, person_id).await? {
-                match b {
-                    DocumentedBasis::ExistingCustomer(x) => existing.push(x),
-                    DocumentedBasis::PresumedBusinessConsent(x) => presumed.push(x),
-                }
-            }
-            let class =
-                if person.recipient_class == "business" { RecipientClass::Business } else { RecipientClass::Consumer };
-            let completeness = |c: &konsent_domain::consent::ConsentRecord| {
-                let named: Vec<_> =
-                    advertisers.iter().filter(|a| c.scope.advertisers.contains(&a.id)).cloned().collect();
-                let text = texts.iter().find(|t| t.id == c.text_id);
-                check_phone_completeness(&CompletenessInput {
-                    record: c,
-                    person: data.as_ref(),
-                    advertisers: &named,
-                    text,
-                })
-            };
-            let subject = GateSubject {
-                recipient_class: class,
-                age,
-                contact_point: ContactPointRef {
-                    id: cp.id,
-                    kind: kind_of(&cp.kind).unwrap_or(req.contact.kind()),
-                    verified: cp.verified_at.is_some(),
-                },
-                consents: &consents,
-                objections: &objections,
-                suppressions: &suppressions,
-                existing_customer: &existing,
-                presumed_consent: &presumed,
-                withdrawals: &withdrawals,
-                completeness: &completeness,
-            };
-            let d = decide(&subject, &gate_req);
-            let better = match &best {
-                None => true,
-                Some((b, _, _)) => d.allowed && !b.allowed,
-            };
-            if better {
-                best = Some((d, person_id, cp_id));
-            }
-        }
+        let state = self.key_state(tenant, &key, req.contact.kind()).await?;
+        let best = state.evaluate(&gate_req);
+        let suppressions = &state.suppressions;
         let (decision, person_id, cp_id) = match best {
             Some((d, p, c)) => (d, Some(p), Some(c)),
             None => {
                 // Nobody known under this contact point: there is no basis to contact it.
-                (unknown_contact(req, &suppressions, now), None, None)
+                (unknown_contact(req, suppressions, now), None, None)
             }
         };
         let snapshot = DecisionSnapshot {
@@ -243,6 +154,35 @@ impl Konsent {
         };
         let token = sign_snapshot(self, &snapshot);
         Ok(CheckOutcome { decision, snapshot, token })
+    }
+}
+
+impl Konsent {
+    /// The state of a keyed hash: from the cache when the ledger shows nothing touched it since,
+    /// else loaded from the store.
+    async fn key_state(&self, tenant: TenantId, key: &str, kind: ContactKind) -> Result<Arc<KeyState>, ServiceError> {
+        let head = queries::chain_head(&self.db, tenant).await?;
+        let tc = self.gate_cache.tenant(tenant);
+        let cached = {
+            let mut c = tc.lock().await;
+            if head > c.head {
+                if c.gap_too_long(head) {
+                    c.clear();
+                } else {
+                    for (person, entry) in queries::ledger_delta(&self.db, tenant, c.head + 1, head).await? {
+                        c.invalidate(person, entry.as_ref());
+                    }
+                }
+                c.head = head;
+            }
+            c.get(key)
+        };
+        if let Some(s) = cached {
+            return Ok(s);
+        }
+        let state = Arc::new(self.load_key_state(tenant, key, kind).await?);
+        tc.lock().await.put(head, key.to_string(), state.clone());
+        Ok(state)
     }
 }
 
