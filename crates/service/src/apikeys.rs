@@ -1,7 +1,9 @@
 //! API keys: created per tenant with a role, shown once, stored as SHA-256 hashes.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use konsent_domain::crypto::sha256_hex;
 use konsent_domain::ids::{ApiKeyId, TenantId};
@@ -81,10 +83,38 @@ pub async fn create(
     Ok(key)
 }
 
-/// Resolves a presented key to its row, if valid and not revoked.
+/// How long a resolved key is trusted without asking the database again.
+pub const KEY_CACHE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(10);
+
+/// Resolved keys by hash, with the time they were read (spares the hot path a query per request).
+#[derive(Debug, Default, Clone)]
+pub struct KeyCache(Arc<Mutex<HashMap<String, (ApiKeyRow, jiff::Timestamp)>>>);
+
+/// Resolves a presented key to its row, if valid and not revoked. A key is re-read from the
+/// database at least every [`KEY_CACHE_TTL`].
 pub async fn authenticate(k: &Konsent, presented: &str) -> Result<Option<ApiKeyRow>, ServiceError> {
     if !presented.starts_with("knst_") || presented.len() > 100 {
         return Ok(None);
     }
-    Ok(queries::api_key_by_hash(&k.db, &sha256_hex(presented.as_bytes())).await?.filter(|r| !r.revoked))
+    let hash = sha256_hex(presented.as_bytes());
+    let now = k.now();
+    if let Some((row, at)) = k.key_cache.0.lock().unwrap_or_else(|e| e.into_inner()).get(&hash)
+        && now - *at < KEY_CACHE_TTL
+    {
+        return Ok(Some(row.clone()));
+    }
+    let row = queries::api_key_by_hash(&k.db, &hash).await?.filter(|r| !r.revoked);
+    let mut cache = k.key_cache.0.lock().unwrap_or_else(|e| e.into_inner());
+    match &row {
+        Some(r) => {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(hash, (r.clone(), now));
+        }
+        None => {
+            cache.remove(&hash);
+        }
+    }
+    Ok(row)
 }

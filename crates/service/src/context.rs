@@ -43,6 +43,8 @@ pub struct Konsent {
     pub appender: GroupCommit,
     /// The gate's ledger-validated cache.
     pub gate_cache: crate::gate::GateCache,
+    /// Recently resolved API keys.
+    pub key_cache: crate::apikeys::KeyCache,
 }
 
 impl std::fmt::Debug for Konsent {
@@ -101,7 +103,16 @@ impl Konsent {
     /// Puts the context together and starts the ledger writer.
     pub fn assemble(db: Db, keys: Keyring, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>, data_dir: &Path) -> Self {
         let appender = GroupCommit::start(db.clone());
-        Self { db, keys, clock, entropy, data_dir: data_dir.to_path_buf(), appender, gate_cache: Default::default() }
+        Self {
+            db,
+            keys,
+            clock,
+            entropy,
+            data_dir: data_dir.to_path_buf(),
+            appender,
+            gate_cache: Default::default(),
+            key_cache: Default::default(),
+        }
     }
 
     /// Appends events (and sealed vault rows) to the tenant's ledger, durably, recorded now.
