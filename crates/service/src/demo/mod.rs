@@ -265,41 +265,18 @@ pub async fn generate(
                 };
                 add(0, scope, cps, method, recipient, ev, given, source);
             }
-            if r.chance(10) {
-                let given = back(3 * 365);
-                let ev = vec![Evidence::Otp {
-                    contact_point: mobile,
-                    sent_at: given,
-                    verified_at: given + SignedDuration::from_secs(30),
-                }];
-                add(
-                    2,
-                    cat.texts[2].scope.clone(),
-                    vec![mobile],
-                    CaptureMethod::WebForm,
-                    false,
-                    ev,
-                    given,
-                    Source::FirstParty,
-                );
-            }
-            if r.chance(3) {
-                let given = back(2 * 365);
-                let ev = vec![Evidence::Otp {
-                    contact_point: mobile,
-                    sent_at: given,
-                    verified_at: given + SignedDuration::from_secs(30),
-                }];
-                add(
-                    3,
-                    cat.texts[3].scope.clone(),
-                    vec![mobile],
-                    CaptureMethod::WebForm,
-                    false,
-                    ev,
-                    given,
-                    Source::FirstParty,
-                );
+            // SMS/WhatsApp (text 2, 10 %) and automated calls (text 3, 3 %), number verified by SMS code.
+            for (text_i, percent, max_days) in [(2, 10, 3 * 365), (3, 3, 2 * 365)] {
+                if r.chance(percent) {
+                    let given = back(max_days);
+                    let ev = vec![Evidence::Otp {
+                        contact_point: mobile,
+                        sent_at: given,
+                        verified_at: given + SignedDuration::from_secs(30),
+                    }];
+                    let scope = cat.texts[text_i].scope.clone();
+                    add(text_i, scope, vec![mobile], CaptureMethod::WebForm, false, ev, given, Source::FirstParty);
+                }
             }
             for c in &consents {
                 events.extend(k.consent_events(&actor, c));

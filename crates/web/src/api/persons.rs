@@ -128,6 +128,15 @@ pub async fn create_person(
     Ok((StatusCode::CREATED, Json(json!({"person_id": w.person_id, "contact_points": cps}))))
 }
 
+/// The person, if it exists in the caller's tenant and org unit; else 404 like a missing id.
+async fn visible_person(s: &AppState, caller: &Caller, id: PersonId) -> Result<queries::PersonRow, ApiError> {
+    queries::person(&s.k.db, caller.tenant, id)
+        .await
+        .map_err(konsent_service::ServiceError::from)?
+        .filter(|p| caller.sees(p.org_unit_id.as_deref()))
+        .ok_or_else(|| ApiError::not_found("person"))
+}
+
 /// Person lesen / read a person, decrypted, with contact points and consents.
 #[utoipa::path(
     get, path = "/v1/persons/{id}", tag = "persons", security(("bearer" = [])),
@@ -145,11 +154,7 @@ pub async fn get_person(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::ReadPersons)?;
     let id: PersonId = path_id(&id, "person")?;
-    let row = queries::person(&s.k.db, caller.tenant, id)
-        .await
-        .map_err(konsent_service::ServiceError::from)?
-        .filter(|p| caller.sees(p.org_unit_id.as_deref()))
-        .ok_or_else(|| ApiError::not_found("person"))?;
+    let row = visible_person(&s, &caller, id).await?;
     let data = s.k.person_data(caller.tenant, id).await?;
     let mut cps = Vec::new();
     for c in queries::contact_points(&s.k.db, caller.tenant, id).await.map_err(konsent_service::ServiceError::from)? {
@@ -234,11 +239,7 @@ pub async fn timeline(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::ReadPersons)?;
     let id: PersonId = path_id(&id, "person")?;
-    queries::person(&s.k.db, caller.tenant, id)
-        .await
-        .map_err(konsent_service::ServiceError::from)?
-        .filter(|p| caller.sees(p.org_unit_id.as_deref()))
-        .ok_or_else(|| ApiError::not_found("person"))?;
+    visible_person(&s, &caller, id).await?;
     let entries = queries::timeline(&s.k.db, caller.tenant, id).await.map_err(konsent_service::ServiceError::from)?;
     Ok(Json(json!({
         "person_id": id,
