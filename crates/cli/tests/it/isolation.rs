@@ -45,10 +45,18 @@ app_test!(every_route_with_another_tenants_key_sees_nothing, |app| {
         .await;
     assert_eq!(r.status, 404, "{:?}", r.json);
 
-    // The gate of tenant B knows nothing of A's person.
-    let theirs = check(&app, &key, &w, "phone_live", json!({"phone": PHONE})).await;
-    assert_eq!(theirs["allowed"], false);
-    assert!(theirs["person_id"].is_null());
+    // The gate of tenant B knows neither A's advertiser nor A's person.
+    let body = json!({"phone": PHONE, "channel": "phone_live", "advertiser_id": w.advertiser});
+    let theirs = app.call("POST", "/v1/check", k, Some(body)).await;
+    assert_eq!(theirs.status, 422, "{:?}", theirs.json);
+    assert_eq!(theirs.json["errors"][0]["field"], "advertiser_id");
+    let b_adv = app
+        .call("POST", "/v1/advertisers", k, Some(json!({"legal_name": "Fremd AG", "seat": "Bonn", "address_for_service": {"street": "A 1", "postcode": "53111", "city": "Bonn"}})))
+        .await;
+    let body = json!({"phone": PHONE, "channel": "phone_live", "advertiser_id": b_adv.json["id"]});
+    let theirs = app.call("POST", "/v1/check", k, Some(body)).await;
+    assert_eq!(theirs.json["allowed"], false);
+    assert!(theirs.json["person_id"].is_null());
     // A's decision cannot be used with B's key.
     let u =
         app.call("POST", "/v1/uses", k, Some(json!({"decision_id": mine["decision_id"], "outcome": "attempt"}))).await;

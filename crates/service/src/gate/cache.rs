@@ -6,12 +6,12 @@
 //! A state loaded while the head moved is used for that one answer but not kept (the refresh that
 //! moved the head may already have passed over the entries it misses).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Mutex as AsyncMutex;
 
-use konsent_domain::ids::{PersonId, TenantId};
+use konsent_domain::ids::{AdvertiserId, PersonId, TenantId};
 use konsent_domain::ledger::{Entry, EventBody};
 
 use super::state::KeyState;
@@ -27,6 +27,8 @@ pub(crate) struct TenantCache {
     pub head: u64,
     keys: HashMap<String, Arc<KeyState>>,
     person_keys: HashMap<PersonId, Vec<String>>,
+    /// The tenant's advertiser ids, once read (dropped with every catalogue change).
+    pub advertisers: Option<Arc<BTreeSet<AdvertiserId>>>,
 }
 
 impl TenantCache {
@@ -51,6 +53,7 @@ impl TenantCache {
     pub(crate) fn clear(&mut self) {
         self.keys.clear();
         self.person_keys.clear();
+        self.advertisers = None;
     }
 
     /// Whether the gap to `head` is too long to replay.

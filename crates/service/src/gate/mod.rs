@@ -126,7 +126,14 @@ impl Konsent {
             policy: req.policy.clone(),
             now,
         };
-        let state = self.key_state(tenant, &key, req.contact.kind()).await?;
+        let (state, advertisers) = self.key_state(tenant, &key, req.contact.kind()).await?;
+        if !advertisers.contains(&req.advertiser) {
+            // A misconfigured dialer must hear about it, not get a quiet "blocked".
+            return Err(ServiceError::invalid(
+                "advertiser_id",
+                format!("no advertiser {} in this tenant", req.advertiser),
+            ));
+        }
         let best = state.evaluate(&gate_req);
         let suppressions = &state.suppressions;
         let (decision, person_id, cp_id) = match best {
@@ -160,7 +167,12 @@ impl Konsent {
 impl Konsent {
     /// The state of a keyed hash: from the cache when the ledger shows nothing touched it since,
     /// else loaded from the store.
-    async fn key_state(&self, tenant: TenantId, key: &str, kind: ContactKind) -> Result<Arc<KeyState>, ServiceError> {
+    async fn key_state(
+        &self,
+        tenant: TenantId,
+        key: &str,
+        kind: ContactKind,
+    ) -> Result<(Arc<KeyState>, Arc<BTreeSet<AdvertiserId>>), ServiceError> {
         let head = queries::chain_head(&self.db, tenant).await?;
         let tc = self.gate_cache.tenant(tenant);
         let cached = {
@@ -175,14 +187,24 @@ impl Konsent {
                 }
                 c.head = head;
             }
-            c.get(key)
+            let advertisers = match &c.advertisers {
+                Some(a) => a.clone(),
+                None => {
+                    let a: Arc<BTreeSet<AdvertiserId>> =
+                        Arc::new(queries::advertisers(&self.db, tenant).await?.into_iter().map(|a| a.id).collect());
+                    c.advertisers = Some(a.clone());
+                    a
+                }
+            };
+            (c.get(key), advertisers)
         };
+        let (cached, advertisers) = cached;
         if let Some(s) = cached {
-            return Ok(s);
+            return Ok((s, advertisers));
         }
         let state = Arc::new(self.load_key_state(tenant, key, kind).await?);
         tc.lock().await.put(head, key.to_string(), state.clone());
-        Ok(state)
+        Ok((state, advertisers))
     }
 }
 

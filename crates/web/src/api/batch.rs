@@ -298,6 +298,10 @@ async fn one(
                 "decision_id": o.token,
             })
         }
+        Err(konsent_service::ServiceError::Invalid(errors)) => match errors.into_iter().next() {
+            Some(e) => row_error(n, &e.field, e.message),
+            None => row_error(n, "row", "invalid"),
+        },
         Err(e) => {
             tracing::error!(error = %e, row = n, "batch check failed");
             row_error(n, "row", "internal error; see the server log")
