@@ -84,12 +84,22 @@ impl Konsent {
         tenant: TenantId,
         t: NewText,
     ) -> Result<(ConsentTextVersion, Vec<LintIssue>), ServiceError> {
-        let existing = queries::texts(&self.db, tenant).await?;
-        let advertisers = queries::advertisers(&self.db, tenant).await?;
-        let version = existing.iter().filter(|x| x.key == t.key).map(|x| x.version).max().unwrap_or(0) + 1;
+        let version = self.next_version(tenant, &t.key).await?;
         let text = self.text_version(t, version);
-        let issues = lint_text(&text, &advertisers);
+        let issues = lint_text(&text, &queries::advertisers(&self.db, tenant).await?);
         Ok((text, issues))
+    }
+
+    /// The version number the next publication of family `key` gets (drafts do not count).
+    async fn next_version(&self, tenant: TenantId, key: &str) -> Result<u32, ServiceError> {
+        let existing = queries::texts(&self.db, tenant).await?;
+        Ok(existing
+            .iter()
+            .filter(|x| x.key == key && x.state != TextState::Draft)
+            .map(|x| x.version)
+            .max()
+            .unwrap_or(0)
+            + 1)
     }
 
     /// Lints and publishes a new text version; lint errors block publishing. The version number
@@ -101,20 +111,119 @@ impl Konsent {
         t: NewText,
     ) -> Result<ConsentTextVersion, ServiceError> {
         let (text, issues) = self.lint_new_text(tenant, t).await?;
+        self.publish_linted(tenant, actor, text, &issues).await
+    }
+
+    async fn publish_linted(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        mut text: ConsentTextVersion,
+        issues: &[LintIssue],
+    ) -> Result<ConsentTextVersion, ServiceError> {
         let errors: Vec<FieldError> = issues
-            .into_iter()
+            .iter()
             .filter(|i| i.is_error())
             .map(|i| FieldError { field: format!("lint.{}", i.code()), message: i.message_de() })
             .collect();
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
+        text.state = TextState::Published;
         let ev = PendingEvent {
             event_id: self.id(EventId::from_parts),
             actor: actor.clone(),
             body: EventBody::TextPublished { text: text.clone() },
         };
         self.append(tenant, vec![ev], vec![]).await?;
+        Ok(text)
+    }
+
+    /// Saves a draft: a new one (`id` = `None`) or over an existing draft. Drafts may fail the
+    /// linter; the findings come back with the draft so an editor can fix them before publishing.
+    pub async fn save_draft(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: Option<TextId>,
+        t: NewText,
+    ) -> Result<(ConsentTextVersion, Vec<LintIssue>), ServiceError> {
+        if let Some(id) = id {
+            self.draft(tenant, id).await?;
+        }
+        let (mut text, issues) = self.lint_new_text(tenant, t).await?;
+        if let Some(id) = id {
+            text.id = id;
+        }
+        text.state = TextState::Draft;
+        let ev = PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::TextDraftSaved { text: text.clone() },
+        };
+        self.append(tenant, vec![ev], vec![]).await?;
+        Ok((text, issues))
+    }
+
+    /// Publishes a draft under its id, with the next version number of its family, after linting
+    /// it again (advertisers may have changed since it was saved).
+    pub async fn publish_draft(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: TextId,
+    ) -> Result<ConsentTextVersion, ServiceError> {
+        let mut text = self.draft(tenant, id).await?;
+        text.version = self.next_version(tenant, &text.key).await?;
+        let issues = lint_text(&text, &queries::advertisers(&self.db, tenant).await?);
+        self.publish_linted(tenant, actor, text, &issues).await
+    }
+
+    /// Discards a draft.
+    pub async fn discard_draft(&self, tenant: TenantId, actor: &Actor, id: TextId) -> Result<(), ServiceError> {
+        self.draft(tenant, id).await?;
+        let ev = PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::TextDraftDiscarded { text_id: id },
+        };
+        self.append(tenant, vec![ev], vec![]).await?;
+        Ok(())
+    }
+
+    /// Retires a published version: no longer offered on forms; consents given under it stay valid.
+    pub async fn retire_text(&self, tenant: TenantId, actor: &Actor, id: TextId) -> Result<(), ServiceError> {
+        let text = self.text(tenant, id).await?;
+        if text.state != TextState::Published {
+            return Err(ServiceError::Conflict(format!(
+                "text {id} is {}, only a published text can be retired",
+                state_name(text.state)
+            )));
+        }
+        let ev = PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::TextRetired { text_id: id },
+        };
+        self.append(tenant, vec![ev], vec![]).await?;
+        Ok(())
+    }
+
+    /// One text version of the tenant.
+    pub async fn text(&self, tenant: TenantId, id: TextId) -> Result<ConsentTextVersion, ServiceError> {
+        queries::text(&self.db, tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("text {id}")))
+    }
+
+    /// A text that must still be a draft.
+    async fn draft(&self, tenant: TenantId, id: TextId) -> Result<ConsentTextVersion, ServiceError> {
+        let text = self.text(tenant, id).await?;
+        if text.state != TextState::Draft {
+            return Err(ServiceError::Conflict(format!(
+                "text {id} is {} and can no longer change (R10): save a new draft of family {:?} instead",
+                state_name(text.state),
+                text.key
+            )));
+        }
         Ok(text)
     }
 
@@ -134,5 +243,13 @@ impl Konsent {
             privacy_notice: t.privacy_notice,
             state: TextState::Published,
         }
+    }
+}
+
+fn state_name(s: TextState) -> &'static str {
+    match s {
+        TextState::Draft => "a draft",
+        TextState::Published => "published",
+        TextState::Retired => "retired",
     }
 }

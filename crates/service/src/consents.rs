@@ -217,7 +217,7 @@ impl Konsent {
         let text = queries::texts(&self.db, tenant)
             .await?
             .into_iter()
-            .find(|t| t.id == nc.text_id)
+            .find(|t| t.id == nc.text_id && t.state != konsent_domain::text::TextState::Draft)
             .ok_or_else(|| ServiceError::invalid("text_id", "no such published consent text"))?;
         let advertisers = queries::advertisers(&self.db, tenant).await?;
         let data = self.person_data(tenant, nc.person_id).await?;

@@ -99,26 +99,38 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
-        EventBody::TextPublished { text } => {
+        EventBody::TextDraftSaved { text } | EventBody::TextPublished { text } => {
+            // A draft may be saved over and published; a published version never changes again.
+            let state = if matches!(&e.body, EventBody::TextPublished { .. }) { "published" } else { "draft" };
             tx.exec(
                 "INSERT INTO consent_texts (tenant_id, id, text_key, version, language, state, sha256, data) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (tenant_id, id) DO UPDATE SET text_key = excluded.text_key, version = excluded.version, \
+                 language = excluded.language, state = excluded.state, sha256 = excluded.sha256, data = excluded.data \
+                 WHERE consent_texts.state = 'draft'",
                 vals![
                     t,
                     text.id.to_string(),
                     text.key.clone(),
                     i64::from(text.version),
                     text.language.clone(),
-                    "published",
+                    state,
                     text.sha256.clone(),
                     serde_json::to_string(text)?
                 ],
             )
             .await?;
         }
+        EventBody::TextDraftDiscarded { text_id } => {
+            tx.exec(
+                "DELETE FROM consent_texts WHERE tenant_id = $1 AND id = $2 AND state = 'draft'",
+                vals![t, text_id.to_string()],
+            )
+            .await?;
+        }
         EventBody::TextRetired { text_id } => {
             tx.exec(
-                "UPDATE consent_texts SET state = 'retired' WHERE tenant_id = $1 AND id = $2",
+                "UPDATE consent_texts SET state = 'retired' WHERE tenant_id = $1 AND id = $2 AND state = 'published'",
                 vals![t, text_id.to_string()],
             )
             .await?;

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{batch, catalog, check, consents, lists, persons, schema, suppressions};
+use crate::api::{batch, catalog, check, consents, lists, persons, schema, suppressions, texts};
 use crate::problem;
 
 /// German and English description of the API (Markdown).
@@ -46,9 +46,15 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         catalog::create_advertiser,
         catalog::list_categories,
         catalog::define_category,
-        catalog::list_texts,
-        catalog::publish_text,
-        catalog::lint_text,
+        texts::list_texts,
+        texts::publish_text,
+        texts::lint_text,
+        texts::create_draft,
+        texts::get_text,
+        texts::update_draft,
+        texts::discard_draft,
+        texts::publish_draft,
+        texts::retire_text,
         persons::create_person,
         persons::get_person,
         persons::correct_person,
@@ -101,8 +107,11 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
             Persons: create, read, correct, timeline, objection."),
         (name = "consents", description = "Einwilligungen: erfassen mit Nachweisen, lesen, widerrufen. — \
             Consents: record with evidence, read, withdraw."),
-        (name = "catalog", description = "Katalog: werbende Unternehmen, Sparten, Einwilligungstexte. — \
-            Catalogue: advertisers, product categories, consent texts."),
+        (name = "catalog", description = "Katalog: werbende Unternehmen und Sparten. — \
+            Catalogue: advertisers and product categories."),
+        (name = "texts", description = "Einwilligungstexte: Entwürfe, Prüfung, Veröffentlichung \
+            (danach unveränderlich), Rückzug. — Consent texts: drafts, linting, publishing (immutable \
+            after), retiring."),
         (name = "suppressions", description = "Sperrliste: Kontaktpunkte, die nicht kontaktiert werden \
             dürfen. — Suppression list: contact points that must not be contacted."),
         (name = "api-keys", description = "API-Schlüssel und Rollen. — API keys and roles."),

@@ -373,28 +373,6 @@ app_test!(lists_page_with_cursor_and_updated_since, |app| {
     assert_eq!(r.status, 400);
 });
 
-app_test!(r7_r8_text_lint_preview_and_refused_publication, |app| {
-    let w = world(&app).await;
-    let key = Some(app.api_key.as_str());
-    let partner = json!({
-        "key": "partner-text",
-        "title": "Einwilligung",
-        "body": "Ich bin einverstanden, dass mich die Muster Versicherungsmakler GmbH und ihre Partner per Telefon über Versicherungen informieren.",
-        "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["phone_live"]},
-        "privacy_notice": {"url": "https://makler.example/datenschutz", "version": "1"}
-    });
-    let lint = app.call("POST", "/v1/texts/lint", key, Some(partner.clone())).await;
-    assert_eq!(lint.status, 200, "{:?}", lint.json);
-    assert_eq!(lint.json["publishable"], false);
-    let codes: Vec<&str> =
-        lint.json["issues"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
-    assert!(codes.contains(&"catch_all_wording") && codes.contains(&"missing_withdrawal_notice"), "{codes:?}");
-    let publish = app.call("POST", "/v1/texts", key, Some(partner)).await;
-    assert_eq!(publish.status, 422, "lint errors block publishing: {:?}", publish.json);
-    let texts = app.call("GET", "/v1/texts", key, None).await;
-    assert_eq!(texts.json["items"].as_array().unwrap().len(), 1, "nothing was published");
-});
-
 app_test!(r39_cached_gate_sees_every_write_at_once_also_from_another_instance, |app| {
     let w = world(&app).await;
     consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;

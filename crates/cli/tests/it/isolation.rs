@@ -28,12 +28,21 @@ app_test!(every_route_with_another_tenants_key_sees_nothing, |app| {
         ("POST", format!("/v1/persons/{}/objection", w.person), Some(json!({}))),
         ("GET", format!("/v1/consents/{consent_id}"), None),
         ("POST", format!("/v1/consents/{consent_id}/withdraw"), Some(json!({}))),
+        ("GET", format!("/v1/texts/{}", w.text), None),
+        ("POST", format!("/v1/texts/{}/publish", w.text), None),
+        ("POST", format!("/v1/texts/{}/retire", w.text), None),
+        ("DELETE", format!("/v1/texts/{}", w.text), None),
     ] {
         let foreign = app.call(method, &path, k, body.clone()).await;
-        let missing_path = path.replace(&w.person, NOWHERE).replace(&consent_id, NOWHERE);
+        let missing_path = path.replace(&w.person, NOWHERE).replace(&consent_id, NOWHERE).replace(&w.text, NOWHERE);
         let missing = app.call(method, &missing_path, k, body).await;
         assert_eq!(foreign.status, 404, "{method} {path}: {:?}", foreign.json);
-        let echoed = foreign.json.to_string().replace(&w.person, NOWHERE).replace(&consent_id, NOWHERE);
+        let echoed = foreign
+            .json
+            .to_string()
+            .replace(&w.person, NOWHERE)
+            .replace(&consent_id, NOWHERE)
+            .replace(&w.text, NOWHERE);
         assert_eq!(echoed, missing.json.to_string(), "{method} {path} must look exactly like a missing id");
     }
     let r = app

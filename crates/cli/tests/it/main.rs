@@ -7,5 +7,6 @@ mod idempotency;
 mod isolation;
 mod openapi;
 mod serve;
+mod texts;
 mod vault;
 mod verify;

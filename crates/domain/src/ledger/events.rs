@@ -55,6 +55,17 @@ pub enum EventBody {
         /// The category.
         category: CategoryDef,
     },
+    /// A draft of a consent text was saved (created or edited). Drafts are never shown to anyone
+    /// and no consent can reference them; the ledger keeps each saved wording all the same.
+    TextDraftSaved {
+        /// The draft (state `draft`; its version number is assigned when it is published).
+        text: ConsentTextVersion,
+    },
+    /// A draft was discarded without being published.
+    TextDraftDiscarded {
+        /// The draft.
+        text_id: TextId,
+    },
     /// A consent text version was published (immutable from now on).
     TextPublished {
         /// The version.
@@ -183,6 +194,8 @@ impl EventBody {
             Self::AdvertiserRegistered { .. } => "advertiser_registered",
             Self::OrgUnitCreated { .. } => "org_unit_created",
             Self::CategoryDefined { .. } => "category_defined",
+            Self::TextDraftSaved { .. } => "text_draft_saved",
+            Self::TextDraftDiscarded { .. } => "text_draft_discarded",
             Self::TextPublished { .. } => "text_published",
             Self::TextRetired { .. } => "text_retired",
             Self::PersonRegistered { .. } => "person_registered",

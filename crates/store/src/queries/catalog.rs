@@ -2,7 +2,7 @@
 
 use konsent_domain::ids::TenantId;
 use konsent_domain::party::Advertiser;
-use konsent_domain::text::ConsentTextVersion;
+use konsent_domain::text::{ConsentTextVersion, TextState};
 
 use crate::db::Db;
 use crate::error::StoreError;
@@ -27,15 +27,28 @@ pub async fn advertisers(db: &Db, tenant: TenantId) -> Result<Vec<Advertiser>, S
     )
 }
 
-/// Published and retired text versions of a tenant.
+/// Every text version of a tenant (drafts, published, retired), by family and version.
 pub async fn texts(db: &Db, tenant: TenantId) -> Result<Vec<ConsentTextVersion>, StoreError> {
-    json_rows(
-        db.fetch_all(
-            "SELECT data FROM consent_texts WHERE tenant_id = $1 ORDER BY text_key, version",
-            vals![tenant.to_string()],
-        )
-        .await?,
+    db.fetch_all(
+        "SELECT data, state FROM consent_texts WHERE tenant_id = $1 ORDER BY text_key, version, id",
+        vals![tenant.to_string()],
     )
+    .await?
+    .into_iter()
+    .map(text_row)
+    .collect()
+}
+
+/// A text from `(data, state)`: the state column is the current one (retiring changes only it).
+fn text_row(r: crate::db::Row) -> Result<ConsentTextVersion, StoreError> {
+    let mut t: ConsentTextVersion = serde_json::from_str(&r.text(0)?)?;
+    t.state = match r.text(1)?.as_str() {
+        "draft" => TextState::Draft,
+        "published" => TextState::Published,
+        "retired" => TextState::Retired,
+        other => return Err(StoreError::Corrupt(format!("unknown text state {other}"))),
+    };
+    Ok(t)
 }
 
 /// Product categories of a tenant.
@@ -65,10 +78,10 @@ pub async fn text(
     id: konsent_domain::ids::TextId,
 ) -> Result<Option<ConsentTextVersion>, StoreError> {
     db.fetch_optional(
-        "SELECT data FROM consent_texts WHERE tenant_id = $1 AND id = $2",
+        "SELECT data, state FROM consent_texts WHERE tenant_id = $1 AND id = $2",
         vals![tenant.to_string(), id.to_string()],
     )
     .await?
-    .map(|r| Ok(serde_json::from_str(&r.text(0)?)?))
+    .map(text_row)
     .transpose()
 }

@@ -1,23 +1,19 @@
-//! Advertisers, product categories and consent text versions.
+//! Advertisers and product categories.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use jiff::Timestamp;
 use konsent_domain::channel::{CategoryDef, ProductCategory};
-use konsent_domain::consent::Scope;
 use konsent_domain::contact::PostalAddress;
 use konsent_domain::ids::AdvertiserId;
 use konsent_domain::party::Advertiser;
-use konsent_domain::text::PrivacyNoticeRef;
 use konsent_service::FieldError;
-use konsent_service::catalog::NewText;
 use konsent_store::queries;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::schema::{AdvertiserDoc, CategoryDoc, PostalAddressDoc, PrivacyNoticeRefDoc, ScopeDoc};
+use super::schema::{AdvertiserDoc, CategoryDoc, PostalAddressDoc};
 use crate::AppState;
 use crate::auth::{Caller, Permission};
 use crate::json::ApiJson;
@@ -144,128 +140,4 @@ pub async fn define_category(
     let c = CategoryDef { code: b.code, label_de: b.label_de, label_en: b.label_en };
     s.k.define_category(caller.tenant, &caller.actor(), c.clone()).await?;
     Ok((StatusCode::CREATED, Json(json!(c))))
-}
-
-/// Einwilligungstexte auflisten / list the tenant's consent text versions.
-#[utoipa::path(
-    get, path = "/v1/texts", tag = "catalog", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "`items`: every text version (id, key, version, language, title, body, sha256, scope, valid_from, valid_to, privacy_notice, state)", body = Object),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
-    )
-)]
-pub async fn list_texts(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    caller.require(Permission::Check)?;
-    Ok(Json(json!({"items": queries::texts(&s.k.db, caller.tenant).await.map_err(store)?})))
-}
-
-/// Body of `POST /v1/texts`: publishes a new, immutable version of the text family `key` (R10).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TextBody {
-    /// Stable key of the text family (1-100 characters); each publish adds a version.
-    #[schema(example = "telefon-email")]
-    key: String,
-    /// BCP 47 language; default `de`.
-    #[serde(default = "de")]
-    #[schema(default = "de")]
-    language: String,
-    /// Title shown above the text.
-    #[schema(example = "Einwilligung Telefon und E-Mail")]
-    title: String,
-    /// The exact full text shown to the person; linted before publishing.
-    body: String,
-    /// What the text covers: every advertiser must be registered.
-    #[schema(value_type = ScopeDoc)]
-    scope: Scope,
-    /// Valid from; default now.
-    #[serde(default)]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    valid_from: Option<Timestamp>,
-    /// Valid until (exclusive); default unlimited.
-    #[serde(default)]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    valid_to: Option<Timestamp>,
-    /// The linked privacy notice version.
-    #[schema(value_type = PrivacyNoticeRefDoc)]
-    privacy_notice: PrivacyNoticeRef,
-}
-
-fn de() -> String {
-    "de".into()
-}
-
-/// Einwilligungstext veröffentlichen / publish a new, immutable text version (R10).
-///
-/// Lint errors (e.g. an advertiser or channel not named in the text) block publishing and are
-/// listed as `lint.*` fields.
-#[utoipa::path(
-    post, path = "/v1/texts", tag = "catalog", security(("bearer" = [])),
-    request_body = TextBody,
-    responses(
-        (status = 201, description = "Veröffentlicht / the text version (id, key, version, sha256, state, …)", body = Object),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
-    )
-)]
-pub async fn publish_text(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiJson(b): ApiJson<TextBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(Permission::ManageCatalog)?;
-    let text = s.k.publish_text(caller.tenant, &caller.actor(), new_text(&s, b)?).await?;
-    Ok((StatusCode::CREATED, Json(json!(text))))
-}
-
-/// Converts and checks the body shared by publishing and linting.
-fn new_text(s: &AppState, b: TextBody) -> Result<NewText, ApiError> {
-    let key = b.key.trim().to_string();
-    if key.is_empty() || key.len() > 100 {
-        return Err(ApiError::invalid(vec![FieldError {
-            field: "key".into(),
-            message: "must be 1-100 characters".into(),
-        }]));
-    }
-    Ok(NewText {
-        key,
-        language: b.language,
-        title: b.title,
-        body: b.body,
-        scope: b.scope,
-        valid_from: b.valid_from.unwrap_or_else(|| s.k.now()),
-        valid_to: b.valid_to,
-        privacy_notice: b.privacy_notice,
-    })
-}
-
-#[utoipa::path(
-    post, path = "/v1/texts/lint", tag = "catalog", security(("bearer" = [])),
-    request_body = TextBody,
-    responses(
-        (status = 200, description = "Prüfbericht / what publishing would say, without publishing: `{publishable, version, sha256, issues: [{code, severity, message_de, message_en}]}`", body = Object),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
-        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
-    )
-)]
-pub async fn lint_text(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiJson(b): ApiJson<TextBody>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(Permission::ManageCatalog)?;
-    let (text, issues) = s.k.lint_new_text(caller.tenant, new_text(&s, b)?).await?;
-    Ok(Json(json!({
-        "publishable": !issues.iter().any(|i| i.is_error()),
-        "version": text.version,
-        "sha256": text.sha256,
-        "issues": issues.iter().map(|i| json!({
-            "code": i.code(),
-            "severity": if i.is_error() { "error" } else { "warning" },
-            "message_de": i.message_de(),
-            "message_en": i.message_en(),
-        })).collect::<Vec<_>>(),
-    })))
 }

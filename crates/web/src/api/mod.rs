@@ -9,6 +9,7 @@ pub(crate) mod lists;
 pub(crate) mod persons;
 pub(crate) mod schema;
 pub(crate) mod suppressions;
+pub(crate) mod texts;
 
 use axum::Router;
 use axum::routing::MethodRouter;
@@ -54,8 +55,12 @@ v1_routes! {
     "/v1/uses" => post check::record_use;
     "/v1/advertisers" => get catalog::list_advertisers, post catalog::create_advertiser;
     "/v1/categories" => get catalog::list_categories, post catalog::define_category;
-    "/v1/texts" => get catalog::list_texts, post catalog::publish_text;
-    "/v1/texts/lint" => post catalog::lint_text;
+    "/v1/texts" => get texts::list_texts, post texts::publish_text;
+    "/v1/texts/lint" => post texts::lint_text;
+    "/v1/texts/drafts" => post texts::create_draft;
+    "/v1/texts/{id}" => get texts::get_text, put texts::update_draft, delete texts::discard_draft;
+    "/v1/texts/{id}/publish" => post texts::publish_draft;
+    "/v1/texts/{id}/retire" => post texts::retire_text;
     "/v1/persons" => get lists::list_persons, post persons::create_person;
     "/v1/persons/{id}" => get persons::get_person, patch persons::correct_person;
     "/v1/persons/{id}/timeline" => get persons::timeline;
