@@ -42,6 +42,7 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         batch::check_batch,
         lists::list_persons,
         lists::list_consents,
+        lists::list_suppressions,
         catalog::list_advertisers,
         catalog::create_advertiser,
         catalog::list_categories,

@@ -231,6 +231,21 @@ app_test!(r30_suppressed_number_is_blocked, |app| {
     let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
     assert!(codes(&d).contains(&"suppressed".to_string()), "{d}");
     assert_eq!(check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await["allowed"], true);
+    // The list syncs page by page, oldest first, and shows only keyed hashes.
+    app.clock.advance(jiff::SignedDuration::from_secs(1));
+    let r2 = app
+        .call("POST", "/v1/suppressions", Some(&app.api_key), Some(json!({"email": EMAIL, "reason": "complaint"})))
+        .await;
+    assert_eq!(r2.status, 201, "{:?}", r2.json);
+    let p1 = app.call("GET", "/v1/suppressions?limit=1", Some(&app.api_key), None).await;
+    assert_eq!((p1.status, p1.json["items"][0]["id"].clone()), (200, r.json["id"].clone()), "{:?}", p1.json);
+    let cursor = p1.json["next_cursor"].as_str().unwrap();
+    let p2 = app.call("GET", &format!("/v1/suppressions?limit=1&cursor={cursor}"), Some(&app.api_key), None).await;
+    assert_eq!(p2.json["items"][0]["id"], r2.json["id"]);
+    assert!(!p2.json.to_string().contains("anna.meier"), "{:?}", p2.json);
+    let since = r2.json["created_at"].as_str().unwrap();
+    let recent = app.call("GET", &format!("/v1/suppressions?updated_since={since}"), Some(&app.api_key), None).await;
+    assert_eq!(recent.json["items"].as_array().unwrap().len(), 1, "{:?}", recent.json);
 });
 
 app_test!(r19_backdated_consent_is_refused, |app| {

@@ -82,6 +82,10 @@ app_test!(every_route_with_another_tenants_key_sees_nothing, |app| {
     assert_eq!(s.status, 201);
     let l = app.call("POST", "/v1/suppressions/lookup", k, Some(json!({"email": EMAIL}))).await;
     assert_eq!(l.json["items"], json!([]));
+    let mine = app.call("GET", "/v1/suppressions", Some(&app.api_key), None).await;
+    assert_eq!(mine.json["items"].as_array().unwrap().len(), 1);
+    let l = app.call("GET", "/v1/suppressions", k, None).await;
+    assert_eq!((l.status, l.json["items"].clone()), (200, json!([])));
 });
 
 app_test!(r53_role_matrix_through_http, |app| {

@@ -217,6 +217,7 @@ CREATE TABLE suppressions (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX suppressions_key ON suppressions (tenant_id, key_hmac);
+CREATE INDEX suppressions_created ON suppressions (tenant_id, created_at, id);
 CREATE TABLE bases (
     tenant_id TEXT NOT NULL,
     id        TEXT NOT NULL,

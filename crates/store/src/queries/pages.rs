@@ -119,3 +119,29 @@ pub async fn consents_page(
     }
     Ok(Page { next: if items.len() as i64 == limit { next } else { None }, items })
 }
+
+/// Suppression entries created at or after `since` (µs), after the cursor, at most `limit`.
+pub async fn suppressions_page(
+    db: &Db,
+    tenant: TenantId,
+    since: i64,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Page<konsent_domain::suppression::SuppressionEntry>, StoreError> {
+    let (at, id) = after.unwrap_or((since, String::new()));
+    let rows = db
+        .fetch_all(
+            "SELECT data, created_at, id FROM suppressions \
+             WHERE tenant_id = $1 AND created_at >= $2 AND (created_at > $3 OR (created_at = $3 AND id > $4)) \
+             ORDER BY created_at, id LIMIT $5",
+            vals![tenant.to_string(), since, at, id, limit],
+        )
+        .await?;
+    let mut next = None;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in &rows {
+        items.push(serde_json::from_str(&r.text(0)?)?);
+        next = Some((r.i64(1)?, r.text(2)?));
+    }
+    Ok(Page { next: if items.len() as i64 == limit { next } else { None }, items })
+}

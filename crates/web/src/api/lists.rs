@@ -1,4 +1,5 @@
-//! Cursor-paginated lists for integrations that sync: `GET /v1/persons` and `GET /v1/consents`
+//! Cursor-paginated lists for integrations that sync: `GET /v1/persons`, `GET /v1/consents` and
+//! `GET /v1/suppressions`
 //! with `updated_since`, `cursor` and `limit` (max 1000), ordered by change time and id.
 
 use axum::Json;
@@ -114,4 +115,23 @@ pub async fn list_consents(
         })
         .collect();
     Ok(Json(json!({"items": items, "next_cursor": page.next.as_ref().map(encode_cursor)})))
+}
+
+#[utoipa::path(
+    get, path = "/v1/suppressions", tag = "suppressions", security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "Suppression entries created since `updated_since`, oldest first: `{items: [{id, key_hmac, key_kind, scope, reason, created_at, source}], next_cursor}`; entries hold only the keyed hash of a contact point, never the address", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+    )
+)]
+pub async fn list_suppressions(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::ManageSuppression)?;
+    let (since, after, limit) = params(&q)?;
+    let page = queries::suppressions_page(&s.k.db, caller.tenant, since, after, limit).await.map_err(store)?;
+    Ok(Json(json!({"items": page.items, "next_cursor": page.next.as_ref().map(encode_cursor)})))
 }
