@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod fuzz;
 mod harness;
 mod idempotency;
 mod isolation;
