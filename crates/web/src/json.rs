@@ -1,10 +1,12 @@
-//! JSON bodies: rejections (malformed JSON, wrong types, unknown fields, bad UTF-8, wrong content
-//! type, oversized bodies) become problem+json 4xx responses instead of plain-text errors.
+//! JSON bodies: rejections (malformed JSON, wrong types, unknown fields, bad UTF-8, NUL characters,
+//! wrong content type, oversized bodies) become problem+json 4xx responses, not plain-text errors.
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::problem::ApiError;
 
@@ -20,7 +22,29 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is too large or unreadable",
+            )
+        })?;
+        if let Some(field) = nul_field(&bytes) {
+            // No text field may hold U+0000 (PostgreSQL cannot store it, and no name or text needs it).
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("{field}: contains a NUL character (\\u0000)"),
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(match rejection {
                 JsonRejection::JsonDataError(e) => {
@@ -40,5 +64,47 @@ where
                 other => ApiError::bad_request("bad_request", other.body_text()),
             }),
         }
+    }
+}
+
+/// `application/json` or any `+json` type.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The path of the first string (or key) holding U+0000, if any. Cheap when there is none: the
+/// body is parsed a second time only when it contains the escape at all.
+fn nul_field(bytes: &[u8]) -> Option<String> {
+    if !bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return None;
+    }
+    fn walk(v: &Value, path: &str) -> Option<String> {
+        match v {
+            Value::String(s) if s.contains('\0') => Some(path.to_string()),
+            Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| walk(x, &format!("{path}[{i}]"))),
+            Value::Object(m) => m.iter().find_map(|(k, x)| {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                if k.contains('\0') { Some(p) } else { walk(x, &p) }
+            }),
+            _ => None,
+        }
+    }
+    let v: Value = serde_json::from_slice(bytes).ok()?;
+    walk(&v, "").map(|p| if p.is_empty() { "body".into() } else { p })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nul_field;
+
+    #[test]
+    fn finds_the_field_with_a_nul() {
+        assert_eq!(nul_field(br#"{"a": {"b": ["x", "y\u0000"]}}"#).as_deref(), Some("a.b[1]"));
+        assert_eq!(nul_field(br#"{"a": "\\u0000"}"#), None, "an escaped backslash followed by u0000 is text");
+        assert_eq!(nul_field(br#"{"a": "ok"}"#), None);
     }
 }
