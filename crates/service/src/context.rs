@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use konsent_domain::ids::TenantId;
 use konsent_domain::time::{Clock, Entropy, random_array, unix_millis};
-use konsent_store::{Appended, Db, GroupCommit, PendingEvent, SideWrite, migrate, queries};
+use konsent_store::{Appended, Db, GroupCommit, HeadWatch, PendingEvent, SideWrite, migrate, queries};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ServiceError;
@@ -41,6 +41,8 @@ pub struct Konsent {
     pub data_dir: PathBuf,
     /// The group-committing ledger writer.
     pub appender: GroupCommit,
+    /// Every tenant's chain head, kept current without queries (validates the gate cache).
+    pub heads: HeadWatch,
     /// The gate's ledger-validated cache.
     pub gate_cache: crate::gate::GateCache,
     /// Recently resolved API keys.
@@ -102,8 +104,10 @@ impl Konsent {
 
     /// Puts the context together and starts the ledger writer.
     pub fn assemble(db: Db, keys: Keyring, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>, data_dir: &Path) -> Self {
-        let appender = GroupCommit::start(db.clone());
+        let heads = HeadWatch::start(db.clone());
+        let appender = GroupCommit::start(db.clone(), heads.clone());
         Self {
+            heads,
             db,
             keys,
             clock,

@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::db::{Db, Engine};
 use crate::error::StoreError;
 use crate::ledger::{Appended, PendingEvent, SideWrite, append_in};
+use crate::watch::HeadWatch;
 
 /// Appends gathered into one transaction at most.
 const MAX_BATCH: usize = 512;
@@ -38,8 +39,9 @@ impl std::fmt::Debug for Job {
 }
 
 impl GroupCommit {
-    /// Starts the writers: one on SQLite (it has a single writer anyway), four on PostgreSQL.
-    pub fn start(db: Db) -> Self {
+    /// Starts the writers: one on SQLite (it has a single writer anyway), four on PostgreSQL. Each
+    /// commit is reported to `heads` before any append of it is answered.
+    pub fn start(db: Db, heads: HeadWatch) -> Self {
         let n = match db.engine() {
             Engine::Sqlite => 1,
             Engine::Postgres => 4,
@@ -47,7 +49,7 @@ impl GroupCommit {
         let writers = (0..n)
             .map(|_| {
                 let (tx, rx) = mpsc::channel::<Job>(4096);
-                tokio::spawn(writer(db.clone(), rx));
+                tokio::spawn(writer(db.clone(), heads.clone(), rx));
                 tx
             })
             .collect();
@@ -72,7 +74,7 @@ impl GroupCommit {
     }
 }
 
-async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+async fn writer(db: Db, heads: HeadWatch, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -82,12 +84,13 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
             }
         }
         batch.sort_by_key(|j| j.tenant);
-        commit_batch(&db, batch).await;
+        commit_batch(&db, &heads, batch).await;
     }
 }
 
-async fn commit_batch(db: &Db, batch: Vec<Job>) {
-    let mut results: Vec<(oneshot::Sender<_>, Result<Vec<Appended>, StoreError>)> = Vec::with_capacity(batch.len());
+async fn commit_batch(db: &Db, heads: &HeadWatch, batch: Vec<Job>) {
+    let mut results: Vec<(TenantId, oneshot::Sender<_>, Result<Vec<Appended>, StoreError>)> =
+        Vec::with_capacity(batch.len());
     let mut tx = match db.begin().await {
         Ok(tx) => tx,
         Err(e) => {
@@ -101,7 +104,7 @@ async fn commit_batch(db: &Db, batch: Vec<Job>) {
     let single = batch.len() == 1;
     for j in batch {
         if !single && let Err(e) = tx.exec("SAVEPOINT konsent_append", vec![]).await {
-            results.push((j.reply, Err(e)));
+            results.push((j.tenant, j.reply, Err(e)));
             continue;
         }
         let r = append_in(&mut tx, j.tenant, j.recorded_at, j.events, j.side).await;
@@ -114,11 +117,18 @@ async fn commit_batch(db: &Db, batch: Vec<Job>) {
             }
             (r, true) => r,
         };
-        results.push((j.reply, r));
+        results.push((j.tenant, j.reply, r));
     }
-    let all_failed_single = single && results.iter().all(|(_, r)| r.is_err());
+    let all_failed_single = single && results.iter().all(|(_, _, r)| r.is_err());
     let committed = if all_failed_single { Ok(()) } else { tx.commit().await };
-    for (reply, r) in results {
+    if committed.is_ok() {
+        for (tenant, _, r) in &results {
+            if let Ok(Some(last)) = r.as_ref().map(|v| v.last()) {
+                heads.advance(*tenant, last.seq);
+            }
+        }
+    }
+    for (_, reply, r) in results {
         let r = match (&committed, r) {
             (Ok(()), r) => r,
             (Err(e), _) => Err(StoreError::Unreachable(format!("commit failed: {e}"))),

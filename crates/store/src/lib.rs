@@ -8,8 +8,10 @@ pub mod ledger;
 pub mod migrate;
 pub mod projection;
 pub mod queries;
+pub mod watch;
 
 pub use db::{Db, Engine, Row, Tx, Val};
 pub use error::StoreError;
 pub use group::GroupCommit;
 pub use ledger::{Appended, PendingEvent, SideWrite};
+pub use watch::HeadWatch;

@@ -388,15 +388,30 @@ app_test!(lists_page_with_cursor_and_updated_since, |app| {
     assert_eq!(r.status, 400);
 });
 
-app_test!(r39_cached_gate_sees_every_write_at_once_also_from_another_instance, |app| {
+app_test!(r39_cached_gate_sees_own_writes_at_once_and_another_instances_by_notification, |app| {
     let w = world(&app).await;
-    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    let given = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
     // Warm the cache.
     for _ in 0..3 {
         assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], true);
     }
+    // A write through this instance shows in its very next answer.
+    let id = given["consent_id"].as_str().unwrap();
+    let r = app
+        .call(
+            "POST",
+            &format!("/v1/consents/{id}/withdraw"),
+            Some(&app.api_key),
+            Some(json!({"scope": {"advertisers": [], "product_categories": [], "channels": ["email"]}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let d = check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await;
+    assert_eq!(d["allowed"], false, "{d}");
+    assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], true);
     // A second instance on the same database (another `konsent serve`, or the CLI) records an
-    // objection; the first instance's very next answer reflects it.
+    // objection; the first instance learns of that commit by notification (PostgreSQL NOTIFY,
+    // SQLite's data_version) and drops what it touched.
     let other = konsent_service::Konsent::open(
         &app.k.data_dir,
         app.db_url.as_deref(),
@@ -417,8 +432,15 @@ app_test!(r39_cached_gate_sees_every_write_at_once_also_from_another_instance, |
         )
         .await
         .unwrap();
-    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
-    assert_eq!(d["allowed"], false, "{d}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let d = loop {
+        let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
+        if d["allowed"] == false || std::time::Instant::now() > deadline {
+            break d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    };
+    assert_eq!(d["allowed"], false, "the other instance's objection never reached the cache: {d}");
     assert!(codes(&d).contains(&"objection".to_string()));
     // The objection covers every channel, e-mail included.
     assert_eq!(check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await["allowed"], false);

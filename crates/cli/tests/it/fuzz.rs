@@ -146,7 +146,7 @@ app_test!(mutated_bodies_get_4xx_problems_never_5xx, |app| {
         (
             "POST",
             format!("/v1/consents/{consent_id}/withdraw"),
-            json!({"scope": {"channels": ["email"]}, "via": "phone"}),
+            json!({"scope": {"advertisers": [], "product_categories": [], "channels": ["email"]}, "via": "phone"}),
         ),
         ("POST", "/v1/suppressions".into(), json!({"email": EMAIL, "channels": ["email"], "reason": "complaint"})),
         ("POST", "/v1/suppressions/lookup".into(), json!({"phone": PHONE})),

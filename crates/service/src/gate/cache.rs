@@ -1,7 +1,9 @@
-//! The gate's cache of [`KeyState`]s, validated by the ledger itself: before every use it reads
-//! the tenant's chain head and drops whatever the entries since its last look touched (persons,
-//! keyed hashes; the whole tenant for catalogue changes). So it never answers from a state the
-//! database has moved past — also when another process or `konsent serve` instance wrote.
+//! The gate's cache of [`KeyState`]s, validated by the ledger itself: before every use it looks at
+//! the tenant's chain head (from the [`HeadWatch`](konsent_store::HeadWatch): this process's
+//! commits at once, other processes' by notification) and drops whatever the entries since its
+//! last look touched (persons, keyed hashes; the whole tenant for catalogue changes). So it never
+//! answers from a state the database has moved past — also when another process or `konsent
+//! serve` instance wrote, once that commit's notification has arrived.
 //!
 //! A state loaded while the head moved is used for that one answer but not kept (the refresh that
 //! moved the head may already have passed over the entries it misses).

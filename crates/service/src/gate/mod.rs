@@ -173,7 +173,11 @@ impl Konsent {
         key: &str,
         kind: ContactKind,
     ) -> Result<(Arc<KeyState>, Arc<BTreeSet<AdvertiserId>>), ServiceError> {
-        let head = queries::chain_head(&self.db, tenant).await?;
+        // The watch knows the head without a query; only while it is not live is it read.
+        let head = match self.heads.known(tenant) {
+            Some(h) => h,
+            None => queries::chain_head(&self.db, tenant).await?,
+        };
         let tc = self.gate_cache.tenant(tenant);
         let cached = {
             let mut c = tc.lock().await;

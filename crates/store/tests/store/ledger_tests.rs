@@ -165,7 +165,7 @@ both_engines!(group_commit_isolates_a_failing_append, |db| {
     use konsent_domain::consent::ConsentStatus;
     use konsent_domain::ids::ConsentId;
     let t = tenant(7);
-    let g = konsent_store::GroupCommit::start(db.clone());
+    let g = konsent_store::GroupCommit::start(db.clone(), konsent_store::HeadWatch::inert());
     let mut tasks = Vec::new();
     for task in 0..64u64 {
         let g = g.clone();
