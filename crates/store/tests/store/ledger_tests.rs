@@ -193,3 +193,45 @@ both_engines!(group_commit_isolates_a_failing_append, |db| {
     assert_eq!(verify(db, t).await.unwrap(), 63 * 2, "every good append committed, the bad one left no trace");
     assert_eq!(queries::stats(db, t).await.unwrap().persons, 63);
 });
+
+both_engines!(head_watch_follows_other_writers_and_survives_a_lost_listener, |db| {
+    use std::time::{Duration, Instant};
+    let t = tenant(8);
+    let watch = konsent_store::HeadWatch::start(db.clone());
+    let until = |want: u64| {
+        let watch = watch.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while watch.known(t) != Some(want) {
+                assert!(Instant::now() < deadline, "the watch never saw head {want}: {:?}", watch.known(t));
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    };
+    until(0).await;
+    // Another process's writer: it does not report to this watch, the database does.
+    let other = konsent_store::GroupCommit::start(db.clone(), konsent_store::HeadWatch::inert());
+    other.append(t, now(), person_events(1), vec![]).await.unwrap();
+    until(2).await;
+    if db.engine() == konsent_store::Engine::Postgres {
+        // The listener's connection dies; commits in the meantime must not be missed.
+        let killed = db
+            .fetch_all(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(killed.len(), 1, "one listener");
+        other.append(t, now(), person_events(2), vec![]).await.unwrap();
+        until(4).await;
+        other.append(t, now(), person_events(3), vec![]).await.unwrap();
+        until(6).await;
+    }
+    // This process's own writer reports at commit, before the append is answered.
+    let mine = konsent_store::GroupCommit::start(db.clone(), watch.clone());
+    mine.append(t, now(), person_events(4), vec![]).await.unwrap();
+    let head = konsent_store::queries::chain_head(db, t).await.unwrap();
+    assert_eq!(watch.known(t), Some(head));
+});
