@@ -37,10 +37,10 @@ pub struct PersonWrite {
     pub side: Vec<SideWrite>,
 }
 
-fn key_aad(tenant: TenantId, person: PersonId) -> Vec<u8> {
+pub(crate) fn key_aad(tenant: TenantId, person: PersonId) -> Vec<u8> {
     format!("konsent/person-key/{tenant}/{person}").into_bytes()
 }
-fn data_aad(tenant: TenantId, person: PersonId, version: i64) -> Vec<u8> {
+pub(crate) fn data_aad(tenant: TenantId, person: PersonId, version: i64) -> Vec<u8> {
     format!("konsent/person-data/{tenant}/{person}/{version}").into_bytes()
 }
 fn contact_aad(tenant: TenantId, cp: ContactPointId) -> Vec<u8> {

@@ -273,6 +273,22 @@ impl Db {
         })
     }
 
+    /// Like [`Db::fetch_all`] for SQL assembled at run time from constant fragments only (such as
+    /// a list of `$N` placeholders); values are always bound, never spliced in.
+    pub async fn fetch_all_built(&self, sql: String, args: Vec<Val>) -> Result<Vec<Row>, StoreError> {
+        Ok(match self {
+            Db::Sqlite { read, .. } => bind_all!(sqlx::query(AssertSqlSafe(sql)), args)
+                .fetch_all(read)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+            Db::Postgres(p) => {
+                bind_all!(sqlx::query(AssertSqlSafe(sql)), args).fetch_all(p).await?.into_iter().map(Row::Pg).collect()
+            }
+        })
+    }
+
     /// Reads at most one row.
     pub async fn fetch_optional(&self, sql: &'static str, args: Vec<Val>) -> Result<Option<Row>, StoreError> {
         Ok(match self {

@@ -26,6 +26,37 @@ pub struct ScrubArgs<'a> {
     pub column: Option<&'a str>,
 }
 
+/// Rows checked together (one bulk load each).
+const CHUNK: usize = 2000;
+
+/// One input row, parsed on the reader thread.
+struct Parsed {
+    /// File line number (header = 1).
+    line: u64,
+    /// The row's fields, padded to the header's width.
+    row: Vec<String>,
+    /// The normalised contact, or why it is not one.
+    contact: Result<ContactValue, String>,
+    /// The row itself was unreadable (reported on stderr too).
+    fatal: bool,
+}
+
+fn parse_row(rec: Result<csv::StringRecord, csv::Error>, col: usize, width: usize, line: u64) -> Parsed {
+    let rec = match rec {
+        Ok(r) => r,
+        Err(e) => return Parsed { line, row: vec![String::new(); width], contact: Err(e.to_string()), fatal: true },
+    };
+    let value = rec.get(col).unwrap_or("").trim();
+    let contact = if value.contains('@') {
+        EmailAddress::parse(value).map(ContactValue::Email).map_err(|e| e.to_string())
+    } else {
+        PhoneE164::parse(value).map(ContactValue::Phone).map_err(|e| e.to_string())
+    };
+    let mut row: Vec<String> = rec.iter().map(str::to_string).collect();
+    row.resize(width, String::new());
+    Parsed { line, row, contact, fatal: false }
+}
+
 const CONTACT_COLUMNS: [&str; 8] = ["phone", "telefon", "telephone", "mobile", "handy", "email", "e-mail", "mail"];
 
 pub async fn run(k: &Konsent, tenant: TenantId, a: ScrubArgs<'_>) -> anyhow::Result<ExitCode> {
@@ -79,58 +110,69 @@ pub async fn run(k: &Konsent, tenant: TenantId, a: ScrubArgs<'_>) -> anyhow::Res
     let started = Instant::now();
     let (mut n, mut allowed, mut bad) = (0u64, 0u64, 0u64);
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
-    for rec in rdr.records() {
-        n += 1;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                bad += 1;
-                eprintln!("\nZeile / row {}: {e}", n + 1);
-                continue;
-            }
-        };
-        let value = rec.get(col).unwrap_or("").trim();
-        let contact = if value.contains('@') {
-            EmailAddress::parse(value).map(ContactValue::Email).map_err(|e| e.to_string())
-        } else {
-            PhoneE164::parse(value).map(ContactValue::Phone).map_err(|e| e.to_string())
-        };
-        let mut row: Vec<String> = rec.iter().map(str::to_string).collect();
-        row.resize(headers.len(), String::new());
-        match contact {
-            Err(e) => {
-                bad += 1;
-                *by_reason.entry("invalid_contact".into()).or_default() += 1;
-                row.extend(["false".into(), format!("invalid_contact: {} ({e})", headers[col]), String::new()]);
-            }
-            Ok(contact) => {
-                let req = CheckRequest {
-                    contact,
-                    channel,
-                    advertiser,
-                    categories: std::collections::BTreeSet::clone(&categories),
-                    policy: CampaignPolicy::default(),
-                    campaign: None,
-                };
-                let o = k.check(tenant, &req).await?;
-                if o.decision.allowed {
-                    allowed += 1;
-                }
-                for c in o.decision.codes() {
-                    *by_reason.entry(c.into()).or_default() += 1;
-                }
-                row.extend([o.decision.allowed.to_string(), o.decision.codes().join("|"), o.token]);
+    // A reader thread parses and normalises rows while this task checks and writes the previous chunk.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Parsed>>(4);
+    let width = headers.len();
+    let reader = std::thread::spawn(move || {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for (i, rec) in rdr.records().enumerate() {
+            chunk.push(parse_row(rec, col, width, i as u64 + 2));
+            if chunk.len() == CHUNK
+                && tx.blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))).is_err()
+            {
+                return;
             }
         }
-        out.write_record(&row)?;
-        if n % 1000 == 0 {
-            eprint!(
-                "\r  {n} Zeilen / rows, {allowed} erlaubt / allowed ({:.0} rows/s)   ",
-                n as f64 / started.elapsed().as_secs_f64()
-            );
-            let _ = std::io::stderr().flush();
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(chunk);
         }
+    });
+    while let Some(chunk) = rx.recv().await {
+        let reqs: Vec<CheckRequest> = chunk
+            .iter()
+            .filter_map(|p| p.contact.as_ref().ok())
+            .map(|contact| CheckRequest {
+                contact: contact.clone(),
+                channel,
+                advertiser,
+                categories: std::collections::BTreeSet::clone(&categories),
+                policy: CampaignPolicy::default(),
+                campaign: None,
+            })
+            .collect();
+        let mut outcomes = k.check_many(tenant, &reqs).await?.into_iter();
+        for p in chunk {
+            n += 1;
+            let mut row = p.row;
+            match p.contact {
+                Err(e) => {
+                    bad += 1;
+                    *by_reason.entry("invalid_contact".into()).or_default() += 1;
+                    if p.fatal {
+                        eprintln!("\nZeile / row {}: {e}", p.line);
+                    }
+                    row.extend(["false".into(), format!("invalid_contact: {} ({e})", headers[col]), String::new()]);
+                }
+                Ok(_) => {
+                    let o = outcomes.next().context("one answer per checked row")??;
+                    if o.decision.allowed {
+                        allowed += 1;
+                    }
+                    for c in o.decision.codes() {
+                        *by_reason.entry(c.into()).or_default() += 1;
+                    }
+                    row.extend([o.decision.allowed.to_string(), o.decision.codes().join("|"), o.token]);
+                }
+            }
+            out.write_record(&row)?;
+        }
+        eprint!(
+            "\r  {n} Zeilen / rows, {allowed} erlaubt / allowed ({:.0} rows/s)   ",
+            n as f64 / started.elapsed().as_secs_f64()
+        );
+        let _ = std::io::stderr().flush();
     }
+    let _ = reader.join();
     out.flush()?;
     eprintln!();
     println!(

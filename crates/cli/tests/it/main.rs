@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod fuzz;
+mod gate_bulk;
 mod harness;
 mod idempotency;
 mod isolation;

@@ -6,7 +6,7 @@
 mod cache;
 mod state;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -117,16 +117,64 @@ pub fn verify_token(k: &Konsent, tenant: TenantId, token: &str) -> Option<Decisi
 impl Konsent {
     /// Decides one contact. Writes nothing.
     pub async fn check(&self, tenant: TenantId, req: &CheckRequest) -> Result<CheckOutcome, ServiceError> {
-        let now = self.now();
         let key = self.keys.blind_index(tenant).index(&req.contact.match_key());
-        let gate_req = GateRequest {
-            channel: req.channel,
-            advertiser: req.advertiser,
-            categories: req.categories.clone(),
-            policy: req.policy.clone(),
-            now,
-        };
         let (state, advertisers) = self.key_state(tenant, &key, req.contact.kind()).await?;
+        self.outcome(tenant, req, key, &state, &advertisers, self.now())
+    }
+
+    /// Decides many contacts at once (scrub, batch checks): what the cache does not hold is loaded
+    /// in a few queries per 500 contacts. One answer per request, in order; a request naming an
+    /// unknown advertiser gets its own error. Bulk loads are not kept in the cache, so a scrub of
+    /// a million rows does not push out what single checks use.
+    pub async fn check_many(
+        &self,
+        tenant: TenantId,
+        reqs: &[CheckRequest],
+    ) -> Result<Vec<Result<CheckOutcome, ServiceError>>, ServiceError> {
+        let bi = self.keys.blind_index(tenant);
+        let keys: Vec<String> = reqs.iter().map(|r| bi.index(&r.contact.match_key())).collect();
+        let tc = self.gate_cache.tenant(tenant);
+        let (advertisers, mut states) = {
+            let mut c = tc.lock().await;
+            let (_, advertisers) = self.sync_cache(tenant, &mut c).await?;
+            let states: HashMap<String, Arc<KeyState>> =
+                keys.iter().filter_map(|k| c.get(k).map(|s| (k.clone(), s))).collect();
+            (advertisers, states)
+        };
+        let mut missing: Vec<(String, ContactKind)> = keys
+            .iter()
+            .zip(reqs)
+            .filter(|(k, _)| !states.contains_key(*k))
+            .map(|(k, r)| (k.clone(), r.contact.kind()))
+            .collect();
+        missing.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        missing.dedup_by(|a, b| a.0 == b.0);
+        if !missing.is_empty() {
+            for (k, s) in self.load_key_states(tenant, &missing).await? {
+                states.insert(k, Arc::new(s));
+            }
+        }
+        let now = self.now();
+        Ok(reqs
+            .iter()
+            .zip(keys)
+            .map(|(req, key)| {
+                let state = states.get(&key).cloned().unwrap_or_default();
+                self.outcome(tenant, req, key, &state, &advertisers, now)
+            })
+            .collect())
+    }
+
+    /// The decision for one request from the state of its key, signed.
+    fn outcome(
+        &self,
+        tenant: TenantId,
+        req: &CheckRequest,
+        key: String,
+        state: &KeyState,
+        advertisers: &BTreeSet<AdvertiserId>,
+        now: Timestamp,
+    ) -> Result<CheckOutcome, ServiceError> {
         if !advertisers.contains(&req.advertiser) {
             // A misconfigured dialer must hear about it, not get a quiet "blocked".
             return Err(ServiceError::invalid(
@@ -134,14 +182,17 @@ impl Konsent {
                 format!("no advertiser {} in this tenant", req.advertiser),
             ));
         }
-        let best = state.evaluate(&gate_req);
-        let suppressions = &state.suppressions;
-        let (decision, person_id, cp_id) = match best {
+        let gate_req = GateRequest {
+            channel: req.channel,
+            advertiser: req.advertiser,
+            categories: req.categories.clone(),
+            policy: req.policy.clone(),
+            now,
+        };
+        let (decision, person_id, cp_id) = match state.evaluate(&gate_req) {
             Some((d, p, c)) => (d, Some(p), Some(c)),
-            None => {
-                // Nobody known under this contact point: there is no basis to contact it.
-                (unknown_contact(req, suppressions, now), None, None)
-            }
+            // Nobody known under this contact point: there is no basis to contact it.
+            None => (unknown_contact(req, &state.suppressions, now), None, None),
         };
         let snapshot = DecisionSnapshot {
             v: 1,
@@ -165,48 +216,58 @@ impl Konsent {
 }
 
 impl Konsent {
+    /// Brings the tenant's cache up to the chain head (the watch knows it without a query; only
+    /// while the watch is not live is it read) and returns that head and the tenant's advertisers.
+    async fn sync_cache(
+        &self,
+        tenant: TenantId,
+        c: &mut cache::TenantCache,
+    ) -> Result<(u64, Arc<BTreeSet<AdvertiserId>>), ServiceError> {
+        let head = match self.heads.known(tenant) {
+            Some(h) => h,
+            None => queries::chain_head(&self.db, tenant).await?,
+        };
+        if head > c.head {
+            if c.gap_too_long(head) {
+                c.clear();
+            } else {
+                for (person, entry) in queries::ledger_delta(&self.db, tenant, c.head + 1, head).await? {
+                    c.invalidate(person, entry.as_ref());
+                }
+            }
+            c.head = head;
+        }
+        let advertisers = match &c.advertisers {
+            Some(a) => a.clone(),
+            None => {
+                let a: Arc<BTreeSet<AdvertiserId>> =
+                    Arc::new(queries::advertisers(&self.db, tenant).await?.into_iter().map(|a| a.id).collect());
+                c.advertisers = Some(a.clone());
+                a
+            }
+        };
+        Ok((head, advertisers))
+    }
+
     /// The state of a keyed hash: from the cache when the ledger shows nothing touched it since,
-    /// else loaded from the store.
+    /// else loaded from the store (and kept).
     async fn key_state(
         &self,
         tenant: TenantId,
         key: &str,
         kind: ContactKind,
     ) -> Result<(Arc<KeyState>, Arc<BTreeSet<AdvertiserId>>), ServiceError> {
-        // The watch knows the head without a query; only while it is not live is it read.
-        let head = match self.heads.known(tenant) {
-            Some(h) => h,
-            None => queries::chain_head(&self.db, tenant).await?,
-        };
         let tc = self.gate_cache.tenant(tenant);
-        let cached = {
+        let (head, cached, advertisers) = {
             let mut c = tc.lock().await;
-            if head > c.head {
-                if c.gap_too_long(head) {
-                    c.clear();
-                } else {
-                    for (person, entry) in queries::ledger_delta(&self.db, tenant, c.head + 1, head).await? {
-                        c.invalidate(person, entry.as_ref());
-                    }
-                }
-                c.head = head;
-            }
-            let advertisers = match &c.advertisers {
-                Some(a) => a.clone(),
-                None => {
-                    let a: Arc<BTreeSet<AdvertiserId>> =
-                        Arc::new(queries::advertisers(&self.db, tenant).await?.into_iter().map(|a| a.id).collect());
-                    c.advertisers = Some(a.clone());
-                    a
-                }
-            };
-            (c.get(key), advertisers)
+            let (head, advertisers) = self.sync_cache(tenant, &mut c).await?;
+            (head, c.get(key), advertisers)
         };
-        let (cached, advertisers) = cached;
         if let Some(s) = cached {
             return Ok((s, advertisers));
         }
-        let state = Arc::new(self.load_key_state(tenant, key, kind).await?);
+        let mut loaded = self.load_key_states(tenant, &[(key.to_string(), kind)]).await?;
+        let state = Arc::new(loaded.remove(key).unwrap_or_default());
         tc.lock().await.put(head, key.to_string(), state.clone());
         Ok((state, advertisers))
     }

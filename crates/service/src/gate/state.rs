@@ -1,6 +1,8 @@
 //! What the gate knows about one contact point: the suppression entries of its keyed hash and,
-//! for every person holding it, everything `decide` needs. Loaded from the store in one go, so it
-//! can be cached and evaluated again for any channel, advertiser and instant.
+//! for every person holding it, everything `decide` needs. Loaded from the store for many keys in
+//! one go, so it can be cached and evaluated again for any channel, advertiser and instant.
+
+use std::collections::HashMap;
 
 use konsent_domain::basis::DocumentedBasis;
 use konsent_domain::basis::{ExistingCustomerBasis, PresumedConsentJustification};
@@ -16,6 +18,7 @@ use konsent_store::queries;
 
 use crate::context::Konsent;
 use crate::error::ServiceError;
+use crate::persons::{data_aad, key_aad};
 
 /// One person holding the contact point.
 #[derive(Debug, Clone)]
@@ -63,89 +66,101 @@ fn kind_of(code: &str) -> Option<ContactKind> {
 }
 
 impl Konsent {
-    /// Loads the state of a keyed hash from the store.
-    pub(crate) async fn load_key_state(
+    /// Loads the states of many keyed hashes from the store in a few queries per 500 keys; every
+    /// key of `keys` gets a state (empty when nobody holds it).
+    pub(crate) async fn load_key_states(
         &self,
         tenant: TenantId,
-        key: &str,
-        kind: ContactKind,
-    ) -> Result<KeyState, ServiceError> {
-        let suppressions = queries::suppressions_by_key(&self.db, tenant, key).await?;
-        let matches = queries::persons_by_blind_index(&self.db, tenant, key).await?;
-        let advertisers = if matches.is_empty() { vec![] } else { queries::advertisers(&self.db, tenant).await? };
-        let mut persons = Vec::with_capacity(matches.len());
-        for (person_id, cp_id) in matches {
-            if let Some(p) = self.load_person_state(tenant, person_id, cp_id, kind).await? {
-                persons.push(p);
-            }
-        }
-        Ok(KeyState { suppressions, persons, advertisers })
-    }
-
-    async fn load_person_state(
-        &self,
-        tenant: TenantId,
-        person_id: PersonId,
-        cp_id: ContactPointId,
-        kind: ContactKind,
-    ) -> Result<Option<PersonState>, ServiceError> {
-        let Some(person) = queries::person(&self.db, tenant, person_id).await? else { return Ok(None) };
-        let cps = queries::contact_points(&self.db, tenant, person_id).await?;
-        let Some(cp) = cps.iter().find(|c| c.id == cp_id) else { return Ok(None) };
-        let consents = queries::consents_of(&self.db, tenant, person_id).await?;
-        let mut texts: Vec<ConsentTextVersion> = Vec::new();
-        for c in &consents {
-            if !texts.iter().any(|t| t.id == c.text_id) {
-                texts.extend(queries::text(&self.db, tenant, c.text_id).await?);
-            }
-        }
-        let objections = queries::objections_of(&self.db, tenant, person_id)
-            .await?
-            .into_iter()
-            .filter_map(|b| match b {
-                EventBody::ObjectionRecorded { channels, advertisers, at, .. } => {
-                    Some(Objection { channels, advertisers, at })
+        keys: &[(String, ContactKind)],
+    ) -> Result<HashMap<String, KeyState>, ServiceError> {
+        let list: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+        let mut rows = queries::gate_rows(&self.db, tenant, &list).await?;
+        let (advertisers, texts) = if rows.matches.is_empty() {
+            (vec![], vec![])
+        } else {
+            (queries::advertisers(&self.db, tenant).await?, queries::texts(&self.db, tenant).await?)
+        };
+        let mut out: HashMap<String, KeyState> = keys
+            .iter()
+            .map(|(k, _)| {
+                let suppressions = rows.suppressions.remove(k).unwrap_or_default();
+                (k.clone(), KeyState { suppressions, persons: vec![], advertisers: advertisers.clone() })
+            })
+            .collect();
+        let kinds: HashMap<&str, ContactKind> = keys.iter().map(|(k, kind)| (k.as_str(), *kind)).collect();
+        for (key, person_id, cp) in &rows.matches {
+            let Some(person) = rows.persons.get(person_id) else { continue };
+            let data = match rows.vault.get(person_id) {
+                Some(v) => {
+                    let dek = self.keys.master().unwrap(&v.wrapped_key, &key_aad(tenant, *person_id))?;
+                    let plain = dek.open(&v.sealed, &data_aad(tenant, *person_id, v.version))?;
+                    Some(
+                        serde_json::from_slice::<PersonData>(&plain)
+                            .map_err(|e| ServiceError::Conflict(format!("vault data unreadable: {e}")))?,
+                    )
                 }
-                _ => None,
-            })
-            .collect();
-        let withdrawals = queries::withdrawals_of(&self.db, tenant, person_id)
-            .await?
-            .into_iter()
-            .map(|(consent_id, scope, at)| Withdrawal {
-                consent_id,
-                channels: scope.channels,
-                advertisers: scope.advertisers,
-                at,
-            })
-            .collect();
-        let (mut existing, mut presumed) = (Vec::new(), Vec::new());
-        for b in queries::bases_of(&self.db, tenant, person_id).await? {
-            match b {
-                DocumentedBasis::ExistingCustomer(x) => existing.push(x),
-                DocumentedBasis::PresumedBusinessConsent(x) => presumed.push(x),
+                None => None,
+            };
+            let consents = rows.consents.get(person_id).cloned().unwrap_or_default();
+            let texts: Vec<ConsentTextVersion> =
+                texts.iter().filter(|t| consents.iter().any(|c| c.text_id == t.id)).cloned().collect();
+            let objections = rows
+                .objections
+                .get(person_id)
+                .into_iter()
+                .flatten()
+                .filter_map(|b| match b {
+                    EventBody::ObjectionRecorded { channels, advertisers, at, .. } => {
+                        Some(Objection { channels: channels.clone(), advertisers: advertisers.clone(), at: *at })
+                    }
+                    _ => None,
+                })
+                .collect();
+            let withdrawals = rows
+                .withdrawals
+                .get(person_id)
+                .into_iter()
+                .flatten()
+                .map(|(consent_id, scope, at)| Withdrawal {
+                    consent_id: *consent_id,
+                    channels: scope.channels.clone(),
+                    advertisers: scope.advertisers.clone(),
+                    at: *at,
+                })
+                .collect();
+            let (mut existing, mut presumed) = (Vec::new(), Vec::new());
+            for b in rows.bases.get(person_id).into_iter().flatten() {
+                match b {
+                    DocumentedBasis::ExistingCustomer(x) => existing.push(x.clone()),
+                    DocumentedBasis::PresumedBusinessConsent(x) => presumed.push(x.clone()),
+                }
+            }
+            let kind = kinds.get(key.as_str()).copied().unwrap_or(ContactKind::Phone);
+            let state = PersonState {
+                person_id: *person_id,
+                contact_point: ContactPointRef {
+                    id: cp.id,
+                    kind: kind_of(&cp.kind).unwrap_or(kind),
+                    verified: cp.verified_at.is_some(),
+                },
+                class: if person.recipient_class == "business" {
+                    RecipientClass::Business
+                } else {
+                    RecipientClass::Consumer
+                },
+                data,
+                consents,
+                texts,
+                objections,
+                withdrawals,
+                existing,
+                presumed,
+            };
+            if let Some(ks) = out.get_mut(key) {
+                ks.persons.push(state);
             }
         }
-        Ok(Some(PersonState {
-            person_id,
-            contact_point: ContactPointRef {
-                id: cp.id,
-                kind: kind_of(&cp.kind).unwrap_or(kind),
-                verified: cp.verified_at.is_some(),
-            },
-            class: if person.recipient_class == "business" {
-                RecipientClass::Business
-            } else {
-                RecipientClass::Consumer
-            },
-            data: self.person_data(tenant, person_id).await?,
-            consents,
-            texts,
-            objections,
-            withdrawals,
-            existing,
-            presumed,
-        }))
+        Ok(out)
     }
 }
 

@@ -7,12 +7,14 @@ use crate::error::StoreError;
 
 mod admin;
 mod catalog;
+mod gate;
 mod pages;
 mod people;
 mod records;
 
 pub use admin::*;
 pub use catalog::*;
+pub use gate::*;
 pub use pages::*;
 pub use people::*;
 pub use records::*;

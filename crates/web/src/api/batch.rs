@@ -208,6 +208,7 @@ pub async fn check_batch(
                 }
             };
             buf.extend_from_slice(&chunk);
+            let mut pending: Vec<Prepared> = Vec::new();
             while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
                 let line: Vec<u8> = buf.drain(..=pos).collect();
                 let line = String::from_utf8_lossy(&line).trim_start_matches('\u{feff}').trim().to_string();
@@ -221,14 +222,13 @@ pub async fn check_batch(
                     continue;
                 }
                 n += 1;
-                let out = one(&s, &caller, &d, &defaults_categories, format, header.as_deref(), n, &line).await;
-                let text = match format {
-                    Format::Ndjson => format!("{out}\n"),
-                    Format::Csv => csv_line(&out),
-                };
-                if tx.send(Bytes::from(text)).await.is_err() {
+                pending.push(prepare(&d, &defaults_categories, format, header.as_deref(), n, &line));
+                if pending.len() == BULK && !answer(&s, &caller, std::mem::take(&mut pending), format, &tx).await {
                     return; // client went away
                 }
+            }
+            if !pending.is_empty() && !answer(&s, &caller, pending, format, &tx).await {
+                return;
             }
             if buf.len() > 64 * 1024 {
                 let _ =
@@ -248,35 +248,33 @@ pub async fn check_batch(
     Ok(res)
 }
 
-#[expect(clippy::too_many_arguments, reason = "one row's whole context, kept flat for the hot loop")]
-async fn one(
-    s: &AppState,
-    caller: &Caller,
+/// Rows decided together (one bulk load each).
+const BULK: usize = 500;
+
+/// A row ready to be decided, or its error line.
+type Prepared = Result<(u64, Option<String>, CheckRequest), Value>;
+
+/// Parses one line into a gate request with the query's defaults.
+fn prepare(
     d: &BatchDefaults,
     default_categories: &Option<BTreeSet<ProductCategory>>,
     format: Format,
     header: Option<&[String]>,
     n: u64,
     line: &str,
-) -> Value {
+) -> Prepared {
     let row = match format {
-        Format::Ndjson => match serde_json::from_str::<Row>(line) {
-            Ok(r) => r,
-            Err(e) => return row_error(n, "line", e),
-        },
-        Format::Csv => match csv_row(header.unwrap_or(&[]), line) {
-            Ok(r) => r,
-            Err((field, msg)) => return row_error(n, &field, msg),
-        },
+        Format::Ndjson => serde_json::from_str::<Row>(line).map_err(|e| row_error(n, "line", e))?,
+        Format::Csv => csv_row(header.unwrap_or(&[]), line).map_err(|(field, msg)| row_error(n, &field, msg))?,
     };
-    let contact = match (ContactInput { email: row.email, phone: row.phone, postal: None }).parse("email|phone") {
-        Ok(c) => c,
-        Err(e) => return row_error(n, &e.field, e.message),
-    };
-    let Some(channel) = row.channel.or(d.channel) else { return row_error(n, "channel", "missing (row or ?channel=)") };
-    let Some(advertiser) = row.advertiser_id.or(d.advertiser_id) else {
-        return row_error(n, "advertiser_id", "missing (row or ?advertiser_id=)");
-    };
+    let contact = (ContactInput { email: row.email, phone: row.phone, postal: None })
+        .parse("email|phone")
+        .map_err(|e| row_error(n, &e.field, e.message))?;
+    let channel = row.channel.or(d.channel).ok_or_else(|| row_error(n, "channel", "missing (row or ?channel=)"))?;
+    let advertiser = row
+        .advertiser_id
+        .or(d.advertiser_id)
+        .ok_or_else(|| row_error(n, "advertiser_id", "missing (row or ?advertiser_id=)"))?;
     let categories = row.product_categories.or_else(|| default_categories.clone()).unwrap_or_default();
     let req = CheckRequest {
         contact,
@@ -286,25 +284,55 @@ async fn one(
         policy: CampaignPolicy::default(),
         campaign: d.campaign.clone(),
     };
-    match s.k.check(caller.tenant, &req).await {
-        Ok(o) => {
-            s.metrics.decision(o.decision.allowed);
-            json!({
-                "row": n,
-                "ref": row.reference,
-                "allowed": o.decision.allowed,
-                "reasons": o.decision.codes(),
-                "legal_basis": o.decision.legal_basis.map(|b| b.code()),
-                "decision_id": o.token,
-            })
-        }
-        Err(konsent_service::ServiceError::Invalid(errors)) => match errors.into_iter().next() {
-            Some(e) => row_error(n, &e.field, e.message),
-            None => row_error(n, "row", "invalid"),
-        },
+    Ok((n, row.reference, req))
+}
+
+/// Decides the prepared rows in one bulk check and sends one line per row, in order. False when
+/// the client has gone away.
+async fn answer(s: &AppState, caller: &Caller, rows: Vec<Prepared>, format: Format, tx: &mpsc::Sender<Bytes>) -> bool {
+    let reqs: Vec<CheckRequest> = rows.iter().filter_map(|r| r.as_ref().ok()).map(|(_, _, q)| q.clone()).collect();
+    let decided = s.k.check_many(caller.tenant, &reqs).await;
+    let mut outcomes = match decided {
+        Ok(o) => Some(o.into_iter()),
         Err(e) => {
-            tracing::error!(error = %e, row = n, "batch check failed");
-            row_error(n, "row", "internal error; see the server log")
+            tracing::error!(error = %e, "batch check failed");
+            None
+        }
+    };
+    let mut text = String::new();
+    for r in rows {
+        let line = match r {
+            Err(v) => v,
+            Ok((n, reference, _)) => match outcomes.as_mut().and_then(Iterator::next) {
+                Some(Ok(o)) => {
+                    s.metrics.decision(o.decision.allowed);
+                    json!({
+                        "row": n,
+                        "ref": reference,
+                        "allowed": o.decision.allowed,
+                        "reasons": o.decision.codes(),
+                        "legal_basis": o.decision.legal_basis.map(|b| b.code()),
+                        "decision_id": o.token,
+                    })
+                }
+                Some(Err(konsent_service::ServiceError::Invalid(errors))) => match errors.into_iter().next() {
+                    Some(e) => row_error(n, &e.field, e.message),
+                    None => row_error(n, "row", "invalid"),
+                },
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, row = n, "batch check failed");
+                    row_error(n, "row", "internal error; see the server log")
+                }
+                None => row_error(n, "row", "internal error; see the server log"),
+            },
+        };
+        match format {
+            Format::Ndjson => {
+                text.push_str(&line.to_string());
+                text.push('\n');
+            }
+            Format::Csv => text.push_str(&csv_line(&line)),
         }
     }
+    tx.send(Bytes::from(text)).await.is_ok()
 }

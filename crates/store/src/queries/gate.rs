@@ -1,0 +1,200 @@
+//! Everything the gate needs for many keyed hashes at once, in a handful of `IN (…)` queries per
+//! chunk instead of about ten queries per contact point: the bulk path of scrub and batch checks.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use konsent_domain::basis::DocumentedBasis;
+use konsent_domain::consent::{ConsentRecord, Scope};
+use konsent_domain::ids::{ConsentId, PersonId, TenantId};
+use konsent_domain::ledger::EventBody;
+use konsent_domain::suppression::SuppressionEntry;
+
+use crate::db::{Db, Row, Val};
+use crate::error::StoreError;
+
+use super::{ContactPointRow, PersonRow, parse, ts};
+
+/// Ids or keys per `IN (…)` list (well under SQLite's and PostgreSQL's parameter limits).
+const CHUNK: usize = 500;
+
+/// The sealed personal data of a person: wrapped key, newest version, its ciphertext.
+#[derive(Debug, Clone)]
+pub struct SealedPerson {
+    /// The person's data key, wrapped by the master key.
+    pub wrapped_key: Vec<u8>,
+    /// Version of the newest data.
+    pub version: i64,
+    /// Its ciphertext.
+    pub sealed: Vec<u8>,
+}
+
+/// What the store holds for a set of keyed hashes.
+#[derive(Debug, Default)]
+pub struct GateRows {
+    /// `(keyed hash, person, contact point)` for every contact point with one of the hashes.
+    pub matches: Vec<(String, PersonId, ContactPointRow)>,
+    /// The persons matched.
+    pub persons: HashMap<PersonId, PersonRow>,
+    /// Their consent records.
+    pub consents: HashMap<PersonId, Vec<ConsentRecord>>,
+    /// Their objection events.
+    pub objections: HashMap<PersonId, Vec<EventBody>>,
+    /// Their withdrawn scopes.
+    pub withdrawals: HashMap<PersonId, Vec<(ConsentId, Scope, Timestamp)>>,
+    /// Their documented bases.
+    pub bases: HashMap<PersonId, Vec<DocumentedBasis>>,
+    /// Their sealed data (absent when erased).
+    pub vault: HashMap<PersonId, SealedPerson>,
+    /// Suppression entries by keyed hash.
+    pub suppressions: HashMap<String, Vec<SuppressionEntry>>,
+}
+
+/// `$2, $3, …` for `n` values after the tenant.
+fn placeholders(n: usize) -> String {
+    (0..n).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ")
+}
+
+/// Runs `sql` (with `{in}` for the list) once per chunk of `items`, the tenant bound as `$1`.
+async fn each_chunk<F>(
+    db: &Db,
+    tenant: TenantId,
+    sql: &'static str,
+    items: &[String],
+    mut f: F,
+) -> Result<(), StoreError>
+where
+    F: FnMut(Row) -> Result<(), StoreError>,
+{
+    for chunk in items.chunks(CHUNK) {
+        let q = sql.replace("{in}", &placeholders(chunk.len()));
+        let mut args = Vec::with_capacity(chunk.len() + 1);
+        args.push(Val::Text(tenant.to_string()));
+        args.extend(chunk.iter().map(|k| Val::Text(k.clone())));
+        for r in db.fetch_all_built(q, args).await? {
+            f(r)?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads what the gate needs for `keys` (deduplicated by the caller).
+pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<GateRows, StoreError> {
+    let mut g = GateRows::default();
+    each_chunk(
+        db,
+        tenant,
+        "SELECT blind_index, person_id, id, kind, verified_at, verified_method FROM contact_points \
+         WHERE tenant_id = $1 AND blind_index IN ({in}) ORDER BY created_at, id",
+        keys,
+        |r| {
+            let cp = ContactPointRow {
+                id: parse(r.text(2)?, "contact point id")?,
+                kind: r.text(3)?,
+                blind_index: r.text(0)?,
+                verified_at: r.opt_i64(4)?.map(ts).transpose()?,
+                verified_method: r.opt_text(5)?,
+            };
+            g.matches.push((r.text(0)?, parse(r.text(1)?, "person id")?, cp));
+            Ok(())
+        },
+    )
+    .await?;
+    each_chunk(
+        db,
+        tenant,
+        "SELECT key_hmac, data FROM suppressions WHERE tenant_id = $1 AND key_hmac IN ({in}) ORDER BY created_at, id",
+        keys,
+        |r| {
+            g.suppressions.entry(r.text(0)?).or_default().push(serde_json::from_str(&r.text(1)?)?);
+            Ok(())
+        },
+    )
+    .await?;
+    let mut ids: Vec<String> = g.matches.iter().map(|(_, p, _)| p.to_string()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(g);
+    }
+    let pid = |r: &Row| -> Result<PersonId, StoreError> { parse(r.text(0)?, "person id") };
+    each_chunk(
+        db,
+        tenant,
+        "SELECT id, recipient_class, org_unit_id, data_version FROM persons WHERE tenant_id = $1 AND id IN ({in})",
+        &ids,
+        |r| {
+            let p = PersonRow {
+                id: pid(&r)?,
+                recipient_class: r.text(1)?,
+                org_unit_id: r.opt_text(2)?,
+                data_version: r.i64(3)?,
+            };
+            g.persons.insert(p.id, p);
+            Ok(())
+        },
+    )
+    .await?;
+    each_chunk(
+        db,
+        tenant,
+        "SELECT person_id, data FROM consents WHERE tenant_id = $1 AND person_id IN ({in}) ORDER BY given_at, id",
+        &ids,
+        |r| {
+            g.consents.entry(pid(&r)?).or_default().push(serde_json::from_str(&r.text(1)?)?);
+            Ok(())
+        },
+    )
+    .await?;
+    each_chunk(
+        db,
+        tenant,
+        "SELECT person_id, data FROM objections WHERE tenant_id = $1 AND person_id IN ({in}) ORDER BY seq",
+        &ids,
+        |r| {
+            g.objections.entry(pid(&r)?).or_default().push(serde_json::from_str(&r.text(1)?)?);
+            Ok(())
+        },
+    )
+    .await?;
+    each_chunk(
+        db,
+        tenant,
+        "SELECT person_id, consent_id, data, at FROM withdrawals WHERE tenant_id = $1 AND person_id IN ({in}) ORDER BY seq",
+        &ids,
+        |r| {
+            let w = (parse(r.text(1)?, "consent id")?, serde_json::from_str(&r.text(2)?)?, ts(r.i64(3)?)?);
+            g.withdrawals.entry(pid(&r)?).or_default().push(w);
+            Ok(())
+        },
+    )
+    .await?;
+    each_chunk(
+        db,
+        tenant,
+        "SELECT person_id, data FROM bases WHERE tenant_id = $1 AND person_id IN ({in}) ORDER BY id",
+        &ids,
+        |r| {
+            g.bases.entry(pid(&r)?).or_default().push(serde_json::from_str(&r.text(1)?)?);
+            Ok(())
+        },
+    )
+    .await?;
+    each_chunk(
+        db,
+        tenant,
+        "SELECT k.person_id, k.wrapped_key, d.version, d.sealed FROM person_keys k \
+         JOIN person_data d ON d.tenant_id = k.tenant_id AND d.person_id = k.person_id \
+         WHERE k.tenant_id = $1 AND k.person_id IN ({in})",
+        &ids,
+        |r| {
+            let (p, version) = (pid(&r)?, r.i64(2)?);
+            if g.vault.get(&p).is_none_or(|o| o.version < version) {
+                g.vault.insert(p, SealedPerson { wrapped_key: r.bytes(1)?, version, sealed: r.bytes(3)? });
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(g)
+}
