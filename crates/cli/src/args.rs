@@ -48,6 +48,9 @@ pub enum Command {
         /// Tenant to fill (default: the first tenant).
         #[arg(long)]
         tenant: Option<String>,
+        /// Also write a lead list of the synthetic persons (`ref;telefon;email`) to try `scrub` on.
+        #[arg(long, value_name = "FILE")]
+        leads_out: Option<std::path::PathBuf>,
     },
     /// Verify the ledger: every hash and every signed checkpoint. Exit 0 when intact.
     Verify {

@@ -77,10 +77,23 @@ pub async fn apikey(k: &Konsent, action: &ApikeyAction) -> anyhow::Result<ExitCo
 pub async fn status(k: &Konsent, json: bool) -> anyhow::Result<ExitCode> {
     for (t, name) in konsent_store::queries::tenants(&k.db).await? {
         let s = konsent_store::queries::stats(&k.db, t).await?;
+        // Scrub and the API name advertisers by id: show them.
+        let advertisers: Vec<_> = konsent_store::queries::advertisers(&k.db, t)
+            .await?
+            .into_iter()
+            .map(|a| serde_json::json!({"id": a.id, "legal_name": a.legal_name}))
+            .collect();
         if json {
-            println!("{}", serde_json::json!({"tenant_id": t, "name": name, "stats": s}));
+            println!("{}", serde_json::json!({"tenant_id": t, "name": name, "stats": s, "advertisers": advertisers}));
         } else {
             println!("Mandant / tenant {name} ({t})");
+            for a in &advertisers {
+                println!(
+                    "  Werbendes Unternehmen / advertiser: {} ({})",
+                    a["legal_name"].as_str().unwrap_or(""),
+                    a["id"].as_str().unwrap_or("")
+                );
+            }
             println!("  Personen / persons: {}, Kontaktpunkte / contact points: {}", s.persons, s.contact_points);
             for (status, n) in &s.consents_by_status {
                 println!("  {status}: {n}");

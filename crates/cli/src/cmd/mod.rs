@@ -42,10 +42,10 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Init { json, tenant_name } => admin::init(&cli, &cfg, *json, tenant_name).await,
         Command::Serve { bind } => serve::serve(&cli, &cfg, bind.clone()).await,
-        Command::Demo { persons, seed, tenant } => {
+        Command::Demo { persons, seed, tenant, leads_out } => {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
-            demo::run(&k, t, *persons, *seed).await
+            demo::run(&k, t, *persons, *seed, leads_out.as_deref()).await
         }
         Command::Scrub { file, channel, advertiser, categories, column, out, tenant } => {
             let k = open(&cli, &cfg).await?;

@@ -275,3 +275,38 @@ async fn r24_scrub_marks_every_row_with_reasons() {
     assert!(rows[2].starts_with("Bob;030 9876543;Web;false;no_consent;"), "{result}");
     assert!(rows[3].contains("false;invalid_contact: Telefon"), "{result}");
 }
+
+#[test]
+fn r24_demo_lead_list_scrubs_row_for_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    ok(&konsent(&data, None, &["init"]));
+    let leads = dir.path().join("leads.csv");
+    ok(&konsent(&data, None, &["demo", "--persons", "60", "--leads-out", leads.to_str().unwrap()]));
+    let list = std::fs::read_to_string(&leads).unwrap();
+    assert_eq!(list.lines().count(), 61, "a header and one row per person");
+    assert!(list.lines().nth(1).unwrap().starts_with("P0;+49"), "{list}");
+    let status = ok(&konsent(&data, None, &["status", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(status.lines().next().unwrap()).unwrap();
+    let advertiser = v["advertisers"][0]["id"].as_str().map(str::to_string);
+    let advertiser = advertiser.unwrap_or_else(|| panic!("status names the advertisers: {status}"));
+    let out = dir.path().join("out.csv");
+    let args = ["scrub", leads.to_str().unwrap(), "--channel", "phone_live", "--advertiser", &advertiser];
+    let summary = ok(&konsent(
+        &data,
+        None,
+        &[&args[..], &["--categories", "insurance", "--out", out.to_str().unwrap()]].concat(),
+    ));
+    assert!(summary.contains("60 Zeilen"), "{summary}");
+    let result = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<&str> = result.lines().collect();
+    assert_eq!(rows.len(), 61);
+    assert_eq!(rows[0], "ref;telefon;email;allowed;reasons;decision_id");
+    for (i, r) in rows[1..].iter().enumerate() {
+        assert!(r.starts_with(&format!("P{i};")), "order kept: {r}");
+        let cols: Vec<&str> = r.split(';').collect();
+        assert!(cols[3] == "true" || (cols[3] == "false" && !cols[4].is_empty()), "decided with reasons: {r}");
+    }
+    let allowed = rows.iter().filter(|r| r.split(';').nth(3) == Some("true")).count();
+    assert!(summary.contains(&format!("{allowed} erlaubt")), "{summary}");
+}

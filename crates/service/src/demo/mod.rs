@@ -65,6 +65,19 @@ pub async fn generate(
     seed: u64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<DemoReport, ServiceError> {
+    generate_listing(k, tenant, persons, seed, progress, &mut |_, _| {}).await
+}
+
+/// Like [`generate`], and hands every person's number and contact points to `list` (to write a
+/// lead list that matches the synthetic tenant, e.g. for trying or benchmarking `konsent scrub`).
+pub async fn generate_listing(
+    k: &Konsent,
+    tenant: TenantId,
+    persons: u64,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+    list: &mut (dyn FnMut(u64, &[ContactValue]) + Send),
+) -> Result<DemoReport, ServiceError> {
     let cat = setup::ensure_catalog(k, tenant).await?;
     let entropy = SeededEntropy::new(seed);
     let r = Rng(&entropy);
@@ -95,6 +108,7 @@ pub async fn generate(
             if has_landline {
                 contacts.push(ContactValue::Phone(s.landline.clone()));
             }
+            list(done + i, &contacts);
             let np =
                 NewPerson { data: pdata.clone(), recipient_class: class, org_unit: None, contacts: contacts.clone() };
             let w = k.person_write(tenant, &actor, &np);
