@@ -9,10 +9,13 @@ mod idempotency;
 mod json;
 mod metrics;
 mod openapi;
+mod phones;
 mod problem;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
+
+use std::sync::Arc;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
@@ -36,18 +39,29 @@ pub use problem::ApiError;
 /// Largest accepted request body.
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// Shared state of all handlers.
-#[derive(Clone, Debug)]
-pub struct AppState {
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppInner {
     /// Services.
     pub k: Konsent,
     /// Metrics registry.
     pub metrics: Metrics,
 }
 
+/// Shared state of every handler: one pointer to clone per request.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<AppInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
 /// The application router.
 pub fn router(k: Konsent) -> Router {
-    let state = AppState { k, metrics: Metrics::default() };
+    let state = AppState(Arc::new(AppInner { k, metrics: Metrics::default() }));
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(healthz))

@@ -168,7 +168,15 @@ app_test!(r28_use_needs_a_genuine_allowed_recent_decision, |app| {
         .await;
     assert_eq!(u.status, 409, "{:?}", u.json);
     assert_eq!(u.json["code"], "decision_not_usable");
-    let forged = blocked["decision_id"].as_str().unwrap().replacen("2c22", "2c23", 1).replace("66616c7365", "74727565");
+    // The same token with "allowed": true and the original signature.
+    let forged = {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+        let (body, mac) = blocked["decision_id"].as_str().unwrap().split_once('.').unwrap();
+        let json = String::from_utf8(B64.decode(body).unwrap()).unwrap();
+        assert!(json.contains("\"allowed\":false"), "{json}");
+        format!("{}.{mac}", B64.encode(json.replace("\"allowed\":false", "\"allowed\":true")))
+    };
     let u = app.call("POST", "/v1/uses", key, Some(json!({"decision_id": forged, "outcome": "attempt"}))).await;
     assert_eq!(u.status, 422, "{:?}", u.json);
     let u = app.call("POST", "/v1/uses", key, Some(json!({"outcome": "attempt"}))).await;

@@ -9,6 +9,8 @@ mod state;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
 use konsent_domain::basis::LegalBasis;
 use konsent_domain::channel::{Channel, ProductCategory};
@@ -93,18 +95,21 @@ fn token_key(k: &Konsent, tenant: TenantId) -> [u8; 32] {
     hmac256(&k.keys.master().derive(TOKEN_PURPOSE), tenant.as_uuid().as_bytes())
 }
 
-/// Signs a snapshot.
+/// Signs a snapshot: `base64url(json).base64url(hmac)`, without padding.
 pub fn sign_snapshot(k: &Konsent, s: &DecisionSnapshot) -> String {
     let json = serde_json::to_vec(s).expect("snapshot serialises");
     let mac = hmac256(&token_key(k, s.tenant), &json);
-    format!("{}.{}", hex::encode(&json), hex::encode(mac))
+    let mut token = URL_SAFE_NO_PAD.encode(&json);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(mac, &mut token);
+    token
 }
 
 /// Verifies a token of `tenant` and returns its snapshot; `None` when forged, altered or foreign.
 pub fn verify_token(k: &Konsent, tenant: TenantId, token: &str) -> Option<DecisionSnapshot> {
     let (body, mac) = token.split_once('.')?;
-    let json = hex::decode(body).ok()?;
-    let mac = hex::decode(mac).ok()?;
+    let json = URL_SAFE_NO_PAD.decode(body).ok()?;
+    let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
     let expected = hmac256(&token_key(k, tenant), &json);
     // Constant-time compare.
     if mac.len() != expected.len() || mac.iter().zip(expected.iter()).fold(0u8, |a, (x, y)| a | (x ^ y)) != 0 {

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use konsent_domain::basis::DocumentedBasis;
 use konsent_domain::basis::{ExistingCustomerBasis, PresumedConsentJustification};
-use konsent_domain::consent::{CompletenessInput, ConsentRecord, check_phone_completeness};
+use konsent_domain::consent::{CompletenessInput, ConsentRecord, MissingItem, check_phone_completeness};
 use konsent_domain::contact::ContactKind;
 use konsent_domain::gate::{ContactPointRef, Decision, GateRequest, GateSubject, Objection, Withdrawal, decide};
-use konsent_domain::ids::{ContactPointId, PersonId, TenantId};
+use konsent_domain::ids::{ConsentId, ContactPointId, PersonId, TenantId};
 use konsent_domain::ledger::EventBody;
 use konsent_domain::party::{Advertiser, PersonData, RecipientClass};
 use konsent_domain::suppression::SuppressionEntry;
@@ -43,6 +43,9 @@ pub struct PersonState {
     pub existing: Vec<ExistingCustomerBasis>,
     /// B2B presumed consents.
     pub presumed: Vec<PresumedConsentJustification>,
+    /// The § 7a completeness of each consent (R20): it depends only on what is loaded here, so it
+    /// is assessed once at load, not at every check.
+    pub complete: Vec<(ConsentId, Result<(), Vec<MissingItem>>)>,
 }
 
 /// Everything known under one keyed hash.
@@ -52,8 +55,6 @@ pub struct KeyState {
     pub suppressions: Vec<SuppressionEntry>,
     /// Persons holding it.
     pub persons: Vec<PersonState>,
-    /// The tenant's advertisers (for § 7a completeness).
-    pub advertisers: Vec<Advertiser>,
 }
 
 fn kind_of(code: &str) -> Option<ContactKind> {
@@ -84,7 +85,7 @@ impl Konsent {
             .iter()
             .map(|(k, _)| {
                 let suppressions = rows.suppressions.remove(k).unwrap_or_default();
-                (k.clone(), KeyState { suppressions, persons: vec![], advertisers: advertisers.clone() })
+                (k.clone(), KeyState { suppressions, persons: vec![] })
             })
             .collect();
         let kinds: HashMap<&str, ContactKind> = keys.iter().map(|(k, kind)| (k.as_str(), *kind)).collect();
@@ -155,7 +156,9 @@ impl Konsent {
                 withdrawals,
                 existing,
                 presumed,
+                complete: vec![],
             };
+            let state = state.assessed(&advertisers);
             if let Some(ks) = out.get_mut(key) {
                 ks.persons.push(state);
             }
@@ -169,7 +172,7 @@ impl KeyState {
     pub fn evaluate(&self, req: &GateRequest) -> Option<(Decision, PersonId, ContactPointId)> {
         let mut best: Option<(Decision, PersonId, ContactPointId)> = None;
         for p in &self.persons {
-            let d = p.decide(&self.suppressions, &self.advertisers, req);
+            let d = p.decide(&self.suppressions, req);
             if best.as_ref().is_none_or(|(b, _, _)| d.allowed && !b.allowed) {
                 best = Some((d, p.person_id, p.contact_point.id));
             }
@@ -179,17 +182,35 @@ impl KeyState {
 }
 
 impl PersonState {
-    fn decide(&self, suppressions: &[SuppressionEntry], advertisers: &[Advertiser], req: &GateRequest) -> Decision {
+    /// With the completeness of every consent assessed.
+    fn assessed(mut self, advertisers: &[Advertiser]) -> Self {
+        self.complete = self
+            .consents
+            .iter()
+            .map(|c| {
+                let named: Vec<_> =
+                    advertisers.iter().filter(|a| c.scope.advertisers.contains(&a.id)).cloned().collect();
+                let text = self.texts.iter().find(|t| t.id == c.text_id);
+                let r = check_phone_completeness(&CompletenessInput {
+                    record: c,
+                    person: self.data.as_ref(),
+                    advertisers: &named,
+                    text,
+                });
+                (c.id, r)
+            })
+            .collect();
+        self
+    }
+
+    fn decide(&self, suppressions: &[SuppressionEntry], req: &GateRequest) -> Decision {
         let age = self.data.as_ref().and_then(|d| d.age_on(konsent_domain::time::utc_date(req.now)));
         let completeness = |c: &ConsentRecord| {
-            let named: Vec<_> = advertisers.iter().filter(|a| c.scope.advertisers.contains(&a.id)).cloned().collect();
-            let text = self.texts.iter().find(|t| t.id == c.text_id);
-            check_phone_completeness(&CompletenessInput {
-                record: c,
-                person: self.data.as_ref(),
-                advertisers: &named,
-                text,
-            })
+            self.complete
+                .iter()
+                .find(|(id, _)| *id == c.id)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_else(|| Err(vec![MissingItem::MannerOfGrant]))
         };
         decide(
             &GateSubject {

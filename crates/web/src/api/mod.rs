@@ -13,7 +13,7 @@ pub(crate) mod texts;
 
 use axum::Router;
 use axum::routing::MethodRouter;
-use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164, PostalAddress};
+use konsent_domain::contact::{ContactValue, EmailAddress, PostalAddress};
 use konsent_service::FieldError;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -93,7 +93,7 @@ impl ContactInput {
         let err = |m: String| FieldError { field: field.to_string(), message: m };
         match (&self.email, &self.phone, &self.postal) {
             (Some(e), None, None) => EmailAddress::parse(e).map(ContactValue::Email).map_err(|e| err(e.to_string())),
-            (None, Some(p), None) => PhoneE164::parse(p).map(ContactValue::Phone).map_err(|e| err(e.to_string())),
+            (None, Some(p), None) => crate::phones::parse(p).map(ContactValue::Phone).map_err(|e| err(e.to_string())),
             (None, None, Some(a)) => a.clone().validated().map(ContactValue::Postal).map_err(|e| err(e.to_string())),
             _ => Err(err("give exactly one of email, phone, postal".into())),
         }
