@@ -12,8 +12,8 @@ fi
 KEY=$($K --data-dir "$DIR/d" "${DB_ARGS[@]}" init --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')
 
 start_server() {
-  KONSENT_LOG=error $K --data-dir "$DIR/d" "${DB_ARGS[@]}" serve --bind "127.0.0.1:$1" >/dev/null 2>&1 &
+  KONSENT_LOG=${KONSENT_LOG:-error} $K --data-dir "$DIR/d" "${DB_ARGS[@]}" serve --bind "127.0.0.1:$1" >"${SERVER_LOG:-/dev/null}" 2>&1 &
   SERVER=$!
-  trap 'kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
+  trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DIR"; [ -n "${DB_NAME:-}" ] && psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB_NAME" >/dev/null 2>&1' EXIT
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$1/healthz" >/dev/null && break; sleep 0.2; done
 }

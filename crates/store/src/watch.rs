@@ -120,7 +120,12 @@ impl HeadWatch {
                     continue;
                 }
             };
-            if listener.listen(CHANNEL).await.is_err() || self.resync(&db).await.is_err() {
+            if let Err(e) = listener.listen(CHANNEL).await {
+                tracing::warn!(error = %e, "cannot listen for ledger notifications; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            if self.resync(&db).await.is_err() {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
@@ -142,6 +147,7 @@ impl HeadWatch {
                         None => {}
                     },
                     Ok(None) => {
+                        tracing::warn!("ledger notification listener lost its connection; reconnecting");
                         // The connection dropped and notifications may have been lost: read the
                         // database until the listener is back (it reconnects on the next call).
                         self.set_live(false);
@@ -155,7 +161,8 @@ impl HeadWatch {
                             }
                         });
                     }
-                    Err(_) => {
+                    Err(e) => {
+                        tracing::warn!(error = %e, "ledger notification listener failed; reconnecting");
                         self.set_live(false);
                         break;
                     }
