@@ -15,6 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite, Transaction};
 
 use crate::error::StoreError;
+use crate::native;
 
 /// A value bound to a placeholder. Nulls are typed so PostgreSQL knows the column type.
 #[derive(Debug, Clone)]
@@ -98,46 +99,52 @@ pub enum Row {
     Sqlite(SqliteRow),
     /// PostgreSQL row.
     Pg(PgRow),
+    /// A row read on the SQLite writer's own connection.
+    Native(Vec<rusqlite::types::Value>),
 }
 
 macro_rules! get {
-    ($self:ident, $i:ident, $t:ty) => {
+    ($self:ident, $i:ident, $t:ty, $native:expr) => {
         match $self {
-            Row::Sqlite(r) => r.try_get::<$t, _>($i),
-            Row::Pg(r) => r.try_get::<$t, _>($i),
+            Row::Sqlite(r) => r.try_get::<$t, _>($i).map_err(StoreError::from),
+            Row::Pg(r) => r.try_get::<$t, _>($i).map_err(StoreError::from),
+            Row::Native(r) => $native(native::column(r, $i)?),
         }
-        .map_err(StoreError::from)
     };
+}
+
+fn required<T>(v: Option<T>) -> Result<T, StoreError> {
+    v.ok_or_else(|| StoreError::Native("unexpected NULL".into()))
 }
 
 impl Row {
     /// Integer column.
     pub fn i64(&self, i: usize) -> Result<i64, StoreError> {
-        get!(self, i, i64)
+        get!(self, i, i64, |v| native::int(v).and_then(required))
     }
     /// Nullable integer column.
     pub fn opt_i64(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        get!(self, i, Option<i64>)
+        get!(self, i, Option<i64>, native::int)
     }
     /// Text column.
     pub fn text(&self, i: usize) -> Result<String, StoreError> {
-        get!(self, i, String)
+        get!(self, i, String, |v| native::text(v).and_then(required))
     }
     /// Nullable text column.
     pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        get!(self, i, Option<String>)
+        get!(self, i, Option<String>, native::text)
     }
     /// Bytes column.
     pub fn bytes(&self, i: usize) -> Result<Vec<u8>, StoreError> {
-        get!(self, i, Vec<u8>)
+        get!(self, i, Vec<u8>, |v| native::blob(v).and_then(required))
     }
     /// Nullable bytes column.
     pub fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
-        get!(self, i, Option<Vec<u8>>)
+        get!(self, i, Option<Vec<u8>>, native::blob)
     }
     /// Boolean column.
     pub fn bool(&self, i: usize) -> Result<bool, StoreError> {
-        get!(self, i, bool)
+        get!(self, i, bool, |v| native::int(v).and_then(required).map(|x| x != 0))
     }
 }
 
@@ -170,6 +177,8 @@ pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     /// PostgreSQL.
     Pg(Transaction<'static, Postgres>),
+    /// SQLite on the ledger writer's own connection (`BEGIN IMMEDIATE`).
+    Native(native::NativeTx),
 }
 
 /// Parses and checks a database URL without connecting.
@@ -328,6 +337,7 @@ impl Tx {
         Ok(match self {
             Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args).execute(&mut **t).await?.rows_affected(),
             Tx::Pg(t) => bind_all!(sqlx::query(sql), args).execute(&mut **t).await?.rows_affected(),
+            Tx::Native(t) => t.exec(sql, &args)?,
         })
     }
 
@@ -340,6 +350,7 @@ impl Tx {
             Tx::Pg(t) => {
                 bind_all!(sqlx::query(sql), args).fetch_all(&mut **t).await?.into_iter().map(Row::Pg).collect()
             }
+            Tx::Native(t) => t.fetch_all(sql, &args)?,
         })
     }
 
@@ -348,6 +359,7 @@ impl Tx {
         Ok(match self {
             Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args).fetch_optional(&mut **t).await?.map(Row::Sqlite),
             Tx::Pg(t) => bind_all!(sqlx::query(sql), args).fetch_optional(&mut **t).await?.map(Row::Pg),
+            Tx::Native(t) => t.fetch_all(sql, &args)?.into_iter().next(),
         })
     }
 
@@ -360,6 +372,7 @@ impl Tx {
             Tx::Pg(t) => {
                 sqlx::raw_sql(AssertSqlSafe(script)).execute(&mut **t).await?;
             }
+            Tx::Native(t) => t.exec_script(&script)?,
         }
         Ok(())
     }
@@ -369,6 +382,7 @@ impl Tx {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Pg(t) => t.commit().await?,
+            Tx::Native(t) => t.commit()?,
         }
         Ok(())
     }
@@ -376,7 +390,7 @@ impl Tx {
     /// Which engine.
     pub fn engine(&self) -> Engine {
         match self {
-            Tx::Sqlite(_) => Engine::Sqlite,
+            Tx::Sqlite(_) | Tx::Native(_) => Engine::Sqlite,
             Tx::Pg(_) => Engine::Postgres,
         }
     }

@@ -12,6 +12,9 @@ pub enum StoreError {
     /// A query failed.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// A statement on the SQLite writer's own connection failed.
+    #[error("database error: {0}")]
+    Native(String),
     /// Stored data could not be decoded.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

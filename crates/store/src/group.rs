@@ -10,7 +10,8 @@ use jiff::Timestamp;
 use konsent_domain::ids::TenantId;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::{Db, Engine};
+use crate::db::{Db, Tx};
+use crate::native::NativeConn;
 use crate::error::StoreError;
 use crate::ledger::{Appended, PendingEvent, SideWrite, append_in};
 use crate::watch::HeadWatch;
@@ -39,17 +40,36 @@ impl std::fmt::Debug for Job {
 }
 
 impl GroupCommit {
-    /// Starts the writers: one on SQLite (it has a single writer anyway), four on PostgreSQL. Each
-    /// commit is reported to `heads` before any append of it is answered.
+    /// Starts the writers: on SQLite one thread with its own connection (SQLite has a single
+    /// writer anyway), four tasks on PostgreSQL. Each commit is reported to `heads` before any
+    /// append of it is answered.
     pub fn start(db: Db, heads: HeadWatch) -> Self {
-        let n = match db.engine() {
-            Engine::Sqlite => 1,
-            Engine::Postgres => 4,
-        };
+        if let Db::Sqlite { write, .. } = &db {
+            let path = write.connect_options().get_filename().to_path_buf();
+            match NativeConn::open(&path) {
+                Ok(conn) => {
+                    let (tx, rx) = mpsc::channel::<Job>(4096);
+                    let h = heads.clone();
+                    let spawned = std::thread::Builder::new()
+                        .name("konsent-ledger-writer".into())
+                        .spawn(move || native_writer(conn, h, rx));
+                    match spawned {
+                        Ok(_) => return Self { writers: vec![tx] },
+                        Err(e) => tracing::warn!(error = %e, "no ledger writer thread; using the pooled writer"),
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "no native SQLite writer; using the pooled writer"),
+            }
+            return Self::pooled(db, heads, 1);
+        }
+        Self::pooled(db, heads, 4)
+    }
+
+    fn pooled(db: Db, heads: HeadWatch, n: usize) -> Self {
         let writers = (0..n)
             .map(|_| {
                 let (tx, rx) = mpsc::channel::<Job>(4096);
-                tokio::spawn(writer(db.clone(), heads.clone(), rx));
+                tokio::spawn(writer(Writer::Pool(db.clone()), heads.clone(), rx));
                 tx
             })
             .collect();
@@ -74,24 +94,64 @@ impl GroupCommit {
     }
 }
 
-async fn writer(db: Db, heads: HeadWatch, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
-            }
+/// Where a batch is written.
+enum Writer {
+    /// Through the pool (PostgreSQL; SQLite when the native connection is unavailable).
+    Pool(Db),
+    /// The SQLite writer thread's own connection.
+    Native(NativeConn),
+}
+
+impl Writer {
+    async fn begin(&self) -> Result<Tx, StoreError> {
+        match self {
+            Writer::Pool(db) => db.begin().await,
+            Writer::Native(c) => Ok(Tx::Native(c.begin()?)),
         }
-        batch.sort_by_key(|j| j.tenant);
-        commit_batch(&db, &heads, batch).await;
     }
 }
 
-async fn commit_batch(db: &Db, heads: &HeadWatch, batch: Vec<Job>) {
+/// The appends waiting after `first`, up to a batch, in tenant order.
+fn gather(first: Job, rx: &mut mpsc::Receiver<Job>) -> Vec<Job> {
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(j) => batch.push(j),
+            Err(_) => break,
+        }
+    }
+    batch.sort_by_key(|j| j.tenant);
+    batch
+}
+
+async fn writer(w: Writer, heads: HeadWatch, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let batch = gather(first, &mut rx);
+        commit_batch(&w, &heads, batch).await;
+    }
+}
+
+/// The SQLite writer thread: every statement of a batch runs in place on this thread (the
+/// futures complete without waiting: nothing in them does I/O through the runtime).
+fn native_writer(conn: NativeConn, heads: HeadWatch, mut rx: mpsc::Receiver<Job>) {
+    let rt = match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "the ledger writer cannot start");
+            return;
+        }
+    };
+    let w = Writer::Native(conn);
+    while let Some(first) = rx.blocking_recv() {
+        let batch = gather(first, &mut rx);
+        rt.block_on(commit_batch(&w, &heads, batch));
+    }
+}
+
+async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
     let mut results: Vec<(TenantId, oneshot::Sender<_>, Result<Vec<Appended>, StoreError>)> =
         Vec::with_capacity(batch.len());
-    let mut tx = match db.begin().await {
+    let mut tx = match w.begin().await {
         Ok(tx) => tx,
         Err(e) => {
             let msg = e.to_string();

@@ -6,6 +6,7 @@ pub mod error;
 pub mod group;
 pub mod ledger;
 pub mod migrate;
+pub mod native;
 pub mod projection;
 pub mod queries;
 pub mod watch;
