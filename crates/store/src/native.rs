@@ -52,6 +52,9 @@ impl NativeConn {
         c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         c.pragma_update(None, "synchronous", "FULL").map_err(err)?;
         c.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+        // Savepoint journals (one per append of a batch) in memory, and room for the hot pages.
+        c.pragma_update(None, "temp_store", "MEMORY").map_err(err)?;
+        c.pragma_update(None, "cache_size", -65_536).map_err(err)?;
         c.set_prepared_statement_cache_capacity(256);
         Ok(Self(Arc::new(Mutex::new(c))))
     }
