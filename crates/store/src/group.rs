@@ -10,7 +10,8 @@ use jiff::Timestamp;
 use konsent_domain::ids::TenantId;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::{Db, Tx};
+use crate::db::{Db, Engine, Tx};
+use crate::vals;
 use crate::native::NativeConn;
 use crate::error::StoreError;
 use crate::ledger::{Appended, PendingEvent, SideWrite, append_in};
@@ -180,6 +181,23 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
         results.push((j.tenant, j.reply, r));
     }
     let all_failed_single = single && results.iter().all(|(_, _, r)| r.is_err());
+    if tx.engine() == Engine::Postgres && !all_failed_single {
+        // Tell every instance's head watch, once per tenant and batch; delivered at commit.
+        let mut last: Vec<(TenantId, u64)> = Vec::new();
+        for (tenant, _, r) in &results {
+            if let Ok(Some(a)) = r.as_ref().map(|v| v.last()) {
+                match last.last_mut() {
+                    Some((t, seq)) if t == tenant => *seq = a.seq,
+                    _ => last.push((*tenant, a.seq)),
+                }
+            }
+        }
+        for (tenant, seq) in last {
+            let _ = tx
+                .fetch_all("SELECT pg_notify($1, $2)", vals![crate::watch::CHANNEL, format!("{tenant}:{seq}")])
+                .await;
+        }
+    }
     let committed = if all_failed_single { Ok(()) } else { tx.commit().await };
     if committed.is_ok() {
         for (tenant, _, r) in &results {

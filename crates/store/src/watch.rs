@@ -18,7 +18,7 @@ use crate::db::Db;
 use crate::error::StoreError;
 use crate::ledger::chain_heads;
 
-/// The PostgreSQL channel the chain-head trigger notifies (`tenant:seq`).
+/// The PostgreSQL channel the group-commit writer notifies at each commit (`tenant:seq`).
 pub const CHANNEL: &str = "konsent_ledger";
 /// How often SQLite's `data_version` is looked at.
 const SQLITE_POLL: Duration = Duration::from_millis(5);

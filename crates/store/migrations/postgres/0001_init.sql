@@ -31,13 +31,6 @@ CREATE TABLE chain_heads (
     seq       BIGINT NOT NULL,
     hash      BYTEA   NOT NULL
 );
--- Every instance's gate cache learns of each new head at commit (crates/store/src/watch.rs).
-CREATE FUNCTION konsent_notify_head() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM pg_notify('konsent_ledger', NEW.tenant_id || ':' || NEW.seq); RETURN NULL; END $$;
-CREATE TRIGGER chain_heads_notify_update AFTER UPDATE ON chain_heads
-    FOR EACH ROW WHEN (NEW.seq <> OLD.seq) EXECUTE FUNCTION konsent_notify_head();
-CREATE TRIGGER chain_heads_notify_insert AFTER INSERT ON chain_heads
-    FOR EACH ROW WHEN (NEW.seq > 0) EXECUTE FUNCTION konsent_notify_head();
 
 CREATE TABLE checkpoints (
     tenant_id  TEXT   NOT NULL,
