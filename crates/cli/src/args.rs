@@ -65,10 +65,10 @@ pub enum Command {
         /// Input CSV (`,`, `;` or tab; a phone or e-mail column).
         file: std::path::PathBuf,
         /// Channel: phone_live, phone_automated, fax, email, sms, messenger_whatsapp, post.
-        #[arg(long)]
+        #[arg(long, required_unless_present = "validate_only", default_value = "")]
         channel: String,
-        /// Advertiser id.
-        #[arg(long)]
+        /// Advertiser id (`konsent status` lists them).
+        #[arg(long, required_unless_present = "validate_only", default_value = "")]
         advertiser: String,
         /// Product category codes, comma-separated.
         #[arg(long, default_value = "")]
@@ -77,11 +77,14 @@ pub enum Command {
         #[arg(long)]
         column: Option<String>,
         /// Output CSV.
-        #[arg(long)]
-        out: std::path::PathBuf,
+        #[arg(long, required_unless_present = "validate_only")]
+        out: Option<std::path::PathBuf>,
         /// Tenant (default: the first tenant).
         #[arg(long)]
         tenant: Option<String>,
+        /// Only read and normalise every row and report the invalid ones; decide and write nothing.
+        #[arg(long)]
+        validate_only: bool,
     },
     /// Seal the current chain heads with signed checkpoints.
     Checkpoint,

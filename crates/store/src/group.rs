@@ -11,10 +11,10 @@ use konsent_domain::ids::TenantId;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Db, Engine, Tx};
-use crate::vals;
-use crate::native::NativeConn;
 use crate::error::StoreError;
 use crate::ledger::{Appended, PendingEvent, SideWrite, append_in};
+use crate::native::NativeConn;
+use crate::vals;
 use crate::watch::HeadWatch;
 
 /// Appends gathered into one transaction at most.
@@ -193,9 +193,8 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
             }
         }
         for (tenant, seq) in last {
-            let _ = tx
-                .fetch_all("SELECT pg_notify($1, $2)", vals![crate::watch::CHANNEL, format!("{tenant}:{seq}")])
-                .await;
+            let _ =
+                tx.fetch_all("SELECT pg_notify($1, $2)", vals![crate::watch::CHANNEL, format!("{tenant}:{seq}")]).await;
         }
     }
     let committed = if all_failed_single { Ok(()) } else { tx.commit().await };

@@ -80,10 +80,8 @@ pub struct NativeTx {
 /// appearance, so the text of the name is what counts).
 fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Val]) -> Result<(), StoreError> {
     for i in 1..=stmt.parameter_count() {
-        let n: usize = stmt
-            .parameter_name(i)
-            .and_then(|name| name.trim_start_matches(['$', '?']).parse().ok())
-            .unwrap_or(i);
+        let n: usize =
+            stmt.parameter_name(i).and_then(|name| name.trim_start_matches(['$', '?']).parse().ok()).unwrap_or(i);
         let v = args.get(n - 1).ok_or_else(|| StoreError::Native(format!("no value for parameter {n}")))?;
         stmt.raw_bind_parameter(i, v).map_err(err)?;
     }

@@ -47,9 +47,13 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let t = pick_tenant(&k, tenant.as_deref()).await?;
             demo::run(&k, t, *persons, *seed, leads_out.as_deref()).await
         }
-        Command::Scrub { file, channel, advertiser, categories, column, out, tenant } => {
+        Command::Scrub { file, channel, advertiser, categories, column, out, tenant, validate_only } => {
+            if *validate_only {
+                return scrub::validate(file, column.as_deref()).await;
+            }
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
+            let out = out.as_deref().context("--out is required")?;
             let a = scrub::ScrubArgs { file, out, channel, advertiser, categories, column: column.as_deref() };
             scrub::run(&k, t, a).await
         }

@@ -57,6 +57,100 @@ fn parse_row(rec: Result<csv::StringRecord, csv::Error>, col: usize, width: usiz
     Parsed { line, row, contact, fatal: false }
 }
 
+/// A lead list opened: delimiter, header, contact column, and the CSV reader.
+struct Input {
+    delim: u8,
+    headers: Vec<String>,
+    col: usize,
+    rdr: csv::Reader<std::io::BufReader<std::fs::File>>,
+}
+
+impl Input {
+    fn open(file: &Path, column: Option<&str>) -> anyhow::Result<Self> {
+        let raw = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let mut first = String::new();
+        {
+            use std::io::BufRead;
+            std::io::BufReader::new(std::fs::File::open(file)?).read_line(&mut first)?;
+        }
+        let delim = if first.contains(';') {
+            b';'
+        } else if first.contains('\t') {
+            b'\t'
+        } else {
+            b','
+        };
+        let mut rdr =
+            csv::ReaderBuilder::new().delimiter(delim).flexible(true).from_reader(std::io::BufReader::new(raw));
+        let headers: Vec<String> = rdr
+            .headers()
+            .context("reading the header row")?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        let col = match column {
+            Some(c) => headers
+                .iter()
+                .position(|h| h.eq_ignore_ascii_case(c))
+                .with_context(|| format!("no column '{c}' in the header"))?,
+            None => headers
+                .iter()
+                .position(|h| CONTACT_COLUMNS.contains(&h.to_lowercase().as_str()))
+                .context("no phone or e-mail column found (phone, telefon, mobile, email, …); name it with --column")?,
+        };
+        Ok(Self { delim, headers, col, rdr })
+    }
+
+    /// A reader thread that parses and normalises rows in chunks while the caller works on the
+    /// previous chunk.
+    fn spawn_reader(self) -> (std::thread::JoinHandle<()>, tokio::sync::mpsc::Receiver<Vec<Parsed>>) {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Parsed>>(4);
+        let (col, width, mut rdr) = (self.col, self.headers.len(), self.rdr);
+        let h = std::thread::spawn(move || {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for (i, rec) in rdr.records().enumerate() {
+                chunk.push(parse_row(rec, col, width, i as u64 + 2));
+                if chunk.len() == CHUNK
+                    && tx.blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))).is_err()
+                {
+                    return;
+                }
+            }
+            if !chunk.is_empty() {
+                let _ = tx.blocking_send(chunk);
+            }
+        });
+        (h, rx)
+    }
+}
+
+/// `--validate-only`: reads and normalises every row, names the invalid ones, decides nothing.
+pub async fn validate(file: &Path, column: Option<&str>) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let input = Input::open(file, column)?;
+    let name = input.headers[input.col].clone();
+    let (reader, mut rx) = input.spawn_reader();
+    let (mut n, mut bad) = (0u64, 0u64);
+    while let Some(chunk) = rx.recv().await {
+        for p in chunk {
+            n += 1;
+            if let Err(e) = p.contact {
+                bad += 1;
+                if bad <= 100 {
+                    eprintln!("Zeile / row {}, {name}: {e}", p.line);
+                }
+            }
+        }
+    }
+    let _ = reader.join();
+    println!(
+        "{n} Zeilen gelesen und normalisiert / rows read and normalised in {:.2} s: {} gültig / valid, {bad} fehlerhaft / invalid",
+        started.elapsed().as_secs_f64(),
+        n - bad
+    );
+    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
 const CONTACT_COLUMNS: [&str; 8] = ["phone", "telefon", "telephone", "mobile", "handy", "email", "e-mail", "mail"];
 
 pub async fn run(k: &Konsent, tenant: TenantId, a: ScrubArgs<'_>) -> anyhow::Result<ExitCode> {
@@ -69,36 +163,8 @@ pub async fn run(k: &Konsent, tenant: TenantId, a: ScrubArgs<'_>) -> anyhow::Res
         .map(ProductCategory::parse)
         .collect::<Result<_, _>>()
         .map_err(|e| anyhow::anyhow!("--categories: {e}"))?;
-    let raw = std::fs::File::open(a.file).with_context(|| format!("cannot open {}", a.file.display()))?;
-    let mut first = String::new();
-    {
-        use std::io::BufRead;
-        std::io::BufReader::new(std::fs::File::open(a.file)?).read_line(&mut first)?;
-    }
-    let delim = if first.contains(';') {
-        b';'
-    } else if first.contains('\t') {
-        b'\t'
-    } else {
-        b','
-    };
-    let mut rdr = csv::ReaderBuilder::new().delimiter(delim).flexible(true).from_reader(std::io::BufReader::new(raw));
-    let headers: Vec<String> = rdr
-        .headers()
-        .context("reading the header row")?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-        .collect();
-    let col = match a.column {
-        Some(c) => headers
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(c))
-            .with_context(|| format!("no column '{c}' in the header"))?,
-        None => headers
-            .iter()
-            .position(|h| CONTACT_COLUMNS.contains(&h.to_lowercase().as_str()))
-            .context("no phone or e-mail column found (phone, telefon, mobile, email, …); name it with --column")?,
-    };
+    let input = Input::open(a.file, a.column)?;
+    let (delim, headers, col) = (input.delim, input.headers.clone(), input.col);
     let mut out = csv::WriterBuilder::new()
         .delimiter(delim)
         .from_path(a.out)
@@ -110,23 +176,7 @@ pub async fn run(k: &Konsent, tenant: TenantId, a: ScrubArgs<'_>) -> anyhow::Res
     let started = Instant::now();
     let (mut n, mut allowed, mut bad) = (0u64, 0u64, 0u64);
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
-    // A reader thread parses and normalises rows while this task checks and writes the previous chunk.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Parsed>>(4);
-    let width = headers.len();
-    let reader = std::thread::spawn(move || {
-        let mut chunk = Vec::with_capacity(CHUNK);
-        for (i, rec) in rdr.records().enumerate() {
-            chunk.push(parse_row(rec, col, width, i as u64 + 2));
-            if chunk.len() == CHUNK
-                && tx.blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))).is_err()
-            {
-                return;
-            }
-        }
-        if !chunk.is_empty() {
-            let _ = tx.blocking_send(chunk);
-        }
-    });
+    let (reader, mut rx) = input.spawn_reader();
     while let Some(chunk) = rx.recv().await {
         let reqs: Vec<CheckRequest> = chunk
             .iter()

@@ -274,6 +274,11 @@ async fn r24_scrub_marks_every_row_with_reasons() {
     assert!(rows[1].starts_with("Anna;+49 171 2345678;Messe;true;;"), "{result}");
     assert!(rows[2].starts_with("Bob;030 9876543;Web;false;no_consent;"), "{result}");
     assert!(rows[3].contains("false;invalid_contact: Telefon"), "{result}");
+    // The same file, only validated: the bad row is named, nothing is decided or written.
+    let v = konsent(&data, None, &["scrub", input.to_str().unwrap(), "--validate-only"]);
+    assert_eq!(v.status.code(), Some(1), "{}", stderr(&v));
+    assert!(stderr(&v).contains("row 4, Telefon"), "{}", stderr(&v));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("2 gültig / valid, 1 fehlerhaft"), "{:?}", v);
 }
 
 #[test]
