@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use futures_util::StreamExt;
 use konsent_domain::channel::{Channel, ProductCategory};
 use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164};
 use konsent_domain::gate::CampaignPolicy;
@@ -176,21 +177,31 @@ pub async fn run(k: &Konsent, tenant: TenantId, a: ScrubArgs<'_>) -> anyhow::Res
     let started = Instant::now();
     let (mut n, mut allowed, mut bad) = (0u64, 0u64, 0u64);
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
-    let (reader, mut rx) = input.spawn_reader();
-    while let Some(chunk) = rx.recv().await {
-        let reqs: Vec<CheckRequest> = chunk
-            .iter()
-            .filter_map(|p| p.contact.as_ref().ok())
-            .map(|contact| CheckRequest {
-                contact: contact.clone(),
-                channel,
-                advertiser,
-                categories: std::collections::BTreeSet::clone(&categories),
-                policy: CampaignPolicy::default(),
-                campaign: None,
-            })
-            .collect();
-        let mut outcomes = k.check_many(tenant, &reqs).await?.into_iter();
+    let (reader, rx) = input.spawn_reader();
+    // Two chunks are decided at once (the second core), answers written in input order.
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+    let decided = chunks
+        .map(|chunk: Vec<Parsed>| {
+            let reqs: Vec<CheckRequest> = chunk
+                .iter()
+                .filter_map(|p| p.contact.as_ref().ok())
+                .map(|contact| CheckRequest {
+                    contact: contact.clone(),
+                    channel,
+                    advertiser,
+                    categories: std::collections::BTreeSet::clone(&categories),
+                    policy: CampaignPolicy::default(),
+                    campaign: None,
+                })
+                .collect();
+            let k = k.clone();
+            tokio::spawn(async move { k.check_many(tenant, &reqs).await.map(|o| (chunk, o)) })
+        })
+        .buffered(2);
+    futures_util::pin_mut!(decided);
+    while let Some(done) = decided.next().await {
+        let (chunk, outcomes) = done.context("a check task failed")??;
+        let mut outcomes = outcomes.into_iter();
         for p in chunk {
             n += 1;
             let mut row = p.row;

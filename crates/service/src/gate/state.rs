@@ -3,6 +3,7 @@
 //! one go, so it can be cached and evaluated again for any channel, advertiser and instant.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use konsent_domain::basis::DocumentedBasis;
 use konsent_domain::basis::{ExistingCustomerBasis, PresumedConsentJustification};
@@ -34,7 +35,7 @@ pub struct PersonState {
     /// All consent records.
     pub consents: Vec<ConsentRecord>,
     /// Text versions those consents reference.
-    pub texts: Vec<ConsentTextVersion>,
+    pub texts: Vec<Arc<ConsentTextVersion>>,
     /// Objections.
     pub objections: Vec<Objection>,
     /// Withdrawn scopes.
@@ -79,7 +80,10 @@ impl Konsent {
         let (advertisers, texts) = if rows.matches.is_empty() {
             (vec![], vec![])
         } else {
-            (queries::advertisers(&self.db, tenant).await?, queries::texts(&self.db, tenant).await?)
+            (
+                queries::advertisers(&self.db, tenant).await?,
+                queries::texts(&self.db, tenant).await?.into_iter().map(Arc::new).collect::<Vec<_>>(),
+            )
         };
         let mut out: HashMap<String, KeyState> = keys
             .iter()
@@ -103,7 +107,7 @@ impl Konsent {
                 None => None,
             };
             let consents = rows.consents.get(person_id).cloned().unwrap_or_default();
-            let texts: Vec<ConsentTextVersion> =
+            let texts: Vec<Arc<ConsentTextVersion>> =
                 texts.iter().filter(|t| consents.iter().any(|c| c.text_id == t.id)).cloned().collect();
             let objections = rows
                 .objections
@@ -190,7 +194,7 @@ impl PersonState {
             .map(|c| {
                 let named: Vec<_> =
                     advertisers.iter().filter(|a| c.scope.advertisers.contains(&a.id)).cloned().collect();
-                let text = self.texts.iter().find(|t| t.id == c.text_id);
+                let text = self.texts.iter().find(|t| t.id == c.text_id).map(|t| &**t);
                 let r = check_phone_completeness(&CompletenessInput {
                     record: c,
                     person: self.data.as_ref(),
