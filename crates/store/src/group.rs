@@ -149,9 +149,11 @@ fn native_writer(conn: NativeConn, heads: HeadWatch, mut rx: mpsc::Receiver<Job>
     }
 }
 
+/// An append's tenant, where to answer, and its result.
+type Answer = (TenantId, oneshot::Sender<Result<Vec<Appended>, StoreError>>, Result<Vec<Appended>, StoreError>);
+
 async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
-    let mut results: Vec<(TenantId, oneshot::Sender<_>, Result<Vec<Appended>, StoreError>)> =
-        Vec::with_capacity(batch.len());
+    let mut results: Vec<Answer> = Vec::with_capacity(batch.len());
     let mut tx = match w.begin().await {
         Ok(tx) => tx,
         Err(e) => {

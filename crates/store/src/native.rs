@@ -128,7 +128,7 @@ impl Drop for NativeTx {
 }
 
 /// A column of a native row.
-pub(crate) fn column<'a>(row: &'a [Value], i: usize) -> Result<&'a Value, StoreError> {
+pub(crate) fn column(row: &[Value], i: usize) -> Result<&Value, StoreError> {
     row.get(i).ok_or_else(|| StoreError::Native(format!("no column {i}")))
 }
 

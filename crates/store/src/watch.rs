@@ -139,11 +139,7 @@ impl HeadWatch {
                             }
                         }
                         // Our own marker after a reconnect: listening again, so the heads read now are complete.
-                        None if n.payload() == "resync" => {
-                            if self.resync(&db).await.is_ok() {
-                                self.set_live(true);
-                            }
-                        }
+                        None if n.payload() == "resync" && self.resync(&db).await.is_ok() => self.set_live(true),
                         None => {}
                     },
                     Ok(None) => {
