@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole Konsent test suite on a fresh Debian machine: installs and starts what the tests
-# need (PostgreSQL), then runs every test on SQLite and PostgreSQL. Fails loudly, never skips.
+# need (PostgreSQL; python3-aiosmtpd, which the mail tests start as a real SMTP server), then runs
+# every test on SQLite and PostgreSQL. Fails loudly, never skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
 command -v psql >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-client)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_pkgs+=(postgresql)
+# A real SMTP server for the double opt-in tests (Debian's aiosmtpd, started by the tests).
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need_pkgs+=(python3-aiosmtpd)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "==> installing ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive

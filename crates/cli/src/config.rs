@@ -19,6 +19,28 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Outgoing mail.
+    pub mail: MailConfig,
+}
+
+/// Outgoing mail settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// SMTP URL, e.g. `smtp://user:password@mail.example.de:587?tls=required` (STARTTLS),
+    /// `smtps://user:password@mail.example.de:465` (TLS), `smtp://localhost:25` (plain, a local
+    /// relay). Empty: mails are written to `DATA_DIR/outbox/` and the confirmation link is logged.
+    pub smtp_url: String,
+    /// Sender address.
+    pub from: String,
+    /// Public address of this installation, used in the links of mails; empty = `http://` + bind.
+    pub public_url: String,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self { smtp_url: String::new(), from: "Konsent <konsent@localhost>".into(), public_url: String::new() }
+    }
 }
 
 /// HTTP server settings.

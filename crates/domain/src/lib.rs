@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod gate;
 pub mod ids;
 pub mod ledger;
+pub mod mail;
 pub mod party;
 pub mod retention;
 pub mod suppression;

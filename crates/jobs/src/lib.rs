@@ -2,6 +2,8 @@
 //! checkpoints and the scheduled integrity check of every chain (R21).
 #![forbid(unsafe_code)]
 
+pub mod mailer;
+
 use std::time::Duration;
 
 use konsent_service::{Konsent, checkpoint, verify};
@@ -14,17 +16,29 @@ pub struct Schedule {
     pub checkpoint_every: Duration,
     /// Verify all chains this often.
     pub verify_every: Duration,
+    /// Look for due mail this often.
+    pub mail_every: Duration,
 }
 
 impl Default for Schedule {
     fn default() -> Self {
-        Self { checkpoint_every: Duration::from_secs(300), verify_every: Duration::from_secs(24 * 3600) }
+        Self {
+            checkpoint_every: Duration::from_secs(300),
+            verify_every: Duration::from_secs(24 * 3600),
+            mail_every: Duration::from_secs(1),
+        }
     }
 }
 
 /// Runs the jobs until `stop` flips to true. Failures are logged and retried next tick.
-pub async fn run(k: Konsent, schedule: Schedule, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    k: Konsent,
+    schedule: Schedule,
+    mail: Option<(mailer::Mailer, String)>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut seal = tokio::time::interval(schedule.checkpoint_every);
+    let mut post = tokio::time::interval(schedule.mail_every);
     let mut check = tokio::time::interval(schedule.verify_every);
     loop {
         tokio::select! {
@@ -34,6 +48,11 @@ pub async fn run(k: Konsent, schedule: Schedule, mut stop: watch::Receiver<bool>
                 Ok(n) => tracing::info!(chains = n, "sealed checkpoints"),
                 Err(e) => tracing::error!(error = %e, "sealing checkpoints failed"),
             },
+            _ = post.tick(), if mail.is_some() => {
+                if let Some((m, from)) = &mail {
+                    mailer::deliver_due(&k, m, from).await;
+                }
+            }
             _ = check.tick() => match verify::verify(&k).await {
                 Ok(r) if r.ok() => tracing::info!(entries = r.entries, seconds = r.seconds, "ledger verified"),
                 Ok(r) => tracing::error!(broken = ?r.broken, "LEDGER INTEGRITY CHECK FAILED"),

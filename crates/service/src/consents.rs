@@ -136,16 +136,22 @@ pub fn assess(
         validity: nc.validity,
         approval_pending: false,
     };
+    let missing = decide_status(&mut record, ctx, now);
+    Ok(Assessed { record, missing })
+}
+
+/// Sets the record's status from its evidence (verification rules, § 7a completeness for consumer
+/// phone consents) and returns what keeps it from being usable. Pure.
+pub fn decide_status(record: &mut ConsentRecord, ctx: &ConsentContext<'_>, now: Timestamp) -> Vec<Missing> {
     let kinds = |cp: ContactPointId| ctx.contact_kinds.get(&cp).copied();
-    let outcome = verification_status(&record, &kinds, &VerificationPolicy::default(), ctx.age);
+    let outcome = verification_status(record, &kinds, &VerificationPolicy::default(), ctx.age);
     let mut status = outcome.status;
     let mut missing: Vec<Missing> =
         outcome.missing.iter().map(|g| Missing { code: g.code(), label_de: g.label_de() }).collect();
     if ctx.recipient_class == RecipientClass::Consumer && record.scope.channels.iter().any(|c| c.is_phone()) {
         let named: Vec<Advertiser> =
             ctx.advertisers.iter().filter(|a| record.scope.advertisers.contains(&a.id)).cloned().collect();
-        let input =
-            CompletenessInput { record: &record, person: ctx.person, advertisers: &named, text: Some(ctx.text) };
+        let input = CompletenessInput { record, person: ctx.person, advertisers: &named, text: Some(ctx.text) };
         if let Err(items) = check_phone_completeness(&input) {
             // § 7a documentation incomplete (R20): never usable for calls until completed.
             missing.extend(items.iter().map(|m| Missing { code: m.code(), label_de: m.label_de() }));
@@ -155,10 +161,10 @@ pub fn assess(
         }
     }
     record.status = status;
-    if status.is_valid_for_processing() {
+    if status.is_valid_for_processing() && record.granted_at.is_none() {
         record.granted_at = Some(now);
     }
-    Ok(Assessed { record, missing })
+    missing
 }
 
 /// One thing that keeps a consent from being usable.
@@ -179,7 +185,75 @@ pub struct Assessed {
     pub missing: Vec<Missing>,
 }
 
+/// What [`ConsentContext`] borrows, loaded from the store.
+#[derive(Debug)]
+pub struct LoadedContext {
+    text: ConsentTextVersion,
+    advertisers: Vec<Advertiser>,
+    data: Option<PersonData>,
+    class: RecipientClass,
+    kinds: BTreeMap<ContactPointId, ContactKind>,
+}
+
+impl LoadedContext {
+    /// The context at `now` (the person's age is taken on that day).
+    pub fn context(&self, now: Timestamp) -> ConsentContext<'_> {
+        ConsentContext {
+            text: &self.text,
+            advertisers: &self.advertisers,
+            person: self.data.as_ref(),
+            recipient_class: self.class,
+            contact_kinds: &self.kinds,
+            age: self.data.as_ref().and_then(|d| d.age_on(konsent_domain::time::utc_date(now))),
+        }
+    }
+
+    /// The text version.
+    pub fn text(&self) -> &ConsentTextVersion {
+        &self.text
+    }
+
+    /// The tenant's advertisers.
+    pub fn advertisers(&self) -> &[Advertiser] {
+        &self.advertisers
+    }
+}
+
 impl Konsent {
+    /// Loads the context of a consent of `person` under text `text_id` (a draft does not count).
+    pub async fn load_context(
+        &self,
+        tenant: TenantId,
+        person_id: PersonId,
+        text_id: konsent_domain::ids::TextId,
+    ) -> Result<LoadedContext, ServiceError> {
+        let person = queries::person(&self.db, tenant, person_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("person {person_id}")))?;
+        let text = queries::text(&self.db, tenant, text_id)
+            .await?
+            .filter(|t| t.state != konsent_domain::text::TextState::Draft)
+            .ok_or_else(|| ServiceError::invalid("text_id", "no such published consent text"))?;
+        let advertisers = queries::advertisers(&self.db, tenant).await?;
+        let data = self.person_data(tenant, person_id).await?;
+        let kinds: BTreeMap<ContactPointId, ContactKind> = queries::contact_points(&self.db, tenant, person_id)
+            .await?
+            .into_iter()
+            .filter_map(|c| {
+                let k = match c.kind.as_str() {
+                    "email" => ContactKind::Email,
+                    "phone" => ContactKind::Phone,
+                    "postal" => ContactKind::Postal,
+                    _ => return None,
+                };
+                Some((c.id, k))
+            })
+            .collect();
+        let class =
+            if person.recipient_class == "business" { RecipientClass::Business } else { RecipientClass::Consumer };
+        Ok(LoadedContext { text, advertisers, data, class, kinds })
+    }
+
     fn event(&self, actor: &Actor, body: EventBody) -> PendingEvent {
         PendingEvent { event_id: self.id(EventId::from_parts), actor: actor.clone(), body }
     }
@@ -211,41 +285,9 @@ impl Konsent {
         actor: &Actor,
         nc: NewConsent,
     ) -> Result<Assessed, ServiceError> {
-        let person = queries::person(&self.db, tenant, nc.person_id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("person {}", nc.person_id)))?;
-        let text = queries::texts(&self.db, tenant)
-            .await?
-            .into_iter()
-            .find(|t| t.id == nc.text_id && t.state != konsent_domain::text::TextState::Draft)
-            .ok_or_else(|| ServiceError::invalid("text_id", "no such published consent text"))?;
-        let advertisers = queries::advertisers(&self.db, tenant).await?;
-        let data = self.person_data(tenant, nc.person_id).await?;
-        let kinds: BTreeMap<ContactPointId, ContactKind> = queries::contact_points(&self.db, tenant, nc.person_id)
-            .await?
-            .into_iter()
-            .filter_map(|c| {
-                let k = match c.kind.as_str() {
-                    "email" => ContactKind::Email,
-                    "phone" => ContactKind::Phone,
-                    "postal" => ContactKind::Postal,
-                    _ => return None,
-                };
-                Some((c.id, k))
-            })
-            .collect();
+        let l = self.load_context(tenant, nc.person_id, nc.text_id).await?;
         let now = self.now();
-        let age = data.as_ref().and_then(|d| d.age_on(konsent_domain::time::utc_date(now)));
-        let class =
-            if person.recipient_class == "business" { RecipientClass::Business } else { RecipientClass::Consumer };
-        let ctx = ConsentContext {
-            text: &text,
-            advertisers: &advertisers,
-            person: data.as_ref(),
-            recipient_class: class,
-            contact_kinds: &kinds,
-            age,
-        };
+        let ctx = l.context(now);
         let assessed = assess(self.id(ConsentId::from_parts), nc, &ctx, now)?;
         self.append(tenant, self.consent_events(actor, &assessed.record), vec![]).await?;
         Ok(assessed)

@@ -47,6 +47,10 @@ pub struct Konsent {
     pub gate_cache: crate::gate::GateCache,
     /// Recently resolved API keys.
     pub key_cache: crate::apikeys::KeyCache,
+    /// Whether an SMTP server is configured (otherwise mails land in `DATA_DIR/outbox/`).
+    pub mail_configured: bool,
+    /// Public address of this installation, for links in mails.
+    pub public_url: String,
 }
 
 impl std::fmt::Debug for Konsent {
@@ -116,6 +120,8 @@ impl Konsent {
             appender,
             gate_cache: Default::default(),
             key_cache: Default::default(),
+            mail_configured: false,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 

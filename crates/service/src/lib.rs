@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod consents;
 pub mod context;
 pub mod demo;
+pub mod doi;
 pub mod error;
 pub mod gate;
 pub mod init;

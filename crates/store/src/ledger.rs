@@ -46,6 +46,39 @@ pub enum SideWrite {
         /// SHA-256 of `sealed` (also in the ledger event).
         sha256: String,
     },
+    /// A sealed message for the outbox.
+    Outbox {
+        /// Message id (stable: receivers may deduplicate by it).
+        id: String,
+        /// Kind, e.g. `doi_confirmation`.
+        kind: String,
+        /// The sealed message.
+        sealed: Vec<u8>,
+        /// Queued at (µs).
+        created_at: i64,
+    },
+    /// A double opt-in token (its hash).
+    DoiToken {
+        /// SHA-256 of the token, hex.
+        token_hash: String,
+        /// Consent to confirm.
+        consent_id: String,
+        /// E-mail contact point it was sent to.
+        contact_point_id: String,
+        /// Message id of the mail.
+        message_id: String,
+        /// Sent (queued) at, µs.
+        sent_at: i64,
+        /// Expires at, µs.
+        expires_at: i64,
+    },
+    /// A double opt-in token is used up; fails the append when it already was.
+    DoiUsed {
+        /// SHA-256 of the token.
+        token_hash: String,
+        /// When, µs.
+        used_at: i64,
+    },
     /// A sealed contact point value.
     ContactValue {
         /// Contact point.
@@ -154,6 +187,7 @@ async fn person_of(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<Option
     }
     let (sql, id): (&'static str, String) = match body {
         EventBody::EvidenceAdded { consent_id, .. }
+        | EventBody::DoiRequested { consent_id, .. }
         | EventBody::ConsentStatusChanged { consent_id, .. }
         | EventBody::ConsentWithdrawn { consent_id, .. } => {
             ("SELECT person_id FROM consents WHERE tenant_id = $1 AND id = $2", consent_id.to_string())
@@ -181,6 +215,34 @@ async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite) -> Result
                 vals![tenant, person_id, version, sealed, sha256, now],
             )
             .await?
+        }
+        SideWrite::Outbox { id, kind, sealed, created_at } => {
+            tx.exec(
+                "INSERT INTO outbox (id, tenant_id, kind, sealed, status, attempts, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
+                vals![id, tenant, kind, sealed, created_at],
+            )
+            .await?
+        }
+        SideWrite::DoiToken { token_hash, consent_id, contact_point_id, message_id, sent_at, expires_at } => {
+            tx.exec(
+                "INSERT INTO doi_tokens (token_hash, tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                vals![token_hash, tenant, consent_id, contact_point_id, message_id, sent_at, expires_at],
+            )
+            .await?
+        }
+        SideWrite::DoiUsed { token_hash, used_at } => {
+            let n = tx
+                .exec(
+                    "UPDATE doi_tokens SET used_at = $1 WHERE token_hash = $2 AND tenant_id = $3 AND used_at IS NULL",
+                    vals![used_at, token_hash, tenant],
+                )
+                .await?;
+            if n != 1 {
+                return Err(StoreError::NotFound("an unused confirmation token".into()));
+            }
+            n
         }
         SideWrite::ContactValue { contact_point_id, person_id, sealed, sha256 } => {
             tx.exec(

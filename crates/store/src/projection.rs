@@ -188,6 +188,8 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             c.last_change_at = e.recorded_at;
             put_consent(tx, &t, &c).await?;
         }
+        // Kept in the ledger for the proof; the token itself lives in `doi_tokens`.
+        EventBody::DoiRequested { .. } => {}
         EventBody::ConsentStatusChanged { consent_id, to, at: when, .. } => {
             let mut c = load_consent(tx, &t, *consent_id).await?;
             c.status = *to;

@@ -9,6 +9,7 @@ mod idempotency;
 mod json;
 mod metrics;
 mod openapi;
+mod pages;
 mod phones;
 mod problem;
 
@@ -68,6 +69,7 @@ pub fn router(k: Konsent) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/openapi.json", get(openapi::serve_document))
+        .route("/doi/{token}", get(pages::doi_page).post(pages::doi_confirm))
         .merge(api::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
@@ -134,5 +136,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(k)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(k).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

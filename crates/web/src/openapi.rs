@@ -64,6 +64,7 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         consents::record_consent,
         consents::get_consent,
         consents::withdraw,
+        consents::request_doi,
         suppressions::add,
         suppressions::lookup,
         suppressions::create_api_key,

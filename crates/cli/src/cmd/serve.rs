@@ -42,8 +42,14 @@ pub async fn serve(cli: &Cli, cfg: &Config, bind: Option<String>) -> anyhow::Res
     let schedule = konsent_jobs::Schedule {
         checkpoint_every: Duration::from_secs(cfg.jobs.checkpoint_interval_seconds.max(1)),
         verify_every: Duration::from_secs(cfg.jobs.verify_interval_seconds.max(1)),
+        ..Default::default()
     };
-    let jobs = tokio::spawn(konsent_jobs::run(k.clone(), schedule, stop_rx));
+    let mailer = konsent_jobs::mailer::Mailer::new(&cfg.mail.smtp_url, k.data_dir.join("outbox"))
+        .map_err(|e| anyhow::anyhow!("mail.smtp_url: {e}"))?;
+    let mut k = k;
+    k.mail_configured = mailer.is_smtp();
+    k.public_url = if cfg.mail.public_url.is_empty() { format!("http://{local}") } else { cfg.mail.public_url.clone() };
+    let jobs = tokio::spawn(konsent_jobs::run(k.clone(), schedule, Some((mailer, cfg.mail.from.clone())), stop_rx));
     let mut web_stop = stop_tx.subscribe();
     let server = konsent_web::serve(k.clone(), listener, async move {
         let _ = web_stop.changed().await;

@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod doi;
 mod fuzz;
 mod gate_bulk;
 mod harness;

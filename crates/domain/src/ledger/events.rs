@@ -130,6 +130,21 @@ pub enum EventBody {
         /// Evidence.
         evidence: Evidence,
     },
+    /// A double opt-in confirmation mail was queued for a consent (R13); only the token's hash is kept.
+    DoiRequested {
+        /// Consent.
+        consent_id: ConsentId,
+        /// The e-mail contact point it goes to.
+        contact_point: ContactPointId,
+        /// Message id of the mail.
+        message_id: String,
+        /// SHA-256 of the token.
+        token_hash: String,
+        /// Queued at.
+        sent_at: jiff::Timestamp,
+        /// The token expires at.
+        expires_at: jiff::Timestamp,
+    },
     /// A consent moved to another status.
     ConsentStatusChanged {
         /// Consent.
@@ -204,6 +219,7 @@ impl EventBody {
             Self::ContactPointVerified { .. } => "contact_point_verified",
             Self::ConsentRecorded { .. } => "consent_recorded",
             Self::EvidenceAdded { .. } => "evidence_added",
+            Self::DoiRequested { .. } => "doi_requested",
             Self::ConsentStatusChanged { .. } => "consent_status_changed",
             Self::ConsentWithdrawn { .. } => "consent_withdrawn",
             Self::ObjectionRecorded { .. } => "objection_recorded",

@@ -225,3 +225,30 @@ CREATE TABLE bases (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX bases_person ON bases (tenant_id, person_id);
+
+-- Transactional outbox: mails written in the same transaction as the event that causes them,
+-- sent by the jobs worker with retries; the message (recipient included) is sealed.
+CREATE TABLE outbox (
+    id              TEXT   PRIMARY KEY,
+    tenant_id       TEXT   NOT NULL,
+    kind            TEXT   NOT NULL,
+    sealed          BLOB  NOT NULL,
+    status          TEXT   NOT NULL,
+    attempts        BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    sent_at         BIGINT,
+    last_error      TEXT
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+-- Double opt-in tokens: only their SHA-256 is stored; single use; they expire.
+CREATE TABLE doi_tokens (
+    token_hash       TEXT   PRIMARY KEY,
+    tenant_id        TEXT   NOT NULL,
+    consent_id       TEXT   NOT NULL,
+    contact_point_id TEXT   NOT NULL,
+    message_id       TEXT   NOT NULL,
+    sent_at          BIGINT NOT NULL,
+    expires_at       BIGINT NOT NULL,
+    used_at          BIGINT
+);

@@ -213,3 +213,29 @@ pub async fn withdraw(
     let c = s.k.withdraw(caller.tenant, &caller.actor(), id, b.scope, &b.via).await?;
     Ok(Json(view(&c)))
 }
+
+/// Bestätigungs-E-Mail senden / send the double opt-in mail for a consent's e-mail address (R13).
+///
+/// Queues a mail with a single-use link (valid 7 days) in the same transaction as the ledger entry
+/// that records it; the outbox worker sends it (SMTP, or `DATA_DIR/outbox/` when none is
+/// configured). Opening the link shows a page with a button; only that button confirms.
+#[utoipa::path(
+    post, path = "/v1/consents/{id}/doi", tag = "consents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Consent id")),
+    responses(
+        (status = 202, description = "Eingereiht / queued: `{message_id, expires_at}`", body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn request_doi(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Permission::RecordConsent)?;
+    let id: ConsentId = path_id(&id, "consent")?;
+    let q = s.k.request_doi(caller.tenant, &caller.actor(), id, &s.k.public_url).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"message_id": q.message_id, "expires_at": q.expires_at}))))
+}

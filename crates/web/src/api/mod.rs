@@ -68,6 +68,7 @@ v1_routes! {
     "/v1/consents" => get lists::list_consents, post consents::record_consent;
     "/v1/consents/{id}" => get consents::get_consent;
     "/v1/consents/{id}/withdraw" => post consents::withdraw;
+    "/v1/consents/{id}/doi" => post consents::request_doi;
     "/v1/suppressions" => get lists::list_suppressions, post suppressions::add;
     "/v1/suppressions/lookup" => post suppressions::lookup;
     "/v1/api-keys" => post suppressions::create_api_key;

@@ -1,0 +1,163 @@
+//! E-mail double opt-in through a real SMTP server (Debian's python3-aiosmtpd writing a Maildir),
+//! on both engines: the mail waits in the outbox while the server is down and goes out once when
+//! it is up; the link's GET confirms nothing, its button does, once, before it expires (R13).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::api::{EMAIL, web, world};
+use crate::app_test;
+use crate::harness::TestApp;
+
+/// An SMTP server process that stores what it receives in a Maildir.
+struct SmtpServer {
+    child: Child,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    fn start(port: u16, maildir: &Path) -> Self {
+        let child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3-aiosmtpd is installed (scripts/test.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the SMTP server did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, maildir: maildir.to_path_buf() }
+    }
+
+    /// The delivered messages, as text.
+    fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(d) = std::fs::read_dir(self.maildir.join(sub)) {
+                for e in d.flatten() {
+                    out.push(std::fs::read_to_string(e.path()).unwrap());
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The confirmation token in a mail (quoted-printable may wrap long lines).
+fn token_in(mail: &str) -> String {
+    let flat = mail.replace("=\r\n", "").replace("=\n", "");
+    let at = flat.find("/doi/").expect("the mail carries the link") + 5;
+    flat[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+}
+
+async fn email_consent(app: &TestApp) -> (crate::api::World, String) {
+    let w = world(app).await;
+    let r = app
+        .call(
+            "POST",
+            "/v1/consents",
+            Some(&app.api_key),
+            Some(json!({
+                "person_id": w.person, "contact_point_ids": [w.email_cp], "text_id": w.text,
+                "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
+                "capture_method": "web_form", "affirmative_action": true, "evidence": [web(app)]
+            })),
+        )
+        .await;
+    assert_eq!((r.status, r.json["status"].as_str()), (201, Some("ConsentRequested")), "{:?}", r.json);
+    let id = r.json["consent_id"].as_str().unwrap().to_string();
+    (w, id)
+}
+
+async fn status(app: &TestApp, consent: &str) -> String {
+    let c = app.call("GET", &format!("/v1/consents/{consent}"), Some(&app.api_key), None).await;
+    c.json["status"].as_str().unwrap().to_string()
+}
+
+app_test!(r13_doi_mail_survives_smtp_outage_and_confirms_once_by_button, |app| {
+    let (_w, consent) = email_consent(&app).await;
+    let q = app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await;
+    assert_eq!(q.status, 202, "{:?}", q.json);
+
+    // The SMTP server is down: nothing is lost, the mail waits for the next attempt.
+    let port = free_port();
+    let mailer = konsent_jobs::mailer::Mailer::new(&format!("smtp://127.0.0.1:{port}"), "/nowhere".into()).unwrap();
+    let from = "Konsent <konsent@localhost>";
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, from).await, 0);
+    assert_eq!(konsent_store::queries::outbox_counts(&app.k.db).await.unwrap(), (1, 0));
+
+    // It comes up; after the backoff the mail goes out, exactly once.
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(port, &dir.path().join("Maildir"));
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, from).await, 0, "not due yet (backoff)");
+    app.clock.advance(jiff::SignedDuration::from_secs(5));
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, from).await, 1);
+    app.clock.advance(jiff::SignedDuration::from_secs(120));
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, from).await, 0, "sent once");
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let mail = &mails[0];
+    assert!(mail.contains(EMAIL), "addressed to the person");
+    assert!(mail.contains(q.json["message_id"].as_str().unwrap()), "the queued message id");
+    let token = token_in(mail);
+    assert!(token.len() >= 22, "128-bit token: {token}");
+
+    // Opening the link shows the button; it confirms nothing (mail scanners open links).
+    let page = app.call("GET", &format!("/doi/{token}"), None, None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.ctype.starts_with("text/html"), "{}", page.ctype);
+    let html = page.json.as_str().unwrap();
+    assert!(html.contains("<button") && html.contains("Muster Versicherungsmakler GmbH"), "{html}");
+    assert_eq!(status(&app, &consent).await, "ConsentRequested");
+
+    // The button confirms: DOI evidence with time and request details, consent given.
+    let ok = app.call_with("POST", &format!("/doi/{token}"), None, None, "", &[("user-agent", "Firefox")]).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.json);
+    assert_eq!(status(&app, &consent).await, "ConsentGiven");
+    let c = app.call("GET", &format!("/v1/consents/{consent}"), Some(&app.api_key), None).await;
+    let doi = c.json["evidence"].as_array().unwrap().iter().find(|e| e["kind"] == "email_doi").cloned().unwrap();
+    assert!(doi["confirmed_at"].is_string() && doi["request_details"].is_string(), "{doi}");
+    assert_eq!(doi["message_id"], q.json["message_id"]);
+
+    // Single use.
+    let again = app.call("POST", &format!("/doi/{token}"), None, None).await;
+    assert_eq!(again.status, 409);
+    assert_eq!(app.call("GET", &format!("/doi/{token}"), None, None).await.status, 409);
+    assert_eq!(app.call("POST", "/doi/not-a-token", None, None).await.status, 404);
+    // A confirmed consent needs no second mail.
+    let q2 = app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await;
+    assert_eq!(q2.status, 409, "{:?}", q2.json);
+});
+
+app_test!(r13_confirm_token_expires_after_seven_days, |app| {
+    let (_w, consent) = email_consent(&app).await;
+    let q = app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await;
+    assert_eq!(q.status, 202, "{:?}", q.json);
+    // No SMTP configured: the mail lands as a file in the outbox folder.
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, "konsent@localhost").await, 1);
+    let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    let token = token_in(&std::fs::read_to_string(file).unwrap());
+    app.clock.advance(jiff::SignedDuration::from_hours(7 * 24 + 1));
+    assert_eq!(app.call("GET", &format!("/doi/{token}"), None, None).await.status, 410);
+    assert_eq!(app.call("POST", &format!("/doi/{token}"), None, None).await.status, 410);
+    assert_eq!(status(&app, &consent).await, "ConsentRequested");
+});

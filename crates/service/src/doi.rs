@@ -1,0 +1,267 @@
+//! E-mail double opt-in (R13): a confirmation mail with a 128-bit single-use token (only its hash
+//! is stored) goes into the outbox in the same transaction as the ledger entry that records it;
+//! confirming adds the DOI evidence with time and request details and lets the rules decide the
+//! consent's status again. A GET never confirms: the link opens a page with a button.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jiff::{SignedDuration, Timestamp};
+use konsent_domain::consent::{ConsentRecord, ConsentStatus, Evidence};
+use konsent_domain::contact::ContactValue;
+use konsent_domain::crypto::{DataKey, sha256_hex};
+use konsent_domain::ids::{ConsentId, ContactPointId, EventId, TenantId};
+use konsent_domain::ledger::{Actor, EventBody};
+use konsent_domain::mail::{OutgoingMail, doi_confirmation};
+use konsent_store::queries::{self, OutboxRow};
+use konsent_store::{PendingEvent, SideWrite};
+
+use crate::consents::{Missing, decide_status};
+use crate::context::Konsent;
+use crate::error::ServiceError;
+
+/// How long a confirmation link stays valid by default (R13).
+pub const TOKEN_VALIDITY: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+/// A queued confirmation mail.
+#[derive(Debug, Clone)]
+pub struct DoiQueued {
+    /// Message id.
+    pub message_id: String,
+    /// The token expires at.
+    pub expires_at: Timestamp,
+}
+
+/// Where a confirmation link stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DoiState {
+    /// Can be confirmed: the consent text's title and the company.
+    Open {
+        /// Title of the consent text.
+        title: String,
+        /// The advertisers' legal names.
+        company: String,
+    },
+    /// Already used.
+    Used,
+    /// Expired.
+    Expired,
+}
+
+fn outbox_key(k: &Konsent) -> DataKey {
+    DataKey::from_bytes(k.keys.master().derive(b"konsent-outbox-v1"))
+}
+
+fn token_hash(token: &str) -> String {
+    sha256_hex(token.as_bytes())
+}
+
+impl Konsent {
+    /// Queues the confirmation mail for the e-mail contact point of a consent. `base_url` is the
+    /// public address of this installation (the link is `{base_url}/doi/{token}`).
+    pub async fn request_doi(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        consent_id: ConsentId,
+        base_url: &str,
+    ) -> Result<DoiQueued, ServiceError> {
+        let c = queries::consent(&self.db, tenant, consent_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("consent {consent_id}")))?;
+        if c.status.is_valid_for_processing() && c.evidence.iter().any(|e| matches!(e, Evidence::EmailDoi { .. })) {
+            return Err(ServiceError::Conflict(format!("consent {consent_id} is already confirmed")));
+        }
+        let (cp, address) = self.email_of(tenant, &c).await?;
+        let l = self.load_context(tenant, c.person_id, c.text_id).await?;
+        let company = company_of(&c, l.advertisers());
+        let now = self.now();
+        let expires_at = now + TOKEN_VALIDITY;
+        let token = URL_SAFE_NO_PAD.encode(self.random::<16>());
+        let hash = token_hash(&token);
+        let message_id = format!("<{}@konsent>", self.id(EventId::from_parts));
+        let link = format!("{}/doi/{token}", base_url.trim_end_matches('/'));
+        let d = konsent_domain::time::utc_date(expires_at);
+        let expires = format!("{:02}.{:02}.{} (UTC)", d.day(), d.month(), d.year());
+        let (subject, text) = doi_confirmation(&company, &l.text().title, &link, &expires);
+        let mail = OutgoingMail { message_id: message_id.clone(), to: address, subject, text };
+        let json = serde_json::to_vec(&mail).map_err(|e| ServiceError::Conflict(e.to_string()))?;
+        let sealed = outbox_key(self).seal(self.random(), &json, message_id.as_bytes());
+        let ev = PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::DoiRequested {
+                consent_id,
+                contact_point: cp,
+                message_id: message_id.clone(),
+                token_hash: hash.clone(),
+                sent_at: now,
+                expires_at,
+            },
+        };
+        let side = vec![
+            SideWrite::Outbox {
+                id: message_id.clone(),
+                kind: "doi_confirmation".into(),
+                sealed,
+                created_at: now.as_microsecond(),
+            },
+            SideWrite::DoiToken {
+                token_hash: hash,
+                consent_id: consent_id.to_string(),
+                contact_point_id: cp.to_string(),
+                message_id: message_id.clone(),
+                sent_at: now.as_microsecond(),
+                expires_at: expires_at.as_microsecond(),
+            },
+        ];
+        self.append(tenant, vec![ev], side).await?;
+        if !self.mail_configured {
+            // No SMTP: the newcomer sees the link at once (the mail also lands in DATA_DIR/outbox).
+            tracing::info!(%link, "no SMTP configured: confirmation link");
+        }
+        Ok(DoiQueued { message_id, expires_at })
+    }
+
+    /// The state of a confirmation link (for the page the link opens). Unknown tokens are `None`.
+    pub async fn doi_state(&self, token: &str) -> Result<Option<DoiState>, ServiceError> {
+        let Some(row) = queries::doi_token(&self.db, &token_hash(token)).await? else { return Ok(None) };
+        if row.used_at.is_some() {
+            return Ok(Some(DoiState::Used));
+        }
+        if self.now().as_microsecond() >= row.expires_at {
+            return Ok(Some(DoiState::Expired));
+        }
+        let tenant: TenantId = row.tenant_id.parse().map_err(|_| ServiceError::Conflict("bad tenant id".into()))?;
+        let consent_id: ConsentId =
+            row.consent_id.parse().map_err(|_| ServiceError::Conflict("bad consent id".into()))?;
+        let c = queries::consent(&self.db, tenant, consent_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("consent".into()))?;
+        let l = self.load_context(tenant, c.person_id, c.text_id).await?;
+        Ok(Some(DoiState::Open { title: l.text().title.clone(), company: company_of(&c, l.advertisers()) }))
+    }
+
+    /// Confirms: single use, before expiry. Adds the DOI evidence (time, and a hash of IP and user
+    /// agent) and decides the status again; returns the record and what is still missing.
+    pub async fn confirm_doi(
+        &self,
+        token: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
+        let hash = token_hash(token);
+        let row = queries::doi_token(&self.db, &hash)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("confirmation link".into()))?;
+        if row.used_at.is_some() {
+            return Err(ServiceError::Conflict("this confirmation link was already used".into()));
+        }
+        let now = self.now();
+        if now.as_microsecond() >= row.expires_at {
+            return Err(ServiceError::Conflict("this confirmation link has expired".into()));
+        }
+        let bad = |what: &str| ServiceError::Conflict(format!("stored token has a bad {what}"));
+        let tenant: TenantId = row.tenant_id.parse().map_err(|_| bad("tenant id"))?;
+        let consent_id: ConsentId = row.consent_id.parse().map_err(|_| bad("consent id"))?;
+        let cp: ContactPointId = row.contact_point_id.parse().map_err(|_| bad("contact point id"))?;
+        let mut c = queries::consent(&self.db, tenant, consent_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("consent".into()))?;
+        let details =
+            serde_json::json!({"ip": ip, "user_agent": user_agent.map(|u| u.chars().take(300).collect::<String>())});
+        let evidence = Evidence::EmailDoi {
+            contact_point: cp,
+            sent_at: Timestamp::from_microsecond(row.sent_at).map_err(|_| bad("time"))?,
+            message_id: row.message_id.clone(),
+            token_hash: hash.clone(),
+            confirmed_at: now,
+            request_details: Some(sha256_hex(details.to_string().as_bytes())),
+        };
+        let before = c.status;
+        c.evidence.push(evidence.clone());
+        let l = self.load_context(tenant, c.person_id, c.text_id).await?;
+        let missing = decide_status(&mut c, &l.context(now), now);
+        let actor = Actor::System;
+        let mut events = vec![PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::EvidenceAdded { consent_id, evidence },
+        }];
+        events.push(PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::ContactPointVerified { contact_point_id: cp, method: "email_doi".into(), at: now },
+        });
+        if c.status != before {
+            events.push(PendingEvent {
+                event_id: self.id(EventId::from_parts),
+                actor,
+                body: EventBody::ConsentStatusChanged {
+                    consent_id,
+                    from: before,
+                    to: c.status,
+                    reason: "email_doi_confirmed".into(),
+                    at: now,
+                },
+            });
+        }
+        let side = vec![SideWrite::DoiUsed { token_hash: hash, used_at: now.as_microsecond() }];
+        self.append(tenant, events, side).await.map_err(|e| match e {
+            ServiceError::Store(konsent_store::StoreError::NotFound(_)) => {
+                ServiceError::Conflict("this confirmation link was already used".into())
+            }
+            e => e,
+        })?;
+        if c.status == ConsentStatus::Given || c.status.is_valid_for_processing() {
+            tracing::info!(consent = %consent_id, "double opt-in confirmed");
+        }
+        Ok((c, missing))
+    }
+
+    /// The consent's e-mail contact point and its address.
+    async fn email_of(&self, tenant: TenantId, c: &ConsentRecord) -> Result<(ContactPointId, String), ServiceError> {
+        for cp in &c.contact_points {
+            if let Some(ContactValue::Email(e)) = self.contact_value(tenant, c.person_id, *cp).await? {
+                return Ok((*cp, e.as_str().to_string()));
+            }
+        }
+        Err(ServiceError::invalid("consent_id", "the consent is bound to no e-mail contact point"))
+    }
+
+    /// Claims up to `limit` due messages and opens them; a message that cannot be opened is
+    /// reported as `Err` with its id.
+    pub async fn claim_mail(&self, limit: i64) -> Result<Vec<(OutboxRow, Result<OutgoingMail, String>)>, ServiceError> {
+        let now = self.now().as_microsecond();
+        let rows = queries::claim_outbox(&self.db, now, 60_000_000, limit).await?;
+        let key = outbox_key(self);
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let mail = key
+                    .open(&r.sealed, r.id.as_bytes())
+                    .map_err(|e| e.to_string())
+                    .and_then(|p| serde_json::from_slice(&p).map_err(|e| e.to_string()));
+                (r, mail)
+            })
+            .collect())
+    }
+
+    /// Marks a message sent.
+    pub async fn mail_sent(&self, id: &str) -> Result<(), ServiceError> {
+        Ok(queries::outbox_sent(&self.db, id, self.now().as_microsecond()).await?)
+    }
+
+    /// Schedules another attempt with exponential backoff (2 s doubling, at most 10 minutes).
+    pub async fn mail_failed(&self, id: &str, attempts: i64, error: &str) -> Result<(), ServiceError> {
+        let secs = 2_i64.saturating_pow(attempts.clamp(1, 20) as u32).min(600);
+        let next = (self.now() + SignedDuration::from_secs(secs)).as_microsecond();
+        Ok(queries::outbox_retry(&self.db, id, next, error).await?)
+    }
+}
+
+/// The advertisers a consent names, by legal name.
+fn company_of(c: &ConsentRecord, advertisers: &[konsent_domain::party::Advertiser]) -> String {
+    let names: Vec<&str> =
+        advertisers.iter().filter(|a| c.scope.advertisers.contains(&a.id)).map(|a| a.legal_name.as_str()).collect();
+    if names.is_empty() { "uns / us".into() } else { names.join(", ") }
+}

@@ -1,0 +1,124 @@
+//! The outbox (claiming due messages, marking them sent or due again) and double opt-in tokens.
+
+use crate::db::{Db, Engine};
+use crate::error::StoreError;
+use crate::vals;
+
+/// A claimed message.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    /// Message id.
+    pub id: String,
+    /// Tenant.
+    pub tenant_id: String,
+    /// Kind.
+    pub kind: String,
+    /// Sealed message.
+    pub sealed: Vec<u8>,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// Claims up to `limit` due messages for `lease_us`: nobody else gets them until the lease runs
+/// out (a crashed sender's messages come back). On PostgreSQL, instances skip each other's rows.
+pub async fn claim_outbox(db: &Db, now: i64, lease_us: i64, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+    let sql = match db.engine() {
+        Engine::Sqlite => {
+            "UPDATE outbox SET next_attempt_at = $1 + $2, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $3) \
+             RETURNING id, tenant_id, kind, sealed, attempts"
+        }
+        Engine::Postgres => {
+            "UPDATE outbox SET next_attempt_at = $1 + $2, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $3 \
+              FOR UPDATE SKIP LOCKED) \
+             RETURNING id, tenant_id, kind, sealed, attempts"
+        }
+    };
+    let mut tx = db.begin().await?;
+    let rows = tx.fetch_all(sql, vals![now, lease_us, limit]).await?;
+    tx.commit().await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(OutboxRow {
+                id: r.text(0)?,
+                tenant_id: r.text(1)?,
+                kind: r.text(2)?,
+                sealed: r.bytes(3)?,
+                attempts: r.i64(4)?,
+            })
+        })
+        .collect()
+}
+
+/// Marks a message sent and drops its sealed content (it is no longer needed).
+pub async fn outbox_sent(db: &Db, id: &str, now: i64) -> Result<(), StoreError> {
+    db.exec(
+        "UPDATE outbox SET status = 'sent', sent_at = $1, sealed = $2, last_error = NULL WHERE id = $3",
+        vals![now, Vec::<u8>::new(), id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Schedules another attempt at `next` and notes why this one failed (no personal data).
+pub async fn outbox_retry(db: &Db, id: &str, next: i64, error: &str) -> Result<(), StoreError> {
+    db.exec("UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3", vals![next, error, id]).await?;
+    Ok(())
+}
+
+/// Messages by status: (pending, sent).
+pub async fn outbox_counts(db: &Db) -> Result<(i64, i64), StoreError> {
+    let r = db
+        .fetch_optional(
+            "SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0) FROM outbox",
+            vec![],
+        )
+        .await?;
+    match r {
+        Some(r) => Ok((r.i64(0)?, r.i64(1)?)),
+        None => Ok((0, 0)),
+    }
+}
+
+/// A double opt-in token as stored.
+#[derive(Debug, Clone)]
+pub struct DoiTokenRow {
+    /// Tenant.
+    pub tenant_id: String,
+    /// Consent.
+    pub consent_id: String,
+    /// E-mail contact point.
+    pub contact_point_id: String,
+    /// Message id of the mail that carried it.
+    pub message_id: String,
+    /// Sent at (µs).
+    pub sent_at: i64,
+    /// Expires at (µs).
+    pub expires_at: i64,
+    /// Used at (µs).
+    pub used_at: Option<i64>,
+}
+
+/// The token with this hash.
+pub async fn doi_token(db: &Db, token_hash: &str) -> Result<Option<DoiTokenRow>, StoreError> {
+    db.fetch_optional(
+        "SELECT tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at, used_at \
+         FROM doi_tokens WHERE token_hash = $1",
+        vals![token_hash],
+    )
+    .await?
+    .map(|r| {
+        Ok(DoiTokenRow {
+            tenant_id: r.text(0)?,
+            consent_id: r.text(1)?,
+            contact_point_id: r.text(2)?,
+            message_id: r.text(3)?,
+            sent_at: r.i64(4)?,
+            expires_at: r.i64(5)?,
+            used_at: r.opt_i64(6)?,
+        })
+    })
+    .transpose()
+}

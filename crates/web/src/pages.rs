@@ -1,0 +1,142 @@
+//! Public pages people open from their mail: the double opt-in confirmation (R13). German first,
+//! English below; no JavaScript, no cookies (R66); a GET never confirms (mail scanners open links),
+//! only the button's POST does.
+
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use konsent_service::ServiceError;
+use konsent_service::doi::DoiState;
+
+use crate::AppState;
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page: German heading and text, English below.
+fn page(status: StatusCode, title_de: &str, title_en: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html>\n<html lang=\"de\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t} / {te}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:38rem;margin:2rem auto;padding:0 1rem;\
+         color:#111;background:#fff;line-height:1.5}}button{{font-size:1.1rem;padding:.6rem 1.4rem;\
+         background:#0b5394;color:#fff;border:0;border-radius:.3rem}}button:focus{{outline:3px solid #f1c232}}\
+         .en{{color:#333;border-top:1px solid #ccc;margin-top:2rem;padding-top:1rem}}</style></head>\
+         <body><main><h1>{t}</h1>{body}</main></body></html>\n",
+        t = esc(title_de),
+        te = esc(title_en),
+    );
+    let mut res = (status, html).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    res
+}
+
+fn gone(what_de: &str, what_en: &str, status: StatusCode) -> Response {
+    page(
+        status,
+        "Link nicht gültig",
+        "Link not valid",
+        &format!("<p>{}</p><p class=\"en\" lang=\"en\">{}</p>", esc(what_de), esc(what_en)),
+    )
+}
+
+/// `GET /doi/{token}`: what is to be confirmed, and a button. Confirms nothing.
+pub async fn doi_page(State(s): State<AppState>, Path(token): Path<String>) -> Response {
+    match s.k.doi_state(&token).await {
+        Ok(Some(DoiState::Open { title, company })) => page(
+            StatusCode::OK,
+            "Einwilligung bestätigen",
+            "Confirm your consent",
+            &format!(
+                "<p>Sie haben gegenüber <strong>{c}</strong> eingewilligt: „{t}“. Bitte bestätigen Sie, \
+                 dass diese E-Mail-Adresse Ihnen gehört.</p>\
+                 <form method=\"post\"><button type=\"submit\">Bestätigen / Confirm</button></form>\
+                 <p class=\"en\" lang=\"en\">You gave your consent to <strong>{c}</strong>: \"{t}\". Please \
+                 confirm that this e-mail address is yours.</p>",
+                c = esc(&company),
+                t = esc(&title)
+            ),
+        ),
+        Ok(Some(DoiState::Used)) => {
+            gone("Dieser Link wurde bereits verwendet.", "This link was already used.", StatusCode::CONFLICT)
+        }
+        Ok(Some(DoiState::Expired)) => gone(
+            "Dieser Link ist abgelaufen. Bitte melden Sie sich erneut an.",
+            "This link has expired. Please sign up again.",
+            StatusCode::GONE,
+        ),
+        Ok(None) => gone("Diesen Link kennen wir nicht.", "We do not know this link.", StatusCode::NOT_FOUND),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /doi/{token}`: confirms, recording time, IP and user agent as evidence.
+pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, req: Request) -> Response {
+    let ua = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let ip = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+    match s.k.confirm_doi(&token, ip.as_deref(), ua).await {
+        Ok(_) => page(
+            StatusCode::OK,
+            "Vielen Dank – bestätigt",
+            "Thank you – confirmed",
+            "<p>Ihre Einwilligung ist bestätigt. Sie können sie jederzeit mit Wirkung für die Zukunft \
+             widerrufen, zum Beispiel über den Abmeldelink in jeder unserer E-Mails.</p>\
+             <p class=\"en\" lang=\"en\">Your consent is confirmed. You can withdraw it at any time with \
+             effect for the future, for example through the unsubscribe link in each of our e-mails.</p>",
+        ),
+        Err(ServiceError::NotFound(_)) => {
+            gone("Diesen Link kennen wir nicht.", "We do not know this link.", StatusCode::NOT_FOUND)
+        }
+        Err(ServiceError::Conflict(m)) if m.contains("expired") => gone(
+            "Dieser Link ist abgelaufen. Bitte melden Sie sich erneut an.",
+            "This link has expired. Please sign up again.",
+            StatusCode::GONE,
+        ),
+        Err(ServiceError::Conflict(_)) => {
+            gone("Dieser Link wurde bereits verwendet.", "This link was already used.", StatusCode::CONFLICT)
+        }
+        Err(e) => internal(&e),
+    }
+}
+
+fn internal(e: &ServiceError) -> Response {
+    tracing::error!(error = %e, "confirmation page failed");
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Technischer Fehler",
+        "Technical error",
+        "<p>Bitte versuchen Sie es später noch einmal.</p><p class=\"en\" lang=\"en\">Please try again later.</p>",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(super::esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+}
