@@ -127,7 +127,20 @@ async fn readyz(State(s): State<AppState>) -> Response {
         body = String, content_type = "text/plain; version=0.0.4"),
 ))]
 async fn metrics_text(State(s): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render("")).into_response()
+    // Outbox depth: mail waiting to go out (a growing number means the SMTP server is unreachable).
+    let extra = match konsent_store::queries::outbox_counts(&s.k.db).await {
+        Ok((pending, sent)) => format!(
+            "# HELP konsent_outbox_messages Messages in the outbox by status.\n\
+             # TYPE konsent_outbox_messages gauge\n\
+             konsent_outbox_messages{{status=\"pending\"}} {pending}\n\
+             konsent_outbox_messages{{status=\"sent\"}} {sent}\n"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot count the outbox");
+            String::new()
+        }
+    };
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(&extra)).into_response()
 }
 
 /// Serves until `shutdown` resolves, then finishes in-flight requests.

@@ -102,6 +102,8 @@ app_test!(r13_doi_mail_survives_smtp_outage_and_confirms_once_by_button, |app| {
     let from = "Konsent <konsent@localhost>";
     assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, from).await, 0);
     assert_eq!(konsent_store::queries::outbox_counts(&app.k.db).await.unwrap(), (1, 0));
+    let m = app.call("GET", "/metrics", None, None).await;
+    assert!(m.json.as_str().unwrap().contains("konsent_outbox_messages{status=\"pending\"} 1"), "outbox depth");
 
     // It comes up; after the backoff the mail goes out, exactly once.
     let dir = tempfile::tempdir().unwrap();
