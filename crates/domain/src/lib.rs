@@ -8,6 +8,7 @@ pub mod channel;
 pub mod consent;
 pub mod contact;
 pub mod crypto;
+pub mod form;
 pub mod gate;
 pub mod ids;
 pub mod ledger;

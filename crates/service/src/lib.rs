@@ -10,6 +10,7 @@ pub mod context;
 pub mod demo;
 pub mod doi;
 pub mod error;
+pub mod forms;
 pub mod gate;
 pub mod init;
 pub mod keys;

@@ -26,6 +26,7 @@ pub const TABLES: &[&str] = &[
     "uses",
     "suppressions",
     "bases",
+    "forms",
 ];
 
 fn us(t: Timestamp) -> i64 {
@@ -96,6 +97,14 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
                 "INSERT INTO categories (tenant_id, code, label_de, label_en) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (tenant_id, code) DO UPDATE SET label_de = excluded.label_de, label_en = excluded.label_en",
                 vals![t, category.code.as_str(), category.label_de.clone(), category.label_en.clone()],
+            )
+            .await?;
+        }
+        EventBody::FormDefined { form } => {
+            tx.exec(
+                "INSERT INTO forms (slug, tenant_id, data) VALUES ($1, $2, $3) \
+                 ON CONFLICT (slug) DO UPDATE SET data = excluded.data WHERE forms.tenant_id = excluded.tenant_id",
+                vals![form.slug.clone(), t, serde_json::to_string(form)?],
             )
             .await?;
         }
@@ -292,7 +301,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
     Ok(())
 }
 
-const CLEAR: [&str; 13] = [
+const CLEAR: [&str; 14] = [
     "DELETE FROM tenants",
     "DELETE FROM advertisers",
     "DELETE FROM org_units",
@@ -306,6 +315,7 @@ const CLEAR: [&str; 13] = [
     "DELETE FROM uses",
     "DELETE FROM suppressions",
     "DELETE FROM bases",
+    "DELETE FROM forms",
 ];
 
 /// Clears every projection and replays every tenant's ledger into it, in one transaction.
@@ -344,7 +354,7 @@ pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
 
 /// Every projection row as text, in key order: two states are equal iff their dumps are.
 pub async fn dump(db: &Db) -> Result<String, StoreError> {
-    const Q: [&str; 13] = [
+    const Q: [&str; 14] = [
         "SELECT id || '|' || name || '|' || CAST(created_at AS TEXT) FROM tenants ORDER BY id",
         "SELECT tenant_id || '|' || id || '|' || legal_name || '|' || data FROM advertisers ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || id || '|' || name || '|' || COALESCE(parent_id, '-') FROM org_units ORDER BY tenant_id, id",
@@ -361,6 +371,7 @@ pub async fn dump(db: &Db) -> Result<String, StoreError> {
         "SELECT tenant_id || '|' || id || '|' || data FROM uses ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || id || '|' || key_hmac || '|' || data FROM suppressions ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || id || '|' || kind || '|' || data FROM bases ORDER BY tenant_id, id",
+        "SELECT tenant_id || '|' || slug || '|' || data FROM forms ORDER BY slug",
     ];
     let mut out = String::new();
     for (name, sql) in TABLES.iter().zip(Q) {

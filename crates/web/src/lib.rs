@@ -70,6 +70,7 @@ pub fn router(k: Konsent) -> Router {
         .route("/metrics", get(metrics_text))
         .route("/openapi.json", get(openapi::serve_document))
         .route("/doi/{token}", get(pages::doi_page).post(pages::doi_confirm))
+        .route("/f/{slug}", get(pages::form::form_page).post(pages::form::form_submit))
         .merge(api::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::idempotency))

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{batch, catalog, check, consents, lists, persons, schema, suppressions, texts};
+use crate::api::{batch, catalog, check, consents, forms, lists, persons, schema, suppressions, texts};
 use crate::problem;
 
 /// German and English description of the API (Markdown).
@@ -65,6 +65,8 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         consents::get_consent,
         consents::withdraw,
         consents::request_doi,
+        forms::define_form,
+        forms::list_forms,
         suppressions::add,
         suppressions::lookup,
         suppressions::create_api_key,
@@ -114,6 +116,9 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         (name = "texts", description = "Einwilligungstexte: Entwürfe, Prüfung, Veröffentlichung \
             (danach unveränderlich), Rückzug. — Consent texts: drafts, linting, publishing (immutable \
             after), retiring."),
+        (name = "forms", description = "Anmeldeformulare: gehostete Seiten /f/{slug} mit je einem \
+            nicht angekreuzten Kästchen pro Kanal. — Signup forms: hosted pages with one unticked box per \
+            channel."),
         (name = "suppressions", description = "Sperrliste: Kontaktpunkte, die nicht kontaktiert werden \
             dürfen. — Suppression list: contact points that must not be contacted."),
         (name = "api-keys", description = "API-Schlüssel und Rollen. — API keys and roles."),

@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod doi;
+mod forms;
 mod fuzz;
 mod gate_bulk;
 mod harness;

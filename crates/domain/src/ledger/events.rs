@@ -55,6 +55,11 @@ pub enum EventBody {
         /// The category.
         category: CategoryDef,
     },
+    /// A signup form was defined or changed.
+    FormDefined {
+        /// The form.
+        form: crate::form::FormDef,
+    },
     /// A draft of a consent text was saved (created or edited). Drafts are never shown to anyone
     /// and no consent can reference them; the ledger keeps each saved wording all the same.
     TextDraftSaved {
@@ -209,6 +214,7 @@ impl EventBody {
             Self::AdvertiserRegistered { .. } => "advertiser_registered",
             Self::OrgUnitCreated { .. } => "org_unit_created",
             Self::CategoryDefined { .. } => "category_defined",
+            Self::FormDefined { .. } => "form_defined",
             Self::TextDraftSaved { .. } => "text_draft_saved",
             Self::TextDraftDiscarded { .. } => "text_draft_discarded",
             Self::TextPublished { .. } => "text_published",

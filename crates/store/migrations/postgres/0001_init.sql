@@ -254,3 +254,17 @@ CREATE TABLE doi_tokens (
     expires_at       BIGINT NOT NULL,
     used_at          BIGINT
 );
+-- Signup forms (a projection of form_defined) and every time one was served (what a person saw).
+CREATE TABLE forms (
+    slug      TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    data      TEXT NOT NULL
+);
+CREATE TABLE form_serves (
+    id          TEXT   PRIMARY KEY,
+    tenant_id   TEXT   NOT NULL,
+    slug        TEXT   NOT NULL,
+    text_id     TEXT   NOT NULL,
+    text_sha256 TEXT   NOT NULL,
+    served_at   BIGINT NOT NULL
+);

@@ -85,3 +85,43 @@ pub async fn text(
     .map(text_row)
     .transpose()
 }
+
+/// A signup form by its public slug, with its tenant.
+pub async fn form(db: &Db, slug: &str) -> Result<Option<(TenantId, konsent_domain::form::FormDef)>, StoreError> {
+    db.fetch_optional("SELECT tenant_id, data FROM forms WHERE slug = $1", vals![slug])
+        .await?
+        .map(|r| Ok((parse(r.text(0)?, "tenant id")?, serde_json::from_str(&r.text(1)?)?)))
+        .transpose()
+}
+
+/// Records that a form was served (which text version the person saw).
+pub async fn form_served(
+    db: &Db,
+    id: &str,
+    tenant: TenantId,
+    slug: &str,
+    text: &ConsentTextVersion,
+    at: i64,
+) -> Result<(), StoreError> {
+    db.exec(
+        "INSERT INTO form_serves (id, tenant_id, slug, text_id, text_sha256, served_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        vals![id, tenant.to_string(), slug, text.id.to_string(), text.sha256.clone(), at],
+    )
+    .await?;
+    Ok(())
+}
+
+/// When a form was served under `id` for `slug`, and with which text version.
+pub async fn form_serve(db: &Db, id: &str, slug: &str) -> Result<Option<(String, i64)>, StoreError> {
+    db.fetch_optional("SELECT text_id, served_at FROM form_serves WHERE id = $1 AND slug = $2", vals![id, slug])
+        .await?
+        .map(|r| Ok((r.text(0)?, r.i64(1)?)))
+        .transpose()
+}
+
+/// The forms of a tenant, by slug.
+pub async fn forms_of(db: &Db, tenant: TenantId) -> Result<Vec<konsent_domain::form::FormDef>, StoreError> {
+    json_rows(
+        db.fetch_all("SELECT data FROM forms WHERE tenant_id = $1 ORDER BY slug", vals![tenant.to_string()]).await?,
+    )
+}

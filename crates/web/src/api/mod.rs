@@ -5,6 +5,7 @@ pub(crate) mod batch;
 pub(crate) mod catalog;
 pub(crate) mod check;
 pub(crate) mod consents;
+pub(crate) mod forms;
 pub(crate) mod lists;
 pub(crate) mod persons;
 pub(crate) mod schema;
@@ -69,6 +70,7 @@ v1_routes! {
     "/v1/consents/{id}" => get consents::get_consent;
     "/v1/consents/{id}/withdraw" => post consents::withdraw;
     "/v1/consents/{id}/doi" => post consents::request_doi;
+    "/v1/forms" => get forms::list_forms, post forms::define_form;
     "/v1/suppressions" => get lists::list_suppressions, post suppressions::add;
     "/v1/suppressions/lookup" => post suppressions::lookup;
     "/v1/api-keys" => post suppressions::create_api_key;

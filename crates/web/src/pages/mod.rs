@@ -1,6 +1,8 @@
-//! Public pages people open from their mail: the double opt-in confirmation (R13). German first,
-//! English below; no JavaScript, no cookies (R66); a GET never confirms (mail scanners open links),
-//! only the button's POST does.
+//! Public pages: the hosted signup form (`form`) and the double opt-in confirmation (R13) people
+//! open from their mail. German first, English below; no JavaScript, no cookies (R66); a GET never
+//! confirms (mail scanners open links), only the button's POST does.
+
+pub(crate) mod form;
 
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -11,7 +13,7 @@ use konsent_service::doi::DoiState;
 use crate::AppState;
 
 /// Escapes text for HTML.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -27,7 +29,7 @@ fn esc(s: &str) -> String {
 }
 
 /// A whole page: German heading and text, English below.
-fn page(status: StatusCode, title_de: &str, title_en: &str, body: &str) -> Response {
+pub(crate) fn page(status: StatusCode, title_de: &str, title_en: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"de\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -35,7 +37,10 @@ fn page(status: StatusCode, title_de: &str, title_en: &str, body: &str) -> Respo
          <style>body{{font-family:system-ui,sans-serif;max-width:38rem;margin:2rem auto;padding:0 1rem;\
          color:#111;background:#fff;line-height:1.5}}button{{font-size:1.1rem;padding:.6rem 1.4rem;\
          background:#0b5394;color:#fff;border:0;border-radius:.3rem}}button:focus{{outline:3px solid #f1c232}}\
-         .en{{color:#333;border-top:1px solid #ccc;margin-top:2rem;padding-top:1rem}}</style></head>\
+         .en{{color:#333;border-top:1px solid #ccc;margin-top:2rem;padding-top:1rem}}\
+         .hp{{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}}\
+         label{{font-weight:600}}input[type=text],input[type=email],input[type=tel]{{font-size:1rem;padding:.4rem;width:100%;max-width:24rem}}\
+         .text{{white-space:pre-wrap;background:#f4f4f4;padding:1rem;border-radius:.3rem}}</style></head>\
          <body><main><h1>{t}</h1>{body}</main></body></html>\n",
         t = esc(title_de),
         te = esc(title_en),
@@ -55,7 +60,7 @@ fn page(status: StatusCode, title_de: &str, title_en: &str, body: &str) -> Respo
     res
 }
 
-fn gone(what_de: &str, what_en: &str, status: StatusCode) -> Response {
+pub(crate) fn gone(what_de: &str, what_en: &str, status: StatusCode) -> Response {
     page(
         status,
         "Link nicht gültig",
@@ -123,7 +128,7 @@ pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, r
     }
 }
 
-fn internal(e: &ServiceError) -> Response {
+pub(crate) fn internal(e: &ServiceError) -> Response {
     tracing::error!(error = %e, "confirmation page failed");
     page(
         StatusCode::INTERNAL_SERVER_ERROR,

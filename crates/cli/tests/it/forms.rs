@@ -1,0 +1,118 @@
+//! The hosted signup form through HTTP on both engines: only the fields the channels need, every
+//! box unticked, the full text and the advertisers named, no cookies; a submission records a
+//! `ConsentRequested` consent tied to the logged serve and queues the double opt-in mail; a bot
+//! filling the honeypot leaves no trace (R4, R7, R9, R12, R13, R66).
+
+use serde_json::json;
+
+use crate::api::world;
+use crate::app_test;
+use crate::harness::TestApp;
+
+async fn define(app: &TestApp, w: &crate::api::World, channels: serde_json::Value) -> u16 {
+    let r = app
+        .call(
+            "POST",
+            "/v1/forms",
+            Some(&app.api_key),
+            Some(json!({
+                "slug": "beratung", "text_id": w.text, "channels": channels, "title": "Beratung und Newsletter"
+            })),
+        )
+        .await;
+    r.status
+}
+
+fn serve_id(html: &str) -> String {
+    let at = html.find("name=\"serve_id\" value=\"").unwrap() + 23;
+    html[at..].chars().take_while(|c| *c != '"').collect()
+}
+
+async fn submit(app: &TestApp, body: &str) -> crate::harness::Response {
+    app.call_raw("POST", "/f/beratung", None, Some(body.as_bytes().to_vec()), "application/x-www-form-urlencoded").await
+}
+
+app_test!(r4_r9_r12_hosted_form_offers_unticked_boxes_and_only_needed_fields, |app| {
+    let w = world(&app).await;
+    assert_eq!(define(&app, &w, json!(["email"])).await, 201);
+    let page = app.call("GET", "/f/beratung", None, None).await;
+    assert_eq!(page.status, 200);
+    let html = page.json.as_str().unwrap();
+    assert!(html.contains("<html lang=\"de\">"));
+    assert!(html.contains("type=\"checkbox\" id=\"ch-email\""), "{html}");
+    assert!(!html.contains("checked"), "no box is pre-ticked (R4)");
+    assert!(html.contains("label for=\"ch-email\""), "every box has a label");
+    assert!(html.contains("Muster Versicherungsmakler GmbH (Köln)"), "the advertiser is named (R7)");
+    assert!(html.contains("jederzeit mit Wirkung für die Zukunft widerrufen"), "the full text is shown");
+    assert!(html.contains("id=\"email\"") && !html.contains("id=\"phone\""), "only what e-mail needs (R12)");
+    // Channels beyond the text, or an unknown text, are refused; another tenant cannot take the name.
+    let r = app
+        .call(
+            "POST",
+            "/v1/forms",
+            Some(&app.api_key),
+            Some(json!({
+                "slug": "fax-form", "text_id": w.text, "channels": ["fax"], "title": "Fax"
+            })),
+        )
+        .await;
+    assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("channels")), "{:?}", r.json);
+    assert_eq!(app.call("GET", "/f/unbekannt", None, None).await.status, 404);
+});
+
+app_test!(r13_r66_form_submission_is_requested_until_confirmed_and_sets_no_cookie, |app| {
+    let w = world(&app).await;
+    assert_eq!(define(&app, &w, json!(["email", "phone_live"])).await, 201);
+    let html = app.call("GET", "/f/beratung", None, None).await.json.as_str().unwrap().to_string();
+    let sid = serve_id(&html);
+    let persons_before =
+        app.call("GET", "/v1/persons", Some(&app.api_key), None).await.json["items"].as_array().unwrap().len();
+
+    // A bot fills the honeypot: the same answer, nothing stored.
+    let bot = submit(
+        &app,
+        &format!("serve_id={sid}&first_name=Bot&last_name=Bot&email=bot%40example.de&channel=email&website=spam"),
+    )
+    .await;
+    assert_eq!(bot.status, 200);
+    let after_bot =
+        app.call("GET", "/v1/persons", Some(&app.api_key), None).await.json["items"].as_array().unwrap().len();
+    assert_eq!(after_bot, persons_before);
+
+    // E-mail ticked without an address: the field is named.
+    let bad = submit(&app, &format!("serve_id={sid}&first_name=Jan&last_name=Roth&channel=email")).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.json.as_str().unwrap().contains("email"), "{:?}", bad.json);
+    // Nothing ticked.
+    let none = submit(&app, &format!("serve_id={sid}&first_name=Jan&last_name=Roth&email=jan.roth%40example.de")).await;
+    assert_eq!(none.status, 422);
+
+    // A person ticks e-mail only.
+    let ok = submit(
+        &app,
+        &format!("serve_id={sid}&first_name=Jan&last_name=Roth&email=jan.roth%40example.de&channel=email"),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{:?}", ok.json);
+    assert!(ok.json.as_str().unwrap().contains("bestätigen"));
+    let consents = app.call("GET", "/v1/consents", Some(&app.api_key), None).await;
+    let c = consents.json["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(c["status"], "ConsentRequested", "not usable before the double opt-in (R13)");
+    assert_eq!(c["scope"]["channels"], json!(["email"]), "only what was ticked");
+    let full =
+        app.call("GET", &format!("/v1/consents/{}", c["consent_id"].as_str().unwrap()), Some(&app.api_key), None).await;
+    let ev = &full.json["evidence"][0];
+    assert_eq!(
+        (ev["kind"].as_str(), ev["form_version"].as_str()),
+        (Some("web_form"), Some(sid.as_str())),
+        "tied to the serve"
+    );
+    assert_eq!(
+        konsent_store::queries::outbox_counts(&app.k.db).await.unwrap(),
+        (1, 0),
+        "the confirmation mail is queued"
+    );
+    // A stale or forged serve id is refused.
+    let forged = submit(&app, "serve_id=nope&first_name=A&last_name=B&email=a%40example.de&channel=email").await;
+    assert_eq!(forged.status, 422);
+});

@@ -1,0 +1,243 @@
+//! Signup forms: defining them, serving them (each serve is logged with the text version shown),
+//! and taking a submission: the person (found by e-mail or new), a consent bound to what was
+//! ticked, `ConsentRequested` until verified, and the double opt-in mail when e-mail was ticked.
+
+use std::collections::BTreeSet;
+
+use konsent_domain::channel::Channel;
+use konsent_domain::consent::{CaptureMethod, Evidence, Scope, Source, Validity};
+use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164};
+use konsent_domain::crypto::sha256_hex;
+use konsent_domain::form::{FormDef, check_slug};
+use konsent_domain::ids::{EventId, TenantId};
+use konsent_domain::ledger::{Actor, EventBody};
+use konsent_domain::party::{Advertiser, PersonData, RecipientClass};
+use konsent_domain::text::{ConsentTextVersion, TextState};
+use konsent_store::{PendingEvent, queries};
+
+use crate::consents::NewConsent;
+use crate::context::Konsent;
+use crate::error::{FieldError, ServiceError};
+use crate::persons::NewPerson;
+
+/// A form as served: what the page shows, and the id that ties a submission to it.
+#[derive(Debug, Clone)]
+pub struct ServedForm {
+    /// The form.
+    pub form: FormDef,
+    /// The text version shown in full.
+    pub text: ConsentTextVersion,
+    /// The advertisers the text names.
+    pub advertisers: Vec<Advertiser>,
+    /// Id of this serve (a hidden field of the page).
+    pub serve_id: String,
+}
+
+/// What a person entered.
+#[derive(Debug, Clone, Default)]
+pub struct Submission {
+    /// The serve id from the page.
+    pub serve_id: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Phone number.
+    pub phone: String,
+    /// Ticked channels.
+    pub channels: BTreeSet<Channel>,
+    /// The honeypot field (people leave it empty; bots fill it).
+    pub honeypot: String,
+    /// IP address and user agent (only their hash is kept with the evidence).
+    pub request: (Option<String>, Option<String>),
+}
+
+/// How a submission ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitted {
+    /// Recorded; `doi` when a confirmation mail was queued.
+    Recorded {
+        /// A double opt-in mail was queued.
+        doi: bool,
+    },
+    /// Dropped without a trace (honeypot).
+    Ignored,
+}
+
+/// How long a served page may be submitted.
+const SERVE_VALIDITY_US: i64 = 24 * 3600 * 1_000_000;
+
+impl Konsent {
+    /// Defines (or changes) a form of the tenant; its channels must lie within its published text.
+    pub async fn define_form(&self, tenant: TenantId, actor: &Actor, form: FormDef) -> Result<FormDef, ServiceError> {
+        check_slug(&form.slug).map_err(|e| ServiceError::invalid("slug", e))?;
+        if form.channels.is_empty() {
+            return Err(ServiceError::invalid("channels", "offer at least one channel"));
+        }
+        if form.title.trim().is_empty() || form.title.chars().count() > 200 {
+            return Err(ServiceError::invalid("title", "must be 1-200 characters"));
+        }
+        let text = queries::text(&self.db, tenant, form.text_id)
+            .await?
+            .filter(|t| t.state == TextState::Published)
+            .ok_or_else(|| ServiceError::invalid("text_id", "no such published consent text"))?;
+        let outside: Vec<&str> =
+            form.channels.iter().filter(|c| !text.scope.channels.contains(c)).map(|c| c.as_str()).collect();
+        if !outside.is_empty() {
+            return Err(ServiceError::invalid("channels", format!("not covered by the text: {}", outside.join(", "))));
+        }
+        if let Some((owner, _)) = queries::form(&self.db, &form.slug).await?
+            && owner != tenant
+        {
+            return Err(ServiceError::Conflict(format!("the form name {:?} is taken", form.slug)));
+        }
+        let ev = PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::FormDefined { form: form.clone() },
+        };
+        self.append(tenant, vec![ev], vec![]).await?;
+        Ok(form)
+    }
+
+    /// Serves a form: logs which text version is shown and returns it with the serve id.
+    pub async fn serve_form(&self, slug: &str) -> Result<Option<(TenantId, ServedForm)>, ServiceError> {
+        let Some((tenant, form)) = queries::form(&self.db, slug).await? else { return Ok(None) };
+        let Some(text) = queries::text(&self.db, tenant, form.text_id).await? else { return Ok(None) };
+        let advertisers: Vec<Advertiser> = queries::advertisers(&self.db, tenant)
+            .await?
+            .into_iter()
+            .filter(|a| text.scope.advertisers.contains(&a.id))
+            .collect();
+        let serve_id = self.id(EventId::from_parts).to_string();
+        queries::form_served(&self.db, &serve_id, tenant, slug, &text, self.now().as_microsecond()).await?;
+        Ok(Some((tenant, ServedForm { form, text, advertisers, serve_id })))
+    }
+
+    /// Takes a submission of form `slug`. Every invalid field is named.
+    pub async fn submit_form(&self, slug: &str, s: Submission) -> Result<Submitted, ServiceError> {
+        if !s.honeypot.trim().is_empty() {
+            tracing::info!(form = slug, "honeypot filled: submission dropped");
+            return Ok(Submitted::Ignored);
+        }
+        let (tenant, form) =
+            queries::form(&self.db, slug).await?.ok_or_else(|| ServiceError::NotFound(format!("form {slug}")))?;
+        let now = self.now();
+        let mut errors = Vec::new();
+        let err = |f: &str, m: &str| FieldError { field: f.into(), message: m.into() };
+        match queries::form_serve(&self.db, &s.serve_id, slug).await? {
+            Some((_, at)) if now.as_microsecond() - at <= SERVE_VALIDITY_US => {}
+            _ => errors.push(err("serve_id", "the page is too old or unknown: please reload it")),
+        }
+        if s.channels.is_empty() {
+            errors.push(err("channels", "tick at least one box"));
+        }
+        if !s.channels.is_subset(&form.channels) {
+            errors.push(err("channels", "a ticked channel is not offered by this form"));
+        }
+        if s.first_name.trim().is_empty() {
+            errors.push(err("first_name", "required"));
+        }
+        if s.last_name.trim().is_empty() {
+            errors.push(err("last_name", "required"));
+        }
+        let email = match EmailAddress::parse(s.email.trim()) {
+            Ok(e) => Some(e),
+            Err(e) if !s.email.trim().is_empty() => {
+                errors.push(FieldError { field: "email".into(), message: e.to_string() });
+                None
+            }
+            Err(_) => None,
+        };
+        let phone = match PhoneE164::parse(s.phone.trim()) {
+            Ok(p) => Some(p),
+            Err(e) if !s.phone.trim().is_empty() => {
+                errors.push(FieldError { field: "phone".into(), message: e.to_string() });
+                None
+            }
+            Err(_) => None,
+        };
+        let wants_email = s.channels.contains(&Channel::Email);
+        let wants_phone = s.channels.iter().any(|c| !matches!(c, Channel::Email | Channel::Post));
+        if wants_email && email.is_none() && s.email.trim().is_empty() {
+            errors.push(err("email", "required for e-mail"));
+        }
+        if wants_phone && phone.is_none() && s.phone.trim().is_empty() {
+            errors.push(err("phone", "required for phone, SMS and messenger"));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        let mut contacts = Vec::new();
+        contacts.extend(email.map(ContactValue::Email));
+        contacts.extend(phone.map(ContactValue::Phone));
+        // The person: found under the e-mail address, else new.
+        let existing = match contacts.first() {
+            Some(c) => self.find_by_contact(tenant, c).await?.into_iter().next(),
+            None => None,
+        };
+        let (person_id, cps) = match existing {
+            Some((p, _)) => {
+                let mut cps = BTreeSet::new();
+                for c in &contacts {
+                    if let Some((_, cp)) = self.find_by_contact(tenant, c).await?.into_iter().find(|(q, _)| *q == p) {
+                        cps.insert(cp);
+                    }
+                }
+                (p, cps)
+            }
+            None => {
+                let np = NewPerson {
+                    data: PersonData {
+                        first_name: s.first_name.trim().to_string(),
+                        last_name: s.last_name.trim().to_string(),
+                        address: None,
+                        birth_date: None,
+                    },
+                    recipient_class: RecipientClass::Consumer,
+                    org_unit: None,
+                    contacts: contacts.clone(),
+                };
+                let w = self.register_person(tenant, &Actor::System, &np).await?;
+                (w.person_id, w.contact_point_ids.into_iter().collect())
+            }
+        };
+        let text = queries::text(&self.db, tenant, form.text_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("consent text".into()))?;
+        let details = serde_json::json!({"ip": s.request.0, "user_agent": s.request.1});
+        let nc = NewConsent {
+            person_id,
+            contact_points: cps,
+            text_id: text.id,
+            scope: Scope {
+                advertisers: text.scope.advertisers.clone(),
+                product_categories: text.scope.product_categories.clone(),
+                channels: s.channels.clone(),
+            },
+            capture_method: CaptureMethod::WebForm,
+            declaration_recipient: None,
+            source: Source::FirstParty,
+            affirmative_action: true,
+            given_at: now,
+            capture_offset_seconds: 0,
+            evidence: vec![Evidence::WebForm {
+                at: now,
+                form_ref: format!("/f/{slug}"),
+                form_version: s.serve_id.clone(),
+                affirmative_action: true,
+                request_details: Some(sha256_hex(details.to_string().as_bytes())),
+            }],
+            validity: Validity::Endless,
+        };
+        let a = self.record_consent(tenant, &Actor::System, nc).await?;
+        let doi = wants_email && !a.record.status.is_valid_for_processing();
+        if doi {
+            let base = self.public_url.clone();
+            self.request_doi(tenant, &Actor::System, a.record.id, &base).await?;
+        }
+        Ok(Submitted::Recorded { doi })
+    }
+}

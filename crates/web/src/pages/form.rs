@@ -1,0 +1,154 @@
+//! The hosted signup form `/f/{slug}`: only the fields the offered channels need (R12), one
+//! unticked box per channel (R4, R9), the full consent text and the advertisers it names, a
+//! honeypot instead of third-party captchas. Each serve is logged and the submission points to it.
+
+use std::collections::BTreeSet;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use konsent_domain::channel::Channel;
+use konsent_service::ServiceError;
+use konsent_service::forms::{ServedForm, Submission, Submitted};
+
+use super::{esc, gone, internal, page};
+use crate::AppState;
+
+fn form_html(f: &ServedForm) -> String {
+    let offers_email = f.form.channels.contains(&Channel::Email);
+    let offers_phone = f.form.channels.iter().any(|c| !matches!(c, Channel::Email | Channel::Post));
+    let companies: Vec<String> =
+        f.advertisers.iter().map(|a| format!("{} ({})", esc(&a.legal_name), esc(&a.seat))).collect();
+    let mut h = String::new();
+    h.push_str(&format!(
+        "<p>Verantwortlich / controller: {}</p><form method=\"post\">\
+         <input type=\"hidden\" name=\"serve_id\" value=\"{}\">\
+         <div class=\"hp\" aria-hidden=\"true\"><label for=\"website\">Website</label>\
+         <input type=\"text\" id=\"website\" name=\"website\" tabindex=\"-1\" autocomplete=\"off\"></div>\
+         <p><label for=\"first_name\">Vorname / First name</label><br>\
+         <input type=\"text\" id=\"first_name\" name=\"first_name\" required autocomplete=\"given-name\"></p>\
+         <p><label for=\"last_name\">Nachname / Last name</label><br>\
+         <input type=\"text\" id=\"last_name\" name=\"last_name\" required autocomplete=\"family-name\"></p>",
+        companies.join(", "),
+        esc(&f.serve_id)
+    ));
+    if offers_email {
+        h.push_str(
+            "<p><label for=\"email\">E-Mail-Adresse / e-mail address</label><br>\
+             <input type=\"email\" id=\"email\" name=\"email\" autocomplete=\"email\"></p>",
+        );
+    }
+    if offers_phone {
+        h.push_str(
+            "<p><label for=\"phone\">Telefonnummer / phone number</label><br>\
+             <input type=\"tel\" id=\"phone\" name=\"phone\" autocomplete=\"tel\"></p>",
+        );
+    }
+    h.push_str("<fieldset><legend>Ich willige ein in Werbung per … / I consent to advertising by …</legend>");
+    for c in &f.form.channels {
+        let code = c.as_str();
+        h.push_str(&format!(
+            "<p><input type=\"checkbox\" id=\"ch-{code}\" name=\"channel\" value=\"{code}\"> \
+             <label for=\"ch-{code}\">{}</label></p>",
+            esc(c.label_de())
+        ));
+    }
+    h.push_str(&format!(
+        "</fieldset><h2>{}</h2><div class=\"text\">{}</div>\
+         <p><a href=\"{}\">Datenschutzhinweise / privacy notice</a> (Version {})</p>\
+         <p><button type=\"submit\">Absenden / Submit</button></p></form>",
+        esc(&f.text.title),
+        esc(&f.text.body),
+        esc(&f.text.privacy_notice.url),
+        esc(&f.text.privacy_notice.version)
+    ));
+    h
+}
+
+/// `GET /f/{slug}`: the form; the serve is logged with the text version shown.
+pub async fn form_page(State(s): State<AppState>, Path(slug): Path<String>) -> Response {
+    match s.k.serve_form(&slug).await {
+        Ok(Some((_, f))) => page(StatusCode::OK, &f.form.title, "Sign up", &form_html(&f)),
+        Ok(None) => gone("Dieses Formular gibt es nicht.", "There is no such form.", StatusCode::NOT_FOUND),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /f/{slug}`: a submission (`application/x-www-form-urlencoded`).
+pub async fn form_submit(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+    connect: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut sub = Submission {
+        request: (
+            connect.map(|c| c.0.0.ip().to_string()),
+            headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
+        ),
+        ..Default::default()
+    };
+    let mut channels = BTreeSet::new();
+    let mut bad_channel = false;
+    for (k, v) in form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "serve_id" => sub.serve_id = v.into_owned(),
+            "first_name" => sub.first_name = v.into_owned(),
+            "last_name" => sub.last_name = v.into_owned(),
+            "email" => sub.email = v.into_owned(),
+            "phone" => sub.phone = v.into_owned(),
+            "website" => sub.honeypot = v.into_owned(),
+            "channel" => match v.parse::<Channel>() {
+                Ok(c) => {
+                    channels.insert(c);
+                }
+                Err(_) => bad_channel = true,
+            },
+            _ => {}
+        }
+    }
+    sub.channels = channels;
+    if bad_channel {
+        return invalid(&[("channel".into(), "unknown channel".into())]);
+    }
+    match s.k.submit_form(&slug, sub).await {
+        Ok(Submitted::Recorded { doi: true }) | Ok(Submitted::Ignored) => page(
+            StatusCode::OK,
+            "Fast geschafft",
+            "Almost done",
+            "<p>Wir haben Ihnen eine E-Mail geschickt. Bitte öffnen Sie den Link darin und bestätigen \
+             Sie Ihre Einwilligung. Erst dann wird sie wirksam.</p>\
+             <p class=\"en\" lang=\"en\">We have sent you an e-mail. Please open its link and confirm your \
+             consent; only then does it take effect.</p>",
+        ),
+        Ok(Submitted::Recorded { doi: false }) => page(
+            StatusCode::OK,
+            "Vielen Dank",
+            "Thank you",
+            "<p>Wir haben Ihre Angaben erhalten. Bevor wir Sie anrufen oder Ihnen Nachrichten senden, \
+             bestätigen wir Ihre Telefonnummer.</p>\
+             <p class=\"en\" lang=\"en\">We have received your details. Before we call you or send you \
+             messages, we verify your phone number.</p>",
+        ),
+        Err(ServiceError::Invalid(errors)) => {
+            invalid(&errors.into_iter().map(|e| (e.field, e.message)).collect::<Vec<_>>())
+        }
+        Err(ServiceError::NotFound(_)) => {
+            gone("Dieses Formular gibt es nicht.", "There is no such form.", StatusCode::NOT_FOUND)
+        }
+        Err(e) => internal(&e),
+    }
+}
+
+fn invalid(errors: &[(String, String)]) -> Response {
+    let items: String =
+        errors.iter().map(|(f, m)| format!("<li><strong>{}</strong>: {}</li>", esc(f), esc(m))).collect();
+    page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Bitte prüfen Sie Ihre Angaben",
+        "Please check your entries",
+        &format!("<ul>{items}</ul><p><a href=\"\">Zurück zum Formular / back to the form</a></p>"),
+    )
+}
