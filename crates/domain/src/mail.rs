@@ -38,6 +38,51 @@ pub fn doi_confirmation(company: &str, text_title: &str, link: &str, expires: &s
     (subject, text)
 }
 
+/// What a consent receipt states (R69).
+#[derive(Debug, Clone)]
+pub struct ReceiptFacts<'a> {
+    /// Receipt id.
+    pub receipt_id: &'a str,
+    /// When the consent became effective (text, UTC).
+    pub at: &'a str,
+    /// The advertisers (controllers) by legal name and seat.
+    pub companies: &'a [String],
+    /// Product categories (purposes).
+    pub purposes: &'a [String],
+    /// Channels, German labels.
+    pub channels: &'a [String],
+    /// Text family, version and SHA-256.
+    pub text_version: &'a str,
+    /// The full text.
+    pub text: &'a str,
+}
+
+/// Subject and body of the consent receipt (R69): receipt id, time, controllers, purposes,
+/// channels, the text version and how to withdraw.
+pub fn consent_receipt(f: &ReceiptFacts<'_>) -> (String, String) {
+    let subject = format!("Ihre Einwilligung – Bestätigung {} / Your consent – receipt", f.receipt_id);
+    let text = format!(
+        "Guten Tag,\n\nhiermit bestätigen wir Ihre Einwilligung.\n\n\
+         Beleg-Nr.: {id}\nZeitpunkt: {at}\nVerantwortlich: {companies}\nZwecke (Sparten): {purposes}\n\
+         Kanäle: {channels}\nText-Version: {version}\n\nWortlaut:\n{text}\n\n\
+         Widerruf: Sie können diese Einwilligung jederzeit mit Wirkung für die Zukunft widerrufen, \
+         formlos gegenüber {companies}, zum Beispiel durch eine Antwort auf diese E-Mail oder über den \
+         Abmeldelink in jeder unserer E-Mails.\n\n---\n\n\
+         Hello,\n\nthis confirms your consent.\n\nReceipt no.: {id}\nTime: {at}\nController: {companies}\n\
+         Purposes: {purposes}\nChannels: {channels}\nText version: {version}\n\n\
+         Withdrawal: you can withdraw this consent at any time with effect for the future, informally, \
+         for example by replying to this e-mail or through the unsubscribe link in each of our e-mails.\n",
+        id = f.receipt_id,
+        at = f.at,
+        companies = f.companies.join(", "),
+        purposes = f.purposes.join(", "),
+        channels = f.channels.join(", "),
+        version = f.text_version,
+        text = f.text,
+    );
+    (subject, text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use konsent_domain::contact::ContactValue;
 use konsent_domain::crypto::{DataKey, sha256_hex};
 use konsent_domain::ids::{ConsentId, ContactPointId, EventId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
-use konsent_domain::mail::{OutgoingMail, doi_confirmation};
+use konsent_domain::mail::{OutgoingMail, ReceiptFacts, consent_receipt, doi_confirmation};
 use konsent_store::queries::{self, OutboxRow};
 use konsent_store::{PendingEvent, SideWrite};
 
@@ -71,10 +71,17 @@ impl Konsent {
         if c.status.is_valid_for_processing() && c.evidence.iter().any(|e| matches!(e, Evidence::EmailDoi { .. })) {
             return Err(ServiceError::Conflict(format!("consent {consent_id} is already confirmed")));
         }
+        let now = self.now();
+        if queries::open_doi_token(&self.db, &tenant.to_string(), &consent_id.to_string(), now.as_microsecond()).await?
+        {
+            // R13: one confirmation mail; a new one only once the last link has expired.
+            return Err(ServiceError::Conflict(format!(
+                "a confirmation mail for consent {consent_id} is already on its way; its link is still valid"
+            )));
+        }
         let (cp, address) = self.email_of(tenant, &c).await?;
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         let company = company_of(&c, l.advertisers());
-        let now = self.now();
         let expires_at = now + TOKEN_VALIDITY;
         let token = URL_SAFE_NO_PAD.encode(self.random::<16>());
         let hash = token_hash(&token);
@@ -84,8 +91,6 @@ impl Konsent {
         let expires = format!("{:02}.{:02}.{} (UTC)", d.day(), d.month(), d.year());
         let (subject, text) = doi_confirmation(&company, &l.text().title, &link, &expires);
         let mail = OutgoingMail { message_id: message_id.clone(), to: address, subject, text };
-        let json = serde_json::to_vec(&mail).map_err(|e| ServiceError::Conflict(e.to_string()))?;
-        let sealed = outbox_key(self).seal(self.random(), &json, message_id.as_bytes());
         let ev = PendingEvent {
             event_id: self.id(EventId::from_parts),
             actor: actor.clone(),
@@ -99,12 +104,7 @@ impl Konsent {
             },
         };
         let side = vec![
-            SideWrite::Outbox {
-                id: message_id.clone(),
-                kind: "doi_confirmation".into(),
-                sealed,
-                created_at: now.as_microsecond(),
-            },
+            self.outbox_write(&mail, "doi_confirmation")?,
             SideWrite::DoiToken {
                 token_hash: hash,
                 consent_id: consent_id.to_string(),
@@ -205,7 +205,19 @@ impl Konsent {
                 },
             });
         }
-        let side = vec![SideWrite::DoiUsed { token_hash: hash, used_at: now.as_microsecond() }];
+        let mut side = vec![SideWrite::DoiUsed { token_hash: hash, used_at: now.as_microsecond() }];
+        if c.status.is_valid_for_processing() {
+            // R69: a receipt at the point of consent, to the address just confirmed.
+            let (_, address) = self.email_of(tenant, &c).await?;
+            let receipt_id = format!("K-{}", &self.id(EventId::from_parts).to_string()[..18]);
+            let mail = receipt_mail(&c, &l, &receipt_id, now, address, self.id(EventId::from_parts).to_string());
+            side.push(self.outbox_write(&mail, "consent_receipt")?);
+            events.push(PendingEvent {
+                event_id: self.id(EventId::from_parts),
+                actor: Actor::System,
+                body: EventBody::ReceiptIssued { consent_id, receipt_id, message_id: mail.message_id.clone(), at: now },
+            });
+        }
         self.append(tenant, events, side).await.map_err(|e| match e {
             ServiceError::Store(konsent_store::StoreError::NotFound(_)) => {
                 ServiceError::Conflict("this confirmation link was already used".into())
@@ -216,6 +228,18 @@ impl Konsent {
             tracing::info!(consent = %consent_id, "double opt-in confirmed");
         }
         Ok((c, missing))
+    }
+
+    /// The outbox row of a mail, sealed under a key derived from the master key.
+    fn outbox_write(&self, mail: &OutgoingMail, kind: &str) -> Result<SideWrite, ServiceError> {
+        let json = serde_json::to_vec(mail).map_err(|e| ServiceError::Conflict(e.to_string()))?;
+        let sealed = outbox_key(self).seal(self.random(), &json, mail.message_id.as_bytes());
+        Ok(SideWrite::Outbox {
+            id: mail.message_id.clone(),
+            kind: kind.into(),
+            sealed,
+            created_at: self.now().as_microsecond(),
+        })
     }
 
     /// The consent's e-mail contact point and its address.
@@ -257,6 +281,38 @@ impl Konsent {
         let next = (self.now() + SignedDuration::from_secs(secs)).as_microsecond();
         Ok(queries::outbox_retry(&self.db, id, next, error).await?)
     }
+}
+
+/// The receipt mail of a consent that has just become effective (R69).
+fn receipt_mail(
+    c: &ConsentRecord,
+    l: &crate::consents::LoadedContext,
+    receipt_id: &str,
+    now: Timestamp,
+    to: String,
+    id: String,
+) -> OutgoingMail {
+    let text = l.text();
+    let companies: Vec<String> = l
+        .advertisers()
+        .iter()
+        .filter(|a| c.scope.advertisers.contains(&a.id))
+        .map(|a| format!("{} ({})", a.legal_name, a.seat))
+        .collect();
+    let purposes: Vec<String> = c.scope.product_categories.iter().map(|p| p.as_str().to_string()).collect();
+    let channels: Vec<String> = c.scope.channels.iter().map(|ch| ch.label_de().to_string()).collect();
+    let version = format!("{} v{} (SHA-256 {})", text.key, text.version, text.sha256);
+    let at = now.to_string();
+    let (subject, body) = consent_receipt(&ReceiptFacts {
+        receipt_id,
+        at: &at,
+        companies: &companies,
+        purposes: &purposes,
+        channels: &channels,
+        text_version: &version,
+        text: &text.body,
+    });
+    OutgoingMail { message_id: format!("<{id}@konsent>"), to, subject, text: body }
 }
 
 /// The advertisers a consent names, by legal name.

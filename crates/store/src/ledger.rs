@@ -188,6 +188,7 @@ async fn person_of(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<Option
     let (sql, id): (&'static str, String) = match body {
         EventBody::EvidenceAdded { consent_id, .. }
         | EventBody::DoiRequested { consent_id, .. }
+        | EventBody::ReceiptIssued { consent_id, .. }
         | EventBody::ConsentStatusChanged { consent_id, .. }
         | EventBody::ConsentWithdrawn { consent_id, .. } => {
             ("SELECT person_id FROM consents WHERE tenant_id = $1 AND id = $2", consent_id.to_string())

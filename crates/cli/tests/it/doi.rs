@@ -91,7 +91,7 @@ async fn status(app: &TestApp, consent: &str) -> String {
     c.json["status"].as_str().unwrap().to_string()
 }
 
-app_test!(r13_doi_mail_survives_smtp_outage_and_confirms_once_by_button, |app| {
+app_test!(r13_r69_doi_mail_survives_smtp_outage_confirms_once_by_button_and_sends_a_receipt, |app| {
     let (_w, consent) = email_consent(&app).await;
     let q = app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await;
     assert_eq!(q.status, 202, "{:?}", q.json);
@@ -138,6 +138,17 @@ app_test!(r13_doi_mail_survives_smtp_outage_and_confirms_once_by_button, |app| {
     assert!(doi["confirmed_at"].is_string() && doi["request_details"].is_string(), "{doi}");
     assert_eq!(doi["message_id"], q.json["message_id"]);
 
+    // R69: a receipt goes to the confirmed address, and the ledger says so.
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, from).await, 1);
+    let receipt = smtp.messages().into_iter().find(|m| m.contains("Beleg")).expect("a receipt mail");
+    let flat = receipt.replace("=\r\n", "").replace("=\n", "");
+    for needle in ["Muster Versicherungsmakler GmbH (K", "telefon-email v1", "insurance", "widerrufen", EMAIL] {
+        assert!(flat.contains(needle), "receipt lacks {needle}: {flat}");
+    }
+    let person = c.json["person_id"].as_str().unwrap();
+    let tl = app.call("GET", &format!("/v1/persons/{person}/timeline"), Some(&app.api_key), None).await;
+    assert!(tl.json.to_string().contains("receipt_issued"), "{:?}", tl.json);
+
     // Single use.
     let again = app.call("POST", &format!("/doi/{token}"), None, None).await;
     assert_eq!(again.status, 409);
@@ -152,6 +163,9 @@ app_test!(r13_confirm_token_expires_after_seven_days, |app| {
     let (_w, consent) = email_consent(&app).await;
     let q = app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await;
     assert_eq!(q.status, 202, "{:?}", q.json);
+    // One confirmation mail while its link is valid (R13).
+    let twice = app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await;
+    assert_eq!(twice.status, 409, "{:?}", twice.json);
     // No SMTP configured: the mail lands as a file in the outbox folder.
     let dir = tempfile::tempdir().unwrap();
     let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
@@ -162,4 +176,7 @@ app_test!(r13_confirm_token_expires_after_seven_days, |app| {
     assert_eq!(app.call("GET", &format!("/doi/{token}"), None, None).await.status, 410);
     assert_eq!(app.call("POST", &format!("/doi/{token}"), None, None).await.status, 410);
     assert_eq!(status(&app, &consent).await, "ConsentRequested");
+    // Once expired, a new mail may be sent.
+    let renewed = app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await;
+    assert_eq!(renewed.status, 202, "{:?}", renewed.json);
 });

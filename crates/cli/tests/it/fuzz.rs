@@ -151,7 +151,11 @@ app_test!(mutated_bodies_get_4xx_problems_never_5xx, |app| {
         ("POST", "/v1/suppressions".into(), json!({"email": EMAIL, "channels": ["email"], "reason": "complaint"})),
         ("POST", "/v1/suppressions/lookup".into(), json!({"phone": PHONE})),
         ("POST", "/v1/api-keys".into(), json!({"role": "agent", "label": "fuzz"})),
-        ("POST", "/v1/forms".into(), json!({"slug": "fuzz-form", "text_id": w.text, "channels": ["email"], "title": "T"})),
+        (
+            "POST",
+            "/v1/forms".into(),
+            json!({"slug": "fuzz-form", "text_id": w.text, "channels": ["email"], "title": "T"}),
+        ),
     ];
     // Every route that takes a body has a seed.
     for (m, p) in konsent_web::V1_ROUTES {

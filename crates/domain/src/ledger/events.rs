@@ -150,6 +150,17 @@ pub enum EventBody {
         /// The token expires at.
         expires_at: jiff::Timestamp,
     },
+    /// A consent receipt was issued to the person (R69).
+    ReceiptIssued {
+        /// Consent.
+        consent_id: ConsentId,
+        /// Receipt id, as stated in the receipt.
+        receipt_id: String,
+        /// Message id of the mail that carries it.
+        message_id: String,
+        /// When.
+        at: jiff::Timestamp,
+    },
     /// A consent moved to another status.
     ConsentStatusChanged {
         /// Consent.
@@ -226,6 +237,7 @@ impl EventBody {
             Self::ConsentRecorded { .. } => "consent_recorded",
             Self::EvidenceAdded { .. } => "evidence_added",
             Self::DoiRequested { .. } => "doi_requested",
+            Self::ReceiptIssued { .. } => "receipt_issued",
             Self::ConsentStatusChanged { .. } => "consent_status_changed",
             Self::ConsentWithdrawn { .. } => "consent_withdrawn",
             Self::ObjectionRecorded { .. } => "objection_recorded",

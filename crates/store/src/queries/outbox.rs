@@ -122,3 +122,14 @@ pub async fn doi_token(db: &Db, token_hash: &str) -> Result<Option<DoiTokenRow>,
     })
     .transpose()
 }
+
+/// Whether a consent has a token that is neither used nor expired at `now` (µs).
+pub async fn open_doi_token(db: &Db, tenant: &str, consent_id: &str, now: i64) -> Result<bool, StoreError> {
+    Ok(db
+        .fetch_optional(
+            "SELECT 1 FROM doi_tokens WHERE tenant_id = $1 AND consent_id = $2 AND used_at IS NULL AND expires_at > $3",
+            vals![tenant, consent_id, now],
+        )
+        .await?
+        .is_some())
+}
