@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod idempotency;
 mod json;
+mod limits;
 mod metrics;
 mod openapi;
 mod pages;
@@ -47,6 +48,8 @@ pub struct AppInner {
     pub k: Konsent,
     /// Metrics registry.
     pub metrics: Metrics,
+    /// Rate limits of the public pages.
+    pub limits: limits::RateLimiter,
 }
 
 /// Shared state of every handler: one pointer to clone per request.
@@ -62,7 +65,7 @@ impl std::ops::Deref for AppState {
 
 /// The application router.
 pub fn router(k: Konsent) -> Router {
-    let state = AppState(Arc::new(AppInner { k, metrics: Metrics::default() }));
+    let state = AppState(Arc::new(AppInner { k, metrics: Metrics::default(), limits: Default::default() }));
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(healthz))

@@ -116,3 +116,26 @@ app_test!(r13_r66_form_submission_is_requested_until_confirmed_and_sets_no_cooki
     let forged = submit(&app, "serve_id=nope&first_name=A&last_name=B&email=a%40example.de&channel=email").await;
     assert_eq!(forged.status, 422);
 });
+
+app_test!(public_pages_answer_429_per_ip_and_per_address, |app| {
+    let w = world(&app).await;
+    assert_eq!(define(&app, &w, json!(["email"])).await, 201);
+    let html = app.call("GET", "/f/beratung", None, None).await.json.as_str().unwrap().to_string();
+    let sid = serve_id(&html);
+    // The same address: five submissions an hour.
+    let same = format!("serve_id={sid}&first_name=Eva&last_name=Ost&email=eva.ost%40example.de&channel=email");
+    for i in 0..5 {
+        assert_eq!(submit(&app, &same).await.status, 200, "submission {i}");
+    }
+    let sixth = submit(&app, &same).await;
+    assert_eq!(sixth.status, 429);
+    assert!(sixth.json.as_str().unwrap().contains("Zu viele Anfragen"));
+    // The same IP: twenty posts a minute, whatever they are.
+    for _ in 0..14 {
+        assert_eq!(submit(&app, &format!("serve_id={sid}&first_name=X&last_name=Y&channel=email")).await.status, 422);
+    }
+    assert_eq!(submit(&app, &format!("serve_id={sid}&first_name=X&last_name=Y&channel=email")).await.status, 429);
+    assert_eq!(app.call("POST", "/doi/whatever", None, None).await.status, 429, "confirmations count too");
+    app.clock.advance(jiff::SignedDuration::from_secs(61));
+    assert_eq!(submit(&app, &format!("serve_id={sid}&first_name=X&last_name=Y&channel=email")).await.status, 422);
+});

@@ -5,15 +5,16 @@
 use std::collections::BTreeSet;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use konsent_domain::channel::Channel;
 use konsent_service::ServiceError;
 use konsent_service::forms::{ServedForm, Submission, Submitted};
 
-use super::{esc, gone, internal, page};
+use super::{client_ip, esc, gone, internal, page, too_many};
 use crate::AppState;
+use crate::limits;
 
 fn form_html(f: &ServedForm) -> String {
     let offers_email = f.form.channels.contains(&Channel::Email);
@@ -67,7 +68,11 @@ fn form_html(f: &ServedForm) -> String {
 }
 
 /// `GET /f/{slug}`: the form; the serve is logged with the text version shown.
-pub async fn form_page(State(s): State<AppState>, Path(slug): Path<String>) -> Response {
+pub async fn form_page(State(s): State<AppState>, Path(slug): Path<String>, req: Request) -> Response {
+    let ip = client_ip(req.extensions());
+    if let Err(wait) = s.limits.hit(&format!("view:{ip}"), limits::FORM_VIEWS, s.k.now().as_microsecond()) {
+        return too_many(wait);
+    }
     match s.k.serve_form(&slug).await {
         Ok(Some((_, f))) => page(StatusCode::OK, &f.form.title, "Sign up", &form_html(&f)),
         Ok(None) => gone("Dieses Formular gibt es nicht.", "There is no such form.", StatusCode::NOT_FOUND),
@@ -83,11 +88,13 @@ pub async fn form_submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let ip = connect.map(|c| c.0.0.ip().to_string()).unwrap_or_else(|| "local".into());
+    let now = s.k.now().as_microsecond();
+    if let Err(wait) = s.limits.hit(&format!("post:{ip}"), limits::POSTS_PER_IP, now) {
+        return too_many(wait);
+    }
     let mut sub = Submission {
-        request: (
-            connect.map(|c| c.0.0.ip().to_string()),
-            headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
-        ),
+        request: (Some(ip), headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string)),
         ..Default::default()
     };
     let mut channels = BTreeSet::new();
@@ -110,6 +117,13 @@ pub async fn form_submit(
         }
     }
     sub.channels = channels;
+    // Keyed by a hash: the limiter holds no addresses.
+    let address = konsent_domain::crypto::sha256_hex(sub.email.trim().to_lowercase().as_bytes());
+    if !sub.email.trim().is_empty()
+        && let Err(wait) = s.limits.hit(&format!("addr:{address}"), limits::POSTS_PER_ADDRESS, now)
+    {
+        return too_many(wait);
+    }
     if bad_channel {
         return invalid(&[("channel".into(), "unknown channel".into())]);
     }

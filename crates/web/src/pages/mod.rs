@@ -102,8 +102,11 @@ pub async fn doi_page(State(s): State<AppState>, Path(token): Path<String>) -> R
 /// `POST /doi/{token}`: confirms, recording time, IP and user agent as evidence.
 pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, req: Request) -> Response {
     let ua = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-    let ip = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
-    match s.k.confirm_doi(&token, ip.as_deref(), ua).await {
+    let ip = client_ip(req.extensions());
+    if let Err(wait) = s.limits.hit(&format!("post:{ip}"), crate::limits::POSTS_PER_IP, s.k.now().as_microsecond()) {
+        return too_many(wait);
+    }
+    match s.k.confirm_doi(&token, Some(&ip), ua).await {
         Ok(_) => page(
             StatusCode::OK,
             "Vielen Dank – bestätigt",
@@ -126,6 +129,28 @@ pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, r
         }
         Err(e) => internal(&e),
     }
+}
+
+/// 429 with `Retry-After`.
+pub(crate) fn too_many(retry_after: i64) -> Response {
+    let mut r = page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Zu viele Anfragen",
+        "Too many requests",
+        &format!(
+            "<p>Bitte versuchen Sie es in {retry_after} Sekunden noch einmal.</p>\
+             <p class=\"en\" lang=\"en\">Please try again in {retry_after} seconds.</p>"
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// The client's IP as the connection shows it (`local` in-process).
+pub(crate) fn client_ip(req_ext: &axum::http::Extensions) -> String {
+    req_ext.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "local".into())
 }
 
 pub(crate) fn internal(e: &ServiceError) -> Response {
