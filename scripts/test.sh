@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole Konsent test suite on a fresh Debian machine: installs and starts what the tests
-# need (PostgreSQL; python3-aiosmtpd, which the mail tests start as a real SMTP server), then runs
-# every test on SQLite and PostgreSQL. Fails loudly, never skips.
+# need (PostgreSQL; python3-aiosmtpd, which the mail tests start as a real SMTP server; chromium and
+# chromium-driver for the browser test), then runs every test on SQLite and PostgreSQL. Fails
+# loudly, never skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,9 @@ command -v psql >/dev/null 2>&1 || need_pkgs+=(postgresql postgresql-client)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_pkgs+=(postgresql)
 # A real SMTP server for the double opt-in tests (Debian's aiosmtpd, started by the tests).
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need_pkgs+=(python3-aiosmtpd)
+# A real headless browser for the signup and confirmation pages.
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_pkgs+=(chromium-driver)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "==> installing ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,6 +1,7 @@
 //! End-to-end tests: services on SQLite and PostgreSQL, and the `konsent` binary.
 
 mod api;
+mod browser;
 mod cli;
 mod doi;
 mod forms;

@@ -1,0 +1,145 @@
+//! A real headless Chromium (Debian's chromium and chromium-driver, driven by fantoccini) signs up
+//! on the hosted form, the confirmation mail is read from the outbox folder, the link is opened and
+//! the button clicked; then the consent is checked through the API. The pages set no cookie and
+//! store nothing in the browser (R66), every field has a label, and the link's page alone
+//! confirms nothing (R13).
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::api::world;
+use crate::app_test;
+use crate::harness::TestApp;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn browser() -> (Driver, Client) {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is installed (scripts/test.sh installs chromium and chromium-driver)");
+    let driver = Driver(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"binary": "/usr/bin/chromium", "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=de"]}),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session");
+    (driver, client)
+}
+
+/// Serves the app on a real port; returns its base URL.
+async fn serve(app: &TestApp) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut k = app.k.clone();
+    k.public_url = base.clone();
+    tokio::spawn(konsent_web::serve(k, listener, std::future::pending()));
+    base
+}
+
+async fn text_of(c: &Client) -> String {
+    c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
+}
+
+/// Storage the page left in the browser: cookies, localStorage, sessionStorage.
+async fn storage(c: &Client) -> String {
+    let v = c
+        .execute("return document.cookie + '|' + localStorage.length + '|' + sessionStorage.length;", vec![])
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().to_string()
+}
+
+async fn status(app: &TestApp, consent: &str) -> String {
+    let c = app.call("GET", &format!("/v1/consents/{consent}"), Some(&app.api_key), None).await;
+    c.json["status"].as_str().unwrap().to_string()
+}
+
+app_test!(r13_r66_a_browser_signs_up_and_confirms_by_mail, |app| {
+    let w = world(&app).await;
+    let f = app
+        .call(
+            "POST",
+            "/v1/forms",
+            Some(&app.api_key),
+            Some(json!({
+                "slug": "beratung", "text_id": w.text, "channels": ["email"], "title": "Newsletter"
+            })),
+        )
+        .await;
+    assert_eq!(f.status, 201, "{:?}", f.json);
+    let base = serve(&app).await;
+    let (_driver, c) = browser().await;
+
+    c.goto(&format!("{base}/f/beratung")).await.unwrap();
+    // Every visible field and box has a label.
+    let unlabelled = c
+        .execute(
+            "return [...document.querySelectorAll('input:not([type=hidden])')]
+               .filter(i => !i.closest('.hp') && !document.querySelector('label[for=\"' + i.id + '\"]')).length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(unlabelled, json!(0));
+    let boxes = c.find(Locator::Css("#ch-email")).await.unwrap();
+    assert_eq!(boxes.prop("checked").await.unwrap().as_deref(), Some("false"), "not pre-ticked (R4)");
+    c.find(Locator::Css("#first_name")).await.unwrap().send_keys("Clara").await.unwrap();
+    c.find(Locator::Css("#last_name")).await.unwrap().send_keys("Berg").await.unwrap();
+    c.find(Locator::Css("#email")).await.unwrap().send_keys("clara.berg@example.de").await.unwrap();
+    boxes.click().await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//h1[contains(., 'Fast geschafft')]")).await.unwrap();
+    assert_eq!(storage(&c).await, "|0|0", "no cookie, nothing stored (R66)");
+
+    // The mail: no SMTP configured, so it lands as a file.
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, "konsent@localhost").await, 1);
+    let eml = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    let mail = std::fs::read_to_string(eml).unwrap().replace("=\r\n", "").replace("=\n", "");
+    let at = mail.find(&format!("{base}/doi/")).expect("the link points at this installation");
+    let link: String = mail[at..].chars().take_while(|ch| !ch.is_whitespace()).collect();
+
+    c.goto(&link).await.unwrap();
+    assert!(text_of(&c).await.contains("Einwilligung bestätigen"));
+    let consents = app.call("GET", "/v1/consents", Some(&app.api_key), None).await;
+    let consent =
+        consents.json["items"].as_array().unwrap().last().unwrap()["consent_id"].as_str().unwrap().to_string();
+    assert_eq!(status(&app, &consent).await, "ConsentRequested", "opening the link confirms nothing");
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//h1[contains(., 'bestätigt')]")).await.unwrap();
+    assert_eq!(status(&app, &consent).await, "ConsentGiven");
+    assert_eq!(storage(&c).await, "|0|0");
+    let full = app.call("GET", &format!("/v1/consents/{consent}"), Some(&app.api_key), None).await;
+    let doi = full.json["evidence"].as_array().unwrap().iter().find(|e| e["kind"] == "email_doi").cloned().unwrap();
+    assert!(doi["request_details"].is_string(), "IP and user agent are kept as a hash: {doi}");
+    c.close().await.unwrap();
+});
