@@ -55,6 +55,8 @@ pub struct ReceiptFacts<'a> {
     pub text_version: &'a str,
     /// The full text.
     pub text: &'a str,
+    /// The preference centre, where every consent can be withdrawn.
+    pub preferences_url: &'a str,
 }
 
 /// Subject and body of the consent receipt (R69): receipt id, time, controllers, purposes,
@@ -66,12 +68,11 @@ pub fn consent_receipt(f: &ReceiptFacts<'_>) -> (String, String) {
          Beleg-Nr.: {id}\nZeitpunkt: {at}\nVerantwortlich: {companies}\nZwecke (Sparten): {purposes}\n\
          Kanäle: {channels}\nText-Version: {version}\n\nWortlaut:\n{text}\n\n\
          Widerruf: Sie können diese Einwilligung jederzeit mit Wirkung für die Zukunft widerrufen, \
-         formlos gegenüber {companies}, zum Beispiel durch eine Antwort auf diese E-Mail oder über den \
-         Abmeldelink in jeder unserer E-Mails.\n\n---\n\n\
+         formlos gegenüber {companies}, zum Beispiel durch eine Antwort auf diese E-Mail oder hier:\n{prefs}\n\n---\n\n\
          Hello,\n\nthis confirms your consent.\n\nReceipt no.: {id}\nTime: {at}\nController: {companies}\n\
          Purposes: {purposes}\nChannels: {channels}\nText version: {version}\n\n\
          Withdrawal: you can withdraw this consent at any time with effect for the future, informally, \
-         for example by replying to this e-mail or through the unsubscribe link in each of our e-mails.\n",
+         for example by replying to this e-mail or here:\n{prefs}\n",
         id = f.receipt_id,
         at = f.at,
         companies = f.companies.join(", "),
@@ -79,6 +80,7 @@ pub fn consent_receipt(f: &ReceiptFacts<'_>) -> (String, String) {
         channels = f.channels.join(", "),
         version = f.text_version,
         text = f.text,
+        prefs = f.preferences_url,
     );
     (subject, text)
 }

@@ -210,7 +210,13 @@ impl Konsent {
             // R69: a receipt at the point of consent, to the address just confirmed.
             let (_, address) = self.email_of(tenant, &c).await?;
             let receipt_id = format!("K-{}", &self.id(EventId::from_parts).to_string()[..18]);
-            let mail = receipt_mail(&c, &l, &receipt_id, now, address, self.id(EventId::from_parts).to_string());
+            let prefs = format!(
+                "{}/p/{}",
+                self.public_url.trim_end_matches('/'),
+                self.sign_link(&crate::prefs::LinkClaim { t: tenant, p: c.person_id, u: None })
+            );
+            let ids = (receipt_id.as_str(), self.id(EventId::from_parts).to_string());
+            let mail = receipt_mail(&c, &l, ids, now, address, &prefs);
             side.push(self.outbox_write(&mail, "consent_receipt")?);
             events.push(PendingEvent {
                 event_id: self.id(EventId::from_parts),
@@ -287,10 +293,10 @@ impl Konsent {
 fn receipt_mail(
     c: &ConsentRecord,
     l: &crate::consents::LoadedContext,
-    receipt_id: &str,
+    (receipt_id, id): (&str, String),
     now: Timestamp,
     to: String,
-    id: String,
+    preferences_url: &str,
 ) -> OutgoingMail {
     let text = l.text();
     let companies: Vec<String> = l
@@ -311,6 +317,7 @@ fn receipt_mail(
         channels: &channels,
         text_version: &version,
         text: &text.body,
+        preferences_url,
     });
     OutgoingMail { message_id: format!("<{id}@konsent>"), to, subject, text: body }
 }

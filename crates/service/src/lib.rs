@@ -15,6 +15,7 @@ pub mod gate;
 pub mod init;
 pub mod keys;
 pub mod persons;
+pub mod prefs;
 pub mod suppression;
 pub mod system;
 pub mod uses;

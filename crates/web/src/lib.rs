@@ -74,6 +74,8 @@ pub fn router(k: Konsent) -> Router {
         .route("/openapi.json", get(openapi::serve_document))
         .route("/doi/{token}", get(pages::doi_page).post(pages::doi_confirm))
         .route("/f/{slug}", get(pages::form::form_page).post(pages::form::form_submit))
+        .route("/p/{token}", get(pages::prefs::prefs_page).post(pages::prefs::prefs_post))
+        .route("/u/{token}", get(pages::prefs::unsubscribe_page).post(pages::prefs::unsubscribe_post))
         .merge(api::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::idempotency))

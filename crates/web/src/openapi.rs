@@ -60,6 +60,7 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         persons::get_person,
         persons::correct_person,
         persons::timeline,
+        persons::links,
         persons::object,
         consents::record_consent,
         consents::get_consent,

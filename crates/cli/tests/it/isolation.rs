@@ -24,6 +24,7 @@ app_test!(every_route_with_another_tenants_key_sees_nothing, |app| {
     for (method, path, body) in [
         ("GET", format!("/v1/persons/{}", w.person), None),
         ("GET", format!("/v1/persons/{}/timeline", w.person), None),
+        ("GET", format!("/v1/persons/{}/links", w.person), None),
         ("PATCH", format!("/v1/persons/{}", w.person), Some(json!({"first_name": "X", "last_name": "Y"}))),
         ("POST", format!("/v1/persons/{}/objection", w.person), Some(json!({}))),
         ("GET", format!("/v1/consents/{consent_id}"), None),

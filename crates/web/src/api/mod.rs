@@ -65,6 +65,7 @@ v1_routes! {
     "/v1/persons" => get lists::list_persons, post persons::create_person;
     "/v1/persons/{id}" => get persons::get_person, patch persons::correct_person;
     "/v1/persons/{id}/timeline" => get persons::timeline;
+    "/v1/persons/{id}/links" => get persons::links;
     "/v1/persons/{id}/objection" => post persons::object;
     "/v1/consents" => get lists::list_consents, post consents::record_consent;
     "/v1/consents/{id}" => get consents::get_consent;

@@ -299,3 +299,22 @@ pub async fn object(
         Json(json!({"person_id": id, "objection": {"channels": b.channels, "advertisers": b.advertisers}})),
     ))
 }
+
+/// Links für E-Mails / the person's preference-centre link and, per e-mail consent, the one-click
+/// unsubscribe URL with the `List-Unsubscribe` and `List-Unsubscribe-Post` headers (RFC 8058) a
+/// newsletter tool puts into every mail it sends.
+#[utoipa::path(
+    get, path = "/v1/persons/{id}/links", tag = "persons", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "`preference_centre` (URL) and `unsubscribe`: `[{consent_id, url, list_unsubscribe, list_unsubscribe_post}]`", body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn links(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::ReadPersons)?;
+    let id: PersonId = path_id(&id, "person")?;
+    visible_person(&s, &caller, id).await?;
+    Ok(Json(json!(s.k.person_links(caller.tenant, id).await?)))
+}

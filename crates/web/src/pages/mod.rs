@@ -3,6 +3,7 @@
 //! confirms (mail scanners open links), only the button's POST does.
 
 pub(crate) mod form;
+pub(crate) mod prefs;
 
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};

@@ -1,0 +1,78 @@
+//! The preference centre and one-click unsubscribe through HTTP on both engines: signed links, a
+//! GET that only asks, a POST that withdraws at once for the gate (R39, R40, R42).
+
+use serde_json::json;
+
+use crate::api::{EMAIL, PHONE, check, consent, doi, otp, web, world};
+use crate::app_test;
+
+fn path_of(url: &str) -> String {
+    let at = url.find("://").map(|i| i + 3).unwrap_or(0);
+    url[at..].find('/').map(|i| url[at + i..].to_string()).unwrap()
+}
+
+fn codes(v: &serde_json::Value) -> String {
+    v["reasons"].to_string()
+}
+
+app_test!(r39_r40_one_click_unsubscribe_withdraws_email_at_once, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    let links = app.call("GET", &format!("/v1/persons/{}/links", w.person), Some(&app.api_key), None).await;
+    assert_eq!(links.status, 200, "{:?}", links.json);
+    let u = &links.json["unsubscribe"][0];
+    assert_eq!(u["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
+    assert_eq!(u["list_unsubscribe"], format!("<{}>", u["url"].as_str().unwrap()));
+    let path = path_of(u["url"].as_str().unwrap());
+
+    // The GET only asks (mail scanners open links).
+    let page = app.call("GET", &path, None, None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.json.as_str().unwrap().contains("<button"));
+    assert_eq!(check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await["allowed"], true);
+
+    // The mail client's one-click POST withdraws e-mail, now; the phone consent part stays.
+    let one_click = || {
+        app.call_raw(
+            "POST",
+            &path,
+            None,
+            Some(b"List-Unsubscribe=One-Click".to_vec()),
+            "application/x-www-form-urlencoded",
+        )
+    };
+    assert_eq!(one_click().await.status, 200);
+    let d = check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await;
+    assert_eq!(d["allowed"], false, "{d}");
+    assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], true);
+    assert_eq!(one_click().await.status, 200, "a second click is still a success");
+
+    // Altered or misused links are unknown.
+    let forged = path.replacen("/u/e", "/u/f", 1);
+    assert_eq!(app.call("POST", &format!("{forged}x"), None, None).await.status, 404);
+    assert_eq!(app.call("GET", &path.replacen("/u/", "/p/", 1), None, None).await.status, 404, "not a preference link");
+});
+
+app_test!(r42_preference_centre_shows_consents_and_objects_to_all, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    let links = app.call("GET", &format!("/v1/persons/{}/links", w.person), Some(&app.api_key), None).await;
+    let path = path_of(links.json["preference_centre"].as_str().unwrap());
+    let page = app.call("GET", &path, None, None).await;
+    assert_eq!(page.status, 200);
+    let html = page.json.as_str().unwrap();
+    assert!(html.contains("Einwilligung Telefon und E-Mail") && html.contains("Widerrufen / withdraw"), "{html}");
+    let r =
+        app.call_raw("POST", &path, None, Some(b"action=object".to_vec()), "application/x-www-form-urlencoded").await;
+    assert_eq!(r.status, 200);
+    assert!(r.json.as_str().unwrap().contains("Widerspruch erfasst"));
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
+    assert!(codes(&d).contains("objection"), "{d}");
+    // Withdraw everything: the consent shows as withdrawn.
+    let r = app
+        .call_raw("POST", &path, None, Some(b"action=withdraw_all".to_vec()), "application/x-www-form-urlencoded")
+        .await;
+    assert_eq!(r.status, 200);
+    let c = app.call("GET", "/v1/consents", Some(&app.api_key), None).await;
+    assert_eq!(c.json["items"][0]["status"], "ConsentWithdrawn");
+});
