@@ -19,6 +19,27 @@ pub struct FormDef {
     pub channels: BTreeSet<Channel>,
     /// Heading of the page.
     pub title: String,
+    /// Origins whose pages may embed the form in an iframe (`https://www.makler.de`); none = only
+    /// the hosted page.
+    #[serde(default)]
+    pub embed_origins: BTreeSet<String>,
+}
+
+/// Checks an embedding origin: `https://host` or `https://host:port` (http only for localhost).
+pub fn check_origin(o: &str) -> bool {
+    let rest = if let Some(r) = o.strip_prefix("https://") {
+        r
+    } else if let Some(r) = o.strip_prefix("http://") {
+        if !(r.starts_with("localhost") || r.starts_with("127.0.0.1")) {
+            return false;
+        }
+        r
+    } else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest.len() <= 253
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':')
 }
 
 /// Why a slug is not acceptable.
@@ -37,7 +58,16 @@ pub fn check_slug(s: &str) -> Result<(), BadSlug> {
 
 #[cfg(test)]
 mod tests {
-    use super::check_slug;
+    use super::{check_origin, check_slug};
+
+    #[test]
+    fn origins() {
+        assert!(check_origin("https://www.makler.de") && check_origin("https://makler.de:8443"));
+        assert!(check_origin("http://localhost:3000"));
+        for bad in ["http://makler.de", "https://makler.de/path", "javascript:x", "https://a b", "*", "https://x;y"] {
+            assert!(!check_origin(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn slugs() {

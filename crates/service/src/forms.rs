@@ -76,6 +76,12 @@ impl Konsent {
         if form.channels.is_empty() {
             return Err(ServiceError::invalid("channels", "offer at least one channel"));
         }
+        if let Some(o) = form.embed_origins.iter().find(|o| !konsent_domain::form::check_origin(o)) {
+            return Err(ServiceError::invalid(
+                "embed_origins",
+                format!("{o:?} is not an origin like https://www.makler.de"),
+            ));
+        }
         if form.title.trim().is_empty() || form.title.chars().count() > 200 {
             return Err(ServiceError::invalid("title", "must be 1-200 characters"));
         }

@@ -139,3 +139,42 @@ app_test!(public_pages_answer_429_per_ip_and_per_address, |app| {
     app.clock.advance(jiff::SignedDuration::from_secs(61));
     assert_eq!(submit(&app, &format!("serve_id={sid}&first_name=X&last_name=Y&channel=email")).await.status, 422);
 });
+
+app_test!(embed_snippet_and_only_named_origins_may_frame_the_form, |app| {
+    let w = world(&app).await;
+    let csp = |r: &crate::harness::Response| {
+        r.headers.get("content-security-policy").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    };
+    assert_eq!(define(&app, &w, json!(["email"])).await, 201);
+    let page = app.call("GET", "/f/beratung", None, None).await;
+    assert!(csp(&page).contains("frame-ancestors 'none'"), "{}", csp(&page));
+    assert!(page.headers.get("set-cookie").is_none(), "no cookie (R66)");
+    let r = app
+        .call(
+            "POST",
+            "/v1/forms",
+            Some(&app.api_key),
+            Some(json!({
+                "slug": "beratung", "text_id": w.text, "channels": ["email"], "title": "Beratung",
+                "embed_origins": ["https://www.makler.de"]
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json);
+    let snippet = r.json["embed_snippet"].as_str().unwrap();
+    assert!(snippet.starts_with("<iframe src=\"") && snippet.contains("/f/beratung"), "{snippet}");
+    let page = app.call("GET", "/f/beratung", None, None).await;
+    assert!(csp(&page).contains("frame-ancestors https://www.makler.de"), "{}", csp(&page));
+    let bad = app
+        .call(
+            "POST",
+            "/v1/forms",
+            Some(&app.api_key),
+            Some(json!({
+                "slug": "beratung", "text_id": w.text, "channels": ["email"], "title": "Beratung",
+                "embed_origins": ["https://x.de; script-src *"]
+            })),
+        )
+        .await;
+    assert_eq!((bad.status, bad.json["errors"][0]["field"].as_str()), (422, Some("embed_origins")), "{:?}", bad.json);
+});

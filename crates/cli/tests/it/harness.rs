@@ -136,11 +136,12 @@ impl TestApp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status().as_u16();
         let replayed = res.headers().contains_key("idempotent-replayed");
+        let headers = res.headers().clone();
         let ctype = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let bytes = axum::body::to_bytes(res.into_body(), 10 << 20).await.unwrap();
         let json = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()));
-        Response { status, ctype, json, replayed }
+        Response { status, ctype, json, replayed, headers }
     }
 }
 
@@ -151,4 +152,5 @@ pub struct Response {
     pub ctype: String,
     pub json: serde_json::Value,
     pub replayed: bool,
+    pub headers: axum::http::HeaderMap,
 }

@@ -38,6 +38,9 @@ pub struct FormBody {
     /// Heading of the page.
     #[schema(example = "Newsletter abonnieren")]
     title: String,
+    /// Origins whose pages may embed the form (`https://www.makler.de`); default none.
+    #[serde(default)]
+    embed_origins: BTreeSet<String>,
 }
 
 /// Formular anlegen oder ändern / define or change a signup form.
@@ -45,7 +48,7 @@ pub struct FormBody {
     post, path = "/v1/forms", tag = "forms", security(("bearer" = [])),
     request_body = FormBody,
     responses(
-        (status = 201, description = "Das Formular / the form: `{slug, text_id, channels, title, url}`", body = Object),
+        (status = 201, description = "Das Formular / the form: `{slug, text_id, channels, title, embed_origins, url, embed_snippet}`", body = Object),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
@@ -58,10 +61,22 @@ pub async fn define_form(
     ApiJson(b): ApiJson<FormBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Permission::ManageCatalog)?;
-    let f = FormDef { slug: b.slug, text_id: b.text_id, channels: b.channels, title: b.title };
+    let f = FormDef {
+        slug: b.slug,
+        text_id: b.text_id,
+        channels: b.channels,
+        title: b.title,
+        embed_origins: b.embed_origins,
+    };
     let f = s.k.define_form(caller.tenant, &caller.actor(), f).await?;
     let mut v = json!(f);
-    v["url"] = json!(format!("{}/f/{}", s.k.public_url.trim_end_matches('/'), f.slug));
+    let url = format!("{}/f/{}", s.k.public_url.trim_end_matches('/'), f.slug);
+    // For the broker's homepage: the page itself, framed (the origins above may embed it).
+    v["embed_snippet"] = json!(format!(
+        "<iframe src=\"{url}\" title=\"{}\" style=\"width:100%;min-height:48rem;border:0\" loading=\"lazy\"></iframe>",
+        crate::pages::esc(&f.title)
+    ));
+    v["url"] = json!(url);
     Ok((StatusCode::CREATED, Json(v)))
 }
 

@@ -12,7 +12,7 @@ use konsent_domain::channel::Channel;
 use konsent_service::ServiceError;
 use konsent_service::forms::{ServedForm, Submission, Submitted};
 
-use super::{client_ip, esc, gone, internal, page, too_many};
+use super::{client_ip, esc, framable_page, gone, internal, page, too_many};
 use crate::AppState;
 use crate::limits;
 
@@ -74,7 +74,14 @@ pub async fn form_page(State(s): State<AppState>, Path(slug): Path<String>, req:
         return too_many(wait);
     }
     match s.k.serve_form(&slug).await {
-        Ok(Some((_, f))) => page(StatusCode::OK, &f.form.title, "Sign up", &form_html(&f)),
+        Ok(Some((_, f))) => {
+            let ancestors = if f.form.embed_origins.is_empty() {
+                "'none'".to_string()
+            } else {
+                f.form.embed_origins.iter().cloned().collect::<Vec<_>>().join(" ")
+            };
+            framable_page(StatusCode::OK, &f.form.title, "Sign up", &form_html(&f), &ancestors)
+        }
         Ok(None) => gone("Dieses Formular gibt es nicht.", "There is no such form.", StatusCode::NOT_FOUND),
         Err(e) => internal(&e),
     }

@@ -31,6 +31,17 @@ pub(crate) fn esc(s: &str) -> String {
 
 /// A whole page: German heading and text, English below.
 pub(crate) fn page(status: StatusCode, title_de: &str, title_en: &str, body: &str) -> Response {
+    framable_page(status, title_de, title_en, body, "'none'")
+}
+
+/// A page that the given `frame-ancestors` sources may embed.
+pub(crate) fn framable_page(
+    status: StatusCode,
+    title_de: &str,
+    title_en: &str,
+    body: &str,
+    ancestors: &str,
+) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"de\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -52,12 +63,10 @@ pub(crate) fn page(status: StatusCode, title_de: &str, title_en: &str, body: &st
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
+    let csp = format!("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors {ancestors}");
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     res
 }
 
