@@ -21,6 +21,20 @@ pub struct Config {
     pub log: LogConfig,
     /// Outgoing mail.
     pub mail: MailConfig,
+    /// Text messages (verification codes).
+    pub sms: SmsConfig,
+}
+
+/// SMS gateway settings: a generic HTTP provider.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    /// Gateway URL the message is POSTed to; empty: messages land in `DATA_DIR/outbox/`.
+    pub gateway_url: String,
+    /// `Authorization` header value, e.g. `Bearer …` (redacted by `konsent config`).
+    pub authorization: String,
+    /// JSON body with `{to}`, `{text}`, `{id}`; empty: `{"to":"{to}","text":"{text}","reference":"{id}"}`.
+    pub body_template: String,
 }
 
 /// Outgoing mail settings.
@@ -114,6 +128,10 @@ impl Config {
         let mut c = self.clone();
         if !c.database.url.is_empty() {
             c.database.url = konsent_store::db::redact_url(&c.database.url);
+        }
+        c.mail.smtp_url = konsent_store::db::redact_url(&c.mail.smtp_url);
+        if !c.sms.authorization.is_empty() {
+            c.sms.authorization = "***".into();
         }
         toml_string(&c)
     }

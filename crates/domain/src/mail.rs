@@ -16,6 +16,42 @@ pub struct OutgoingMail {
     pub text: String,
 }
 
+/// A text message to send (SMS).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingSms {
+    /// Message id, stable across retries.
+    pub message_id: String,
+    /// Recipient number, E.164.
+    pub to: String,
+    /// Text.
+    pub text: String,
+}
+
+/// What the outbox holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", rename_all = "snake_case")]
+pub enum Outgoing {
+    /// An e-mail.
+    Mail(OutgoingMail),
+    /// A text message.
+    Sms(OutgoingSms),
+}
+
+impl Outgoing {
+    /// The message id.
+    pub fn message_id(&self) -> &str {
+        match self {
+            Outgoing::Mail(m) => &m.message_id,
+            Outgoing::Sms(s) => &s.message_id,
+        }
+    }
+}
+
+/// The text of a verification code message (R15, R16): no advertising.
+pub fn otp_text(company: &str, code: &str) -> String {
+    format!("{code} ist Ihr Bestätigungscode für {company}. Gültig 10 Minuten. / {code} is your confirmation code.")
+}
+
 /// Subject and body of the confirmation mail for a consent given under `text_title` to
 /// `company`; `link` opens the confirmation page, which is valid until `expires` (a date).
 pub fn doi_confirmation(company: &str, text_title: &str, link: &str, expires: &str) -> (String, String) {

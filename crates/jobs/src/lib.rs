@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod mailer;
+pub mod sms;
 
 use std::time::Duration;
 
@@ -31,12 +32,7 @@ impl Default for Schedule {
 }
 
 /// Runs the jobs until `stop` flips to true. Failures are logged and retried next tick.
-pub async fn run(
-    k: Konsent,
-    schedule: Schedule,
-    mail: Option<(mailer::Mailer, String)>,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn run(k: Konsent, schedule: Schedule, senders: Option<mailer::Senders>, mut stop: watch::Receiver<bool>) {
     let mut seal = tokio::time::interval(schedule.checkpoint_every);
     let mut post = tokio::time::interval(schedule.mail_every);
     let mut check = tokio::time::interval(schedule.verify_every);
@@ -48,9 +44,9 @@ pub async fn run(
                 Ok(n) => tracing::info!(chains = n, "sealed checkpoints"),
                 Err(e) => tracing::error!(error = %e, "sealing checkpoints failed"),
             },
-            _ = post.tick(), if mail.is_some() => {
-                if let Some((m, from)) = &mail {
-                    mailer::deliver_due(&k, m, from).await;
+            _ = post.tick(), if senders.is_some() => {
+                if let Some(s) = &senders {
+                    mailer::deliver_due(&k, s).await;
                 }
             }
             _ = check.tick() => match verify::verify(&k).await {

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use konsent_domain::mail::OutgoingMail;
+use konsent_domain::mail::{Outgoing, OutgoingMail};
 use konsent_service::Konsent;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -68,8 +68,19 @@ impl Mailer {
     }
 }
 
+/// Where each kind of message goes.
+#[derive(Debug, Clone)]
+pub struct Senders {
+    /// Mail.
+    pub mail: Mailer,
+    /// Sender address of mails.
+    pub from: String,
+    /// Text messages.
+    pub sms: crate::sms::SmsSender,
+}
+
 /// Sends what is due, up to 100 messages; returns how many were sent.
-pub async fn deliver_due(k: &Konsent, mailer: &Mailer, from: &str) -> usize {
+pub async fn deliver_due(k: &Konsent, senders: &Senders) -> usize {
     let claimed = match k.claim_mail(100).await {
         Ok(c) => c,
         Err(e) => {
@@ -80,7 +91,8 @@ pub async fn deliver_due(k: &Konsent, mailer: &Mailer, from: &str) -> usize {
     let mut sent = 0;
     for (row, mail) in claimed {
         let result = match mail {
-            Ok(m) => mailer.send(&m, from).await,
+            Ok(Outgoing::Mail(m)) => senders.mail.send(&m, &senders.from).await,
+            Ok(Outgoing::Sms(m)) => senders.sms.send(&m).await,
             Err(e) => Err(format!("cannot open the stored message: {e}")),
         };
         let stored = match &result {

@@ -11,7 +11,7 @@ use konsent_domain::contact::ContactValue;
 use konsent_domain::crypto::{DataKey, sha256_hex};
 use konsent_domain::ids::{ConsentId, ContactPointId, EventId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
-use konsent_domain::mail::{OutgoingMail, ReceiptFacts, consent_receipt, doi_confirmation};
+use konsent_domain::mail::{Outgoing, OutgoingMail, ReceiptFacts, consent_receipt, doi_confirmation};
 use konsent_store::queries::{self, OutboxRow};
 use konsent_store::{PendingEvent, SideWrite};
 
@@ -236,12 +236,17 @@ impl Konsent {
         Ok((c, missing))
     }
 
-    /// The outbox row of a mail, sealed under a key derived from the master key.
+    /// The outbox row of a mail.
     fn outbox_write(&self, mail: &OutgoingMail, kind: &str) -> Result<SideWrite, ServiceError> {
-        let json = serde_json::to_vec(mail).map_err(|e| ServiceError::Conflict(e.to_string()))?;
-        let sealed = outbox_key(self).seal(self.random(), &json, mail.message_id.as_bytes());
+        self.outbox_message(&Outgoing::Mail(mail.clone()), kind)
+    }
+
+    /// The outbox row of a message, sealed under a key derived from the master key.
+    pub(crate) fn outbox_message(&self, msg: &Outgoing, kind: &str) -> Result<SideWrite, ServiceError> {
+        let json = serde_json::to_vec(msg).map_err(|e| ServiceError::Conflict(e.to_string()))?;
+        let sealed = outbox_key(self).seal(self.random(), &json, msg.message_id().as_bytes());
         Ok(SideWrite::Outbox {
-            id: mail.message_id.clone(),
+            id: msg.message_id().to_string(),
             kind: kind.into(),
             sealed,
             created_at: self.now().as_microsecond(),
@@ -260,7 +265,7 @@ impl Konsent {
 
     /// Claims up to `limit` due messages and opens them; a message that cannot be opened is
     /// reported as `Err` with its id.
-    pub async fn claim_mail(&self, limit: i64) -> Result<Vec<(OutboxRow, Result<OutgoingMail, String>)>, ServiceError> {
+    pub async fn claim_mail(&self, limit: i64) -> Result<Vec<(OutboxRow, Result<Outgoing, String>)>, ServiceError> {
         let now = self.now().as_microsecond();
         let rows = queries::claim_outbox(&self.db, now, 60_000_000, limit).await?;
         let key = outbox_key(self);
@@ -323,7 +328,7 @@ fn receipt_mail(
 }
 
 /// The advertisers a consent names, by legal name.
-fn company_of(c: &ConsentRecord, advertisers: &[konsent_domain::party::Advertiser]) -> String {
+pub(crate) fn company_of(c: &ConsentRecord, advertisers: &[konsent_domain::party::Advertiser]) -> String {
     let names: Vec<&str> =
         advertisers.iter().filter(|a| c.scope.advertisers.contains(&a.id)).map(|a| a.legal_name.as_str()).collect();
     if names.is_empty() { "uns / us".into() } else { names.join(", ") }

@@ -14,6 +14,7 @@ pub mod forms;
 pub mod gate;
 pub mod init;
 pub mod keys;
+pub mod otp;
 pub mod persons;
 pub mod prefs;
 pub mod suppression;

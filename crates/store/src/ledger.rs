@@ -72,6 +72,28 @@ pub enum SideWrite {
         /// Expires at, µs.
         expires_at: i64,
     },
+    /// A one-time code (its keyed hash).
+    OtpCode {
+        /// Id.
+        id: String,
+        /// Consent.
+        consent_id: String,
+        /// Phone contact point.
+        contact_point_id: String,
+        /// HMAC of the code.
+        code_mac: String,
+        /// Sent at, µs.
+        sent_at: i64,
+        /// Expires at, µs.
+        expires_at: i64,
+    },
+    /// A one-time code is used up; fails the append when it already was.
+    OtpUsed {
+        /// Id.
+        id: String,
+        /// When, µs.
+        used_at: i64,
+    },
     /// A double opt-in token is used up; fails the append when it already was.
     DoiUsed {
         /// SHA-256 of the token.
@@ -189,6 +211,7 @@ async fn person_of(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<Option
         EventBody::EvidenceAdded { consent_id, .. }
         | EventBody::DoiRequested { consent_id, .. }
         | EventBody::ReceiptIssued { consent_id, .. }
+        | EventBody::OtpSent { consent_id, .. }
         | EventBody::ConsentStatusChanged { consent_id, .. }
         | EventBody::ConsentWithdrawn { consent_id, .. } => {
             ("SELECT person_id FROM consents WHERE tenant_id = $1 AND id = $2", consent_id.to_string())
@@ -232,6 +255,26 @@ async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite) -> Result
                 vals![token_hash, tenant, consent_id, contact_point_id, message_id, sent_at, expires_at],
             )
             .await?
+        }
+        SideWrite::OtpCode { id, consent_id, contact_point_id, code_mac, sent_at, expires_at } => {
+            tx.exec(
+                "INSERT INTO otp_codes (id, tenant_id, consent_id, contact_point_id, code_mac, sent_at, expires_at, attempts) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+                vals![id, tenant, consent_id, contact_point_id, code_mac, sent_at, expires_at],
+            )
+            .await?
+        }
+        SideWrite::OtpUsed { id, used_at } => {
+            let n = tx
+                .exec(
+                    "UPDATE otp_codes SET used_at = $1 WHERE id = $2 AND tenant_id = $3 AND used_at IS NULL",
+                    vals![used_at, id, tenant],
+                )
+                .await?;
+            if n != 1 {
+                return Err(StoreError::NotFound("an unused code".into()));
+            }
+            n
         }
         SideWrite::DoiUsed { token_hash, used_at } => {
             let n = tx

@@ -66,6 +66,8 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         consents::get_consent,
         consents::withdraw,
         consents::request_doi,
+        consents::request_otp,
+        consents::verify_otp,
         forms::define_form,
         forms::list_forms,
         suppressions::add,

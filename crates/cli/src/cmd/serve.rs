@@ -49,7 +49,15 @@ pub async fn serve(cli: &Cli, cfg: &Config, bind: Option<String>) -> anyhow::Res
     let mut k = k;
     k.mail_configured = mailer.is_smtp();
     k.public_url = if cfg.mail.public_url.is_empty() { format!("http://{local}") } else { cfg.mail.public_url.clone() };
-    let jobs = tokio::spawn(konsent_jobs::run(k.clone(), schedule, Some((mailer, cfg.mail.from.clone())), stop_rx));
+    let sms = konsent_jobs::sms::SmsSender::new(
+        &cfg.sms.gateway_url,
+        &cfg.sms.authorization,
+        &cfg.sms.body_template,
+        k.data_dir.join("outbox"),
+    )
+    .map_err(|e| anyhow::anyhow!("sms.gateway_url: {e}"))?;
+    let senders = konsent_jobs::mailer::Senders { mail: mailer, from: cfg.mail.from.clone(), sms };
+    let jobs = tokio::spawn(konsent_jobs::run(k.clone(), schedule, Some(senders), stop_rx));
     let mut web_stop = stop_tx.subscribe();
     let server = konsent_web::serve(k.clone(), listener, async move {
         let _ = web_stop.changed().await;

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::api::world;
 use crate::app_test;
+use crate::doi::senders;
 use crate::harness::TestApp;
 
 struct Driver(Child);
@@ -122,7 +123,7 @@ app_test!(r13_r66_a_browser_signs_up_and_confirms_by_mail, |app| {
     // The mail: no SMTP configured, so it lands as a file.
     let dir = tempfile::tempdir().unwrap();
     let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, "konsent@localhost").await, 1);
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 1);
     let eml = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
     let mail = std::fs::read_to_string(eml).unwrap().replace("=\r\n", "").replace("=\n", "");
     let at = mail.find(&format!("{base}/doi/")).expect("the link points at this installation");

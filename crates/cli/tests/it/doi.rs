@@ -56,6 +56,15 @@ impl Drop for SmtpServer {
     }
 }
 
+/// The outbox's senders with this mailer (text messages into a scratch folder).
+pub fn senders(mail: &konsent_jobs::mailer::Mailer) -> konsent_jobs::mailer::Senders {
+    konsent_jobs::mailer::Senders {
+        mail: mail.clone(),
+        from: "Konsent <konsent@localhost>".into(),
+        sms: konsent_jobs::sms::SmsSender::Dir(std::env::temp_dir().join("konsent-test-sms")),
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -99,8 +108,7 @@ app_test!(r13_r69_doi_mail_survives_smtp_outage_confirms_once_by_button_and_send
     // The SMTP server is down: nothing is lost, the mail waits for the next attempt.
     let port = free_port();
     let mailer = konsent_jobs::mailer::Mailer::new(&format!("smtp://127.0.0.1:{port}"), "/nowhere".into()).unwrap();
-    let from = "Konsent <konsent@localhost>";
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, from).await, 0);
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 0);
     assert_eq!(konsent_store::queries::outbox_counts(&app.k.db).await.unwrap(), (1, 0));
     let m = app.call("GET", "/metrics", None, None).await;
     assert!(m.json.as_str().unwrap().contains("konsent_outbox_messages{status=\"pending\"} 1"), "outbox depth");
@@ -108,11 +116,11 @@ app_test!(r13_r69_doi_mail_survives_smtp_outage_confirms_once_by_button_and_send
     // It comes up; after the backoff the mail goes out, exactly once.
     let dir = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start(port, &dir.path().join("Maildir"));
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, from).await, 0, "not due yet (backoff)");
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 0, "not due yet (backoff)");
     app.clock.advance(jiff::SignedDuration::from_secs(5));
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, from).await, 1);
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 1);
     app.clock.advance(jiff::SignedDuration::from_secs(120));
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, from).await, 0, "sent once");
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 0, "sent once");
     let mails = smtp.messages();
     assert_eq!(mails.len(), 1, "{mails:?}");
     let mail = &mails[0];
@@ -139,7 +147,7 @@ app_test!(r13_r69_doi_mail_survives_smtp_outage_confirms_once_by_button_and_send
     assert_eq!(doi["message_id"], q.json["message_id"]);
 
     // R69: a receipt goes to the confirmed address, and the ledger says so.
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, from).await, 1);
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 1);
     let receipt = smtp.messages().into_iter().find(|m| m.contains("Beleg")).expect("a receipt mail");
     let flat = receipt.replace("=\r\n", "").replace("=\n", "");
     for needle in ["Muster Versicherungsmakler GmbH (K", "telefon-email v1", "insurance", "widerrufen", EMAIL] {
@@ -169,7 +177,7 @@ app_test!(r13_confirm_token_expires_after_seven_days, |app| {
     // No SMTP configured: the mail lands as a file in the outbox folder.
     let dir = tempfile::tempdir().unwrap();
     let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &mailer, "konsent@localhost").await, 1);
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 1);
     let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
     let token = token_in(&std::fs::read_to_string(file).unwrap());
     app.clock.advance(jiff::SignedDuration::from_hours(7 * 24 + 1));

@@ -11,6 +11,7 @@ mod harness;
 mod idempotency;
 mod isolation;
 mod openapi;
+mod otp;
 mod prefs;
 mod serve;
 mod texts;

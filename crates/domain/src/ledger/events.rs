@@ -150,6 +150,17 @@ pub enum EventBody {
         /// The token expires at.
         expires_at: jiff::Timestamp,
     },
+    /// A verification code was sent to a phone number (R15, R16); the code itself is not kept.
+    OtpSent {
+        /// Consent.
+        consent_id: ConsentId,
+        /// The phone contact point.
+        contact_point: ContactPointId,
+        /// Message id of the text message.
+        message_id: String,
+        /// Queued at.
+        at: jiff::Timestamp,
+    },
     /// A consent receipt was issued to the person (R69).
     ReceiptIssued {
         /// Consent.
@@ -238,6 +249,7 @@ impl EventBody {
             Self::EvidenceAdded { .. } => "evidence_added",
             Self::DoiRequested { .. } => "doi_requested",
             Self::ReceiptIssued { .. } => "receipt_issued",
+            Self::OtpSent { .. } => "otp_sent",
             Self::ConsentStatusChanged { .. } => "consent_status_changed",
             Self::ConsentWithdrawn { .. } => "consent_withdrawn",
             Self::ObjectionRecorded { .. } => "objection_recorded",

@@ -268,3 +268,16 @@ CREATE TABLE form_serves (
     text_sha256 TEXT   NOT NULL,
     served_at   BIGINT NOT NULL
 );
+-- One-time codes for number verification (R15, R16): only a keyed hash of the code is stored.
+CREATE TABLE otp_codes (
+    id               TEXT   PRIMARY KEY,
+    tenant_id        TEXT   NOT NULL,
+    consent_id       TEXT   NOT NULL,
+    contact_point_id TEXT   NOT NULL,
+    code_mac         TEXT   NOT NULL,
+    sent_at          BIGINT NOT NULL,
+    expires_at       BIGINT NOT NULL,
+    attempts         BIGINT NOT NULL,
+    used_at          BIGINT
+);
+CREATE INDEX otp_codes_consent ON otp_codes (tenant_id, consent_id);

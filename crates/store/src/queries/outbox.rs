@@ -133,3 +133,25 @@ pub async fn open_doi_token(db: &Db, tenant: &str, consent_id: &str, now: i64) -
         .await?
         .is_some())
 }
+
+/// The newest unused one-time code of a consent: (id, contact point, code mac, sent, expires, attempts).
+pub async fn latest_otp(
+    db: &Db,
+    tenant: &str,
+    consent_id: &str,
+) -> Result<Option<(String, String, String, i64, i64, i64)>, StoreError> {
+    db.fetch_optional(
+        "SELECT id, contact_point_id, code_mac, sent_at, expires_at, attempts FROM otp_codes \
+         WHERE tenant_id = $1 AND consent_id = $2 AND used_at IS NULL ORDER BY sent_at DESC, id DESC LIMIT 1",
+        vals![tenant, consent_id],
+    )
+    .await?
+    .map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.i64(3)?, r.i64(4)?, r.i64(5)?)))
+    .transpose()
+}
+
+/// Counts a wrong attempt.
+pub async fn otp_attempt(db: &Db, id: &str) -> Result<(), StoreError> {
+    db.exec("UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1", vals![id]).await?;
+    Ok(())
+}

@@ -239,3 +239,63 @@ pub async fn request_doi(
     let q = s.k.request_doi(caller.tenant, &caller.actor(), id, &s.k.public_url).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"message_id": q.message_id, "expires_at": q.expires_at}))))
 }
+
+/// Code per SMS senden / send a verification code to the consent's phone number (R15, R16).
+///
+/// Six digits, valid 10 minutes, five attempts; queued in the outbox with the ledger entry.
+#[utoipa::path(
+    post, path = "/v1/consents/{id}/otp", tag = "consents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Consent id")),
+    responses(
+        (status = 202, description = "Eingereiht / queued: `{message_id}`", body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn request_otp(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Permission::RecordConsent)?;
+    let id: ConsentId = path_id(&id, "consent")?;
+    let message_id = s.k.request_otp(caller.tenant, &caller.actor(), id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "message_id": message_id }))))
+}
+
+/// Body of `POST /v1/consents/{id}/otp/verify`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OtpBody {
+    /// The six digits the person received.
+    #[schema(example = "042917")]
+    code: String,
+}
+
+/// Code prüfen / check the code the person entered or read back; a right code verifies the number
+/// and the consent's status is decided again.
+#[utoipa::path(
+    post, path = "/v1/consents/{id}/otp/verify", tag = "consents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Consent id")),
+    request_body = OtpBody,
+    responses(
+        (status = 200, description = CONSENT_VIEW, body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 409, response = Conflict), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn verify_otp(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<OtpBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::RecordConsent)?;
+    let id: ConsentId = path_id(&id, "consent")?;
+    let (record, missing) = s.k.verify_otp(caller.tenant, &caller.actor(), id, &b.code).await?;
+    let mut v = view(&record);
+    v["missing"] = json!(missing);
+    Ok(Json(v))
+}

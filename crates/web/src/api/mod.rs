@@ -71,6 +71,8 @@ v1_routes! {
     "/v1/consents/{id}" => get consents::get_consent;
     "/v1/consents/{id}/withdraw" => post consents::withdraw;
     "/v1/consents/{id}/doi" => post consents::request_doi;
+    "/v1/consents/{id}/otp" => post consents::request_otp;
+    "/v1/consents/{id}/otp/verify" => post consents::verify_otp;
     "/v1/forms" => get forms::list_forms, post forms::define_form;
     "/v1/suppressions" => get lists::list_suppressions, post suppressions::add;
     "/v1/suppressions/lookup" => post suppressions::lookup;

@@ -1,0 +1,95 @@
+//! Number verification through a fake SMS gateway that speaks HTTP like a real one (the only fake
+//! here: a provider's cloud cannot be reached from tests), on both engines: e-mail double opt-in
+//! alone leaves a phone consent requested; the code from the text message makes it given; wrong
+//! codes are counted and a code works once (R15, R16).
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+
+use crate::api::{PHONE, check, consent, doi, web, world};
+use crate::app_test;
+
+/// What the gateway was sent: the `Authorization` header and the JSON body of each request.
+type Seen = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
+/// A gateway that records what it is sent.
+async fn gateway() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let store = seen.clone();
+    let app = axum::Router::new().route(
+        "/send",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let store = store.clone();
+            async move {
+                let auth = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
+                store.lock().unwrap().push((auth, serde_json::from_str(&body).unwrap()));
+                axum::Json(json!({"status": "queued"}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+app_test!(r15_r16_sms_code_verifies_the_number_and_only_then_the_call_is_allowed, |app| {
+    let w = world(&app).await;
+    let c = consent(&app, &w, json!([web(&app), doi(&app, &w)])).await;
+    assert_eq!(c["status"], "ConsentRequested", "e-mail DOI alone does not verify a number (R15)");
+    let id = c["consent_id"].as_str().unwrap().to_string();
+    assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], false);
+
+    let (url, seen) = gateway().await;
+    let key = Some(app.api_key.as_str());
+    let q = app.call("POST", &format!("/v1/consents/{id}/otp"), key, None).await;
+    assert_eq!(q.status, 202, "{:?}", q.json);
+    let sms = konsent_jobs::sms::SmsSender::new(&url, "Bearer gw-secret", "", "/nowhere".into()).unwrap();
+    let senders = konsent_jobs::mailer::Senders {
+        mail: konsent_jobs::mailer::Mailer::new("", std::env::temp_dir().join("konsent-test-mail")).unwrap(),
+        from: "konsent@localhost".into(),
+        sms,
+    };
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders).await, 1);
+    let (auth, body) = seen.lock().unwrap()[0].clone();
+    assert_eq!(auth.as_deref(), Some("Bearer gw-secret"));
+    assert_eq!(body["to"], "+491712345678");
+    let text = body["text"].as_str().unwrap().to_string();
+    let code: String = text.chars().take(6).collect();
+    assert!(code.chars().all(|c| c.is_ascii_digit()), "{text}");
+    assert!(text.contains("Muster Versicherungsmakler GmbH"), "{text}");
+
+    // A wrong code is refused and counted.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = app.call("POST", &format!("/v1/consents/{id}/otp/verify"), key, Some(json!({"code": wrong}))).await;
+    assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("code")), "{:?}", r.json);
+    // The right one verifies the number: the consent is given and the call allowed.
+    let r = app.call("POST", &format!("/v1/consents/{id}/otp/verify"), key, Some(json!({"code": code}))).await;
+    assert_eq!((r.status, r.json["status"].as_str()), (200, Some("ConsentGiven")), "{:?}", r.json);
+    assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], true);
+    // Once.
+    let again = app.call("POST", &format!("/v1/consents/{id}/otp/verify"), key, Some(json!({"code": code}))).await;
+    assert_eq!(again.status, 409, "{:?}", again.json);
+});
+
+app_test!(r16_five_wrong_codes_void_the_code, |app| {
+    let w = world(&app).await;
+    let c = consent(&app, &w, json!([web(&app), doi(&app, &w)])).await;
+    let id = c["consent_id"].as_str().unwrap().to_string();
+    let key = Some(app.api_key.as_str());
+    assert_eq!(app.call("POST", &format!("/v1/consents/{id}/otp"), key, None).await.status, 202);
+    for _ in 0..5 {
+        let r = app.call("POST", &format!("/v1/consents/{id}/otp/verify"), key, Some(json!({"code": "12345x"}))).await;
+        assert_eq!(r.status, 422);
+    }
+    let r = app.call("POST", &format!("/v1/consents/{id}/otp/verify"), key, Some(json!({"code": "123456"}))).await;
+    assert_eq!(r.status, 409, "{:?}", r.json);
+    assert!(r.json["detail"].as_str().unwrap().contains("too many"), "{:?}", r.json);
+    // The code also expires after 10 minutes.
+    assert_eq!(app.call("POST", &format!("/v1/consents/{id}/otp"), key, None).await.status, 202);
+    app.clock.advance(jiff::SignedDuration::from_mins(11));
+    let r = app.call("POST", &format!("/v1/consents/{id}/otp/verify"), key, Some(json!({"code": "123456"}))).await;
+    assert!(r.json["detail"].as_str().unwrap().contains("expired"), "{:?}", r.json);
+});

@@ -1,0 +1,154 @@
+//! Number verification for phone, SMS and messenger consents (R15, R16): a six-digit code by text
+//! message through the outbox, stored only as a keyed hash, valid 10 minutes, five attempts. Only a
+//! verified number makes a phone consent `ConsentGiven`; e-mail double opt-in alone never does.
+
+use jiff::{SignedDuration, Timestamp};
+use konsent_domain::consent::{ConsentRecord, Evidence};
+use konsent_domain::contact::ContactValue;
+use konsent_domain::crypto::hmac256;
+use konsent_domain::ids::{ConsentId, ContactPointId, EventId, TenantId};
+use konsent_domain::ledger::{Actor, EventBody};
+use konsent_domain::mail::{Outgoing, OutgoingSms, otp_text};
+use konsent_store::{PendingEvent, SideWrite, queries};
+
+use crate::consents::{Missing, decide_status};
+use crate::context::Konsent;
+use crate::doi::company_of;
+use crate::error::ServiceError;
+
+/// How long a code is valid.
+pub const CODE_VALIDITY: SignedDuration = SignedDuration::from_mins(10);
+/// Wrong entries before a code is void.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+fn code_mac(k: &Konsent, id: &str, code: &str) -> String {
+    hex::encode(hmac256(&k.keys.master().derive(b"konsent-otp-v1"), format!("{id}:{code}").as_bytes()))
+}
+
+impl Konsent {
+    /// Sends a verification code to the phone number the consent is bound to.
+    pub async fn request_otp(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        consent_id: ConsentId,
+    ) -> Result<String, ServiceError> {
+        let c = self.consent_of(tenant, consent_id).await?;
+        let (cp, number) = self.phone_of(tenant, &c).await?;
+        let l = self.load_context(tenant, c.person_id, c.text_id).await?;
+        let now = self.now();
+        let n = u32::from_le_bytes(self.random::<4>()) % 1_000_000;
+        let code = format!("{n:06}");
+        let id = self.id(EventId::from_parts).to_string();
+        let sms = OutgoingSms {
+            message_id: format!("<{id}@konsent>"),
+            to: number,
+            text: otp_text(&company_of(&c, l.advertisers()), &code),
+        };
+        let side = vec![
+            self.outbox_message(&Outgoing::Sms(sms.clone()), "otp")?,
+            SideWrite::OtpCode {
+                id: id.clone(),
+                consent_id: consent_id.to_string(),
+                contact_point_id: cp.to_string(),
+                code_mac: code_mac(self, &id, &code),
+                sent_at: now.as_microsecond(),
+                expires_at: (now + CODE_VALIDITY).as_microsecond(),
+            },
+        ];
+        let ev = PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::OtpSent { consent_id, contact_point: cp, message_id: sms.message_id.clone(), at: now },
+        };
+        self.append(tenant, vec![ev], side).await?;
+        Ok(sms.message_id)
+    }
+
+    /// Checks an entered code; on success adds the OTP evidence and decides the status again.
+    pub async fn verify_otp(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        consent_id: ConsentId,
+        code: &str,
+    ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
+        let mut c = self.consent_of(tenant, consent_id).await?;
+        let (id, cp, mac, sent_at, expires_at, attempts) =
+            queries::latest_otp(&self.db, &tenant.to_string(), &consent_id.to_string())
+                .await?
+                .ok_or_else(|| ServiceError::Conflict("no code was sent for this consent; request one".into()))?;
+        let now = self.now();
+        if now.as_microsecond() >= expires_at {
+            return Err(ServiceError::Conflict("the code has expired; request a new one".into()));
+        }
+        if attempts >= MAX_ATTEMPTS {
+            return Err(ServiceError::Conflict("too many wrong codes; request a new one".into()));
+        }
+        let given = code.trim();
+        let ok = given.len() == 6 && given.bytes().all(|b| b.is_ascii_digit()) && code_mac(self, &id, given) == mac;
+        if !ok {
+            queries::otp_attempt(&self.db, &id).await?;
+            return Err(ServiceError::invalid("code", "wrong code"));
+        }
+        let cp: ContactPointId =
+            cp.parse().map_err(|_| ServiceError::Conflict("stored code has a bad contact point".into()))?;
+        let evidence = Evidence::Otp {
+            contact_point: cp,
+            sent_at: Timestamp::from_microsecond(sent_at).map_err(|e| ServiceError::Conflict(e.to_string()))?,
+            verified_at: now,
+        };
+        let before = c.status;
+        c.evidence.push(evidence.clone());
+        let l = self.load_context(tenant, c.person_id, c.text_id).await?;
+        let missing = decide_status(&mut c, &l.context(now), now);
+        let mut events = vec![
+            PendingEvent {
+                event_id: self.id(EventId::from_parts),
+                actor: actor.clone(),
+                body: EventBody::EvidenceAdded { consent_id, evidence },
+            },
+            PendingEvent {
+                event_id: self.id(EventId::from_parts),
+                actor: actor.clone(),
+                body: EventBody::ContactPointVerified { contact_point_id: cp, method: "otp".into(), at: now },
+            },
+        ];
+        if c.status != before {
+            events.push(PendingEvent {
+                event_id: self.id(EventId::from_parts),
+                actor: actor.clone(),
+                body: EventBody::ConsentStatusChanged {
+                    consent_id,
+                    from: before,
+                    to: c.status,
+                    reason: "number_verified".into(),
+                    at: now,
+                },
+            });
+        }
+        self.append(tenant, events, vec![SideWrite::OtpUsed { id, used_at: now.as_microsecond() }]).await.map_err(
+            |e| match e {
+                ServiceError::Store(konsent_store::StoreError::NotFound(_)) => {
+                    ServiceError::Conflict("this code was already used".into())
+                }
+                e => e,
+            },
+        )?;
+        Ok((c, missing))
+    }
+
+    async fn consent_of(&self, tenant: TenantId, id: ConsentId) -> Result<ConsentRecord, ServiceError> {
+        queries::consent(&self.db, tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("consent {id}")))
+    }
+
+    /// The consent's phone contact point and its number.
+    async fn phone_of(&self, tenant: TenantId, c: &ConsentRecord) -> Result<(ContactPointId, String), ServiceError> {
+        for cp in &c.contact_points {
+            if let Some(ContactValue::Phone(p)) = self.contact_value(tenant, c.person_id, *cp).await? {
+                return Ok((*cp, p.as_str().to_string()));
+            }
+        }
+        Err(ServiceError::invalid("consent_id", "the consent is bound to no phone number"))
+    }
+}
