@@ -15,7 +15,7 @@ use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::{Advertiser, PersonData, RecipientClass};
 use konsent_domain::text::ConsentTextVersion;
 use konsent_domain::usage::UseRecord;
-use konsent_store::{PendingEvent, queries};
+use konsent_store::{PendingEvent, SideWrite, queries};
 
 use crate::context::Konsent;
 use crate::error::ServiceError;
@@ -316,7 +316,15 @@ impl Konsent {
             return Err(ServiceError::invalid("scope", "name what to withdraw, or omit scope to withdraw everything"));
         }
         let now = self.now();
-        self.append(tenant, vec![self.withdrawal_event(actor, consent_id, scope_delta, via, now)], vec![]).await?;
+        // What is still queued about this consent (a confirmation mail, a code) is not sent (R39):
+        // on a full withdrawal, or when e-mail is withdrawn.
+        let cancels = scope_delta.as_ref().is_none_or(|d| d.channels.contains(&Channel::Email));
+        let side = if cancels {
+            vec![SideWrite::CancelOutbox { person_ref: None, consent_ref: Some(consent_id.to_string()) }]
+        } else {
+            vec![]
+        };
+        self.append(tenant, vec![self.withdrawal_event(actor, consent_id, scope_delta, via, now)], side).await?;
         queries::consent(&self.db, tenant, consent_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("consent {consent_id}")))
@@ -336,7 +344,13 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("person {person_id}")))?;
         let now = self.now();
-        self.append(tenant, vec![self.objection_event(actor, person_id, channels, advertisers, via, now)], vec![])
+        // An objection to everything also stops what is still queued for the person.
+        let side = if channels.is_empty() && advertisers.is_empty() {
+            vec![SideWrite::CancelOutbox { person_ref: Some(person_id.to_string()), consent_ref: None }]
+        } else {
+            vec![]
+        };
+        self.append(tenant, vec![self.objection_event(actor, person_id, channels, advertisers, via, now)], side)
             .await?;
         Ok(())
     }

@@ -104,7 +104,7 @@ impl Konsent {
             },
         };
         let side = vec![
-            self.outbox_write(&mail, "doi_confirmation")?,
+            self.outbox_write(&mail, "doi_confirmation", &c)?,
             SideWrite::DoiToken {
                 token_hash: hash,
                 consent_id: consent_id.to_string(),
@@ -217,7 +217,7 @@ impl Konsent {
             );
             let ids = (receipt_id.as_str(), self.id(EventId::from_parts).to_string());
             let mail = receipt_mail(&c, &l, ids, now, address, &prefs);
-            side.push(self.outbox_write(&mail, "consent_receipt")?);
+            side.push(self.outbox_write(&mail, "consent_receipt", &c)?);
             events.push(PendingEvent {
                 event_id: self.id(EventId::from_parts),
                 actor: Actor::System,
@@ -236,18 +236,26 @@ impl Konsent {
         Ok((c, missing))
     }
 
-    /// The outbox row of a mail.
-    fn outbox_write(&self, mail: &OutgoingMail, kind: &str) -> Result<SideWrite, ServiceError> {
-        self.outbox_message(&Outgoing::Mail(mail.clone()), kind)
+    /// The outbox row of a mail about consent `c`.
+    fn outbox_write(&self, mail: &OutgoingMail, kind: &str, c: &ConsentRecord) -> Result<SideWrite, ServiceError> {
+        self.outbox_message(&Outgoing::Mail(mail.clone()), kind, c)
     }
 
-    /// The outbox row of a message, sealed under a key derived from the master key.
-    pub(crate) fn outbox_message(&self, msg: &Outgoing, kind: &str) -> Result<SideWrite, ServiceError> {
+    /// The outbox row of a message about consent `c`, sealed under a key derived from the master
+    /// key; a withdrawal of the consent or an objection of its person cancels it while queued.
+    pub(crate) fn outbox_message(
+        &self,
+        msg: &Outgoing,
+        kind: &str,
+        c: &ConsentRecord,
+    ) -> Result<SideWrite, ServiceError> {
         let json = serde_json::to_vec(msg).map_err(|e| ServiceError::Conflict(e.to_string()))?;
         let sealed = outbox_key(self).seal(self.random(), &json, msg.message_id().as_bytes());
         Ok(SideWrite::Outbox {
             id: msg.message_id().to_string(),
             kind: kind.into(),
+            person_ref: Some(c.person_id.to_string()),
+            consent_ref: Some(c.id.to_string()),
             sealed,
             created_at: self.now().as_microsecond(),
         })

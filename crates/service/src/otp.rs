@@ -46,7 +46,7 @@ impl Konsent {
             text: otp_text(&company_of(&c, l.advertisers()), &code),
         };
         let side = vec![
-            self.outbox_message(&Outgoing::Sms(sms.clone()), "otp")?,
+            self.outbox_message(&Outgoing::Sms(sms.clone()), "otp", &c)?,
             SideWrite::OtpCode {
                 id: id.clone(),
                 consent_id: consent_id.to_string(),

@@ -52,6 +52,10 @@ pub enum SideWrite {
         id: String,
         /// Kind, e.g. `doi_confirmation`.
         kind: String,
+        /// The person it goes to.
+        person_ref: Option<String>,
+        /// The consent it is about.
+        consent_ref: Option<String>,
         /// The sealed message.
         sealed: Vec<u8>,
         /// Queued at (µs).
@@ -71,6 +75,13 @@ pub enum SideWrite {
         sent_at: i64,
         /// Expires at, µs.
         expires_at: i64,
+    },
+    /// Cancels what is still queued for a person (objection) or about a consent (withdrawal).
+    CancelOutbox {
+        /// Person (all their queued messages), or
+        person_ref: Option<String>,
+        /// one consent's queued messages.
+        consent_ref: Option<String>,
     },
     /// A one-time code (its keyed hash).
     OtpCode {
@@ -240,11 +251,19 @@ async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite) -> Result
             )
             .await?
         }
-        SideWrite::Outbox { id, kind, sealed, created_at } => {
+        SideWrite::Outbox { id, kind, person_ref, consent_ref, sealed, created_at } => {
             tx.exec(
-                "INSERT INTO outbox (id, tenant_id, kind, sealed, status, attempts, next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
-                vals![id, tenant, kind, sealed, created_at],
+                "INSERT INTO outbox (id, tenant_id, kind, person_ref, consent_ref, sealed, status, attempts, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
+                vals![id, tenant, kind, person_ref, consent_ref, sealed, created_at],
+            )
+            .await?
+        }
+        SideWrite::CancelOutbox { person_ref, consent_ref } => {
+            tx.exec(
+                "UPDATE outbox SET status = 'cancelled', sealed = $1 WHERE tenant_id = $2 AND status = 'pending' \
+                 AND (person_ref = $3 OR consent_ref = $4)",
+                vals![Vec::<u8>::new(), tenant, person_ref, consent_ref],
             )
             .await?
         }

@@ -188,3 +188,17 @@ app_test!(r13_confirm_token_expires_after_seven_days, |app| {
     let renewed = app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await;
     assert_eq!(renewed.status, 202, "{:?}", renewed.json);
 });
+
+app_test!(r39_withdrawal_cancels_the_queued_confirmation_mail, |app| {
+    let (_w, consent) = email_consent(&app).await;
+    let q = app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await;
+    assert_eq!(q.status, 202, "{:?}", q.json);
+    assert_eq!(konsent_store::queries::outbox_counts(&app.k.db).await.unwrap(), (1, 0));
+    let r = app.call("POST", &format!("/v1/consents/{consent}/withdraw"), Some(&app.api_key), Some(json!({}))).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 0, "nothing goes out");
+    assert_eq!(konsent_store::queries::outbox_counts(&app.k.db).await.unwrap(), (0, 0));
+    assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0), 0);
+});

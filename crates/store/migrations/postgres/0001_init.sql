@@ -234,6 +234,8 @@ CREATE TABLE outbox (
     id              TEXT   PRIMARY KEY,
     tenant_id       TEXT   NOT NULL,
     kind            TEXT   NOT NULL,
+    person_ref      TEXT,
+    consent_ref     TEXT,
     sealed          BYTEA  NOT NULL,
     status          TEXT   NOT NULL,
     attempts        BIGINT NOT NULL,
@@ -243,6 +245,7 @@ CREATE TABLE outbox (
     last_error      TEXT
 );
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_person ON outbox (tenant_id, person_ref) WHERE status = 'pending';
 -- Double opt-in tokens: only their SHA-256 is stored; single use; they expire.
 CREATE TABLE doi_tokens (
     token_hash       TEXT   PRIMARY KEY,

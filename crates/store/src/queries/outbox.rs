@@ -67,7 +67,7 @@ pub async fn outbox_retry(db: &Db, id: &str, next: i64, error: &str) -> Result<(
     Ok(())
 }
 
-/// Messages by status: (pending, sent).
+/// Messages by status: (pending, sent); cancelled ones count as neither.
 pub async fn outbox_counts(db: &Db) -> Result<(i64, i64), StoreError> {
     let r = db
         .fetch_optional(
