@@ -147,6 +147,22 @@ impl Konsent {
         self.object(claim.t, &Actor::System, claim.p, BTreeSet::new(), BTreeSet::new(), "preference_centre").await
     }
 
+    /// Records the person's request for a copy of their data (Art. 15), for the team to answer.
+    pub async fn request_access_by_person(&self, claim: &LinkClaim) -> Result<(), ServiceError> {
+        let ev = konsent_store::PendingEvent {
+            event_id: self.id(konsent_domain::ids::EventId::from_parts),
+            actor: Actor::System,
+            body: konsent_domain::ledger::EventBody::AccessRequested {
+                person_id: claim.p,
+                via: "preference_centre".into(),
+                at: self.now(),
+            },
+        };
+        self.append(claim.t, vec![ev], vec![]).await?;
+        tracing::info!(person = %claim.p, "access request (Art. 15) received");
+        Ok(())
+    }
+
     /// One-click unsubscribe: withdraws the link's channel from its consent. Idempotent: a second
     /// click, or a consent withdrawn meanwhile, is still a success.
     pub async fn unsubscribe(&self, claim: &LinkClaim) -> Result<(), ServiceError> {

@@ -198,7 +198,10 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             put_consent(tx, &t, &c).await?;
         }
         // Kept in the ledger for the proof; the token itself lives in `doi_tokens`.
-        EventBody::DoiRequested { .. } | EventBody::ReceiptIssued { .. } | EventBody::OtpSent { .. } => {}
+        EventBody::DoiRequested { .. }
+        | EventBody::ReceiptIssued { .. }
+        | EventBody::OtpSent { .. }
+        | EventBody::AccessRequested { .. } => {}
         EventBody::ConsentStatusChanged { consent_id, to, at: when, .. } => {
             let mut c = load_consent(tx, &t, *consent_id).await?;
             c.status = *to;

@@ -68,6 +68,11 @@ app_test!(r42_preference_centre_shows_consents_and_objects_to_all, |app| {
     assert!(r.json.as_str().unwrap().contains("Widerspruch erfasst"));
     let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
     assert!(codes(&d).contains("objection"), "{d}");
+    // A request for a copy is recorded in the person's timeline.
+    let r = app.call_raw("POST", &path, None, Some(b"action=copy".to_vec()), "application/x-www-form-urlencoded").await;
+    assert!(r.json.as_str().unwrap().contains("innerhalb eines Monats"));
+    let tl = app.call("GET", &format!("/v1/persons/{}/timeline", w.person), Some(&app.api_key), None).await;
+    assert!(tl.json.to_string().contains("access_requested"), "{:?}", tl.json);
     // Withdraw everything: the consent shows as withdrawn.
     let r = app
         .call_raw("POST", &path, None, Some(b"action=withdraw_all".to_vec()), "application/x-www-form-urlencoded")

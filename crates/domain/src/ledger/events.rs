@@ -211,6 +211,15 @@ pub enum EventBody {
         /// When.
         at: Timestamp,
     },
+    /// A person asked for a copy of their data (Art. 15 GDPR); answered within a month.
+    AccessRequested {
+        /// The person.
+        person_id: PersonId,
+        /// Channel of receipt, e.g. `preference_centre`.
+        via: String,
+        /// When.
+        at: Timestamp,
+    },
     /// A use (call, message) was logged (R23).
     UseRecorded {
         /// The use.
@@ -250,6 +259,7 @@ impl EventBody {
             Self::DoiRequested { .. } => "doi_requested",
             Self::ReceiptIssued { .. } => "receipt_issued",
             Self::OtpSent { .. } => "otp_sent",
+            Self::AccessRequested { .. } => "access_requested",
             Self::ConsentStatusChanged { .. } => "consent_status_changed",
             Self::ConsentWithdrawn { .. } => "consent_withdrawn",
             Self::ObjectionRecorded { .. } => "objection_recorded",
@@ -265,7 +275,8 @@ impl EventBody {
             Self::PersonRegistered { person_id, .. }
             | Self::PersonCorrected { person_id, .. }
             | Self::ContactPointAdded { person_id, .. }
-            | Self::ObjectionRecorded { person_id, .. } => Some(*person_id),
+            | Self::ObjectionRecorded { person_id, .. }
+            | Self::AccessRequested { person_id, .. } => Some(*person_id),
             Self::ConsentRecorded { consent } => Some(consent.person_id),
             Self::UseRecorded { record } => Some(record.person_id),
             Self::BasisDocumented { basis: DocumentedBasis::ExistingCustomer(b) } => Some(b.person_id),

@@ -60,6 +60,8 @@ async fn centre(s: &AppState, token: &str, claim: &LinkClaim, note: Option<(&str
          <button type=\"submit\">Alle Einwilligungen widerrufen / withdraw all consents</button></form>\
          <form method=\"post\" action=\"/p/{t}\"><input type=\"hidden\" name=\"action\" value=\"object\">\
          <p><button type=\"submit\">Jeder Werbung widersprechen (Art. 21 DSGVO) / object to all direct marketing</button></p></form>\
+         <form method=\"post\" action=\"/p/{t}\"><input type=\"hidden\" name=\"action\" value=\"copy\">\
+         <p><button type=\"submit\">Kopie meiner Daten anfordern (Art. 15 DSGVO) / request a copy of my data</button></p></form>\
          <p class=\"en\" lang=\"en\">A withdrawal takes effect immediately for the future.</p>",
         t = esc(token)
     ));
@@ -100,6 +102,12 @@ pub async fn prefs_post(State(s): State<AppState>, Path(token): Path<String>, re
         },
         "withdraw_all" => s.k.withdraw_all_by_person(&claim).await.map(|_| ("Alle widerrufen.", "All withdrawn.")),
         "object" => s.k.object_by_person(&claim).await.map(|_| ("Widerspruch erfasst.", "Objection recorded.")),
+        "copy" => s.k.request_access_by_person(&claim).await.map(|_| {
+            (
+                "Anfrage erhalten: Sie erhalten die Kopie innerhalb eines Monats.",
+                "Request received: you will receive the copy within a month.",
+            )
+        }),
         _ => return unknown(),
     };
     match done {
