@@ -49,11 +49,18 @@ pub struct MailConfig {
     pub from: String,
     /// Public address of this installation, used in the links of mails; empty = `http://` + bind.
     pub public_url: String,
+    /// Hours after which an unconfirmed double opt-in gets its one reminder; 0 = never (R13).
+    pub doi_reminder_after_hours: u64,
 }
 
 impl Default for MailConfig {
     fn default() -> Self {
-        Self { smtp_url: String::new(), from: "Konsent <konsent@localhost>".into(), public_url: String::new() }
+        Self {
+            smtp_url: String::new(),
+            from: "Konsent <konsent@localhost>".into(),
+            public_url: String::new(),
+            doi_reminder_after_hours: 0,
+        }
     }
 }
 

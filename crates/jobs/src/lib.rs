@@ -19,6 +19,8 @@ pub struct Schedule {
     pub verify_every: Duration,
     /// Look for due mail this often.
     pub mail_every: Duration,
+    /// Send the one double opt-in reminder this long after the mail (R13); `None` = never.
+    pub doi_reminder_after: Option<Duration>,
 }
 
 impl Default for Schedule {
@@ -27,6 +29,7 @@ impl Default for Schedule {
             checkpoint_every: Duration::from_secs(300),
             verify_every: Duration::from_secs(24 * 3600),
             mail_every: Duration::from_secs(1),
+            doi_reminder_after: None,
         }
     }
 }
@@ -35,6 +38,7 @@ impl Default for Schedule {
 pub async fn run(k: Konsent, schedule: Schedule, senders: Option<mailer::Senders>, mut stop: watch::Receiver<bool>) {
     let mut seal = tokio::time::interval(schedule.checkpoint_every);
     let mut post = tokio::time::interval(schedule.mail_every);
+    let mut remind = tokio::time::interval(Duration::from_secs(60));
     let mut check = tokio::time::interval(schedule.verify_every);
     loop {
         tokio::select! {
@@ -47,6 +51,14 @@ pub async fn run(k: Konsent, schedule: Schedule, senders: Option<mailer::Senders
             _ = post.tick(), if senders.is_some() => {
                 if let Some(s) = &senders {
                     mailer::deliver_due(&k, s).await;
+                }
+            }
+            _ = remind.tick(), if schedule.doi_reminder_after.is_some() => {
+                let after = jiff::SignedDuration::try_from(schedule.doi_reminder_after.unwrap_or_default()).unwrap_or_default();
+                match k.send_doi_reminders(after).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(reminders = n, "double opt-in reminders queued"),
+                    Err(e) => tracing::warn!(error = %e, "double opt-in reminders failed"),
                 }
             }
             _ = check.tick() => match verify::verify(&k).await {

@@ -65,6 +65,36 @@ impl Konsent {
         consent_id: ConsentId,
         base_url: &str,
     ) -> Result<DoiQueued, ServiceError> {
+        self.queue_doi(tenant, actor, consent_id, base_url, false).await
+    }
+
+    /// Sends the one reminder (R13: optional, off by default) for every confirmation link that is
+    /// still open `after` its mail went out, when the consent has had no reminder yet.
+    pub async fn send_doi_reminders(&self, after: SignedDuration) -> Result<usize, ServiceError> {
+        let now = self.now();
+        let due = queries::doi_reminders_due(&self.db, now.as_microsecond(), (now - after).as_microsecond()).await?;
+        let mut n = 0;
+        for (tenant, consent) in due {
+            let (Ok(tenant), Ok(consent)) = (tenant.parse::<TenantId>(), consent.parse::<ConsentId>()) else {
+                continue;
+            };
+            match self.queue_doi(tenant, &Actor::System, consent, &self.public_url.clone(), true).await {
+                Ok(_) => n += 1,
+                Err(ServiceError::Conflict(_)) => {}
+                Err(e) => tracing::warn!(error = %e, consent = %consent, "reminder not sent"),
+            }
+        }
+        Ok(n)
+    }
+
+    async fn queue_doi(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        consent_id: ConsentId,
+        base_url: &str,
+        reminder: bool,
+    ) -> Result<DoiQueued, ServiceError> {
         let c = queries::consent(&self.db, tenant, consent_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("consent {consent_id}")))?;
@@ -72,7 +102,14 @@ impl Konsent {
             return Err(ServiceError::Conflict(format!("consent {consent_id} is already confirmed")));
         }
         let now = self.now();
-        if queries::open_doi_token(&self.db, &tenant.to_string(), &consent_id.to_string(), now.as_microsecond()).await?
+        if reminder
+            && (c.status.is_valid_for_processing() || c.status == konsent_domain::consent::ConsentStatus::Withdrawn)
+        {
+            return Err(ServiceError::Conflict("nothing to remind of".into()));
+        }
+        if !reminder
+            && queries::open_doi_token(&self.db, &tenant.to_string(), &consent_id.to_string(), now.as_microsecond())
+                .await?
         {
             // R13: one confirmation mail; a new one only once the last link has expired.
             return Err(ServiceError::Conflict(format!(
@@ -89,7 +126,10 @@ impl Konsent {
         let link = format!("{}/doi/{token}", base_url.trim_end_matches('/'));
         let d = konsent_domain::time::utc_date(expires_at);
         let expires = format!("{:02}.{:02}.{} (UTC)", d.day(), d.month(), d.year());
-        let (subject, text) = doi_confirmation(&company, &l.text().title, &link, &expires);
+        let (mut subject, text) = doi_confirmation(&company, &l.text().title, &link, &expires);
+        if reminder {
+            subject = format!("Erinnerung / reminder: {subject}");
+        }
         let mail = OutgoingMail { message_id: message_id.clone(), to: address, subject, text };
         let ev = PendingEvent {
             event_id: self.id(EventId::from_parts),

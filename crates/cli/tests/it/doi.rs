@@ -202,3 +202,24 @@ app_test!(r39_withdrawal_cancels_the_queued_confirmation_mail, |app| {
     assert_eq!(konsent_store::queries::outbox_counts(&app.k.db).await.unwrap(), (0, 0));
     assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0), 0);
 });
+
+app_test!(r13_at_most_one_reminder_and_only_while_unconfirmed, |app| {
+    let (_w, consent) = email_consent(&app).await;
+    assert_eq!(app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await.status, 202);
+    let day = jiff::SignedDuration::from_hours(24);
+    assert_eq!(app.k.send_doi_reminders(day).await.unwrap(), 0, "not yet");
+    app.clock.advance(jiff::SignedDuration::from_hours(25));
+    assert_eq!(app.k.send_doi_reminders(day).await.unwrap(), 1);
+    app.clock.advance(jiff::SignedDuration::from_hours(25));
+    assert_eq!(app.k.send_doi_reminders(day).await.unwrap(), 0, "one reminder at most");
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 2);
+    let subjects: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .filter(|m| m.contains("Erinnerung"))
+        .collect();
+    assert_eq!(subjects.len(), 1, "the second mail is marked as the reminder");
+});

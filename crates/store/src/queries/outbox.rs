@@ -155,3 +155,18 @@ pub async fn otp_attempt(db: &Db, id: &str) -> Result<(), StoreError> {
     db.exec("UPDATE otp_codes SET attempts = attempts + 1 WHERE id = $1", vals![id]).await?;
     Ok(())
 }
+
+/// (tenant, consent) of open confirmation links sent at or before `sent_before` (µs) whose consent
+/// has had only this one mail.
+pub async fn doi_reminders_due(db: &Db, now: i64, sent_before: i64) -> Result<Vec<(String, String)>, StoreError> {
+    db.fetch_all(
+        "SELECT t.tenant_id, t.consent_id FROM doi_tokens t WHERE t.used_at IS NULL AND t.expires_at > $1 \
+         AND t.sent_at <= $2 AND (SELECT COUNT(*) FROM doi_tokens u WHERE u.tenant_id = t.tenant_id \
+         AND u.consent_id = t.consent_id) = 1 ORDER BY t.sent_at LIMIT 1000",
+        vals![now, sent_before],
+    )
+    .await?
+    .into_iter()
+    .map(|r| Ok((r.text(0)?, r.text(1)?)))
+    .collect()
+}
