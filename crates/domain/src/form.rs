@@ -23,6 +23,23 @@ pub struct FormDef {
     /// the hosted page.
     #[serde(default)]
     pub embed_origins: BTreeSet<String>,
+    /// Ask the browser for a small proof of work before a submission counts (needs JavaScript).
+    #[serde(default)]
+    pub proof_of_work: bool,
+}
+
+/// Leading zero bits the proof of work needs (about 16,000 hashes in a browser, one to check).
+pub const POW_BITS: u32 = 14;
+
+/// Whether `SHA-256("{challenge}:{answer}")` starts with [`POW_BITS`] zero bits.
+pub fn pow_ok(challenge: &str, answer: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    if answer.is_empty() || answer.len() > 20 || !answer.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let h = Sha256::digest(format!("{challenge}:{answer}").as_bytes());
+    let lead = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+    lead.leading_zeros() >= POW_BITS
 }
 
 /// Checks an embedding origin: `https://host` or `https://host:port` (http only for localhost).
@@ -59,6 +76,15 @@ pub fn check_slug(s: &str) -> Result<(), BadSlug> {
 #[cfg(test)]
 mod tests {
     use super::{check_origin, check_slug};
+
+    #[test]
+    fn pow_needs_the_work() {
+        let answer = (0u64..).find(|n| super::pow_ok("abc", &n.to_string())).unwrap();
+        assert!(super::pow_ok("abc", &answer.to_string()));
+        let passing = (0u64..2000).filter(|n| super::pow_ok("abc", &n.to_string())).count();
+        assert!(passing < 10, "about one in 16,384 answers passes: {passing} of 2,000");
+        assert!(!super::pow_ok("abc", "") && !super::pow_ok("abc", "x1"));
+    }
 
     #[test]
     fn origins() {

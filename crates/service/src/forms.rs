@@ -50,6 +50,8 @@ pub struct Submission {
     pub channels: BTreeSet<Channel>,
     /// The honeypot field (people leave it empty; bots fill it).
     pub honeypot: String,
+    /// The proof-of-work answer, when the form asks for one.
+    pub pow: String,
     /// IP address and user agent (only their hash is kept with the evidence).
     pub request: (Option<String>, Option<String>),
 }
@@ -136,6 +138,9 @@ impl Konsent {
         match queries::form_serve(&self.db, &s.serve_id, slug).await? {
             Some((_, at)) if now.as_microsecond() - at <= SERVE_VALIDITY_US => {}
             _ => errors.push(err("serve_id", "the page is too old or unknown: please reload it")),
+        }
+        if form.proof_of_work && !konsent_domain::form::pow_ok(&s.serve_id, s.pow.trim()) {
+            errors.push(err("pow", "this form needs JavaScript for its spam protection; please enable it and reload"));
         }
         if s.channels.is_empty() {
             errors.push(err("channels", "tick at least one box"));

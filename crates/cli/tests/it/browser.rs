@@ -1,5 +1,5 @@
 //! A real headless Chromium (Debian's chromium and chromium-driver, driven by fantoccini) signs up
-//! on the hosted form, the confirmation mail is read from the outbox folder, the link is opened and
+//! on the hosted form (solving its proof of work in JavaScript), the confirmation mail is read from the outbox folder, the link is opened and
 //! the button clicked; then the consent is checked through the API. The pages set no cookie and
 //! store nothing in the browser (R66), every field has a label, and the link's page alone
 //! confirms nothing (R13).

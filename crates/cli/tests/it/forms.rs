@@ -178,3 +178,30 @@ app_test!(embed_snippet_and_only_named_origins_may_frame_the_form, |app| {
         .await;
     assert_eq!((bad.status, bad.json["errors"][0]["field"].as_str()), (422, Some("embed_origins")), "{:?}", bad.json);
 });
+
+app_test!(proof_of_work_is_checked_when_the_form_asks_for_it, |app| {
+    let w = world(&app).await;
+    let r = app
+        .call(
+            "POST",
+            "/v1/forms",
+            Some(&app.api_key),
+            Some(json!({
+                "slug": "beratung", "text_id": w.text, "channels": ["email"], "title": "Beratung", "proof_of_work": true
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json);
+    let page = app.call("GET", "/f/beratung", None, None).await;
+    let html = page.json.as_str().unwrap().to_string();
+    let csp = page.headers.get("content-security-policy").unwrap().to_str().unwrap().to_string();
+    assert!(html.contains("<script nonce=") && csp.contains("script-src 'nonce-"), "{csp}");
+    let sid = serve_id(&html);
+    let fields = format!("serve_id={sid}&first_name=Ida&last_name=Kern&email=ida.kern%40example.de&channel=email");
+    let without = submit(&app, &fields).await;
+    assert_eq!(without.status, 422);
+    assert!(without.json.as_str().unwrap().contains("JavaScript"), "{:?}", without.json);
+    let answer = (0u64..).find(|n| konsent_domain::form::pow_ok(&sid, &n.to_string())).unwrap();
+    let with = submit(&app, &format!("{fields}&pow={answer}")).await;
+    assert_eq!(with.status, 200, "{:?}", with.json);
+});

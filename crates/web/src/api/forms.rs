@@ -41,6 +41,10 @@ pub struct FormBody {
     /// Origins whose pages may embed the form (`https://www.makler.de`); default none.
     #[serde(default)]
     embed_origins: BTreeSet<String>,
+    /// Ask the browser for a small proof of work before a submission counts (needs JavaScript);
+    /// default off.
+    #[serde(default)]
+    proof_of_work: bool,
 }
 
 /// Formular anlegen oder ändern / define or change a signup form.
@@ -67,6 +71,7 @@ pub async fn define_form(
         channels: b.channels,
         title: b.title,
         embed_origins: b.embed_origins,
+        proof_of_work: b.proof_of_work,
     };
     let f = s.k.define_form(caller.tenant, &caller.actor(), f).await?;
     let mut v = json!(f);

@@ -16,6 +16,19 @@ use super::{client_ip, esc, framable_page, gone, internal, page, too_many};
 use crate::AppState;
 use crate::limits;
 
+/// The browser-side proof of work: finds an answer whose SHA-256 with the serve id starts with
+/// enough zero bits, then submits. Runs only where the form asks for it.
+fn pow_script(nonce: &str, bits: u32) -> String {
+    format!(
+        "<script nonce=\"{nonce}\">(function(){{var f=document.querySelector('form');var done=false;\
+         f.addEventListener('submit',async function(e){{if(done)return;e.preventDefault();\
+         var c=f.querySelector('[name=serve_id]').value,enc=new TextEncoder();\
+         for(var n=0;;n++){{var h=new Uint8Array(await crypto.subtle.digest('SHA-256',enc.encode(c+':'+n)));\
+         var v=((h[0]<<24)|(h[1]<<16)|(h[2]<<8)|h[3])>>>0;if(Math.clz32(v)>={bits}){{\
+         f.querySelector('[name=pow]').value=String(n);done=true;f.submit();return;}}}}}});}})();</script>"
+    )
+}
+
 fn form_html(f: &ServedForm) -> String {
     let offers_email = f.form.channels.contains(&Channel::Email);
     let offers_phone = f.form.channels.iter().any(|c| !matches!(c, Channel::Email | Channel::Post));
@@ -24,7 +37,7 @@ fn form_html(f: &ServedForm) -> String {
     let mut h = String::new();
     h.push_str(&format!(
         "<p>Verantwortlich / controller: {}</p><form method=\"post\">\
-         <input type=\"hidden\" name=\"serve_id\" value=\"{}\">\
+         <input type=\"hidden\" name=\"serve_id\" value=\"{}\"><input type=\"hidden\" name=\"pow\" value=\"\">\
          <div class=\"hp\" aria-hidden=\"true\"><label for=\"website\">Website</label>\
          <input type=\"text\" id=\"website\" name=\"website\" tabindex=\"-1\" autocomplete=\"off\"></div>\
          <p><label for=\"first_name\">Vorname / First name</label><br>\
@@ -80,7 +93,12 @@ pub async fn form_page(State(s): State<AppState>, Path(slug): Path<String>, req:
             } else {
                 f.form.embed_origins.iter().cloned().collect::<Vec<_>>().join(" ")
             };
-            framable_page(StatusCode::OK, &f.form.title, "Sign up", &form_html(&f), &ancestors)
+            let mut html = form_html(&f);
+            let nonce = f.form.proof_of_work.then(|| f.serve_id.replace('-', ""));
+            if let Some(n) = &nonce {
+                html.push_str(&pow_script(n, konsent_domain::form::POW_BITS));
+            }
+            framable_page(StatusCode::OK, &f.form.title, "Sign up", &html, &ancestors, nonce.as_deref())
         }
         Ok(None) => gone("Dieses Formular gibt es nicht.", "There is no such form.", StatusCode::NOT_FOUND),
         Err(e) => internal(&e),
@@ -114,6 +132,7 @@ pub async fn form_submit(
             "email" => sub.email = v.into_owned(),
             "phone" => sub.phone = v.into_owned(),
             "website" => sub.honeypot = v.into_owned(),
+            "pow" => sub.pow = v.into_owned(),
             "channel" => match v.parse::<Channel>() {
                 Ok(c) => {
                     channels.insert(c);

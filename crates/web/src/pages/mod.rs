@@ -31,16 +31,18 @@ pub(crate) fn esc(s: &str) -> String {
 
 /// A whole page: German heading and text, English below.
 pub(crate) fn page(status: StatusCode, title_de: &str, title_en: &str, body: &str) -> Response {
-    framable_page(status, title_de, title_en, body, "'none'")
+    framable_page(status, title_de, title_en, body, "'none'", None)
 }
 
-/// A page that the given `frame-ancestors` sources may embed.
+/// A page that the given `frame-ancestors` sources may embed, optionally running the one script
+/// with `script_nonce`.
 pub(crate) fn framable_page(
     status: StatusCode,
     title_de: &str,
     title_en: &str,
     body: &str,
     ancestors: &str,
+    script_nonce: Option<&str>,
 ) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"de\"><head><meta charset=\"utf-8\">\
@@ -63,7 +65,10 @@ pub(crate) fn framable_page(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    let csp = format!("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors {ancestors}");
+    let script = script_nonce.map(|n| format!("; script-src 'nonce-{n}'")).unwrap_or_default();
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors {ancestors}{script}"
+    );
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
