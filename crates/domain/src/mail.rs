@@ -54,7 +54,13 @@ pub fn otp_text(company: &str, code: &str) -> String {
 
 /// Subject and body of the confirmation mail for a consent given under `text_title` to
 /// `company`; `link` opens the confirmation page, which is valid until `expires` (a date).
-pub fn doi_confirmation(company: &str, text_title: &str, link: &str, expires: &str) -> (String, String) {
+pub fn doi_confirmation(
+    company: &str,
+    text_title: &str,
+    link: &str,
+    expires: &str,
+    preferences: &str,
+) -> (String, String) {
     let subject = format!("Bitte bestätigen Sie Ihre Einwilligung / Please confirm your consent – {company}");
     let text = format!(
         "Guten Tag,\n\n\
@@ -63,13 +69,14 @@ pub fn doi_confirmation(company: &str, text_title: &str, link: &str, expires: &s
          erteilt haben. Öffnen Sie dazu diesen Link und klicken Sie auf „Bestätigen“:\n\n{link}\n\n\
          Der Link ist bis zum {expires} gültig. Wenn Sie nichts tun, wird die Einwilligung nicht \
          wirksam. Wenn Sie sich nicht angemeldet haben, können Sie diese E-Mail ignorieren.\n\n\
+         Ihre Einstellungen: {preferences}\n\n\
          ---\n\n\
          Hello,\n\n\
          you gave your consent to {company}: \"{text_title}\".\n\
          Please confirm that this e-mail address is yours and that you gave it: open this link and \
          click \"Confirm\":\n\n{link}\n\n\
          The link is valid until {expires}. If you do nothing, the consent does not take effect. If \
-         you did not sign up, please ignore this e-mail.\n"
+         you did not sign up, please ignore this e-mail.\n\nYour preferences: {preferences}\n"
     );
     (subject, text)
 }
@@ -127,9 +134,11 @@ mod tests {
 
     #[test]
     fn r13_confirmation_mail_names_company_text_link_and_expiry_in_both_languages() {
-        let (s, t) = doi_confirmation("Muster GmbH", "Newsletter", "https://x/doi/abc", "11.12.2026");
+        let (s, t) = doi_confirmation("Muster GmbH", "Newsletter", "https://x/doi/abc", "11.12.2026", "https://x/p/q");
         assert!(s.contains("Muster GmbH") && s.contains("bestätigen"));
-        for needle in ["Muster GmbH", "Newsletter", "https://x/doi/abc", "11.12.2026", "Bestätigen", "Confirm"] {
+        for needle in
+            ["Muster GmbH", "Newsletter", "https://x/doi/abc", "11.12.2026", "Bestätigen", "Confirm", "https://x/p/q"]
+        {
             assert!(t.contains(needle), "{needle}");
         }
     }

@@ -126,7 +126,12 @@ impl Konsent {
         let link = format!("{}/doi/{token}", base_url.trim_end_matches('/'));
         let d = konsent_domain::time::utc_date(expires_at);
         let expires = format!("{:02}.{:02}.{} (UTC)", d.day(), d.month(), d.year());
-        let (mut subject, text) = doi_confirmation(&company, &l.text().title, &link, &expires);
+        let prefs = format!(
+            "{}/p/{}",
+            base_url.trim_end_matches('/'),
+            self.sign_link(&crate::prefs::LinkClaim { t: tenant, p: c.person_id, u: None })
+        );
+        let (mut subject, text) = doi_confirmation(&company, &l.text().title, &link, &expires, &prefs);
         if reminder {
             subject = format!("Erinnerung / reminder: {subject}");
         }
