@@ -12,7 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Db, Engine, Tx};
 use crate::error::StoreError;
-use crate::ledger::{Appended, PendingEvent, SideWrite, append_in};
+use crate::ledger::{Appended, PendingEvent, append_in};
+use crate::side::SideWrite;
 use crate::native::NativeConn;
 use crate::vals;
 use crate::watch::HeadWatch;

@@ -8,11 +8,13 @@ pub mod ledger;
 pub mod migrate;
 pub mod native;
 pub mod projection;
+pub mod side;
 pub mod queries;
 pub mod watch;
 
 pub use db::{Db, Engine, Row, Tx, Val};
 pub use error::StoreError;
 pub use group::GroupCommit;
-pub use ledger::{Appended, PendingEvent, SideWrite};
+pub use ledger::{Appended, PendingEvent};
+pub use side::SideWrite;
 pub use watch::HeadWatch;

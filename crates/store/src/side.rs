@@ -1,0 +1,191 @@
+//! Rows written next to the ledger entries in the same transaction: the vault (sealed personal
+//! data), the outbox, double opt-in tokens and one-time codes.
+
+use crate::db::Tx;
+use crate::error::StoreError;
+use crate::vals;
+
+/// A row written next to the events in the same transaction (vault data).
+#[derive(Debug, Clone)]
+pub enum SideWrite {
+    /// A person's wrapped data key.
+    PersonKey {
+        /// Person.
+        person_id: String,
+        /// Data key wrapped by the master key.
+        wrapped_key: Vec<u8>,
+        /// Fingerprint of the master key used.
+        key_fp: String,
+    },
+    /// A sealed version of a person's data.
+    PersonData {
+        /// Person.
+        person_id: String,
+        /// Version, from 1.
+        version: i64,
+        /// Sealed bytes.
+        sealed: Vec<u8>,
+        /// SHA-256 of `sealed` (also in the ledger event).
+        sha256: String,
+    },
+    /// A sealed message for the outbox.
+    Outbox {
+        /// Message id (stable: receivers may deduplicate by it).
+        id: String,
+        /// Kind, e.g. `doi_confirmation`.
+        kind: String,
+        /// The person it goes to.
+        person_ref: Option<String>,
+        /// The consent it is about.
+        consent_ref: Option<String>,
+        /// The sealed message.
+        sealed: Vec<u8>,
+        /// Queued at (µs).
+        created_at: i64,
+    },
+    /// A double opt-in token (its hash).
+    DoiToken {
+        /// SHA-256 of the token, hex.
+        token_hash: String,
+        /// Consent to confirm.
+        consent_id: String,
+        /// E-mail contact point it was sent to.
+        contact_point_id: String,
+        /// Message id of the mail.
+        message_id: String,
+        /// Sent (queued) at, µs.
+        sent_at: i64,
+        /// Expires at, µs.
+        expires_at: i64,
+    },
+    /// Cancels what is still queued for a person (objection) or about a consent (withdrawal).
+    CancelOutbox {
+        /// Person (all their queued messages), or
+        person_ref: Option<String>,
+        /// one consent's queued messages.
+        consent_ref: Option<String>,
+    },
+    /// A one-time code (its keyed hash).
+    OtpCode {
+        /// Id.
+        id: String,
+        /// Consent.
+        consent_id: String,
+        /// Phone contact point.
+        contact_point_id: String,
+        /// HMAC of the code.
+        code_mac: String,
+        /// Sent at, µs.
+        sent_at: i64,
+        /// Expires at, µs.
+        expires_at: i64,
+    },
+    /// A one-time code is used up; fails the append when it already was.
+    OtpUsed {
+        /// Id.
+        id: String,
+        /// When, µs.
+        used_at: i64,
+    },
+    /// A double opt-in token is used up; fails the append when it already was.
+    DoiUsed {
+        /// SHA-256 of the token.
+        token_hash: String,
+        /// When, µs.
+        used_at: i64,
+    },
+    /// A sealed contact point value.
+    ContactValue {
+        /// Contact point.
+        contact_point_id: String,
+        /// Person.
+        person_id: String,
+        /// Sealed bytes.
+        sealed: Vec<u8>,
+        /// SHA-256 of `sealed`.
+        sha256: String,
+    },
+}
+
+pub(crate) async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite) -> Result<(), StoreError> {
+    match s {
+        SideWrite::PersonKey { person_id, wrapped_key, key_fp } => {
+            tx.exec(
+                "INSERT INTO person_keys (tenant_id, person_id, wrapped_key, key_fp, created_at) VALUES ($1, $2, $3, $4, $5)",
+                vals![tenant, person_id, wrapped_key, key_fp, now],
+            )
+            .await?
+        }
+        SideWrite::PersonData { person_id, version, sealed, sha256 } => {
+            tx.exec(
+                "INSERT INTO person_data (tenant_id, person_id, version, sealed, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                vals![tenant, person_id, version, sealed, sha256, now],
+            )
+            .await?
+        }
+        SideWrite::Outbox { id, kind, person_ref, consent_ref, sealed, created_at } => {
+            tx.exec(
+                "INSERT INTO outbox (id, tenant_id, kind, person_ref, consent_ref, sealed, status, attempts, next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)",
+                vals![id, tenant, kind, person_ref, consent_ref, sealed, created_at],
+            )
+            .await?
+        }
+        SideWrite::CancelOutbox { person_ref, consent_ref } => {
+            tx.exec(
+                "UPDATE outbox SET status = 'cancelled', sealed = $1 WHERE tenant_id = $2 AND status = 'pending' \
+                 AND (person_ref = $3 OR consent_ref = $4)",
+                vals![Vec::<u8>::new(), tenant, person_ref, consent_ref],
+            )
+            .await?
+        }
+        SideWrite::DoiToken { token_hash, consent_id, contact_point_id, message_id, sent_at, expires_at } => {
+            tx.exec(
+                "INSERT INTO doi_tokens (token_hash, tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                vals![token_hash, tenant, consent_id, contact_point_id, message_id, sent_at, expires_at],
+            )
+            .await?
+        }
+        SideWrite::OtpCode { id, consent_id, contact_point_id, code_mac, sent_at, expires_at } => {
+            tx.exec(
+                "INSERT INTO otp_codes (id, tenant_id, consent_id, contact_point_id, code_mac, sent_at, expires_at, attempts) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+                vals![id, tenant, consent_id, contact_point_id, code_mac, sent_at, expires_at],
+            )
+            .await?
+        }
+        SideWrite::OtpUsed { id, used_at } => {
+            let n = tx
+                .exec(
+                    "UPDATE otp_codes SET used_at = $1 WHERE id = $2 AND tenant_id = $3 AND used_at IS NULL",
+                    vals![used_at, id, tenant],
+                )
+                .await?;
+            if n != 1 {
+                return Err(StoreError::NotFound("an unused code".into()));
+            }
+            n
+        }
+        SideWrite::DoiUsed { token_hash, used_at } => {
+            let n = tx
+                .exec(
+                    "UPDATE doi_tokens SET used_at = $1 WHERE token_hash = $2 AND tenant_id = $3 AND used_at IS NULL",
+                    vals![used_at, token_hash, tenant],
+                )
+                .await?;
+            if n != 1 {
+                return Err(StoreError::NotFound("an unused confirmation token".into()));
+            }
+            n
+        }
+        SideWrite::ContactValue { contact_point_id, person_id, sealed, sha256 } => {
+            tx.exec(
+                "INSERT INTO contact_values (tenant_id, contact_point_id, person_id, sealed, sha256) VALUES ($1, $2, $3, $4, $5)",
+                vals![tenant, contact_point_id, person_id, sealed, sha256],
+            )
+            .await?
+        }
+    };
+    Ok(())
+}
