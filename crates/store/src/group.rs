@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::db::{Db, Engine, Tx};
 use crate::error::StoreError;
 use crate::ledger::{Appended, PendingEvent, append_in};
-use crate::side::SideWrite;
 use crate::native::NativeConn;
+use crate::side::SideWrite;
 use crate::vals;
 use crate::watch::HeadWatch;
 

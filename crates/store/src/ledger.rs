@@ -24,7 +24,6 @@ pub struct PendingEvent {
     pub body: EventBody,
 }
 
-
 /// Where an event landed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Appended {
@@ -134,7 +133,6 @@ async fn person_of(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<Option
     };
     tx.fetch_optional(sql, vals![tenant, id]).await?.map(|r| r.text(0)).transpose()
 }
-
 
 /// Every tenant that has a chain, with its head seq.
 pub async fn chain_heads(db: &Db) -> Result<Vec<(TenantId, u64)>, StoreError> {

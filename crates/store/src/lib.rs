@@ -8,8 +8,8 @@ pub mod ledger;
 pub mod migrate;
 pub mod native;
 pub mod projection;
-pub mod side;
 pub mod queries;
+pub mod side;
 pub mod watch;
 
 pub use db::{Db, Engine, Row, Tx, Val};
