@@ -190,6 +190,22 @@ mod tests {
     }
 
     #[test]
+    fn r2_the_channel_taxonomy_is_exactly_the_seven_of_the_reference() {
+        let codes: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            codes,
+            ["phone_live", "phone_automated", "fax", "email", "sms", "messenger_whatsapp", "post"],
+            "a channel is added or renamed only together with the legal reference"
+        );
+        for c in Channel::ALL {
+            assert!(!c.label_de().is_empty(), "{c:?} has a German label");
+        }
+        for other in ["phone", "whatsapp", "letter", "push", ""] {
+            assert!(other.parse::<Channel>().is_err(), "{other}");
+        }
+    }
+
+    #[test]
     fn category_codes() {
         assert!(ProductCategory::parse("investment_34f").is_ok());
         assert!(ProductCategory::parse("Leben").is_err());

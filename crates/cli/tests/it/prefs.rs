@@ -81,3 +81,52 @@ app_test!(r42_preference_centre_shows_consents_and_objects_to_all, |app| {
     let c = app.call("GET", "/v1/consents", Some(&app.api_key), None).await;
     assert_eq!(c.json["items"][0]["status"], "ConsentWithdrawn");
 });
+
+app_test!(r51_objection_through_the_preference_centre_is_the_same_as_a_manual_one, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    // A manual objection through the API (e.g. entered from a letter) …
+    let other = world(&app).await;
+    let manual = app
+        .call(
+            "POST",
+            &format!("/v1/persons/{}/objection", other.person),
+            Some(&app.api_key),
+            Some(json!({"via": "letter"})),
+        )
+        .await;
+    assert_eq!(manual.status, 201, "{:?}", manual.json);
+    // … and the automated signal from the preference centre create the same event.
+    let links = app.call("GET", &format!("/v1/persons/{}/links", w.person), Some(&app.api_key), None).await;
+    let path = path_of(links.json["preference_centre"].as_str().unwrap());
+    app.call_raw("POST", &path, None, Some(b"action=object".to_vec()), "application/x-www-form-urlencoded").await;
+    let event = |person: String| {
+        let app = &app;
+        async move {
+            let tl = app.call("GET", &format!("/v1/persons/{person}/timeline"), Some(&app.api_key), None).await;
+            tl.json["events"].as_array().unwrap().iter().find(|e| e["type"] == "objection_recorded").cloned().unwrap()
+        }
+    };
+    let (a, b) = (event(w.person.clone()).await, event(other.person.clone()).await);
+    for field in ["channels", "advertisers"] {
+        assert_eq!(a["event"][field], b["event"][field], "{field}: {a} vs {b}");
+    }
+    assert_eq!((a["event"]["via"].as_str(), b["event"]["via"].as_str()), (Some("preference_centre"), Some("letter")));
+    let d = check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await;
+    assert!(codes(&d).contains("objection"), "{d}");
+});
+
+app_test!(r55_a_new_person_may_be_contacted_on_no_channel, |app| {
+    let w = world(&app).await;
+    for (channel, contact) in [
+        ("phone_live", json!({"phone": PHONE})),
+        ("phone_automated", json!({"phone": PHONE})),
+        ("sms", json!({"phone": PHONE})),
+        ("messenger_whatsapp", json!({"phone": PHONE})),
+        ("fax", json!({"phone": PHONE})),
+        ("email", json!({"email": EMAIL})),
+    ] {
+        let d = check(&app, &app.api_key, &w, channel, contact).await;
+        assert_eq!(d["allowed"], false, "{channel}: {d}");
+    }
+});
