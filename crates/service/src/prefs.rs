@@ -182,3 +182,71 @@ impl Konsent {
         Ok(())
     }
 }
+
+/// Whether an inbound text message is an opt-out keyword (STOP, STOPP, ABMELDEN, …).
+pub fn is_stop_keyword(text: &str) -> bool {
+    let t = text.trim().trim_end_matches(['.', '!']).to_uppercase();
+    matches!(t.as_str(), "STOP" | "STOPP" | "ABMELDEN" | "ABBESTELLEN" | "UNSUBSCRIBE" | "END" | "ENDE" | "CANCEL")
+}
+
+impl Konsent {
+    /// An SMS opt-out from the gateway (R72): withdraws SMS from every consent bound to the number
+    /// and suppresses the number for SMS, so also a number no consent names is not texted again.
+    /// Returns how many consents were withdrawn; `None` when the text is no opt-out keyword.
+    pub async fn sms_opt_out(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        from: &konsent_domain::contact::PhoneE164,
+        text: &str,
+    ) -> Result<Option<usize>, ServiceError> {
+        if !is_stop_keyword(text) {
+            return Ok(None);
+        }
+        let contact = konsent_domain::contact::ContactValue::Phone(from.clone());
+        let mut n = 0;
+        for (person, cp) in self.find_by_contact(tenant, &contact).await? {
+            for c in queries::consents_of(&self.db, tenant, person).await? {
+                if c.status != ConsentStatus::Withdrawn
+                    && c.contact_points.contains(&cp)
+                    && c.scope.channels.contains(&Channel::Sms)
+                {
+                    let delta = Scope {
+                        advertisers: BTreeSet::new(),
+                        product_categories: BTreeSet::new(),
+                        channels: [Channel::Sms].into(),
+                    };
+                    self.withdraw(tenant, actor, c.id, Some(delta), "sms_stop").await?;
+                    n += 1;
+                }
+            }
+        }
+        let scope = konsent_domain::suppression::SuppressionScope {
+            channels: [Channel::Sms].into(),
+            advertisers: BTreeSet::new(),
+        };
+        self.suppress(
+            tenant,
+            actor,
+            &contact,
+            scope,
+            konsent_domain::suppression::SuppressionReason::Withdrawal,
+            "sms_stop",
+        )
+        .await?;
+        Ok(Some(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stop_keywords() {
+        for t in ["STOP", "stop", " Stopp ", "ABMELDEN.", "unsubscribe!"] {
+            assert!(super::is_stop_keyword(t), "{t}");
+        }
+        for t in ["Stop calling at night please", "Hallo", ""] {
+            assert!(!super::is_stop_keyword(t), "{t}");
+        }
+    }
+}

@@ -72,6 +72,7 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         forms::list_forms,
         suppressions::add,
         suppressions::lookup,
+        suppressions::inbound_sms,
         suppressions::create_api_key,
     ),
     components(

@@ -150,6 +150,7 @@ app_test!(mutated_bodies_get_4xx_problems_never_5xx, |app| {
         ),
         ("POST", "/v1/suppressions".into(), json!({"email": EMAIL, "channels": ["email"], "reason": "complaint"})),
         ("POST", "/v1/suppressions/lookup".into(), json!({"phone": PHONE})),
+        ("POST", "/v1/inbound/sms".into(), json!({"from": "+491712345678", "text": "Hallo"})),
         ("POST", "/v1/api-keys".into(), json!({"role": "agent", "label": "fuzz"})),
         (
             "POST",

@@ -93,3 +93,49 @@ app_test!(r16_five_wrong_codes_void_the_code, |app| {
     let r = app.call("POST", &format!("/v1/consents/{id}/otp/verify"), key, Some(json!({"code": "123456"}))).await;
     assert!(r.json["detail"].as_str().unwrap().contains("expired"), "{:?}", r.json);
 });
+
+app_test!(r72_sms_stop_from_the_gateway_withdraws_sms_and_suppresses_the_number, |app| {
+    let w = world(&app).await;
+    let key = Some(app.api_key.as_str());
+    let r = app
+        .call("POST", "/v1/consents", key, Some(json!({
+            "person_id": w.person, "contact_point_ids": [w.phone_cp, w.email_cp], "text_id": sms_text(&app, &w).await,
+            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["sms", "email"]},
+            "capture_method": "web_form", "affirmative_action": true,
+            "evidence": [web(&app), doi(&app, &w), crate::api::otp(&app, &w)]
+        })))
+        .await;
+    assert_eq!((r.status, r.json["status"].as_str()), (201, Some("ConsentGiven")), "{:?}", r.json);
+    assert_eq!(check(&app, &app.api_key, &w, "sms", json!({"phone": PHONE})).await["allowed"], true);
+    // Chatter is ignored.
+    let hi = app.call("POST", "/v1/inbound/sms", key, Some(json!({"from": "+491712345678", "text": "Danke!"}))).await;
+    assert_eq!((hi.status, hi.json["opt_out"].as_bool()), (200, Some(false)), "{:?}", hi.json);
+    // STOP withdraws SMS at once; e-mail stays.
+    let stop = app.call("POST", "/v1/inbound/sms", key, Some(json!({"from": "+491712345678", "text": "Stopp"}))).await;
+    assert_eq!((stop.status, stop.json["consents_withdrawn"].as_u64()), (200, Some(1)), "{:?}", stop.json);
+    let d = check(&app, &app.api_key, &w, "sms", json!({"phone": PHONE})).await;
+    assert_eq!(d["allowed"], false, "{d}");
+    assert_eq!(check(&app, &app.api_key, &w, "email", json!({"email": crate::api::EMAIL})).await["allowed"], true);
+    let tl = app.call("GET", &format!("/v1/persons/{}/timeline", w.person), key, None).await;
+    assert!(tl.json.to_string().contains("sms_stop"), "the withdrawal names how it came");
+    // A number nobody holds is suppressed all the same.
+    let other = app.call("POST", "/v1/inbound/sms", key, Some(json!({"from": "0151 23456789", "text": "STOP"}))).await;
+    assert_eq!(other.json["opt_out"], true);
+    let l = app.call("POST", "/v1/suppressions/lookup", key, Some(json!({"phone": "0151 23456789"}))).await;
+    assert_eq!(l.json["items"].as_array().unwrap().len(), 1, "{:?}", l.json);
+});
+
+/// A published text that covers SMS and e-mail.
+async fn sms_text(app: &crate::harness::TestApp, w: &crate::api::World) -> String {
+    let t = app
+        .call("POST", "/v1/texts", Some(&app.api_key), Some(json!({
+            "key": "sms-email",
+            "title": "Einwilligung SMS und E-Mail",
+            "body": "Ich bin einverstanden, dass mich die Muster Versicherungsmakler GmbH per SMS und per E-Mail über Versicherungen informiert. Diese Einwilligung kann ich jederzeit mit Wirkung für die Zukunft widerrufen.",
+            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["sms", "email"]},
+            "privacy_notice": {"url": "https://makler.example/datenschutz", "version": "2026-01"}
+        })))
+        .await;
+    assert_eq!(t.status, 201, "{:?}", t.json);
+    t.json["id"].as_str().unwrap().to_string()
+}

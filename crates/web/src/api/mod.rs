@@ -76,6 +76,7 @@ v1_routes! {
     "/v1/forms" => get forms::list_forms, post forms::define_form;
     "/v1/suppressions" => get lists::list_suppressions, post suppressions::add;
     "/v1/suppressions/lookup" => post suppressions::lookup;
+    "/v1/inbound/sms" => post suppressions::inbound_sms;
     "/v1/api-keys" => post suppressions::create_api_key;
 }
 

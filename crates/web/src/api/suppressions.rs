@@ -153,3 +153,41 @@ pub async fn create_api_key(
     let key = apikeys::create(&s.k, caller.tenant, b.role, b.org_unit_id, b.label.as_deref().unwrap_or("api")).await?;
     Ok((StatusCode::CREATED, Json(json!({"api_key": key, "role": b.role, "note": "shown only now"}))))
 }
+
+/// Body of `POST /v1/inbound/sms`: a text message the SMS gateway received.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundSms {
+    /// Sender number.
+    #[schema(example = "+491712345678")]
+    from: String,
+    /// Text, e.g. `STOP`.
+    #[schema(example = "STOP")]
+    text: String,
+}
+
+/// Eingehende SMS / an inbound text message from the SMS gateway (R72): an opt-out keyword (STOP,
+/// STOPP, ABMELDEN, …) withdraws SMS from every consent bound to the number and suppresses it for
+/// SMS at once; other texts are ignored.
+#[utoipa::path(
+    post, path = "/v1/inbound/sms", tag = "suppressions", security(("bearer" = [])),
+    request_body = InboundSms,
+    responses(
+        (status = 200, description = "`{opt_out: bool, consents_withdrawn}`", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn inbound_sms(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<InboundSms>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::ManageSuppression)?;
+    let from = konsent_domain::contact::PhoneE164::parse(&b.from).map_err(|e| {
+        ApiError::invalid(vec![konsent_service::FieldError { field: "from".into(), message: e.to_string() }])
+    })?;
+    let r = s.k.sms_opt_out(caller.tenant, &caller.actor(), &from, &b.text).await?;
+    Ok(Json(json!({"opt_out": r.is_some(), "consents_withdrawn": r.unwrap_or(0)})))
+}
