@@ -56,7 +56,12 @@ impl Mailer {
             .body(m.text.clone())
             .map_err(|e| format!("cannot build the message: {e}"))?;
         match self {
-            Mailer::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| format!("SMTP: {e}")),
+            // The server's own words may quote the recipient: keep only the code and the kind.
+            Mailer::Smtp(t) => t.send(msg).await.map(|_| ()).map_err(|e| match e.status() {
+                Some(code) => format!("SMTP server answered {code}"),
+                None if e.is_timeout() => "SMTP server timed out".to_string(),
+                None => "SMTP server unreachable or refused the connection".to_string(),
+            }),
             Mailer::Dir(dir) => {
                 let name: String =
                     m.message_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>();

@@ -135,6 +135,15 @@ impl Konsent {
         Ok(self.appender.append(tenant, self.now(), events, side).await?)
     }
 
+    /// A keyed hash of a request's IP address and user agent for evidence: it can confirm given
+    /// details later but, unlike a plain hash, cannot be reversed by trying all IPv4 addresses.
+    pub fn request_details_hash(&self, ip: Option<&str>, user_agent: Option<&str>) -> String {
+        let ua: Option<String> = user_agent.map(|u| u.chars().take(300).collect());
+        let details = serde_json::json!({"ip": ip, "user_agent": ua});
+        let key = self.keys.master().derive(b"konsent-request-details-v1");
+        hex::encode(konsent_domain::crypto::hmac256(&key, details.to_string().as_bytes()))
+    }
+
     /// The current time.
     pub fn now(&self) -> Timestamp {
         self.clock.now()

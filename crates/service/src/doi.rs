@@ -212,15 +212,13 @@ impl Konsent {
         let mut c = queries::consent(&self.db, tenant, consent_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound("consent".into()))?;
-        let details =
-            serde_json::json!({"ip": ip, "user_agent": user_agent.map(|u| u.chars().take(300).collect::<String>())});
         let evidence = Evidence::EmailDoi {
             contact_point: cp,
             sent_at: Timestamp::from_microsecond(row.sent_at).map_err(|_| bad("time"))?,
             message_id: row.message_id.clone(),
             token_hash: hash.clone(),
             confirmed_at: now,
-            request_details: Some(sha256_hex(details.to_string().as_bytes())),
+            request_details: Some(self.request_details_hash(ip, user_agent)),
         };
         let before = c.status;
         c.evidence.push(evidence.clone());

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use konsent_domain::channel::Channel;
 use konsent_domain::consent::{CaptureMethod, Evidence, Scope, Source, Validity};
 use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164};
-use konsent_domain::crypto::sha256_hex;
 use konsent_domain::form::{FormDef, check_slug};
 use konsent_domain::ids::{EventId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
@@ -218,7 +217,6 @@ impl Konsent {
         let text = queries::text(&self.db, tenant, form.text_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound("consent text".into()))?;
-        let details = serde_json::json!({"ip": s.request.0, "user_agent": s.request.1});
         let nc = NewConsent {
             person_id,
             contact_points: cps,
@@ -239,7 +237,7 @@ impl Konsent {
                 form_ref: format!("/f/{slug}"),
                 form_version: s.serve_id.clone(),
                 affirmative_action: true,
-                request_details: Some(sha256_hex(details.to_string().as_bytes())),
+                request_details: Some(self.request_details_hash(s.request.0.as_deref(), s.request.1.as_deref())),
             }],
             validity: Validity::Endless,
         };
