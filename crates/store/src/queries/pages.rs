@@ -111,13 +111,7 @@ pub async fn consents_page(
             vals![tenant.to_string(), since, at, id, limit],
         )
         .await?;
-    let mut next = None;
-    let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
-        items.push(serde_json::from_str(&r.text(0)?)?);
-        next = Some((r.i64(1)?, r.text(2)?));
-    }
-    Ok(Page { next: if items.len() as i64 == limit { next } else { None }, items })
+    json_page(&rows, limit)
 }
 
 /// Suppression entries created at or after `since` (µs), after the cursor, at most `limit`.
@@ -137,9 +131,14 @@ pub async fn suppressions_page(
             vals![tenant.to_string(), since, at, id, limit],
         )
         .await?;
+    json_page(&rows, limit)
+}
+
+/// A page from rows of `(data JSON, change time, id)`; a full page has a cursor.
+fn json_page<T: serde::de::DeserializeOwned>(rows: &[crate::db::Row], limit: i64) -> Result<Page<T>, StoreError> {
     let mut next = None;
     let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
+    for r in rows {
         items.push(serde_json::from_str(&r.text(0)?)?);
         next = Some((r.i64(1)?, r.text(2)?));
     }
