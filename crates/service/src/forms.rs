@@ -136,22 +136,28 @@ impl Konsent {
         let err = |f: &str, m: &str| FieldError { field: f.into(), message: m.into() };
         match queries::form_serve(&self.db, &s.serve_id, slug).await? {
             Some((_, at)) if now.as_microsecond() - at <= SERVE_VALIDITY_US => {}
-            _ => errors.push(err("serve_id", "the page is too old or unknown: please reload it")),
+            _ => errors.push(err(
+                "serve_id",
+                "Die Seite ist veraltet, bitte neu laden / the page is too old or unknown: please reload it",
+            )),
         }
         if form.proof_of_work && !konsent_domain::form::pow_ok(&s.serve_id, s.pow.trim()) {
-            errors.push(err("pow", "this form needs JavaScript for its spam protection; please enable it and reload"));
+            errors.push(err("pow", "Dieses Formular braucht JavaScript für den Spamschutz / this form needs JavaScript for its spam protection; please enable it and reload"));
         }
         if s.channels.is_empty() {
-            errors.push(err("channels", "tick at least one box"));
+            errors.push(err("channels", "Bitte mindestens ein Kästchen ankreuzen / tick at least one box"));
         }
         if !s.channels.is_subset(&form.channels) {
-            errors.push(err("channels", "a ticked channel is not offered by this form"));
+            errors.push(err(
+                "channels",
+                "Dieser Kanal wird hier nicht angeboten / a ticked channel is not offered by this form",
+            ));
         }
         if s.first_name.trim().is_empty() {
-            errors.push(err("first_name", "required"));
+            errors.push(err("first_name", "Pflichtfeld / required"));
         }
         if s.last_name.trim().is_empty() {
-            errors.push(err("last_name", "required"));
+            errors.push(err("last_name", "Pflichtfeld / required"));
         }
         let email = match EmailAddress::parse(s.email.trim()) {
             Ok(e) => Some(e),
@@ -172,10 +178,13 @@ impl Konsent {
         let wants_email = s.channels.contains(&Channel::Email);
         let wants_phone = s.channels.iter().any(|c| !matches!(c, Channel::Email | Channel::Post));
         if wants_email && email.is_none() && s.email.trim().is_empty() {
-            errors.push(err("email", "required for e-mail"));
+            errors.push(err("email", "Für E-Mail erforderlich / required for e-mail"));
         }
         if wants_phone && phone.is_none() && s.phone.trim().is_empty() {
-            errors.push(err("phone", "required for phone, SMS and messenger"));
+            errors.push(err(
+                "phone",
+                "Für Telefon, SMS und Messenger erforderlich / required for phone, SMS and messenger",
+            ));
         }
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
