@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::{SignedDuration, Timestamp};
-use konsent_domain::consent::{ConsentRecord, ConsentStatus, Evidence};
+use konsent_domain::consent::{ConsentRecord, Evidence};
 use konsent_domain::contact::ContactValue;
 use konsent_domain::crypto::{DataKey, sha256_hex};
 use konsent_domain::ids::{ConsentId, ContactPointId, EventId, TenantId};
@@ -273,7 +273,7 @@ impl Konsent {
             }
             e => e,
         })?;
-        if c.status == ConsentStatus::Given || c.status.is_valid_for_processing() {
+        if c.status.is_valid_for_processing() {
             tracing::info!(consent = %consent_id, "double opt-in confirmed");
         }
         Ok((c, missing))
