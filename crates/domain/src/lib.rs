@@ -3,6 +3,7 @@
 //! Time and randomness come in through [`time::Clock`] and [`time::Entropy`].
 #![forbid(unsafe_code)]
 
+pub mod attachment;
 pub mod basis;
 pub mod channel;
 pub mod consent;
@@ -15,6 +16,7 @@ pub mod ledger;
 pub mod mail;
 pub mod party;
 pub mod retention;
+pub mod settings;
 pub mod suppression;
 pub mod text;
 pub mod time;

@@ -1,11 +1,12 @@
-//! `konsent verify`: walks every tenant's chain, checks every hash and every signed checkpoint,
-//! and names the first broken entry. Long chains are read in parallel segments whose ends are
+//! `konsent verify`: walks every tenant's chain, checks every hash, every signed checkpoint and
+//! the Merkle root each checkpoint signs, and names the first broken entry. Long chains are read in parallel segments whose ends are
 //! stitched together, which checks exactly what one sequential walk checks.
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use konsent_domain::ids::TenantId;
-use konsent_domain::ledger::{BreakKind, ChainBreak, ChainVerifier, Checkpoint};
+use konsent_domain::ledger::{BreakKind, CHECKPOINT_SPAN, ChainBreak, ChainVerifier, Checkpoint, merkle};
 use konsent_store::{Db, ledger};
 use serde::Serialize;
 
@@ -51,6 +52,13 @@ impl VerifyReport {
 struct Segment {
     verifier: ChainVerifier,
     broken: Option<ChainBreak>,
+    /// Checkpoints whose range starts before this segment: their roots are checked afterwards.
+    straddling: Vec<Checkpoint>,
+}
+
+/// Whether `cp` signs the Merkle root of `leaves` (checkpoints from before roots sign none).
+fn root_matches(cp: &Checkpoint, leaves: &[[u8; 32]]) -> bool {
+    cp.merkle_root.is_empty() || (merkle::root(leaves).is_some() && merkle::root(leaves) == cp.root_bytes())
 }
 
 async fn walk_segment(
@@ -64,18 +72,37 @@ async fn walk_segment(
     let start_prev = (from == 1).then_some(konsent_domain::ledger::GENESIS_HASH);
     let mut v = ChainVerifier::segment(tenant, from, start_prev);
     let mut next_cp = 0usize;
+    let mut recent: VecDeque<[u8; 32]> = VecDeque::with_capacity(CHECKPOINT_SPAN as usize);
+    let mut straddling = Vec::new();
     let walked = ledger::for_each_row(&db, tenant, from, to, |seq, payload, prev, hash| {
         v.feed(seq, payload, prev, hash)?;
+        if recent.len() == CHECKPOINT_SPAN as usize {
+            recent.pop_front();
+        }
+        recent.push_back(hash.try_into().unwrap_or([0; 32]));
         while let Some(cp) = cps.get(next_cp).filter(|c| c.seq <= seq) {
-            if cp.seq == seq && (!cp.verify_signature(&trusted) || cp.head_hash != hex::encode(hash)) {
-                return Err(ChainBreak { tenant, seq, kind: BreakKind::Checkpoint });
+            if cp.seq == seq {
+                let broken = !cp.verify_signature(&trusted) || cp.head_hash != hex::encode(hash);
+                let root_ok = if cp.merkle_root.is_empty() {
+                    true
+                } else if cp.from_seq < from || cp.seq - cp.from_seq >= CHECKPOINT_SPAN {
+                    straddling.push(cp.clone());
+                    true
+                } else {
+                    let n = (cp.seq - cp.from_seq + 1) as usize;
+                    let leaves: Vec<[u8; 32]> = recent.iter().skip(recent.len() - n).copied().collect();
+                    root_matches(cp, &leaves)
+                };
+                if broken || !root_ok {
+                    return Err(ChainBreak { tenant, seq, kind: BreakKind::Checkpoint });
+                }
             }
             next_cp += 1;
         }
         Ok(())
     })
     .await?;
-    Ok(Segment { verifier: v, broken: walked.err() })
+    Ok(Segment { verifier: v, broken: walked.err(), straddling })
 }
 
 /// Verifies one chain up to its recorded head.
@@ -105,6 +132,12 @@ async fn verify_chain(
         }
         if let Some(b) = seg.broken {
             return Ok((last, cps.len(), Some(b)));
+        }
+        for cp in &seg.straddling {
+            let leaves = ledger::hashes(&k.db, tenant, cp.from_seq, cp.seq).await?;
+            if !root_matches(cp, &leaves) {
+                return Ok((last, cps.len(), Some(ChainBreak { tenant, seq: cp.seq, kind: BreakKind::Checkpoint })));
+            }
         }
         if last != to {
             return Ok((

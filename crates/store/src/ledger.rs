@@ -123,7 +123,8 @@ async fn person_of(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<Option
         | EventBody::ReceiptIssued { consent_id, .. }
         | EventBody::OtpSent { consent_id, .. }
         | EventBody::ConsentStatusChanged { consent_id, .. }
-        | EventBody::ConsentWithdrawn { consent_id, .. } => {
+        | EventBody::ConsentWithdrawn { consent_id, .. }
+        | EventBody::ConsentApproved { consent_id, .. } => {
             ("SELECT person_id FROM consents WHERE tenant_id = $1 AND id = $2", consent_id.to_string())
         }
         EventBody::ContactPointVerified { contact_point_id, .. } => {
@@ -326,6 +327,31 @@ pub async fn entries(
         .collect()
 }
 
+/// Entry hashes of `tenant` with `from <= seq <= to`, in seq order (for Merkle roots).
+pub async fn hashes(db: &Db, tenant: TenantId, from: u64, to: u64) -> Result<Vec<[u8; 32]>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT hash FROM ledger WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
+            vals![tenant.to_string(), from as i64, to as i64],
+        )
+        .await?;
+    rows.iter().map(|r| to_hash(r.bytes(0)?)).collect()
+}
+
+/// A stored entry exactly as kept: seq, payload bytes, prev hash, hash.
+pub type RawEntry = (u64, Vec<u8>, [u8; 32], [u8; 32]);
+
+/// The stored entries that concern a person, exactly as kept (for proof packages).
+pub async fn person_entries(db: &Db, tenant: TenantId, person: &str) -> Result<Vec<RawEntry>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT seq, payload, prev_hash, hash FROM ledger WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
+            vals![tenant.to_string(), person],
+        )
+        .await?;
+    rows.iter().map(|r| Ok((r.i64(0)? as u64, r.bytes(1)?, to_hash(r.bytes(2)?)?, to_hash(r.bytes(3)?)?))).collect()
+}
+
 /// Seqs of the ledger entries that concern a person.
 pub async fn person_seqs(db: &Db, tenant: TenantId, person: &str) -> Result<Vec<u64>, StoreError> {
     let rows = db
@@ -340,12 +366,14 @@ pub async fn person_seqs(db: &Db, tenant: TenantId, person: &str) -> Result<Vec<
 /// Stores a signed checkpoint.
 pub async fn insert_checkpoint(db: &Db, cp: &Checkpoint) -> Result<(), StoreError> {
     db.exec(
-        "INSERT INTO checkpoints (tenant_id, seq, head_hash, sealed_at, signature, public_key) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (tenant_id, seq) DO NOTHING",
+        "INSERT INTO checkpoints (tenant_id, seq, from_seq, head_hash, merkle_root, sealed_at, signature, public_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, seq) DO NOTHING",
         vals![
             cp.tenant.to_string(),
             cp.seq as i64,
+            cp.from_seq as i64,
             cp.head_hash.clone(),
+            cp.merkle_root.clone(),
             micros(cp.sealed_at),
             cp.signature.clone(),
             cp.public_key.clone()
@@ -359,7 +387,8 @@ pub async fn insert_checkpoint(db: &Db, cp: &Checkpoint) -> Result<(), StoreErro
 pub async fn checkpoints(db: &Db, tenant: TenantId) -> Result<Vec<Checkpoint>, StoreError> {
     let rows = db
         .fetch_all(
-            "SELECT seq, head_hash, sealed_at, signature, public_key FROM checkpoints WHERE tenant_id = $1 ORDER BY seq",
+            "SELECT seq, head_hash, sealed_at, signature, public_key, from_seq, merkle_root FROM checkpoints \
+             WHERE tenant_id = $1 ORDER BY seq",
             vals![tenant.to_string()],
         )
         .await?;
@@ -372,6 +401,8 @@ pub async fn checkpoints(db: &Db, tenant: TenantId) -> Result<Vec<Checkpoint>, S
                 sealed_at: Timestamp::from_microsecond(r.i64(2)?).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 signature: r.text(3)?,
                 public_key: r.text(4)?,
+                from_seq: r.i64(5)? as u64,
+                merkle_root: r.text(6)?,
             })
         })
         .collect()

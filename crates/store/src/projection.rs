@@ -27,6 +27,7 @@ pub const TABLES: &[&str] = &[
     "suppressions",
     "bases",
     "forms",
+    "tenant_settings",
 ];
 
 fn us(t: Timestamp) -> i64 {
@@ -300,6 +301,25 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
+        EventBody::ConsentApproved { consent_id, at: when } => {
+            let mut c = load_consent(tx, &t, *consent_id).await?;
+            c.approval_pending = false;
+            c.last_change_at = *when;
+            put_consent(tx, &t, &c).await?;
+        }
+        EventBody::TenantSettingsChanged { settings } => {
+            tx.exec(
+                "INSERT INTO tenant_settings (tenant_id, settings, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (tenant_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+                vals![t, serde_json::to_string(settings)?, us(e.recorded_at)],
+            )
+            .await?;
+        }
+        // Kept in the ledger for the proof and the audit; the files live in `attachments`.
+        EventBody::AttachmentStored { .. }
+        | EventBody::AttachmentRead { .. }
+        | EventBody::ProofExported { .. }
+        | EventBody::LeadsChecked { .. } => {}
     }
     Ok(())
 }
@@ -357,7 +377,7 @@ pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
 
 /// Every projection row as text, in key order: two states are equal iff their dumps are.
 pub async fn dump(db: &Db) -> Result<String, StoreError> {
-    const Q: [&str; 14] = [
+    const Q: [&str; 15] = [
         "SELECT id || '|' || name || '|' || CAST(created_at AS TEXT) FROM tenants ORDER BY id",
         "SELECT tenant_id || '|' || id || '|' || legal_name || '|' || data FROM advertisers ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || id || '|' || name || '|' || COALESCE(parent_id, '-') FROM org_units ORDER BY tenant_id, id",
@@ -375,6 +395,7 @@ pub async fn dump(db: &Db) -> Result<String, StoreError> {
         "SELECT tenant_id || '|' || id || '|' || key_hmac || '|' || data FROM suppressions ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || id || '|' || kind || '|' || data FROM bases ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || slug || '|' || data FROM forms ORDER BY slug",
+        "SELECT tenant_id || '|' || settings || '|' || CAST(updated_at AS TEXT) FROM tenant_settings ORDER BY tenant_id",
     ];
     let mut out = String::new();
     for (name, sql) in TABLES.iter().zip(Q) {

@@ -1,5 +1,5 @@
 //! Rows written next to the ledger entries in the same transaction: the vault (sealed personal
-//! data), the outbox, double opt-in tokens and one-time codes.
+//! data), the outbox, double opt-in tokens, one-time codes and evidence files.
 
 use crate::db::Tx;
 use crate::error::StoreError;
@@ -105,6 +105,21 @@ pub enum SideWrite {
         /// SHA-256 of `sealed`.
         sha256: String,
     },
+    /// An evidence file, sealed; stored once per person and content hash.
+    Attachment {
+        /// Person.
+        person_id: String,
+        /// SHA-256 of the plain bytes, hex.
+        sha256: String,
+        /// `recording` or `scan`.
+        kind: String,
+        /// Sniffed content type.
+        content_type: String,
+        /// Size of the plain bytes.
+        size: i64,
+        /// Sealed bytes.
+        sealed: Vec<u8>,
+    },
 }
 
 pub(crate) async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite) -> Result<(), StoreError> {
@@ -183,6 +198,14 @@ pub(crate) async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite
             tx.exec(
                 "INSERT INTO contact_values (tenant_id, contact_point_id, person_id, sealed, sha256) VALUES ($1, $2, $3, $4, $5)",
                 vals![tenant, contact_point_id, person_id, sealed, sha256],
+            )
+            .await?
+        }
+        SideWrite::Attachment { person_id, sha256, kind, content_type, size, sealed } => {
+            tx.exec(
+                "INSERT INTO attachments (tenant_id, person_id, sha256, kind, content_type, size, sealed, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, person_id, sha256) DO NOTHING",
+                vals![tenant, person_id, sha256, kind, content_type, size, sealed, now],
             )
             .await?
         }

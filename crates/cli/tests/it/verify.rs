@@ -58,3 +58,22 @@ app_test!(r21_forged_checkpoint_is_found, |app| {
     assert_eq!(b.seq, head, "{b}");
     assert!(b.to_string().contains("checkpoint"), "{b}");
 });
+
+app_test!(r21_changed_merkle_root_is_found, |app| {
+    let head = filled(&app).await;
+    let cps = konsent_store::ledger::checkpoints(&app.k.db, app.tenant).await.unwrap();
+    let last = cps.last().unwrap();
+    assert_eq!((last.seq, cps[0].from_seq), (head, 1), "checkpoints seal the whole chain from entry 1");
+    assert!(cps.windows(2).all(|w| w[1].from_seq == w[0].seq + 1), "ranges follow each other");
+    drop_ledger_triggers(&app.k.db).await;
+    app.k
+        .db
+        .exec(
+            "UPDATE checkpoints SET merkle_root = $2 WHERE tenant_id = $1 AND seq = $3",
+            konsent_store::vals![app.tenant.to_string(), "11".repeat(32), head as i64],
+        )
+        .await
+        .unwrap();
+    let b = verify::verify(&app.k).await.unwrap().broken.expect("a changed Merkle root must not verify");
+    assert_eq!(b.seq, head, "{b}");
+});

@@ -5,12 +5,14 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::attachment::AttachmentMeta;
 use crate::basis::DocumentedBasis;
 use crate::channel::{CategoryDef, Channel};
 use crate::consent::{ConsentRecord, ConsentStatus, Evidence, Scope};
 use crate::contact::ContactKind;
 use crate::ids::{AdvertiserId, ConsentId, ContactPointId, OrgUnitId, PersonId, TextId};
 use crate::party::{Advertiser, OrgUnit, RecipientClass};
+use crate::settings::TenantSettings;
 use crate::suppression::SuppressionEntry;
 use crate::text::ConsentTextVersion;
 use crate::usage::UseRecord;
@@ -235,6 +237,56 @@ pub enum EventBody {
         /// The basis.
         basis: DocumentedBasis,
     },
+    /// An evidence file (recording, scan) was stored, encrypted, under its SHA-256.
+    AttachmentStored {
+        /// The person it belongs to.
+        person_id: PersonId,
+        /// The file's metadata (hash of the plain bytes, kind, sniffed type, size).
+        attachment: AttachmentMeta,
+    },
+    /// An evidence file was read (every read is audited).
+    AttachmentRead {
+        /// The person it belongs to.
+        person_id: PersonId,
+        /// SHA-256 of the file.
+        sha256: String,
+        /// Why: `api`, `proof_package`, …
+        purpose: String,
+    },
+    /// A second person released a consent for use (four-eyes option).
+    ConsentApproved {
+        /// The consent.
+        consent_id: ConsentId,
+        /// When.
+        at: Timestamp,
+    },
+    /// The tenant's settings changed (four-eyes approval, verification policy).
+    TenantSettingsChanged {
+        /// The new settings in full.
+        settings: TenantSettings,
+    },
+    /// A proof package (§ 7a UWG production) was produced for a person.
+    ProofExported {
+        /// The person.
+        person_id: PersonId,
+        /// SHA-256 of the package's signed manifest.
+        manifest_sha256: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// A lead list was checked before a phone campaign (Prüfpflicht, R24).
+    LeadsChecked {
+        /// Advertiser of the campaign.
+        advertiser: AdvertiserId,
+        /// Campaign id, if given.
+        campaign: Option<String>,
+        /// Leads checked.
+        leads: u64,
+        /// Leads allowed.
+        allowed: u64,
+        /// SHA-256 of the lead list as received.
+        list_sha256: String,
+    },
 }
 
 impl EventBody {
@@ -266,6 +318,12 @@ impl EventBody {
             Self::UseRecorded { .. } => "use_recorded",
             Self::SuppressionAdded { .. } => "suppression_added",
             Self::BasisDocumented { .. } => "basis_documented",
+            Self::AttachmentStored { .. } => "attachment_stored",
+            Self::AttachmentRead { .. } => "attachment_read",
+            Self::ConsentApproved { .. } => "consent_approved",
+            Self::TenantSettingsChanged { .. } => "tenant_settings_changed",
+            Self::ProofExported { .. } => "proof_exported",
+            Self::LeadsChecked { .. } => "leads_checked",
         }
     }
 
@@ -276,7 +334,10 @@ impl EventBody {
             | Self::PersonCorrected { person_id, .. }
             | Self::ContactPointAdded { person_id, .. }
             | Self::ObjectionRecorded { person_id, .. }
-            | Self::AccessRequested { person_id, .. } => Some(*person_id),
+            | Self::AccessRequested { person_id, .. }
+            | Self::AttachmentStored { person_id, .. }
+            | Self::AttachmentRead { person_id, .. }
+            | Self::ProofExported { person_id, .. } => Some(*person_id),
             Self::ConsentRecorded { consent } => Some(consent.person_id),
             Self::UseRecorded { record } => Some(record.person_id),
             Self::BasisDocumented { basis: DocumentedBasis::ExistingCustomer(b) } => Some(b.person_id),

@@ -5,10 +5,11 @@ mod chain;
 mod checkpoint;
 mod entry;
 mod events;
+pub mod merkle;
 #[cfg(test)]
 mod tests;
 
 pub use chain::{BreakKind, ChainBreak, ChainVerifier};
-pub use checkpoint::Checkpoint;
+pub use checkpoint::{CHECKPOINT_SPAN, Checkpoint, Sealed, hash32};
 pub use entry::{DecodeError, Entry, GENESIS_HASH, entry_hash, payload_prefix};
 pub use events::{Actor, EventBody};

@@ -80,13 +80,23 @@ fn segments_stitch_like_the_whole_chain() {
 #[test]
 fn checkpoint_signature() {
     let key = SigningKey::from_bytes(&[5; 32]);
-    let cp = Checkpoint::seal(&key, tenant(), 3, [9; 32], Timestamp::UNIX_EPOCH);
+    let range = Sealed { tenant: tenant(), from_seq: 1, seq: 3, head_hash: [9; 32], merkle_root: [7; 32] };
+    let cp = Checkpoint::seal(&key, range, Timestamp::UNIX_EPOCH);
     assert!(cp.verify_signature(&key.verifying_key()));
     let other = SigningKey::from_bytes(&[6; 32]);
     assert!(!cp.verify_signature(&other.verifying_key()));
     let mut forged = cp.clone();
     forged.seq = 4;
     assert!(!forged.verify_signature(&key.verifying_key()));
+    let mut moved = cp.clone();
+    moved.from_seq = 2;
+    assert!(!moved.verify_signature(&key.verifying_key()));
+    let mut rooted = cp.clone();
+    rooted.merkle_root = hex::encode([8u8; 32]);
+    assert!(!rooted.verify_signature(&key.verifying_key()));
+    let mut stripped = cp;
+    stripped.merkle_root.clear();
+    assert!(!stripped.verify_signature(&key.verifying_key()), "a v2 signature is no v1 signature");
 }
 
 proptest! {

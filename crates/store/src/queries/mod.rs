@@ -7,6 +7,7 @@ use crate::error::StoreError;
 
 mod admin;
 mod catalog;
+mod evidence;
 mod gate;
 mod outbox;
 mod pages;
@@ -15,6 +16,7 @@ mod records;
 
 pub use admin::*;
 pub use catalog::*;
+pub use evidence::*;
 pub use gate::*;
 pub use outbox::*;
 pub use pages::*;
