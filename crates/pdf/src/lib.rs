@@ -5,7 +5,14 @@
 //! formatted (dates, times); this crate only lays it out. Values reach the template as data
 //! (`sys.inputs`), never as markup, so names like `*x* #panic()` are printed literally.
 
+mod world;
+
 use serde::Serialize;
+use typst::diag::SourceDiagnostic;
+use typst_layout::PagedDocument;
+use typst_pdf::PdfOptions;
+
+use crate::world::ReportWorld;
 
 /// A document: title, facts under the title, sections, a footer on every page.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -79,7 +86,7 @@ pub enum Block {
     Table {
         /// Column headers.
         columns: Vec<String>,
-        /// Rows (each as long as `columns`).
+        /// Rows (each as long as `columns`; shorter rows are padded, longer ones refused).
         rows: Vec<Vec<String>>,
     },
     /// Monospaced text (hashes, keys, ids), broken anywhere.
@@ -92,7 +99,8 @@ pub enum Block {
 /// Why rendering failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
-    /// The template did not compile (a bug in this crate).
+    /// The template did not compile (a bug in this crate) or the report is malformed (a table
+    /// row with more cells than columns).
     #[error("PDF layout failed: {0}")]
     Layout(String),
     /// PDF export failed.
@@ -101,7 +109,49 @@ pub enum PdfError {
 }
 
 /// Renders `report` to PDF bytes (A4).
+///
+/// The first call in a process parses the bundled fonts (a one-off cost); every call then
+/// compiles the embedded template and evicts typst's memo cache, so a long-running server
+/// does not grow.
+///
+/// A table row shorter than its columns is padded with empty cells; a longer one is refused
+/// (`PdfError::Layout`) rather than silently losing cells.
 pub fn render(report: &Report) -> Result<Vec<u8>, PdfError> {
-    let _ = report;
-    Err(PdfError::Layout("not yet built".into()))
+    check_tables(report)?;
+    let json = serde_json::to_vec(report).map_err(|e| PdfError::Layout(e.to_string()))?;
+    let world = ReportWorld::new(json);
+    let result = typst::compile::<PagedDocument>(&world)
+        .output
+        .map_err(|errors| PdfError::Layout(messages(&errors)))
+        .and_then(|document| {
+            typst_pdf::pdf(&document, &PdfOptions::default()).map_err(|errors| PdfError::Export(messages(&errors)))
+        });
+    typst::comemo::evict(10);
+    result
+}
+
+/// Refuses table rows with more cells than the table has columns.
+fn check_tables(report: &Report) -> Result<(), PdfError> {
+    // Positions only, no cell text: the message may be logged and the cells hold personal data.
+    for (s, section) in report.sections.iter().enumerate() {
+        for block in &section.blocks {
+            let Block::Table { columns, rows } = block else { continue };
+            if let Some((i, row)) = rows.iter().enumerate().find(|(_, row)| row.len() > columns.len()) {
+                return Err(PdfError::Layout(format!(
+                    "table in section {}: row {} has {} cells but the table has {} columns",
+                    s + 1,
+                    i + 1,
+                    row.len(),
+                    columns.len()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The message texts of typst's diagnostics (no spans: the template is ours, the data is not code).
+fn messages(diagnostics: &[SourceDiagnostic]) -> String {
+    let texts: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+    texts.join("; ")
 }
