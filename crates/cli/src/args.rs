@@ -86,6 +86,43 @@ pub enum Command {
         #[arg(long)]
         validate_only: bool,
     },
+    /// Produce the § 7a UWG proof package (PDF, JSON, evidence files, ledger proof) as a ZIP.
+    Evidence {
+        /// Everyone with this phone number.
+        #[arg(long, group = "subject")]
+        phone: Option<String>,
+        /// Everyone with this e-mail address.
+        #[arg(long, group = "subject")]
+        email: Option<String>,
+        /// One person (id).
+        #[arg(long, group = "subject")]
+        person: Option<String>,
+        /// Only uses from this date (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        from: Option<String>,
+        /// Only uses up to this date (YYYY-MM-DD, inclusive, UTC).
+        #[arg(long)]
+        to: Option<String>,
+        /// Output ZIP file.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Verify a proof package offline: signature, every file's hash, every ledger entry up to a
+    /// signed checkpoint. Needs no data directory. Exit 0 when intact.
+    VerifyPackage {
+        /// The ZIP file.
+        file: std::path::PathBuf,
+        /// The operator's public key (hex, `konsent status` prints it). Without it the key inside
+        /// the package is used, which proves integrity only, not origin.
+        #[arg(long)]
+        public_key: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Seal the current chain heads with signed checkpoints.
     Checkpoint,
     /// Manage API keys.

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod ledger;
 pub mod mail;
 pub mod party;
+pub mod proof;
 pub mod retention;
 pub mod settings;
 pub mod suppression;

@@ -243,5 +243,22 @@ pub fn uwg7a_retain_until(
     add(start, Period::years(5))
 }
 
+/// Until when the proof of a consent must at least be kept, and by which rule: a consumer phone
+/// consent by the § 7a clock (D1, moving with every use and change); any other consent three years
+/// after it ended, to the end of that year (D4). `None` while a non-phone consent is still live
+/// (its proof is kept as long as it is used, R60).
+pub fn consent_proof_until(record: &crate::consent::ConsentRecord) -> Option<(Timestamp, Datenart)> {
+    let phone = record.scope.channels.iter().any(|c| c.is_phone());
+    if phone && record.recipient_class == crate::party::RecipientClass::Consumer {
+        let granted = record.granted_at.unwrap_or(record.given_at);
+        return Some((uwg7a_retain_until(granted, record.last_use_at, record.last_change_at), Datenart::D1));
+    }
+    if record.status.is_valid_for_processing() || record.status == crate::consent::ConsentStatus::Requested {
+        return None;
+    }
+    let rules = default_rules();
+    Some((retain_until(&rules[&Datenart::D4], record.last_change_at), Datenart::D4))
+}
+
 #[cfg(test)]
 mod tests;

@@ -7,12 +7,13 @@ use jiff::{SignedDuration, Timestamp};
 use konsent_domain::channel::Channel;
 use konsent_domain::consent::{
     CaptureMethod, CompletenessInput, ConsentRecord, ConsentStatus, DeclarationRecipient, Evidence, Scope, Source,
-    Validity, VerificationPolicy, check_phone_completeness, verification_status,
+    Validity, check_phone_completeness, verification_status,
 };
 use konsent_domain::contact::ContactKind;
 use konsent_domain::ids::{AdvertiserId, ConsentId, ContactPointId, EventId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::{Advertiser, PersonData, RecipientClass};
+use konsent_domain::settings::TenantSettings;
 use konsent_domain::text::ConsentTextVersion;
 use konsent_domain::usage::UseRecord;
 use konsent_store::{PendingEvent, SideWrite, queries};
@@ -67,6 +68,8 @@ pub struct ConsentContext<'a> {
     pub contact_kinds: &'a BTreeMap<ContactPointId, ContactKind>,
     /// Person's age today, if known.
     pub age: Option<i16>,
+    /// The tenant's settings (verification policy, four-eyes approval).
+    pub settings: &'a TenantSettings,
 }
 
 /// Builds the record and decides its status from its evidence (pure; no I/O).
@@ -78,9 +81,10 @@ pub fn assess(
 ) -> Result<Assessed, ServiceError> {
     let mut errors = Vec::new();
     // R19: recorded when given; paper may be entered within a day, everything else within minutes.
+    // An import records consents given elsewhere in the past (R25, R26): its time is the source's.
     let limit =
         if nc.capture_method == CaptureMethod::Paper { SignedDuration::from_hours(24) } else { CONTEMPORANEITY };
-    if now - nc.given_at > limit {
+    if nc.capture_method != CaptureMethod::Import && now - nc.given_at > limit {
         errors.push(crate::FieldError {
             field: "given_at".into(),
             message: format!("consent must be recorded within {} minutes of being given (R19)", limit.as_mins()),
@@ -144,7 +148,7 @@ pub fn assess(
 /// phone consents) and returns what keeps it from being usable. Pure.
 pub fn decide_status(record: &mut ConsentRecord, ctx: &ConsentContext<'_>, now: Timestamp) -> Vec<Missing> {
     let kinds = |cp: ContactPointId| ctx.contact_kinds.get(&cp).copied();
-    let outcome = verification_status(record, &kinds, &VerificationPolicy::default(), ctx.age);
+    let outcome = verification_status(record, &kinds, &ctx.settings.verification, ctx.age);
     let mut status = outcome.status;
     let mut missing: Vec<Missing> =
         outcome.missing.iter().map(|g| Missing { code: g.code(), label_de: g.label_de() }).collect();
@@ -153,9 +157,12 @@ pub fn decide_status(record: &mut ConsentRecord, ctx: &ConsentContext<'_>, now: 
             ctx.advertisers.iter().filter(|a| record.scope.advertisers.contains(&a.id)).cloned().collect();
         let input = CompletenessInput { record, person: ctx.person, advertisers: &named, text: Some(ctx.text) };
         if let Err(items) = check_phone_completeness(&input) {
-            // § 7a documentation incomplete (R20): never usable for calls until completed.
+            // § 7a documentation incomplete (R20): never usable for calls until completed; an
+            // imported or legacy consent without it is Unknown until re-permissioned (R25, R26).
             missing.extend(items.iter().map(|m| Missing { code: m.code(), label_de: m.label_de() }));
-            if status.is_valid_for_processing() {
+            if record.capture_method == CaptureMethod::Import {
+                status = ConsentStatus::Unknown;
+            } else if status.is_valid_for_processing() {
                 status = ConsentStatus::Requested;
             }
         }
@@ -163,6 +170,8 @@ pub fn decide_status(record: &mut ConsentRecord, ctx: &ConsentContext<'_>, now: 
     record.status = status;
     if status.is_valid_for_processing() && record.granted_at.is_none() {
         record.granted_at = Some(now);
+        // Four-eyes option: a consent taken by staff waits for a second person before use.
+        record.approval_pending = ctx.settings.needs_approval(record.capture_method);
     }
     missing
 }
@@ -193,6 +202,7 @@ pub struct LoadedContext {
     data: Option<PersonData>,
     class: RecipientClass,
     kinds: BTreeMap<ContactPointId, ContactKind>,
+    settings: TenantSettings,
 }
 
 impl LoadedContext {
@@ -205,6 +215,7 @@ impl LoadedContext {
             recipient_class: self.class,
             contact_kinds: &self.kinds,
             age: self.data.as_ref().and_then(|d| d.age_on(konsent_domain::time::utc_date(now))),
+            settings: &self.settings,
         }
     }
 
@@ -251,7 +262,8 @@ impl Konsent {
             .collect();
         let class =
             if person.recipient_class == "business" { RecipientClass::Business } else { RecipientClass::Consumer };
-        Ok(LoadedContext { text, advertisers, data, class, kinds })
+        let settings = queries::tenant_settings(&self.db, tenant).await?;
+        Ok(LoadedContext { text, advertisers, data, class, kinds, settings })
     }
 
     fn event(&self, actor: &Actor, body: EventBody) -> PendingEvent {
@@ -285,6 +297,7 @@ impl Konsent {
         actor: &Actor,
         nc: NewConsent,
     ) -> Result<Assessed, ServiceError> {
+        self.check_evidence_files(tenant, nc.person_id, &nc.evidence).await?;
         let l = self.load_context(tenant, nc.person_id, nc.text_id).await?;
         let now = self.now();
         let ctx = l.context(now);

@@ -3,6 +3,8 @@
 #![forbid(unsafe_code)]
 
 pub mod apikeys;
+pub mod assisted;
+pub mod attachments;
 pub mod catalog;
 pub mod checkpoint;
 pub mod consents;
@@ -17,6 +19,7 @@ pub mod keys;
 pub mod otp;
 pub mod persons;
 pub mod prefs;
+pub mod proof;
 pub mod suppression;
 pub mod system;
 pub mod uses;

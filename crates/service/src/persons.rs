@@ -116,7 +116,7 @@ impl Konsent {
         Ok(w)
     }
 
-    async fn person_key(&self, tenant: TenantId, person: PersonId) -> Result<Option<DataKey>, ServiceError> {
+    pub(crate) async fn person_key(&self, tenant: TenantId, person: PersonId) -> Result<Option<DataKey>, ServiceError> {
         let Some(wrapped) = queries::person_key(&self.db, tenant, person).await? else { return Ok(None) };
         Ok(Some(self.keys.master().unwrap(&wrapped, &key_aad(tenant, person))?))
     }

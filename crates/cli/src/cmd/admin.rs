@@ -75,6 +75,10 @@ pub async fn apikey(k: &Konsent, action: &ApikeyAction) -> anyhow::Result<ExitCo
 }
 
 pub async fn status(k: &Konsent, json: bool) -> anyhow::Result<ExitCode> {
+    let public_key = hex::encode(k.keys.public().to_bytes());
+    if !json {
+        println!("Öffentlicher Prüfschlüssel / public verification key: {public_key}");
+    }
     for (t, name) in konsent_store::queries::tenants(&k.db).await? {
         let s = konsent_store::queries::stats(&k.db, t).await?;
         // Scrub and the API name advertisers by id: show them.
@@ -84,7 +88,10 @@ pub async fn status(k: &Konsent, json: bool) -> anyhow::Result<ExitCode> {
             .map(|a| serde_json::json!({"id": a.id, "legal_name": a.legal_name}))
             .collect();
         if json {
-            println!("{}", serde_json::json!({"tenant_id": t, "name": name, "stats": s, "advertisers": advertisers}));
+            println!(
+                "{}",
+                serde_json::json!({"tenant_id": t, "name": name, "stats": s, "advertisers": advertisers, "public_key": public_key})
+            );
         } else {
             println!("Mandant / tenant {name} ({t})");
             for a in &advertisers {

@@ -2,6 +2,7 @@
 
 mod admin;
 mod demo;
+mod evidence;
 mod scrub;
 mod serve;
 
@@ -57,6 +58,13 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let a = scrub::ScrubArgs { file, out, channel, advertiser, categories, column: column.as_deref() };
             scrub::run(&k, t, a).await
         }
+        Command::Evidence { phone, email, person, from, to, out, tenant } => {
+            let k = open(&cli, &cfg).await?;
+            let t = pick_tenant(&k, tenant.as_deref()).await?;
+            let subject = evidence::subject(phone, email, person)?;
+            evidence::run(&k, t, subject, from.as_deref(), to.as_deref(), out).await
+        }
+        Command::VerifyPackage { file, public_key, json } => evidence::verify(file, public_key.as_deref(), *json),
         Command::Verify { json } => admin::verify(&open(&cli, &cfg).await?, *json).await,
         Command::Rebuild => admin::rebuild(&open(&cli, &cfg).await?).await,
         Command::Checkpoint => {

@@ -121,6 +121,7 @@ pub async fn generate_listing(
             report.persons += 1;
 
             let age = pdata.age_on(today);
+            let settings = konsent_domain::settings::TenantSettings::default();
             let mut consents: Vec<ConsentRecord> = Vec::new();
             let mut add = |text_i: usize,
                            scope: Scope,
@@ -138,6 +139,7 @@ pub async fn generate_listing(
                     recipient_class: class,
                     contact_kinds: &kinds,
                     age,
+                    settings: &settings,
                 };
                 let nc = NewConsent {
                     person_id: w.person_id,

@@ -129,7 +129,11 @@ pub async fn create_person(
 }
 
 /// The person, if it exists in the caller's tenant and org unit; else 404 like a missing id.
-async fn visible_person(s: &AppState, caller: &Caller, id: PersonId) -> Result<queries::PersonRow, ApiError> {
+pub(crate) async fn visible_person(
+    s: &AppState,
+    caller: &Caller,
+    id: PersonId,
+) -> Result<queries::PersonRow, ApiError> {
     queries::person(&s.k.db, caller.tenant, id)
         .await
         .map_err(konsent_service::ServiceError::from)?
