@@ -123,6 +123,37 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check a lead list before a phone campaign (Prüfpflicht, R24): a report per lead with reasons.
+    LeadCheck {
+        /// Lead list CSV (a phone column; optional `ref`).
+        file: std::path::PathBuf,
+        /// Advertiser id of the campaign.
+        #[arg(long)]
+        advertiser: String,
+        /// Product category codes, comma-separated.
+        #[arg(long, default_value = "")]
+        categories: String,
+        /// Campaign id.
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Report CSV to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Import a dialer's call log (CSV): every call is logged as a use, moving the § 7a clock (R23).
+    CallLog {
+        /// Call log CSV (phone and time columns; optional outcome, advertiser, campaign, agent).
+        file: std::path::PathBuf,
+        /// Advertiser for rows without an advertiser column.
+        #[arg(long)]
+        advertiser: Option<String>,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Seal the current chain heads with signed checkpoints.
     Checkpoint,
     /// Manage API keys.

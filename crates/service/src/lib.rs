@@ -5,6 +5,7 @@
 pub mod apikeys;
 pub mod assisted;
 pub mod attachments;
+pub mod calls;
 pub mod catalog;
 pub mod checkpoint;
 pub mod consents;
@@ -16,12 +17,14 @@ pub mod forms;
 pub mod gate;
 pub mod init;
 pub mod keys;
+pub mod leads;
 pub mod otp;
 pub mod persons;
 pub mod prefs;
 pub mod proof;
 pub mod suppression;
 pub mod system;
+pub mod table;
 pub mod uses;
 pub mod verify;
 

@@ -34,6 +34,10 @@ pub enum Permission {
     ManageSuppression,
     /// Manage API keys.
     ManageKeys,
+    /// Approve a consent captured by someone else (four-eyes).
+    ApproveConsent,
+    /// Change the tenant's settings.
+    ManageSettings,
 }
 
 impl Permission {
@@ -51,6 +55,8 @@ impl Permission {
             Self::Erase => "erase",
             Self::ManageSuppression => "manage suppression entries",
             Self::ManageKeys => "manage API keys",
+            Self::ApproveConsent => "approve consents",
+            Self::ManageSettings => "change the settings",
         }
     }
 }
@@ -66,7 +72,15 @@ pub fn allowed(role: Role, p: Permission) -> bool {
         Role::Compliance => {
             matches!(
                 p,
-                Check | ReadPersons | WritePersons | RecordConsent | ReadEvidence | Export | Erase | ManageSuppression
+                Check
+                    | ReadPersons
+                    | WritePersons
+                    | RecordConsent
+                    | ReadEvidence
+                    | Export
+                    | Erase
+                    | ManageSuppression
+                    | ApproveConsent
             )
         }
         Role::Integration => {

@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{batch, catalog, check, consents, forms, lists, persons, schema, suppressions, texts};
+use crate::api::{
+    batch, calls, catalog, check, consents, evidence, forms, lists, persons, schema, suppressions, texts,
+};
 use crate::problem;
 
 /// German and English description of the API (Markdown).
@@ -40,6 +42,8 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         check::check,
         check::record_use,
         batch::check_batch,
+        calls::check_leads,
+        calls::import_call_log,
         lists::list_persons,
         lists::list_consents,
         lists::list_suppressions,
@@ -68,6 +72,14 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         consents::request_doi,
         consents::request_otp,
         consents::verify_otp,
+        evidence::upload,
+        evidence::list,
+        evidence::download,
+        evidence::add_evidence,
+        evidence::approve,
+        evidence::get_settings,
+        evidence::put_settings,
+        evidence::package,
         forms::define_form,
         forms::list_forms,
         suppressions::add,
@@ -126,6 +138,10 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         (name = "suppressions", description = "Sperrliste: Kontaktpunkte, die nicht kontaktiert werden \
             dürfen. — Suppression list: contact points that must not be contacted."),
         (name = "api-keys", description = "API-Schlüssel und Rollen. — API keys and roles."),
+        (name = "evidence", description = "Nachweise: Aufzeichnungen und Scans (verschlüsselt, jeder Zugriff \
+            protokolliert) und das Nachweispaket nach § 7a UWG. — Evidence files and the § 7a proof package."),
+        (name = "admin", description = "Einstellungen des Mandanten (Vier-Augen-Freigabe, Prüfregeln). — \
+            Tenant settings."),
         (name = "ops", description = "Betrieb: Liveness, Readiness, Metriken, dieses Dokument; ohne \
             Anmeldung. — Operations: liveness, readiness, metrics, this document; no authentication."),
     )

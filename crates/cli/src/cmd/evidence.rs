@@ -105,3 +105,66 @@ pub fn verify(file: &Path, public_key: Option<&str>, json: bool) -> anyhow::Resu
     }
     Ok(if outcome.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
+
+pub async fn lead_check(
+    k: &Konsent,
+    tenant: TenantId,
+    file: &Path,
+    advertiser: &str,
+    categories: &str,
+    campaign: Option<String>,
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let advertiser = advertiser.parse().context("--advertiser must be an advertiser id (konsent status lists them)")?;
+    let mut cats = std::collections::BTreeSet::new();
+    for c in categories.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        cats.insert(
+            konsent_domain::channel::ProductCategory::parse(c).map_err(|e| anyhow::anyhow!("--categories: {e}"))?,
+        );
+    }
+    let leads = konsent_service::leads::leads_from_csv(&bytes)?;
+    let hash = konsent_domain::crypto::sha256_hex(&bytes);
+    let r = k.check_leads(tenant, &Actor::User("cli".into()), advertiser, cats, campaign, &leads, Some(hash)).await?;
+    std::fs::write(out, r.to_csv()).with_context(|| format!("cannot write {}", out.display()))?;
+    println!(
+        "{} Leads geprüft / checked: {} erlaubt / allowed, {} gesperrt / blocked → {}",
+        r.total,
+        r.allowed,
+        r.blocked,
+        out.display()
+    );
+    for (reason, n) in &r.by_reason {
+        println!("  {reason}: {n}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn call_log(
+    k: &Konsent,
+    tenant: TenantId,
+    file: &Path,
+    advertiser: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let advertiser = advertiser.map(|a| a.parse().context("--advertiser must be an advertiser id")).transpose()?;
+    let r = k.import_call_log(tenant, &Actor::User("cli".into()), &bytes, advertiser).await?;
+    println!(
+        "{} Zeilen / rows: {} protokolliert / recorded, {} bereits importiert / already imported, {} fehlerhaft / refused",
+        r.rows,
+        r.recorded,
+        r.already_imported,
+        r.errors.len()
+    );
+    if !r.without_consent.is_empty() {
+        println!(
+            "WARNUNG: {} Anrufe ohne gültige Einwilligung (Zeilen {}) / calls without a valid consent",
+            r.without_consent.len(),
+            r.without_consent.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    for e in &r.errors {
+        eprintln!("  {}: {}", e.field, e.message);
+    }
+    Ok(if r.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}

@@ -64,6 +64,16 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let subject = evidence::subject(phone, email, person)?;
             evidence::run(&k, t, subject, from.as_deref(), to.as_deref(), out).await
         }
+        Command::LeadCheck { file, advertiser, categories, campaign, out, tenant } => {
+            let k = open(&cli, &cfg).await?;
+            let t = pick_tenant(&k, tenant.as_deref()).await?;
+            evidence::lead_check(&k, t, file, advertiser, categories, campaign.clone(), out).await
+        }
+        Command::CallLog { file, advertiser, tenant } => {
+            let k = open(&cli, &cfg).await?;
+            let t = pick_tenant(&k, tenant.as_deref()).await?;
+            evidence::call_log(&k, t, file, advertiser.as_deref()).await
+        }
         Command::VerifyPackage { file, public_key, json } => evidence::verify(file, public_key.as_deref(), *json),
         Command::Verify { json } => admin::verify(&open(&cli, &cfg).await?, *json).await,
         Command::Rebuild => admin::rebuild(&open(&cli, &cfg).await?).await,

@@ -124,3 +124,28 @@ pub async fn timeline(
         .map(|r| konsent_domain::ledger::Entry::decode(&r.bytes(0)?).map_err(|e| StoreError::Corrupt(e.to_string())))
         .collect()
 }
+
+/// Which of these use ids are already recorded.
+pub async fn existing_uses(
+    db: &Db,
+    tenant: TenantId,
+    ids: &[String],
+) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    let mut out = std::collections::BTreeSet::new();
+    for chunk in ids.chunks(500) {
+        let mut sql = String::from("SELECT id FROM uses WHERE tenant_id = $1 AND id IN (");
+        let mut vals = vals![tenant.to_string()];
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", i + 2));
+            vals.push(id.clone().into());
+        }
+        sql.push(')');
+        for r in db.fetch_all_built(sql, vals).await? {
+            out.insert(r.text(0)?);
+        }
+    }
+    Ok(out)
+}

@@ -73,9 +73,11 @@ pub struct ConsentBody {
 /// Description of the consent view returned by the consent routes.
 const CONSENT_VIEW: &str = "Die Einwilligung / the consent: consent_id, person_id, status (DPV, e.g. `ConsentGiven`), \
     status_label_de, scope, contact_point_ids, text_id, text_sha256, capture_method, given_at, recorded_at, \
-    granted_at, last_use_at, evidence_kinds";
+    granted_at, last_use_at, evidence_kinds, approval_pending, proof_retained_until (§ 7a clock or D4; null while a \
+    non-phone consent is live), proof_retention_rule";
 
-fn view(c: &ConsentRecord) -> Value {
+pub(crate) fn view(c: &ConsentRecord) -> Value {
+    let retention = konsent_domain::retention::consent_proof_until(c);
     json!({
         "consent_id": c.id,
         "person_id": c.person_id,
@@ -91,6 +93,9 @@ fn view(c: &ConsentRecord) -> Value {
         "granted_at": c.granted_at,
         "last_use_at": c.last_use_at,
         "evidence_kinds": c.evidence.iter().map(Evidence::kind).collect::<Vec<_>>(),
+        "approval_pending": c.approval_pending,
+        "proof_retained_until": retention.map(|(t, _)| t),
+        "proof_retention_rule": retention.map(|(_, d)| d.code()),
     })
 }
 

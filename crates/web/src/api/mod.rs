@@ -2,9 +2,11 @@
 //! inside the key's tenant (a foreign id answers exactly like one that does not exist).
 
 pub(crate) mod batch;
+pub(crate) mod calls;
 pub(crate) mod catalog;
 pub(crate) mod check;
 pub(crate) mod consents;
+pub(crate) mod evidence;
 pub(crate) mod forms;
 pub(crate) mod lists;
 pub(crate) mod persons;
@@ -48,12 +50,14 @@ macro_rules! v1_routes {
 }
 
 /// Routes whose bodies are streamed and may exceed `MAX_BODY`.
-const UNLIMITED: &[&str] = &["/v1/check/batch"];
+const UNLIMITED: &[&str] = &["/v1/check/batch", "/v1/persons/{id}/attachments", "/v1/leads/check", "/v1/uses/import"];
 
 v1_routes! {
     "/v1/check" => post check::check;
     "/v1/check/batch" => post batch::check_batch;
     "/v1/uses" => post check::record_use;
+    "/v1/uses/import" => post calls::import_call_log;
+    "/v1/leads/check" => post calls::check_leads;
     "/v1/advertisers" => get catalog::list_advertisers, post catalog::create_advertiser;
     "/v1/categories" => get catalog::list_categories, post catalog::define_category;
     "/v1/texts" => get texts::list_texts, post texts::publish_text;
@@ -67,12 +71,18 @@ v1_routes! {
     "/v1/persons/{id}/timeline" => get persons::timeline;
     "/v1/persons/{id}/links" => get persons::links;
     "/v1/persons/{id}/objection" => post persons::object;
+    "/v1/persons/{id}/attachments" => get evidence::list, post evidence::upload;
+    "/v1/persons/{id}/attachments/{sha256}" => get evidence::download;
     "/v1/consents" => get lists::list_consents, post consents::record_consent;
     "/v1/consents/{id}" => get consents::get_consent;
     "/v1/consents/{id}/withdraw" => post consents::withdraw;
     "/v1/consents/{id}/doi" => post consents::request_doi;
     "/v1/consents/{id}/otp" => post consents::request_otp;
     "/v1/consents/{id}/otp/verify" => post consents::verify_otp;
+    "/v1/consents/{id}/evidence" => post evidence::add_evidence;
+    "/v1/consents/{id}/approve" => post evidence::approve;
+    "/v1/evidence" => post evidence::package;
+    "/v1/settings" => get evidence::get_settings, put evidence::put_settings;
     "/v1/forms" => get forms::list_forms, post forms::define_form;
     "/v1/suppressions" => get lists::list_suppressions, post suppressions::add;
     "/v1/suppressions/lookup" => post suppressions::lookup;
