@@ -14,6 +14,8 @@ command -v pg_ctlcluster >/dev/null 2>&1 || need_pkgs+=(postgresql)
 # A real headless browser for the signup and confirmation pages.
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_pkgs+=(chromium-driver)
+# pdftotext and pdfinfo read the proof reports back in the PDF tests.
+command -v pdftotext >/dev/null 2>&1 || need_pkgs+=(poppler-utils)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "==> installing ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive

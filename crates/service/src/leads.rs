@@ -20,6 +20,17 @@ use crate::table::Table;
 const PHONE: &[&str] = &["phone", "telefon", "telefonnummer", "rufnummer", "mobile", "mobil", "number", "msisdn"];
 const REF: &[&str] = &["ref", "id", "lead_id", "referenz", "kundennummer"];
 
+/// The campaign a lead list is checked for.
+#[derive(Debug, Clone)]
+pub struct LeadCampaign {
+    /// Advertiser.
+    pub advertiser: AdvertiserId,
+    /// Product categories advertised.
+    pub categories: BTreeSet<ProductCategory>,
+    /// Campaign id.
+    pub campaign: Option<String>,
+}
+
 /// One lead as given.
 #[derive(Debug, Clone)]
 pub struct Lead {
@@ -73,7 +84,8 @@ impl LeadReport {
             out.push_str(&format!(
                 "{};{};{};{};{};{}\n",
                 safe(&l.reference),
-                l.phone.as_deref().map(safe).unwrap_or_default(),
+                // Konsent's own E.164 (`+` and digits): no formula, and dialers need the `+`.
+                l.phone.as_deref().unwrap_or_default(),
                 if l.allowed { "ja" } else { "nein" },
                 safe(&l.reasons.join(",")),
                 safe(&l.reasons_de.join(" | ")),
@@ -107,9 +119,7 @@ impl Konsent {
         &self,
         tenant: TenantId,
         actor: &Actor,
-        advertiser: AdvertiserId,
-        categories: BTreeSet<ProductCategory>,
-        campaign: Option<String>,
+        c: LeadCampaign,
         leads: &[Lead],
         list_sha256: Option<String>,
     ) -> Result<LeadReport, ServiceError> {
@@ -122,10 +132,10 @@ impl Konsent {
                     reqs.push(CheckRequest {
                         contact: ContactValue::Phone(p),
                         channel: Channel::PhoneLive,
-                        advertiser,
-                        categories: categories.clone(),
+                        advertiser: c.advertiser,
+                        categories: c.categories.clone(),
                         policy: CampaignPolicy::default(),
-                        campaign: campaign.clone(),
+                        campaign: c.campaign.clone(),
                     });
                     at.push(i);
                 }
@@ -171,7 +181,13 @@ impl Konsent {
         let list_sha256 = list_sha256.unwrap_or_else(|| {
             sha256_hex(leads.iter().map(|l| format!("{};{}\n", l.reference, l.phone)).collect::<String>().as_bytes())
         });
-        let ev = EventBody::LeadsChecked { advertiser, campaign, leads: total, allowed, list_sha256 };
+        let ev = EventBody::LeadsChecked {
+            advertiser: c.advertiser,
+            campaign: c.campaign,
+            leads: total,
+            allowed,
+            list_sha256,
+        };
         self.append(tenant, vec![self.pending(actor, ev)], vec![]).await?;
         Ok(LeadReport { total, allowed, blocked: total - allowed, by_reason, leads: leads_out })
     }

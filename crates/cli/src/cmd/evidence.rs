@@ -125,7 +125,8 @@ pub async fn lead_check(
     }
     let leads = konsent_service::leads::leads_from_csv(&bytes)?;
     let hash = konsent_domain::crypto::sha256_hex(&bytes);
-    let r = k.check_leads(tenant, &Actor::User("cli".into()), advertiser, cats, campaign, &leads, Some(hash)).await?;
+    let c = konsent_service::leads::LeadCampaign { advertiser, categories: cats, campaign };
+    let r = k.check_leads(tenant, &Actor::User("cli".into()), c, &leads, Some(hash)).await?;
     std::fs::write(out, r.to_csv()).with_context(|| format!("cannot write {}", out.display()))?;
     println!(
         "{} Leads geprüft / checked: {} erlaubt / allowed, {} gesperrt / blocked → {}",

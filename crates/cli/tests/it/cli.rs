@@ -211,6 +211,9 @@ async fn r24_scrub_marks_every_row_with_reasons() {
     };
     let w = k.register_person(tenant, &Actor::System, &p).await.unwrap();
     let cp = w.contact_point_ids[0];
+    let wav = crate::assisted::wav(5);
+    let kind = konsent_domain::attachment::AttachmentKind::Recording;
+    let stored = k.store_attachment(tenant, &Actor::System, w.person_id, kind, None, &wav).await.unwrap();
     let rec = k
         .record_consent(
             tenant,
@@ -231,7 +234,7 @@ async fn r24_scrub_marks_every_row_with_reasons() {
                 capture_offset_seconds: 3600,
                 evidence: vec![Evidence::CallRecording {
                     contact_point: cp,
-                    recording_hash: "ab".repeat(32),
+                    recording_hash: stored.meta.sha256.clone(),
                     recording_consent: true,
                     script_version: "s1".into(),
                     agent_pseudonym: "AG-1".into(),

@@ -19,6 +19,7 @@ app_test!(every_route_with_another_tenants_key_sees_nothing, |app| {
     let other = konsent_service::init::create_tenant(&app.k, "Fremdvertrieb AG").await.unwrap();
     let key = apikeys::create(&app.k, other, Role::Admin, None, "other").await.unwrap();
     let k = Some(key.as_str());
+    let sha = upload_recording(&app, &w).await;
 
     // Reads and writes on tenant A's ids answer like ids that do not exist.
     for (method, path, body) in [
@@ -33,6 +34,11 @@ app_test!(every_route_with_another_tenants_key_sees_nothing, |app| {
         ("POST", format!("/v1/texts/{}/publish", w.text), None),
         ("POST", format!("/v1/texts/{}/retire", w.text), None),
         ("DELETE", format!("/v1/texts/{}", w.text), None),
+        ("GET", format!("/v1/persons/{}/attachments", w.person), None),
+        ("GET", format!("/v1/persons/{}/attachments/{}", w.person, sha), None),
+        ("POST", format!("/v1/consents/{consent_id}/evidence"), Some(json!({"evidence": [otp(&app, &w)]}))),
+        ("POST", format!("/v1/consents/{consent_id}/approve"), None),
+        ("POST", "/v1/evidence".into(), Some(json!({"person_id": w.person}))),
     ] {
         let foreign = app.call(method, &path, k, body.clone()).await;
         let missing_path = path.replace(&w.person, NOWHERE).replace(&consent_id, NOWHERE).replace(&w.text, NOWHERE);
@@ -89,8 +95,16 @@ app_test!(every_route_with_another_tenants_key_sees_nothing, |app| {
     assert_eq!((l.status, l.json["items"].clone()), (200, json!([])));
 });
 
+/// Stores a recording for the world's person; returns its SHA-256.
+async fn upload_recording(app: &crate::harness::TestApp, w: &crate::api::World) -> String {
+    let r = crate::assisted::upload(app, &app.api_key, w, "recording", crate::assisted::wav(6), "audio/x-wav").await;
+    assert_eq!(r.status, 201, "{:?}", r.json);
+    r.json["attachment"]["sha256"].as_str().unwrap().to_string()
+}
+
 app_test!(r53_role_matrix_through_http, |app| {
     let w = world(&app).await;
+    let sha = upload_recording(&app, &w).await;
     let c = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
     let consent_id = c["consent_id"].as_str().unwrap().to_string();
     let mut keys = std::collections::BTreeMap::new();
@@ -126,6 +140,10 @@ app_test!(r53_role_matrix_through_http, |app| {
             Some(json!({"email": "x@example.de", "reason": "manual"})),
             [false, true, true, true],
         ),
+        // The proof package and evidence files are compliance's; settings the admin's alone.
+        ("POST", "/v1/evidence".into(), Some(json!({"phone": PHONE})), [false, false, true, false]),
+        ("GET", format!("/v1/persons/{}/attachments/{sha}", w.person), None, [false, false, true, false]),
+        ("GET", "/v1/settings".into(), None, [false, false, false, false]),
     ];
     for (method, path, body, may) in routes {
         for (i, role) in ["agent", "marketing", "compliance", "integration"].iter().enumerate() {

@@ -1,6 +1,7 @@
 //! End-to-end tests: services on SQLite and PostgreSQL, and the `konsent` binary.
 
 mod api;
+mod assisted;
 mod browser;
 mod cli;
 mod doi;
@@ -13,6 +14,7 @@ mod isolation;
 mod openapi;
 mod otp;
 mod prefs;
+mod proof;
 mod serve;
 mod texts;
 mod vault;

@@ -152,8 +152,8 @@ impl Konsent {
         seq: u64,
         leaves: &mut Leaves,
     ) -> Result<Vec<[u8; 32]>, ServiceError> {
-        if !leaves.contains_key(&cp.seq) {
-            leaves.insert(cp.seq, ledger::hashes(&self.db, tenant, cp.from_seq, cp.seq).await?);
+        if let std::collections::btree_map::Entry::Vacant(v) = leaves.entry(cp.seq) {
+            v.insert(ledger::hashes(&self.db, tenant, cp.from_seq, cp.seq).await?);
         }
         let l = &leaves[&cp.seq];
         merkle::audit_path(l, (seq - cp.from_seq) as usize)

@@ -12,14 +12,16 @@ use konsent_domain::channel::ProductCategory;
 use konsent_domain::crypto::sha256_hex;
 use konsent_domain::ids::AdvertiserId;
 use konsent_service::FieldError;
-use konsent_service::leads::{Lead, leads_from_csv};
+use konsent_service::leads::{Lead, LeadCampaign, leads_from_csv};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::{Caller, Permission};
-use crate::problem::{ApiError, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable};
+use crate::problem::{
+    ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
+};
 
 /// Largest list or log accepted (about 400,000 rows).
 const MAX_LIST: usize = 32 << 20;
@@ -77,8 +79,9 @@ struct LeadJson {
     request_body(content = String, content_type = "text/csv"),
     responses(
         (status = 200, description = "The report (JSON, or CSV with `Accept: text/csv`)", body = Object),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge), (status = 422, response = Unprocessable),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
     )
 )]
 pub async fn check_leads(
@@ -109,17 +112,8 @@ pub async fn check_leads(
     } else {
         leads_from_csv(&bytes)?
     };
-    let r =
-        s.k.check_leads(
-            caller.tenant,
-            &caller.actor(),
-            advertiser,
-            categories,
-            q.campaign,
-            &leads,
-            Some(sha256_hex(&bytes)),
-        )
-        .await?;
+    let campaign = LeadCampaign { advertiser, categories, campaign: q.campaign };
+    let r = s.k.check_leads(caller.tenant, &caller.actor(), campaign, &leads, Some(sha256_hex(&bytes))).await?;
     let wants_csv = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/csv"));
     if wants_csv {
         let ct = HeaderValue::from_static("text/csv; charset=utf-8");
@@ -147,8 +141,9 @@ pub struct CallLogQuery {
     request_body(content = String, content_type = "text/csv"),
     responses(
         (status = 200, description = "`rows`, `recorded`, `already_imported`, `without_consent` (rows), `errors` [{field, message}]", body = Object),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
-        (status = 413, response = PayloadTooLarge), (status = 422, response = Unprocessable),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
     )
 )]
 pub async fn import_call_log(

@@ -50,8 +50,9 @@ pub struct UploadQuery {
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses(
         (status = 201, description = "Stored: `sha256`, `kind`, `content_type`, `size`, `created` (false when the same file was there)", body = Object),
-        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
-        (status = 404, response = NotFound), (status = 413, response = PayloadTooLarge),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
         (status = 422, response = Unprocessable),
     )
 )]
