@@ -3,6 +3,7 @@
 //! every read written to the ledger as an audit entry.
 
 use konsent_domain::attachment::{AttachmentKind, AttachmentMeta, classify};
+use konsent_domain::crypto::DataKey;
 use konsent_domain::ids::{EventId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_store::{PendingEvent, SideWrite, queries};
@@ -47,11 +48,26 @@ impl Konsent {
             }
             return Ok(Stored { meta: have, created: false });
         }
+        let (ev, side) = self.attachment_write(tenant, actor, person, &dek, &meta, bytes);
+        self.append(tenant, vec![ev], vec![side]).await?;
+        Ok(Stored { meta, created: true })
+    }
+
+    /// The ledger event and sealed row of a checked file (lets bulk paths batch them).
+    pub fn attachment_write(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        person: PersonId,
+        dek: &DataKey,
+        meta: &AttachmentMeta,
+        bytes: &[u8],
+    ) -> (PendingEvent, SideWrite) {
         let sealed = dek.seal(self.random(), bytes, &aad(tenant, person, &meta.sha256));
         let side = SideWrite::Attachment {
             person_id: person.to_string(),
             sha256: meta.sha256.clone(),
-            kind: kind.as_str().into(),
+            kind: meta.kind.as_str().into(),
             content_type: meta.content_type.clone(),
             size: meta.size as i64,
             sealed,
@@ -61,8 +77,7 @@ impl Konsent {
             actor: actor.clone(),
             body: EventBody::AttachmentStored { person_id: person, attachment: meta.clone() },
         };
-        self.append(tenant, vec![ev], vec![side]).await?;
-        Ok(Stored { meta, created: true })
+        (ev, side)
     }
 
     /// The person's evidence files (metadata only; listing is no read).

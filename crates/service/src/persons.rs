@@ -35,6 +35,8 @@ pub struct PersonWrite {
     pub events: Vec<PendingEvent>,
     /// Vault rows.
     pub side: Vec<SideWrite>,
+    /// The person's data key (to seal evidence files written in the same batch).
+    pub dek: DataKey,
 }
 
 pub(crate) fn key_aad(tenant: TenantId, person: PersonId) -> Vec<u8> {
@@ -101,7 +103,7 @@ impl Konsent {
             });
             contact_point_ids.push(cp);
         }
-        PersonWrite { person_id, contact_point_ids, events, side }
+        PersonWrite { person_id, contact_point_ids, events, side, dek }
     }
 
     /// Registers a person with contact points.

@@ -7,6 +7,7 @@ mod setup;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
+use konsent_domain::attachment::AttachmentKind;
 use konsent_domain::channel::Channel;
 use konsent_domain::consent::{
     CaptureMethod, ConsentRecord, ConsentStatus, DeclarationRecipient, Evidence, Scope, Source, Validity,
@@ -51,6 +52,21 @@ pub struct DemoReport {
 
 fn hex_of(r: &Rng<'_>) -> String {
     (0..4).map(|_| format!("{:016x}", r.0.next_u64())).collect()
+}
+
+/// A small but real recording (WAV) or scan (PDF), different for every call of `r`.
+fn demo_file(kind: AttachmentKind, r: &Rng<'_>) -> (konsent_domain::attachment::AttachmentMeta, Vec<u8>) {
+    let tag = hex_of(r);
+    let bytes = match kind {
+        AttachmentKind::Recording => {
+            let mut w = b"RIFF\x64\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data\x40\x00\x00\x00".to_vec();
+            w.extend_from_slice(tag.as_bytes());
+            w
+        }
+        AttachmentKind::Scan => format!("%PDF-1.4\n% Scan {tag}\ntrailer <<>>\n%%EOF\n").into_bytes(),
+    };
+    let meta = konsent_domain::attachment::classify(kind, None, &bytes).expect("demo files are valid");
+    (meta, bytes)
 }
 
 fn days(n: u64) -> SignedDuration {
@@ -118,6 +134,8 @@ pub async fn generate_listing(
             let email = has_email.then(|| w.contact_point_ids[2]);
             events.extend(w.events);
             side.extend(w.side);
+            let (person_id, dek) = (w.person_id, w.dek);
+            let mut files = Vec::new();
             report.persons += 1;
 
             let age = pdata.age_on(today);
@@ -200,6 +218,8 @@ pub async fn generate_listing(
                 let given = back(6 * 365);
                 let phone_only = Scope { channels: BTreeSet::from([Channel::PhoneLive]), ..cat.texts[0].scope.clone() };
                 let agent = format!("AG-{:04}", r.below(300));
+                let rec = demo_file(AttachmentKind::Recording, &r);
+                let scan = demo_file(AttachmentKind::Scan, &r);
                 let (scope, cps, method, recipient, ev, source) = match (r.below(6), email) {
                     // Online: phone number verified by SMS code, e-mail by double opt-in.
                     (0 | 1, Some(e)) => (
@@ -238,7 +258,7 @@ pub async fn generate_listing(
                         true,
                         vec![Evidence::CallRecording {
                             contact_point: mobile,
-                            recording_hash: hex_of(&r),
+                            recording_hash: rec.0.sha256.clone(),
                             recording_consent: true,
                             script_version: "skript-2024-03".into(),
                             agent_pseudonym: agent,
@@ -254,7 +274,7 @@ pub async fn generate_listing(
                         CaptureMethod::Paper,
                         true,
                         vec![Evidence::PaperScan {
-                            scan_hash: hex_of(&r),
+                            scan_hash: scan.0.sha256.clone(),
                             form_version: "EW-2023-1".into(),
                             signature_date: konsent_domain::time::utc_date(given),
                             original_location: "Akte Büro Köln, Ordner 12".into(),
@@ -279,7 +299,18 @@ pub async fn generate_listing(
                         Source::ThirdParty { provider: "Altbestand Maklerverwaltung".into(), contract_ref: None },
                     ),
                 };
+                // The recording or scan the evidence names is stored, as in real capture.
+                let file = match method {
+                    CaptureMethod::PhoneCall if !ev.is_empty() => Some(rec),
+                    CaptureMethod::Paper => Some(scan),
+                    _ => None,
+                };
                 add(0, scope, cps, method, recipient, ev, given, source);
+                if let Some((meta, bytes)) = file {
+                    let (e, sw) = k.attachment_write(tenant, &actor, person_id, &dek, &meta, &bytes);
+                    files.push(e);
+                    side.push(sw);
+                }
             }
             // SMS/WhatsApp (text 2, 10 %) and automated calls (text 3, 3 %), number verified by SMS code.
             for (text_i, percent, max_days) in [(2, 10, 3 * 365), (3, 3, 2 * 365)] {
@@ -294,6 +325,7 @@ pub async fn generate_listing(
                     add(text_i, scope, vec![mobile], CaptureMethod::WebForm, false, ev, given, Source::FirstParty);
                 }
             }
+            events.append(&mut files);
             for c in &consents {
                 events.extend(k.consent_events(&actor, c));
                 report.consents += 1;
