@@ -52,6 +52,15 @@ pub fn otp_text(company: &str, code: &str) -> String {
     format!("{code} ist Ihr Bestätigungscode für {company}. Gültig 10 Minuten. / {code} is your confirmation code.")
 }
 
+/// The text message asking a person to confirm in text form the consent they gave in a call
+/// (R17 b); no advertising, only the confirmation.
+pub fn call_confirmation_sms(company: &str, link: &str) -> String {
+    format!(
+        "Bitte bestätigen Sie Ihre telefonische Einwilligung in Werbeanrufe von {company}: {link} \
+         (nur wenn Sie zugestimmt haben) / Please confirm the consent you gave on the phone."
+    )
+}
+
 /// Subject and body of the confirmation mail for a consent given under `text_title` to
 /// `company`; `link` opens the confirmation page, which is valid until `expires` (a date).
 pub fn doi_confirmation(

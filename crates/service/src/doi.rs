@@ -51,7 +51,7 @@ fn outbox_key(k: &Konsent) -> DataKey {
     DataKey::from_bytes(k.keys.master().derive(b"konsent-outbox-v1"))
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     sha256_hex(token.as_bytes())
 }
 
@@ -157,6 +157,7 @@ impl Konsent {
                 message_id: message_id.clone(),
                 sent_at: now.as_microsecond(),
                 expires_at: expires_at.as_microsecond(),
+                purpose: "doi".into(),
             },
         ];
         self.append(tenant, vec![ev], side).await?;
@@ -212,15 +213,24 @@ impl Konsent {
         let mut c = queries::consent(&self.db, tenant, consent_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound("consent".into()))?;
-        let evidence = Evidence::EmailDoi {
-            contact_point: cp,
-            sent_at: Timestamp::from_microsecond(row.sent_at).map_err(|_| bad("time"))?,
-            message_id: row.message_id.clone(),
-            token_hash: hash.clone(),
-            confirmed_at: now,
-            request_details: Some(self.request_details_hash(ip, user_agent)),
+        let sent_at = Timestamp::from_microsecond(row.sent_at).map_err(|_| bad("time"))?;
+        // A link sent after a call confirms the verbal consent in text form (R17 b); any other
+        // link is the e-mail double opt-in (R13).
+        let text_confirmation = row.purpose == "text_confirmation";
+        let evidence = if text_confirmation {
+            Evidence::TextConfirmation { contact_point: cp, sent_at, confirmed_at: now }
+        } else {
+            Evidence::EmailDoi {
+                contact_point: cp,
+                sent_at,
+                message_id: row.message_id.clone(),
+                token_hash: hash.clone(),
+                confirmed_at: now,
+                request_details: Some(self.request_details_hash(ip, user_agent)),
+            }
         };
         let before = c.status;
+        let evidence_kind = evidence.kind();
         c.evidence.push(evidence.clone());
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         let missing = decide_status(&mut c, &l.context(now), now);
@@ -233,7 +243,7 @@ impl Konsent {
         events.push(PendingEvent {
             event_id: self.id(EventId::from_parts),
             actor: actor.clone(),
-            body: EventBody::ContactPointVerified { contact_point_id: cp, method: "email_doi".into(), at: now },
+            body: EventBody::ContactPointVerified { contact_point_id: cp, method: evidence_kind.into(), at: now },
         });
         if c.status != before {
             events.push(PendingEvent {
@@ -243,15 +253,15 @@ impl Konsent {
                     consent_id,
                     from: before,
                     to: c.status,
-                    reason: "email_doi_confirmed".into(),
+                    reason: format!("{evidence_kind}_confirmed"),
                     at: now,
                 },
             });
         }
         let mut side = vec![SideWrite::DoiUsed { token_hash: hash, used_at: now.as_microsecond() }];
-        if c.status.is_valid_for_processing() {
-            // R69: a receipt at the point of consent, to the address just confirmed.
-            let (_, address) = self.email_of(tenant, &c).await?;
+        let email = if c.status.is_valid_for_processing() { self.email_of(tenant, &c).await.ok() } else { None };
+        if let Some((_, address)) = email {
+            // R69: a receipt at the point of consent, to the consent's e-mail address.
             let receipt_id = format!("K-{}", &self.id(EventId::from_parts).to_string()[..18]);
             let prefs = format!(
                 "{}/p/{}",

@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod calls;
 pub mod catalog;
 pub mod checkpoint;
+pub mod confirm;
 pub mod consents;
 pub mod context;
 pub mod demo;

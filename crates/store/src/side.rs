@@ -57,6 +57,8 @@ pub enum SideWrite {
         sent_at: i64,
         /// Expires at, µs.
         expires_at: i64,
+        /// `doi` (e-mail double opt-in) or `text_confirmation` (R17 b).
+        purpose: String,
     },
     /// Cancels what is still queued for a person (objection) or about a consent (withdrawal).
     CancelOutbox {
@@ -154,11 +156,11 @@ pub(crate) async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite
             )
             .await?
         }
-        SideWrite::DoiToken { token_hash, consent_id, contact_point_id, message_id, sent_at, expires_at } => {
+        SideWrite::DoiToken { token_hash, consent_id, contact_point_id, message_id, sent_at, expires_at, purpose } => {
             tx.exec(
-                "INSERT INTO doi_tokens (token_hash, tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                vals![token_hash, tenant, consent_id, contact_point_id, message_id, sent_at, expires_at],
+                "INSERT INTO doi_tokens (token_hash, tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at, purpose) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                vals![token_hash, tenant, consent_id, contact_point_id, message_id, sent_at, expires_at, purpose],
             )
             .await?
         }

@@ -76,6 +76,7 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         evidence::list,
         evidence::download,
         evidence::add_evidence,
+        evidence::request_confirmation,
         evidence::approve,
         evidence::get_settings,
         evidence::put_settings,

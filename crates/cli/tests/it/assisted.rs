@@ -249,3 +249,60 @@ app_test!(four_eyes_a_staff_capture_waits_for_a_second_person, |app| {
     let twice = app.call("POST", &format!("/v1/consents/{id}/approve"), Some(&compliance), None).await;
     assert_eq!(twice.status, 409);
 });
+
+/// Sends what is queued through a gateway fake; returns the confirmation token of the last text.
+async fn deliver_sms_token(app: &TestApp) -> String {
+    let (url, seen) = crate::otp::gateway().await;
+    let sms = konsent_jobs::sms::SmsSender::new(&url, "Bearer gw", "", "/nowhere".into()).unwrap();
+    let senders = konsent_jobs::mailer::Senders {
+        mail: konsent_jobs::mailer::Mailer::new("", std::env::temp_dir().join("konsent-test-mail")).unwrap(),
+        from: "konsent@localhost".into(),
+        sms,
+    };
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders).await, 1);
+    let (_, body) = seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(body["to"], "+491712345678");
+    let text = body["text"].as_str().unwrap().to_string();
+    assert!(text.contains("Muster Versicherungsmakler GmbH") && text.contains("telefonische Einwilligung"), "{text}");
+    let at = text.find("/doi/").expect("the text carries the link") + 5;
+    text[at..].split_whitespace().next().unwrap().to_string()
+}
+
+app_test!(r17_text_confirmation_after_the_call_counts_only_where_the_policy_allows_it, |app| {
+    let w = world(&app).await;
+    let k = app.api_key.clone();
+    let c = call_consent(&app, &k, &w, json!([])).await;
+    let id = c.json["consent_id"].as_str().unwrap().to_string();
+    let r = app.call("POST", &format!("/v1/consents/{id}/confirmation"), Some(&k), Some(json!({"via": "sms"}))).await;
+    assert_eq!(r.status, 202, "{:?}", r.json);
+    let token = deliver_sms_token(&app).await;
+    assert_eq!(app.call("POST", &format!("/doi/{token}"), None, None).await.status, 200);
+    let after = app.call("GET", &format!("/v1/consents/{id}"), Some(&k), None).await.json;
+    assert_eq!(after["status"], "ConsentRequested", "default policy: a recording is required (R17 a)");
+    assert!(after["evidence_kinds"].as_array().unwrap().contains(&json!("text_confirmation")), "{after}");
+
+    // Where the tenant accepts a confirmation in text form, the click makes the consent usable.
+    let s = app
+        .call(
+            "PUT",
+            "/v1/settings",
+            Some(&k),
+            Some(json!({"verification": {"allow_text_confirmation_for_verbal": true}})),
+        )
+        .await;
+    assert_eq!(s.status, 200, "{:?}", s.json);
+    let c2 = call_consent(&app, &k, &w, json!([])).await;
+    let id2 = c2.json["consent_id"].as_str().unwrap().to_string();
+    assert_eq!(c2.json["status"], "ConsentRequested");
+    let r = app.call("POST", &format!("/v1/consents/{id2}/confirmation"), Some(&k), Some(json!({"via": "sms"}))).await;
+    assert_eq!(r.status, 202, "{:?}", r.json);
+    let token = deliver_sms_token(&app).await;
+    assert_eq!(app.call("POST", &format!("/doi/{token}"), None, None).await.status, 200);
+    let given = app.call("GET", &format!("/v1/consents/{id2}"), Some(&k), None).await.json;
+    assert_eq!(given["status"], "ConsentGiven", "{given}");
+    assert_eq!(check(&app, &k, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], true);
+    // Only a requested verbal consent can be confirmed this way.
+    let again =
+        app.call("POST", &format!("/v1/consents/{id2}/confirmation"), Some(&k), Some(json!({"via": "sms"}))).await;
+    assert_eq!(again.status, 409, "{:?}", again.json);
+});

@@ -144,6 +144,7 @@ app_test!(mutated_bodies_get_4xx_problems_never_5xx, |app| {
             }),
         ),
         ("POST", format!("/v1/consents/{consent_id}/evidence"), json!({"evidence": [otp(&app, &w)]})),
+        ("POST", format!("/v1/consents/{consent_id}/confirmation"), json!({"via": "sms"})),
         ("POST", "/v1/evidence".into(), json!({"phone": PHONE, "from": "2026-01-01T00:00:00Z"})),
         ("PUT", "/v1/settings".into(), json!({"four_eyes": false, "verification": {"min_age": 16}})),
         (

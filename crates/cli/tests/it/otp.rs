@@ -12,10 +12,10 @@ use crate::api::{PHONE, check, consent, doi, web, world};
 use crate::app_test;
 
 /// What the gateway was sent: the `Authorization` header and the JSON body of each request.
-type Seen = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+pub type Seen = Arc<Mutex<Vec<(Option<String>, Value)>>>;
 
 /// A gateway that records what it is sent.
-async fn gateway() -> (String, Seen) {
+pub async fn gateway() -> (String, Seen) {
     let seen: Seen = Arc::default();
     let store = seen.clone();
     let app = axum::Router::new().route(

@@ -24,3 +24,7 @@ CREATE TABLE tenant_settings (
     settings   TEXT   NOT NULL,
     updated_at BIGINT NOT NULL
 );
+
+-- What a confirmation link confirms: the e-mail address (double opt-in, R13) or, after a call,
+-- the verbal consent in text form (R17 b).
+ALTER TABLE doi_tokens ADD COLUMN purpose TEXT NOT NULL DEFAULT 'doi';

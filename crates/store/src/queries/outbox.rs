@@ -99,12 +99,14 @@ pub struct DoiTokenRow {
     pub expires_at: i64,
     /// Used at (µs).
     pub used_at: Option<i64>,
+    /// `doi` or `text_confirmation`.
+    pub purpose: String,
 }
 
 /// The token with this hash.
 pub async fn doi_token(db: &Db, token_hash: &str) -> Result<Option<DoiTokenRow>, StoreError> {
     db.fetch_optional(
-        "SELECT tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at, used_at \
+        "SELECT tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at, used_at, purpose \
          FROM doi_tokens WHERE token_hash = $1",
         vals![token_hash],
     )
@@ -118,6 +120,7 @@ pub async fn doi_token(db: &Db, token_hash: &str) -> Result<Option<DoiTokenRow>,
             sent_at: r.i64(4)?,
             expires_at: r.i64(5)?,
             used_at: r.opt_i64(6)?,
+            purpose: r.text(7)?,
         })
     })
     .transpose()

@@ -12,6 +12,7 @@ use konsent_domain::attachment::AttachmentKind;
 use konsent_domain::consent::Evidence;
 use konsent_domain::ids::{ConsentId, PersonId};
 use konsent_domain::settings::TenantSettings;
+use konsent_service::confirm::ConfirmVia;
 use konsent_service::proof::ProofSubject;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -158,6 +159,51 @@ pub async fn add_evidence(
     let mut v = view(&a.record);
     v["missing"] = json!(a.missing);
     Ok(Json(v))
+}
+
+/// Body of `POST /v1/consents/{id}/confirmation`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    /// `sms` (to the number called) or `email` (to the consent's address).
+    via: String,
+}
+
+/// Bestätigung in Textform anfordern / after a call, send the person a link to confirm their
+/// verbal consent in text form (R17 b). The click adds `text_confirmation` evidence; it makes the
+/// consent usable only where the settings allow it instead of a recording.
+#[utoipa::path(
+    post, path = "/v1/consents/{id}/confirmation", tag = "consents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Consent id")),
+    request_body = ConfirmBody,
+    responses(
+        (status = 202, description = "Queued: `message_id`, `expires_at`", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn request_confirmation(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ConfirmBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Permission::RecordConsent)?;
+    let id: ConsentId = path_id(&id, "consent")?;
+    let via = match b.via.as_str() {
+        "sms" => ConfirmVia::Sms,
+        "email" => ConfirmVia::Email,
+        _ => {
+            return Err(ApiError::invalid(vec![konsent_service::FieldError {
+                field: "via".into(),
+                message: "use sms or email".into(),
+            }]));
+        }
+    };
+    let q = s.k.request_text_confirmation(caller.tenant, &caller.actor(), id, via).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"consent_id": id, "message_id": q.message_id, "expires_at": q.expires_at}))))
 }
 
 /// Einwilligung freigeben / approve a consent that waits for a second person (four-eyes option);

@@ -80,6 +80,7 @@ v1_routes! {
     "/v1/consents/{id}/otp" => post consents::request_otp;
     "/v1/consents/{id}/otp/verify" => post consents::verify_otp;
     "/v1/consents/{id}/evidence" => post evidence::add_evidence;
+    "/v1/consents/{id}/confirmation" => post evidence::request_confirmation;
     "/v1/consents/{id}/approve" => post evidence::approve;
     "/v1/evidence" => post evidence::package;
     "/v1/settings" => get evidence::get_settings, put evidence::put_settings;

@@ -147,11 +147,14 @@ fn in_person_proof(ev: &Evidence) -> bool {
     is_complete_paper(ev) || matches!(ev, Evidence::InPersonAttestation { identity_checked: true, .. })
 }
 
-/// Whether `ev` verifies the phone number `cp` itself (R15): an SMS code, a recorded call with
-/// recording consent, an inbound message from the number, or in-person proof. E-mail DOI never does.
+/// Whether `ev` verifies the phone number `cp` itself (R15): an SMS code, a confirmation link
+/// clicked from a text message to the number, a recorded call with recording consent, an inbound
+/// message from the number, or in-person proof. E-mail DOI never does.
 pub(crate) fn verifies_phone(ev: &Evidence, cp: ContactPointId) -> bool {
     match ev {
-        Evidence::Otp { contact_point, .. } | Evidence::InboundMessage { contact_point, .. } => *contact_point == cp,
+        Evidence::Otp { contact_point, .. }
+        | Evidence::InboundMessage { contact_point, .. }
+        | Evidence::TextConfirmation { contact_point, .. } => *contact_point == cp,
         Evidence::CallRecording { contact_point, recording_consent, .. } => *recording_consent && *contact_point == cp,
         other => in_person_proof(other),
     }
