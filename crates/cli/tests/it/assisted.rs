@@ -248,6 +248,10 @@ app_test!(four_eyes_a_staff_capture_waits_for_a_second_person, |app| {
     assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], true);
     let twice = app.call("POST", &format!("/v1/consents/{id}/approve"), Some(&compliance), None).await;
     assert_eq!(twice.status, 409);
+    // Settings and approvals are facts of the ledger: a rebuild reproduces them.
+    let before = konsent_store::projection::dump(&app.k.db).await.unwrap();
+    konsent_store::projection::rebuild(&app.k.db, &[app.tenant]).await.unwrap();
+    assert_eq!(konsent_store::projection::dump(&app.k.db).await.unwrap(), before);
 });
 
 /// Sends what is queued through a gateway fake; returns the confirmation token of the last text.
