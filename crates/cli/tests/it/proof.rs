@@ -255,3 +255,93 @@ app_test!(r27_verify_package_command_accepts_the_package_and_rejects_one_changed
     assert!(!wrong.status.success());
     let _ = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
 });
+
+app_test!(r68_proof_json_carries_every_mandatory_field_of_section_4_and_the_range_limits_uses, |app| {
+    let (w, _) = story(&app).await;
+    let p = app
+        .k
+        .evidence_package(
+            app.tenant,
+            &konsent_domain::ledger::Actor::System,
+            konsent_service::proof::ProofSubject::Person(w.person.parse().unwrap()),
+            None,
+        )
+        .await
+        .unwrap();
+    let files = konsent_service::proof::read_package(&p.zip).unwrap();
+    let proof: Value = serde_json::from_slice(&files["proof.json"]).unwrap();
+    let r = &proof["records"][0];
+    for field in [
+        "record_id",
+        "schema_version",
+        "jurisdiction",
+        "applicable_law",
+        "language",
+        "created_at",
+        "integrity",
+        "pii_principal_id",
+        "contact_points",
+        "recipient_class",
+        "controllers",
+        "declaration_recipient",
+        "purposes",
+        "channels",
+        "product_categories",
+        "legal_basis",
+        "consent_type",
+        "pii_categories",
+        "retention_rule_ref",
+        "storage_locations",
+        "withdrawal_method",
+        "privacy_notice_ref",
+        "consent_text",
+        "validity",
+        "source",
+        "events",
+    ] {
+        assert!(!r[field].is_null(), "record lacks mandatory {field}: {r:#}");
+    }
+    for field in ["prev_hash", "hash", "seal_ref"] {
+        assert!(r["integrity"][field].is_string(), "integrity.{field}");
+    }
+    for field in ["consent_text_version_id", "text_hash", "body"] {
+        assert!(r["consent_text"][field].is_string(), "consent_text.{field}");
+    }
+    let first = &r["events"][0];
+    for field in [
+        "event_id",
+        "record_id",
+        "state",
+        "event_time",
+        "recorded_at",
+        "actor_entity",
+        "indication_method",
+        "collection_method",
+        "affirmative_action",
+        "event_hash",
+        "prev_event_hash",
+    ] {
+        assert!(!first[field].is_null(), "event lacks {field}: {first:#}");
+    }
+    for field in
+        ["use_id", "consent_record_ids", "advertiser", "channel", "contact_point", "attempt_at", "outcome", "hash"]
+    {
+        assert!(!proof["use_log"][0][field].is_null(), "use lacks {field}");
+    }
+    // A range before the call lists no use, and still verifies.
+    let before = app.k.now() - SignedDuration::from_hours(24);
+    let p = app
+        .k
+        .evidence_package(
+            app.tenant,
+            &konsent_domain::ledger::Actor::System,
+            konsent_service::proof::ProofSubject::Person(w.person.parse().unwrap()),
+            Some((jiff::Timestamp::MIN, before)),
+        )
+        .await
+        .unwrap();
+    let files = konsent_service::proof::read_package(&p.zip).unwrap();
+    let proof: Value = serde_json::from_slice(&files["proof.json"]).unwrap();
+    assert_eq!(proof["use_log"], json!([]));
+    assert!(verify(&files, &app).ok());
+});
