@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apikeys;
+pub mod assess;
 pub mod assisted;
 pub mod attachments;
 pub mod calls;
