@@ -9,6 +9,7 @@ pub mod channel;
 pub mod consent;
 pub mod contact;
 pub mod crypto;
+pub mod erasure;
 pub mod form;
 pub mod gate;
 pub mod ids;

@@ -90,7 +90,9 @@ mod tests {
                 t
             };
             assert_eq!(tables(m.sqlite), tables(m.postgres), "migration {}", m.name);
-            assert!(m.sqlite.contains("ledger_no_update") && m.postgres.contains("ledger_no_update_delete"));
+            if m.version == 1 {
+                assert!(m.sqlite.contains("ledger_no_update") && m.postgres.contains("ledger_no_update_delete"));
+            }
         }
     }
 }
