@@ -156,11 +156,8 @@ pub fn plan(input: &ErasureInput<'_>) -> Vec<PlanLine> {
         lines.push(PlanLine { item: Item::PendingMessages, disposition: Disposition::DeleteNow });
         return lines;
     }
-    let kept: Vec<(&ConsentRecord, KeepReason, Timestamp)> = input
-        .consents
-        .iter()
-        .filter_map(|c| proof_kept_until(c, now).map(|(r, u)| (c, r, u)))
-        .collect();
+    let kept: Vec<(&ConsentRecord, KeepReason, Timestamp)> =
+        input.consents.iter().filter_map(|c| proof_kept_until(c, now).map(|(r, u)| (c, r, u))).collect();
     let mut lines: Vec<PlanLine> = input
         .consents
         .iter()
@@ -174,10 +171,16 @@ pub fn plan(input: &ErasureInput<'_>) -> Vec<PlanLine> {
         .collect();
     // The longest duty of what refers to an item decides (E4).
     let longest = |pred: &dyn Fn(&ConsentRecord) -> bool| {
-        kept.iter().filter(|(c, _, _)| pred(c)).max_by_key(|(_, r, u)| (*u, *r == KeepReason::Uwg7a5y)).map(|(_, r, u)| keep(*r, *u))
+        kept.iter()
+            .filter(|(c, _, _)| pred(c))
+            .max_by_key(|(_, r, u)| (*u, *r == KeepReason::Uwg7a5y))
+            .map(|(_, r, u)| keep(*r, *u))
     };
     // Names and address are part of the § 7a documentation (R20) and of any claim.
-    lines.insert(0, PlanLine { item: Item::PersonData, disposition: longest(&|_| true).unwrap_or(Disposition::DeleteNow) });
+    lines.insert(
+        0,
+        PlanLine { item: Item::PersonData, disposition: longest(&|_| true).unwrap_or(Disposition::DeleteNow) },
+    );
     for id in input.contact_points {
         let d = longest(&|c| c.contact_points.contains(id)).unwrap_or(Disposition::DeleteNow);
         lines.push(PlanLine { item: Item::ContactPoint { id: *id }, disposition: d });
