@@ -154,6 +154,34 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Erase a person (Art. 17): delete what may go now, keep the proof that must be kept
+    /// restricted until its date, suppress the contact points; prints the reply to the person.
+    Erase {
+        /// Person id.
+        #[arg(long)]
+        person: String,
+        /// How the request came in (letter, email, phone…).
+        #[arg(long, default_value = "letter")]
+        via: String,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// The deletion concept: the retention sweep.
+    Retention {
+        /// What to do.
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
+    /// Legal holds that suspend deletion (R61).
+    Hold {
+        /// What to do.
+        #[command(subcommand)]
+        action: HoldAction,
+    },
     /// Seal the current chain heads with signed checkpoints.
     Checkpoint,
     /// Manage API keys.
@@ -183,6 +211,51 @@ pub enum ApikeyAction {
         /// Label to recognise the key by.
         #[arg(long, default_value = "cli")]
         label: String,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+/// Retention subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum RetentionAction {
+    /// Delete what is due now (the daily job of `serve`).
+    Run {
+        /// Only list what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+/// Hold subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum HoldAction {
+    /// Place a hold on a person's data.
+    Add {
+        /// Person id.
+        #[arg(long)]
+        person: String,
+        /// litigation, authority_request, dsar_pending or complaint.
+        #[arg(long)]
+        reason: String,
+        /// Who answers for the hold.
+        #[arg(long)]
+        owner: String,
+        /// Review date (YYYY-MM-DD).
+        #[arg(long)]
+        review: String,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Release a hold.
+    Release {
+        /// Hold id.
+        id: String,
         /// Tenant (default: the first tenant).
         #[arg(long)]
         tenant: Option<String>,

@@ -88,6 +88,8 @@ pub struct JobsConfig {
     pub checkpoint_interval_seconds: u64,
     /// Verify all chains every N seconds.
     pub verify_interval_seconds: u64,
+    /// Run the retention sweep every N seconds (default daily).
+    pub retention_interval_seconds: u64,
 }
 
 /// Logging settings.
@@ -107,7 +109,7 @@ impl Default for ServerConfig {
 }
 impl Default for JobsConfig {
     fn default() -> Self {
-        Self { checkpoint_interval_seconds: 300, verify_interval_seconds: 86_400 }
+        Self { checkpoint_interval_seconds: 300, verify_interval_seconds: 86_400, retention_interval_seconds: 86_400 }
     }
 }
 impl Default for LogConfig {
@@ -146,11 +148,12 @@ impl Config {
 
 fn toml_string(c: &Config) -> String {
     format!(
-        "[server]\nbind = {:?}\n\n[database]\nurl = {:?}\n\n[jobs]\ncheckpoint_interval_seconds = {}\nverify_interval_seconds = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n",
+        "[server]\nbind = {:?}\n\n[database]\nurl = {:?}\n\n[jobs]\ncheckpoint_interval_seconds = {}\nverify_interval_seconds = {}\nretention_interval_seconds = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n",
         c.server.bind,
         c.database.url,
         c.jobs.checkpoint_interval_seconds,
         c.jobs.verify_interval_seconds,
+        c.jobs.retention_interval_seconds,
         c.log.format,
         c.log.level
     )

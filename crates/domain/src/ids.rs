@@ -83,6 +83,8 @@ typed_id!(/// A documented legal basis other than consent (§ 7(3) UWG relation,
     BasisId, "basis");
 typed_id!(/// An API key.
     ApiKeyId, "api_key");
+typed_id!(/// A legal hold that suspends deletion.
+    HoldId, "hold");
 
 #[cfg(test)]
 mod tests {

@@ -243,6 +243,26 @@ pub fn uwg7a_retain_until(
     add(start, Period::years(5))
 }
 
+/// A legal hold (R61, E5): litigation, an authority request, a pending rights request or a
+/// complaint suspends every deletion of the person's data until it is released.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalHold {
+    /// Id.
+    pub id: crate::ids::HoldId,
+    /// The person whose data is held.
+    pub person_id: crate::ids::PersonId,
+    /// `litigation`, `authority_request`, `dsar_pending` or `complaint`.
+    pub reason: String,
+    /// Who answers for it (name or role, no personal data of the person).
+    pub owner: String,
+    /// When it must be reviewed.
+    pub review_at: Timestamp,
+    /// When it was placed.
+    pub placed_at: Timestamp,
+    /// When it was released.
+    pub released_at: Option<Timestamp>,
+}
+
 /// Until when the proof of a consent must at least be kept, and by which rule: a consumer phone
 /// consent by the § 7a clock (D1, moving with every use and change); any other consent three years
 /// after it ended, to the end of that year (D4). `None` while a non-phone consent is still live

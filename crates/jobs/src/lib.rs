@@ -19,6 +19,8 @@ pub struct Schedule {
     pub verify_every: Duration,
     /// Look for due mail this often.
     pub mail_every: Duration,
+    /// Run the retention sweep (deletion concept, R58) this often.
+    pub retention_every: Duration,
     /// Send the one double opt-in reminder this long after the mail (R13); `None` = never.
     pub doi_reminder_after: Option<Duration>,
 }
@@ -29,8 +31,24 @@ impl Default for Schedule {
             checkpoint_every: Duration::from_secs(300),
             verify_every: Duration::from_secs(24 * 3600),
             mail_every: Duration::from_secs(1),
+            retention_every: Duration::from_secs(24 * 3600),
             doi_reminder_after: None,
         }
+    }
+}
+
+/// The daily retention sweep of every tenant; failures are logged and retried next time.
+async fn retention_sweep(k: &Konsent) {
+    match k.retention_run_all().await {
+        Ok(runs) => {
+            for (tenant, r) in runs {
+                match r {
+                    Ok(r) => tracing::info!(%tenant, erased = r.erased.len(), held = r.held.len(), "retention sweep"),
+                    Err(e) => tracing::error!(%tenant, error = %e, "retention sweep failed"),
+                }
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "retention sweep could not list tenants"),
     }
 }
 
@@ -40,6 +58,7 @@ pub async fn run(k: Konsent, schedule: Schedule, senders: Option<mailer::Senders
     let mut post = tokio::time::interval(schedule.mail_every);
     let mut remind = tokio::time::interval(Duration::from_secs(60));
     let mut check = tokio::time::interval(schedule.verify_every);
+    let mut sweep = tokio::time::interval(schedule.retention_every);
     loop {
         tokio::select! {
             _ = stop.changed() => break,
@@ -61,6 +80,7 @@ pub async fn run(k: Konsent, schedule: Schedule, senders: Option<mailer::Senders
                     Err(e) => tracing::warn!(error = %e, "double opt-in reminders failed"),
                 }
             }
+            _ = sweep.tick() => retention_sweep(&k).await,
             _ = check.tick() => match verify::verify(&k).await {
                 Ok(r) if r.ok() => tracing::info!(entries = r.entries, seconds = r.seconds, "ledger verified"),
                 Ok(r) => tracing::error!(broken = ?r.broken, "LEDGER INTEGRITY CHECK FAILED"),

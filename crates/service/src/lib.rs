@@ -14,6 +14,7 @@ pub mod consents;
 pub mod context;
 pub mod demo;
 pub mod doi;
+pub mod erasure;
 pub mod error;
 pub mod forms;
 pub mod gate;

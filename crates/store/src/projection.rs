@@ -28,6 +28,8 @@ pub const TABLES: &[&str] = &[
     "bases",
     "forms",
     "tenant_settings",
+    "restrictions",
+    "holds",
 ];
 
 fn us(t: Timestamp) -> i64 {
@@ -315,7 +317,39 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
+        EventBody::ErasureRequested { person_id, kept_until, at: when, .. } => {
+            tx.exec(
+                "INSERT INTO restrictions (tenant_id, person_id, state, until, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (tenant_id, person_id) DO UPDATE SET state = excluded.state, until = excluded.until, \
+                 updated_at = excluded.updated_at",
+                vals![t, person_id.to_string(), "restricted", kept_until.map(us), us(*when)],
+            )
+            .await?;
+        }
+        EventBody::VaultErased { person_id, key_destroyed: true, at: when, .. } => {
+            tx.exec(
+                "INSERT INTO restrictions (tenant_id, person_id, state, until, updated_at) VALUES ($1, $2, 'erased', NULL, $3) \
+                 ON CONFLICT (tenant_id, person_id) DO UPDATE SET state = 'erased', until = NULL, updated_at = excluded.updated_at",
+                vals![t, person_id.to_string(), us(*when)],
+            )
+            .await?;
+        }
+        EventBody::HoldPlaced { hold } => {
+            tx.exec(
+                "INSERT INTO holds (tenant_id, id, person_id, data, released_at) VALUES ($1, $2, $3, $4, NULL)",
+                vals![t, hold.id.to_string(), hold.person_id.to_string(), serde_json::to_string(hold)?],
+            )
+            .await?;
+        }
+        EventBody::HoldReleased { hold_id, at: when } => {
+            tx.exec(
+                "UPDATE holds SET released_at = $1 WHERE tenant_id = $2 AND id = $3",
+                vals![us(*when), t, hold_id.to_string()],
+            )
+            .await?;
+        }
         // Kept in the ledger for the proof and the audit; the files live in `attachments`.
+        EventBody::VaultErased { .. } | EventBody::RetentionRun { .. } | EventBody::RestrictedDataRead { .. } => {}
         EventBody::AttachmentStored { .. }
         | EventBody::AttachmentRead { .. }
         | EventBody::ProofExported { .. }
@@ -324,7 +358,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
     Ok(())
 }
 
-const CLEAR: [&str; 14] = [
+const CLEAR: [&str; 17] = [
     "DELETE FROM tenants",
     "DELETE FROM advertisers",
     "DELETE FROM org_units",
@@ -339,6 +373,9 @@ const CLEAR: [&str; 14] = [
     "DELETE FROM suppressions",
     "DELETE FROM bases",
     "DELETE FROM forms",
+    "DELETE FROM tenant_settings",
+    "DELETE FROM restrictions",
+    "DELETE FROM holds",
 ];
 
 /// Clears every projection and replays every tenant's ledger into it, in one transaction.
@@ -377,7 +414,7 @@ pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
 
 /// Every projection row as text, in key order: two states are equal iff their dumps are.
 pub async fn dump(db: &Db) -> Result<String, StoreError> {
-    const Q: [&str; 15] = [
+    const Q: [&str; 17] = [
         "SELECT id || '|' || name || '|' || CAST(created_at AS TEXT) FROM tenants ORDER BY id",
         "SELECT tenant_id || '|' || id || '|' || legal_name || '|' || data FROM advertisers ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || id || '|' || name || '|' || COALESCE(parent_id, '-') FROM org_units ORDER BY tenant_id, id",
@@ -396,6 +433,10 @@ pub async fn dump(db: &Db) -> Result<String, StoreError> {
         "SELECT tenant_id || '|' || id || '|' || kind || '|' || data FROM bases ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || slug || '|' || data FROM forms ORDER BY slug",
         "SELECT tenant_id || '|' || settings || '|' || CAST(updated_at AS TEXT) FROM tenant_settings ORDER BY tenant_id",
+        "SELECT tenant_id || '|' || person_id || '|' || state || '|' || COALESCE(CAST(until AS TEXT), '-') FROM restrictions \
+         ORDER BY tenant_id, person_id",
+        "SELECT tenant_id || '|' || id || '|' || data || '|' || COALESCE(CAST(released_at AS TEXT), '-') FROM holds \
+         ORDER BY tenant_id, id",
     ];
     let mut out = String::new();
     for (name, sql) in TABLES.iter().zip(Q) {

@@ -107,6 +107,19 @@ pub enum SideWrite {
         /// SHA-256 of `sealed`.
         sha256: String,
     },
+    /// Deletes personal data of a person from the vault (erasure, retention sweep).
+    EraseVault {
+        /// Person.
+        person_id: String,
+        /// Delete the sealed person data (all versions).
+        person_data: bool,
+        /// Contact points whose sealed values are deleted.
+        contact_points: Vec<String>,
+        /// Evidence files deleted (SHA-256).
+        attachments: Vec<String>,
+        /// Delete everything of the person and the wrapped key (crypto-shredding).
+        destroy_key: bool,
+    },
     /// An evidence file, sealed; stored once per person and content hash.
     Attachment {
         /// Person.
@@ -202,6 +215,40 @@ pub(crate) async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite
                 vals![tenant, contact_point_id, person_id, sealed, sha256],
             )
             .await?
+        }
+        SideWrite::EraseVault { person_id, person_data, contact_points, attachments, destroy_key } => {
+            let mut n = 0;
+            if person_data || destroy_key {
+                n += tx
+                    .exec("DELETE FROM person_data WHERE tenant_id = $1 AND person_id = $2", vals![tenant, person_id.clone()])
+                    .await?;
+            }
+            if destroy_key {
+                for sql in [
+                    "DELETE FROM contact_values WHERE tenant_id = $1 AND person_id = $2",
+                    "DELETE FROM attachments WHERE tenant_id = $1 AND person_id = $2",
+                    "DELETE FROM person_keys WHERE tenant_id = $1 AND person_id = $2",
+                ] {
+                    n += tx.exec(sql, vals![tenant, person_id.clone()]).await?;
+                }
+            }
+            for cp in contact_points {
+                n += tx
+                    .exec(
+                        "DELETE FROM contact_values WHERE tenant_id = $1 AND person_id = $2 AND contact_point_id = $3",
+                        vals![tenant, person_id.clone(), cp],
+                    )
+                    .await?;
+            }
+            for sha in attachments {
+                n += tx
+                    .exec(
+                        "DELETE FROM attachments WHERE tenant_id = $1 AND person_id = $2 AND sha256 = $3",
+                        vals![tenant, person_id.clone(), sha],
+                    )
+                    .await?;
+            }
+            n
         }
         SideWrite::Attachment { person_id, sha256, kind, content_type, size, sealed } => {
             tx.exec(

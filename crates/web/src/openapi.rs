@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    batch, calls, catalog, check, consents, evidence, forms, lists, persons, schema, suppressions, texts,
+    batch, calls, catalog, check, consents, erasure, evidence, forms, lists, persons, schema, suppressions, texts,
 };
 use crate::problem;
 
@@ -72,6 +72,10 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         consents::request_doi,
         consents::request_otp,
         consents::verify_otp,
+        erasure::erase,
+        erasure::place_hold,
+        erasure::release_hold,
+        erasure::run,
         evidence::upload,
         evidence::list,
         evidence::download,
@@ -141,6 +145,8 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         (name = "api-keys", description = "API-Schlüssel und Rollen. — API keys and roles."),
         (name = "evidence", description = "Nachweise: Aufzeichnungen und Scans (verschlüsselt, jeder Zugriff \
             protokolliert) und das Nachweispaket nach § 7a UWG. — Evidence files and the § 7a proof package."),
+        (name = "rights", description = "Betroffenenrechte und Löschkonzept: Löschung (Art. 17) mit \
+            Antworttext, Sperren (Legal Hold), Löschlauf. — Data-subject rights and the deletion concept."),
         (name = "admin", description = "Einstellungen des Mandanten (Vier-Augen-Freigabe, Prüfregeln). — \
             Tenant settings."),
         (name = "ops", description = "Betrieb: Liveness, Readiness, Metriken, dieses Dokument; ohne \

@@ -2,6 +2,7 @@
 
 mod admin;
 mod demo;
+mod erasure;
 mod evidence;
 mod scrub;
 mod serve;
@@ -74,6 +75,13 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let t = pick_tenant(&k, tenant.as_deref()).await?;
             evidence::call_log(&k, t, file, advertiser.as_deref()).await
         }
+        Command::Erase { person, via, json, tenant } => {
+            let k = open(&cli, &cfg).await?;
+            let t = pick_tenant(&k, tenant.as_deref()).await?;
+            erasure::erase(&k, t, person, via, *json).await
+        }
+        Command::Retention { action } => erasure::retention(&open(&cli, &cfg).await?, action).await,
+        Command::Hold { action } => erasure::hold(&open(&cli, &cfg).await?, action).await,
         Command::VerifyPackage { file, public_key, json } => evidence::verify(file, public_key.as_deref(), *json),
         Command::Verify { json } => admin::verify(&open(&cli, &cfg).await?, *json).await,
         Command::Rebuild => admin::rebuild(&open(&cli, &cfg).await?).await,

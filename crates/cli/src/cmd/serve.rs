@@ -42,6 +42,7 @@ pub async fn serve(cli: &Cli, cfg: &Config, bind: Option<String>) -> anyhow::Res
     let schedule = konsent_jobs::Schedule {
         checkpoint_every: Duration::from_secs(cfg.jobs.checkpoint_interval_seconds.max(1)),
         verify_every: Duration::from_secs(cfg.jobs.verify_interval_seconds.max(1)),
+        retention_every: Duration::from_secs(cfg.jobs.retention_interval_seconds.max(60)),
         doi_reminder_after: (cfg.mail.doi_reminder_after_hours > 0)
             .then(|| Duration::from_secs(cfg.mail.doi_reminder_after_hours * 3600)),
         ..Default::default()

@@ -5,6 +5,7 @@ mod assisted;
 mod browser;
 mod cli;
 mod doi;
+mod erasure;
 mod forms;
 mod fuzz;
 mod gate_bulk;

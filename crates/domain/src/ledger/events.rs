@@ -274,6 +274,58 @@ pub enum EventBody {
         /// When.
         at: Timestamp,
     },
+    /// A person asked for erasure (Art. 17): the plan of what is deleted now and what is kept,
+    /// restricted, until when (R47).
+    ErasureRequested {
+        /// The person.
+        person_id: PersonId,
+        /// Every item and what happens to it.
+        plan: Vec<crate::erasure::PlanLine>,
+        /// The latest date anything is kept to (None: nothing is kept).
+        kept_until: Option<Timestamp>,
+        /// When.
+        at: Timestamp,
+    },
+    /// Personal data of a person was deleted from the vault: the deletion protocol, without
+    /// content (R58). With `key_destroyed` nothing of the person is readable any more.
+    VaultErased {
+        /// The person.
+        person_id: PersonId,
+        /// What was deleted.
+        items: Vec<crate::erasure::Item>,
+        /// The person's key was destroyed.
+        key_destroyed: bool,
+        /// When.
+        at: Timestamp,
+    },
+    /// Data of a restricted (erased but kept) person was read by the compliance role (R48).
+    RestrictedDataRead {
+        /// The person.
+        person_id: PersonId,
+        /// What was read: `person`, `timeline`.
+        what: String,
+    },
+    /// A legal hold was placed (R61).
+    HoldPlaced {
+        /// The hold.
+        hold: crate::retention::LegalHold,
+    },
+    /// A legal hold was released.
+    HoldReleased {
+        /// The hold.
+        hold_id: crate::ids::HoldId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A retention sweep ran (R58): counts only.
+    RetentionRun {
+        /// When.
+        at: Timestamp,
+        /// Persons whose remaining data was deleted.
+        erased: u64,
+        /// Persons due but kept by a hold.
+        held: u64,
+    },
     /// A lead list was checked before a phone campaign (Prüfpflicht, R24).
     LeadsChecked {
         /// Advertiser of the campaign.
@@ -324,6 +376,12 @@ impl EventBody {
             Self::TenantSettingsChanged { .. } => "tenant_settings_changed",
             Self::ProofExported { .. } => "proof_exported",
             Self::LeadsChecked { .. } => "leads_checked",
+            Self::ErasureRequested { .. } => "erasure_requested",
+            Self::VaultErased { .. } => "vault_erased",
+            Self::HoldPlaced { .. } => "hold_placed",
+            Self::RestrictedDataRead { .. } => "restricted_data_read",
+            Self::HoldReleased { .. } => "hold_released",
+            Self::RetentionRun { .. } => "retention_run",
         }
     }
 
@@ -337,7 +395,11 @@ impl EventBody {
             | Self::AccessRequested { person_id, .. }
             | Self::AttachmentStored { person_id, .. }
             | Self::AttachmentRead { person_id, .. }
-            | Self::ProofExported { person_id, .. } => Some(*person_id),
+            | Self::ProofExported { person_id, .. }
+            | Self::ErasureRequested { person_id, .. }
+            | Self::VaultErased { person_id, .. }
+            | Self::RestrictedDataRead { person_id, .. } => Some(*person_id),
+            Self::HoldPlaced { hold } => Some(hold.person_id),
             Self::ConsentRecorded { consent } => Some(consent.person_id),
             Self::UseRecorded { record } => Some(record.person_id),
             Self::BasisDocumented { basis: DocumentedBasis::ExistingCustomer(b) } => Some(b.person_id),

@@ -28,3 +28,26 @@ CREATE TABLE tenant_settings (
 -- What a confirmation link confirms: the e-mail address (double opt-in, R13) or, after a call,
 -- the verbal consent in text form (R17 b).
 ALTER TABLE doi_tokens ADD COLUMN purpose TEXT NOT NULL DEFAULT 'doi';
+
+-- Projection of erasures (Art. 17): a person whose proof must still be kept is `restricted`
+-- until `until`; once the key is destroyed the person is `erased`.
+CREATE TABLE restrictions (
+    tenant_id  TEXT   NOT NULL,
+    person_id  TEXT   NOT NULL,
+    state      TEXT   NOT NULL,
+    until      BIGINT,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, person_id)
+);
+CREATE INDEX restrictions_due ON restrictions (tenant_id, state, until);
+
+-- Projection of legal holds (R61).
+CREATE TABLE holds (
+    tenant_id   TEXT   NOT NULL,
+    id          TEXT   NOT NULL,
+    person_id   TEXT   NOT NULL,
+    data        TEXT   NOT NULL,
+    released_at BIGINT,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX holds_person ON holds (tenant_id, person_id);

@@ -1,7 +1,8 @@
-//! Evidence files of a person and the tenant's settings.
+//! Evidence files of a person, the tenant's settings, erasure states and legal holds.
 
 use konsent_domain::attachment::AttachmentMeta;
-use konsent_domain::ids::{PersonId, TenantId};
+use konsent_domain::ids::{HoldId, PersonId, TenantId};
+use konsent_domain::retention::LegalHold;
 use konsent_domain::settings::TenantSettings;
 
 use crate::db::Db;
@@ -56,4 +57,79 @@ pub async fn tenant_settings(db: &Db, tenant: TenantId) -> Result<TenantSettings
         Some(r) => Ok(serde_json::from_str(&r.text(0)?)?),
         None => Ok(TenantSettings::default()),
     }
+}
+
+/// The erasure state of a person.
+#[derive(Debug, Clone)]
+pub struct RestrictionRow {
+    /// `restricted` or `erased`.
+    pub state: String,
+    /// Kept until (µs), while restricted.
+    pub until: Option<i64>,
+}
+
+/// The erasure state of a person, if any.
+pub async fn restriction(db: &Db, tenant: TenantId, person: PersonId) -> Result<Option<RestrictionRow>, StoreError> {
+    db.fetch_optional(
+        "SELECT state, until FROM restrictions WHERE tenant_id = $1 AND person_id = $2",
+        vals![tenant.to_string(), person.to_string()],
+    )
+    .await?
+    .map(|r| Ok(RestrictionRow { state: r.text(0)?, until: r.opt_i64(1)? }))
+    .transpose()
+}
+
+/// Restricted persons whose keeping date has passed (or who keep nothing).
+pub async fn restrictions_due(db: &Db, tenant: TenantId, now: i64) -> Result<Vec<PersonId>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT person_id FROM restrictions WHERE tenant_id = $1 AND state = 'restricted' \
+             AND (until IS NULL OR until <= $2) ORDER BY person_id",
+            vals![tenant.to_string(), now],
+        )
+        .await?;
+    rows.into_iter().map(|r| parse(r.text(0)?, "person id")).collect()
+}
+
+/// Persons not erased and not restricted whose record has not changed since `before` (µs).
+pub async fn inactive_persons(db: &Db, tenant: TenantId, before: i64) -> Result<Vec<(PersonId, i64)>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT p.id, p.updated_at FROM persons p WHERE p.tenant_id = $1 AND p.updated_at < $2 \
+             AND NOT EXISTS (SELECT 1 FROM restrictions r WHERE r.tenant_id = p.tenant_id AND r.person_id = p.id) \
+             AND NOT EXISTS (SELECT 1 FROM consents c WHERE c.tenant_id = p.tenant_id AND c.person_id = p.id \
+                             AND c.last_change_at >= $2) \
+             ORDER BY p.id",
+            vals![tenant.to_string(), before],
+        )
+        .await?;
+    rows.into_iter().map(|r| Ok((parse(r.text(0)?, "person id")?, r.i64(1)?))).collect()
+}
+
+/// The person's legal holds (active and released).
+pub async fn holds_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<LegalHold>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT data, released_at FROM holds WHERE tenant_id = $1 AND person_id = $2 ORDER BY id",
+            vals![tenant.to_string(), person.to_string()],
+        )
+        .await?;
+    rows.iter().map(hold_row).collect()
+}
+
+fn hold_row(r: &crate::db::Row) -> Result<LegalHold, StoreError> {
+    let mut h: LegalHold = serde_json::from_str(&r.text(0)?)?;
+    h.released_at = r.opt_i64(1)?.map(super::ts).transpose()?;
+    Ok(h)
+}
+
+/// One hold, with its release time.
+pub async fn hold(db: &Db, tenant: TenantId, id: HoldId) -> Result<Option<LegalHold>, StoreError> {
+    let row = db
+        .fetch_optional(
+            "SELECT data, released_at FROM holds WHERE tenant_id = $1 AND id = $2",
+            vals![tenant.to_string(), id.to_string()],
+        )
+        .await?;
+    row.as_ref().map(hold_row).transpose()
 }

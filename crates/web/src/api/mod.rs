@@ -6,6 +6,7 @@ pub(crate) mod calls;
 pub(crate) mod catalog;
 pub(crate) mod check;
 pub(crate) mod consents;
+pub(crate) mod erasure;
 pub(crate) mod evidence;
 pub(crate) mod forms;
 pub(crate) mod lists;
@@ -71,6 +72,10 @@ v1_routes! {
     "/v1/persons/{id}/timeline" => get persons::timeline;
     "/v1/persons/{id}/links" => get persons::links;
     "/v1/persons/{id}/objection" => post persons::object;
+    "/v1/persons/{id}/erasure" => post erasure::erase;
+    "/v1/holds" => post erasure::place_hold;
+    "/v1/holds/{id}/release" => post erasure::release_hold;
+    "/v1/retention/run" => post erasure::run;
     "/v1/persons/{id}/attachments" => get evidence::list, post evidence::upload;
     "/v1/persons/{id}/attachments/{sha256}" => get evidence::download;
     "/v1/consents" => get lists::list_consents, post consents::record_consent;

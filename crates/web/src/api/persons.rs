@@ -122,6 +122,7 @@ pub async fn create_person(
         org_unit,
         contacts: contacts.clone(),
     };
+    s.k.refuse_erased(caller.tenant, &contacts).await?;
     let w = s.k.register_person(caller.tenant, &caller.actor(), &np).await?;
     let cps: Vec<Value> =
         w.contact_point_ids.iter().zip(&contacts).map(|(id, c)| json!({"id": id, "kind": c.kind().as_str()})).collect();
@@ -134,11 +135,26 @@ pub(crate) async fn visible_person(
     caller: &Caller,
     id: PersonId,
 ) -> Result<queries::PersonRow, ApiError> {
-    queries::person(&s.k.db, caller.tenant, id)
+    let row = queries::person(&s.k.db, caller.tenant, id)
         .await
         .map_err(konsent_service::ServiceError::from)?
         .filter(|p| caller.sees(p.org_unit_id.as_deref()))
-        .ok_or_else(|| ApiError::not_found("person"))
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    // After an erasure request what is kept is restricted: the compliance role only (R48).
+    if !crate::auth::allowed(caller.role, Permission::ReadEvidence)
+        && s.k.restriction_state(caller.tenant, id).await?.is_some()
+    {
+        return Err(ApiError::not_found("person"));
+    }
+    Ok(row)
+}
+
+/// Audits a read of a restricted person's data (R48).
+async fn audit_if_restricted(s: &AppState, caller: &Caller, id: PersonId, what: &str) -> Result<(), ApiError> {
+    if s.k.restriction_state(caller.tenant, id).await?.is_some() {
+        s.k.audit_restricted_read(caller.tenant, &caller.actor(), id, what).await?;
+    }
+    Ok(())
 }
 
 /// Person lesen / read a person, decrypted, with contact points and consents.
@@ -159,6 +175,7 @@ pub async fn get_person(
     caller.require(Permission::ReadPersons)?;
     let id: PersonId = path_id(&id, "person")?;
     let row = visible_person(&s, &caller, id).await?;
+    audit_if_restricted(&s, &caller, id, "person").await?;
     let data = s.k.person_data(caller.tenant, id).await?;
     let mut cps = Vec::new();
     for c in queries::contact_points(&s.k.db, caller.tenant, id).await.map_err(konsent_service::ServiceError::from)? {
@@ -244,6 +261,7 @@ pub async fn timeline(
     caller.require(Permission::ReadPersons)?;
     let id: PersonId = path_id(&id, "person")?;
     visible_person(&s, &caller, id).await?;
+    audit_if_restricted(&s, &caller, id, "timeline").await?;
     let entries = queries::timeline(&s.k.db, caller.tenant, id).await.map_err(konsent_service::ServiceError::from)?;
     Ok(Json(json!({
         "person_id": id,

@@ -1,0 +1,149 @@
+//! Erasure, restriction and the retention sweep on both engines, with the clock jumping years:
+//! scenario 9 (a phone consent used two years ago: the proof stays, restricted, until the last use
+//! plus five years, then goes), a legal hold that survives a run and goes after release, and an
+//! erased person that an import cannot bring back (R44, R47, R48, R58, R59, R61).
+
+use jiff::{SignedDuration, Span, Timestamp};
+use serde_json::{Value, json};
+
+use crate::api::{EMAIL, PHONE, check, consent, doi, otp, web, world};
+use crate::app_test;
+use crate::assisted::key;
+use crate::harness::TestApp;
+
+fn plus_years(t: Timestamp, y: i64) -> Timestamp {
+    t.to_zoned_datetime(jiff::tz::TimeZone::UTC).checked_add(Span::new().years(y)).unwrap().timestamp()
+}
+
+async fn sweep(app: &TestApp, key: &str) -> Value {
+    let r = app.call("POST", "/v1/retention/run", Some(key), Some(json!({}))).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    r.json
+}
+
+async fn first_name(app: &TestApp, key: &str, person: &str) -> (u16, Value) {
+    let r = app.call("GET", &format!("/v1/persons/{person}"), Some(key), None).await;
+    (r.status, r.json["first_name"].clone())
+}
+
+app_test!(r47_r59_scenario9_erasure_keeps_the_used_phone_proof_restricted_until_last_use_plus_five_years, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    // A call, then two quiet years.
+    app.clock.advance(SignedDuration::from_hours(24 * 30));
+    let call_at = app.k.now() - SignedDuration::from_mins(10);
+    let csv = format!("phone;time;outcome\n{PHONE};{call_at};connected\n");
+    let r = app
+        .call_raw(
+            "POST",
+            &format!("/v1/uses/import?advertiser={}", w.advertiser),
+            Some(&app.api_key),
+            Some(csv.into_bytes()),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.json["recorded"], 1, "{:?}", r.json);
+    app.clock.advance(SignedDuration::from_hours(24 * 730));
+
+    let compliance = key(&app, "compliance").await;
+    let marketing = key(&app, "marketing").await;
+    let e = app
+        .call("POST", &format!("/v1/persons/{}/erasure", w.person), Some(&compliance), Some(json!({"via": "email"})))
+        .await;
+    assert_eq!(e.status, 200, "{:?}", e.json);
+    let kept: Timestamp = e.json["kept_until"].as_str().unwrap().parse().unwrap();
+    assert_eq!(kept, plus_years(call_at, 5), "the § 7a proof is kept five years after the last use");
+    assert_eq!(e.json["key_destroyed"], false);
+    let reply = e.json["reply"].as_str().unwrap();
+    assert!(
+        reply.contains("gesperrt aufbewahrt bis") && reply.contains("§ 7a UWG") && reply.contains("Gelöscht:"),
+        "{reply}"
+    );
+
+    // Every consent ended, the number is blocked everywhere, marketing no longer sees the person.
+    assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], false);
+    assert_eq!(first_name(&app, &marketing, &w.person).await.0, 404, "restricted: compliance only (R48)");
+    let before = app.ledger_text().await.matches("restricted_data_read").count();
+    assert_eq!(first_name(&app, &compliance, &w.person).await, (200, json!("Anna")), "the proof keeps the name (R20)");
+    assert_eq!(
+        app.ledger_text().await.matches("restricted_data_read").count(),
+        before + 1,
+        "and the read is on record"
+    );
+
+    // A CRM sync or import cannot bring the person back (R44).
+    let again = app
+        .call(
+            "POST",
+            "/v1/persons",
+            Some(&app.api_key),
+            Some(json!({"first_name": "Anna", "last_name": "Meier", "contacts": [{"email": EMAIL}, {"phone": PHONE}]})),
+        )
+        .await;
+    assert_eq!(again.status, 422, "{:?}", again.json);
+    assert_eq!(again.json["errors"][0]["field"], "contacts[0]");
+
+    // Runs before the date keep it; the first run after deletes it and destroys the key.
+    assert_eq!(sweep(&app, &compliance).await["erased"], json!([]));
+    app.clock.set(kept - SignedDuration::from_hours(1));
+    assert_eq!(sweep(&app, &compliance).await["erased"], json!([]));
+    app.clock.set(kept + SignedDuration::from_hours(1));
+    assert_eq!(sweep(&app, &compliance).await["erased"], json!([w.person]));
+    assert_eq!(first_name(&app, &compliance, &w.person).await, (200, Value::Null), "nothing readable any more");
+    assert!(app.k.person_data(app.tenant, w.person.parse().unwrap()).await.unwrap().is_none());
+    // The ledger keeps its pseudonymous entries: still intact.
+    let v = konsent_service::verify::verify(&app.k).await.unwrap();
+    assert!(v.ok(), "{:?}", v.broken);
+    assert!(app.ledger_text().await.contains("\"key_destroyed\":true"), "the deletion protocol is in the ledger");
+    // Suppression outlives the data (R63).
+    assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], false);
+});
+
+app_test!(r61_a_hold_survives_the_run_and_the_data_goes_after_its_release, |app| {
+    let w = world(&app).await;
+    // Never confirmed: without a hold, everything would go at once.
+    consent(&app, &w, json!([web(&app)])).await;
+    let compliance = key(&app, "compliance").await;
+    let review = (app.k.now() + SignedDuration::from_hours(24 * 90)).to_string();
+    let h = app.call("POST", "/v1/holds", Some(&compliance), Some(json!({"person_id": w.person, "reason": "authority_request", "owner": "Datenschutz", "review_at": review}))).await;
+    assert_eq!(h.status, 201, "{:?}", h.json);
+    let hold_id = h.json["id"].as_str().unwrap().to_string();
+    let e = app.call("POST", &format!("/v1/persons/{}/erasure", w.person), Some(&compliance), Some(json!({}))).await;
+    assert_eq!((e.status, e.json["key_destroyed"].as_bool()), (200, Some(false)), "{:?}", e.json);
+    assert!(e.json["reply"].as_str().unwrap().contains("laufendes Verfahren"), "{:?}", e.json);
+
+    app.clock.advance(SignedDuration::from_hours(24 * 400));
+    let r = sweep(&app, &compliance).await;
+    assert_eq!((r["erased"].clone(), r["held"].clone()), (json!([]), json!([w.person])), "the hold survives the run");
+    assert_eq!(first_name(&app, &compliance, &w.person).await, (200, json!("Anna")));
+
+    let rel = app.call("POST", &format!("/v1/holds/{hold_id}/release"), Some(&compliance), None).await;
+    assert_eq!(rel.status, 200, "{:?}", rel.json);
+    assert_eq!(app.call("POST", &format!("/v1/holds/{hold_id}/release"), Some(&compliance), None).await.status, 409);
+    assert_eq!(sweep(&app, &compliance).await["erased"], json!([w.person]), "released: gone at the next run");
+    assert_eq!(first_name(&app, &compliance, &w.person).await, (200, Value::Null));
+    // Erasing twice is refused, the person is gone.
+    let twice =
+        app.call("POST", &format!("/v1/persons/{}/erasure", w.person), Some(&compliance), Some(json!({}))).await;
+    assert_eq!(twice.status, 409);
+});
+
+app_test!(r58_dry_run_lists_and_deletes_nothing_and_marketing_may_not_erase, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app)])).await;
+    let marketing = key(&app, "marketing").await;
+    let e = app.call("POST", &format!("/v1/persons/{}/erasure", w.person), Some(&marketing), Some(json!({}))).await;
+    assert_eq!(e.status, 403);
+    // A person without any valid consent and a year without activity is due.
+    app.clock.advance(SignedDuration::from_hours(24 * 400));
+    let dry = app.call("POST", "/v1/retention/run", Some(&app.api_key), Some(json!({"dry_run": true}))).await;
+    assert_eq!(
+        (dry.json["dry_run"].as_bool(), dry.json["erased"].clone()),
+        (Some(true), json!([w.person])),
+        "{:?}",
+        dry.json
+    );
+    assert_eq!(first_name(&app, &app.api_key, &w.person).await, (200, json!("Anna")), "a dry run deletes nothing");
+    assert_eq!(sweep(&app, &app.api_key).await["erased"], json!([w.person]));
+    assert_eq!(first_name(&app, &app.api_key, &w.person).await, (200, Value::Null));
+});

@@ -1,0 +1,298 @@
+//! Erasure (Art. 17), legal holds and the retention sweep: the planner of `domain::erasure`
+//! decides, this applies it — consents withdrawn, contact points suppressed by keyed hash (so the
+//! person is never re-imported, R44, R63), what may go deleted at once, the rest restricted until
+//! its date, and the person's key destroyed once nothing must be kept (crypto-shredding; the
+//! ledger keeps its pseudonymous entries, so it stays verifiable). Every step is a ledger entry
+//! without personal content (the deletion protocol, R58).
+
+use jiff::Timestamp;
+use konsent_domain::consent::ConsentStatus;
+use konsent_domain::contact::ContactValue;
+use konsent_domain::erasure::{Disposition, ErasureInput, Item, PlanLine, kept_until, plan, proof_kept_until, reply};
+use konsent_domain::ids::{HoldId, PersonId, TenantId};
+use konsent_domain::ledger::{Actor, EventBody};
+use konsent_domain::retention::LegalHold;
+use konsent_domain::suppression::{SuppressionReason, SuppressionScope};
+use konsent_store::{SideWrite, queries};
+use serde::Serialize;
+
+use crate::context::Konsent;
+use crate::error::ServiceError;
+
+/// What an erasure did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasureOutcome {
+    /// Every item and what happened to it.
+    pub plan: Vec<PlanLine>,
+    /// The latest date anything is kept to (None: all gone).
+    pub kept_until: Option<Timestamp>,
+    /// The person's key was destroyed: nothing of theirs is readable any more.
+    pub key_destroyed: bool,
+    /// The reply to the person (German, then English).
+    pub reply: String,
+}
+
+/// What a retention run did (or would do).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    /// Only computed.
+    pub dry_run: bool,
+    /// Persons whose remaining data was deleted (key destroyed).
+    pub erased: Vec<PersonId>,
+    /// Persons due but kept by a legal hold.
+    pub held: Vec<PersonId>,
+}
+
+impl Konsent {
+    /// Erases a person as far as the law allows now; see [`ErasureOutcome`].
+    pub async fn erase_person(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        person: PersonId,
+        via: &str,
+    ) -> Result<ErasureOutcome, ServiceError> {
+        queries::person(&self.db, tenant, person)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("person {person}")))?;
+        if queries::restriction(&self.db, tenant, person).await?.is_some_and(|r| r.state == "erased") {
+            return Err(ServiceError::Conflict(format!("person {person} is already erased")));
+        }
+        let now = self.now();
+        let consents = queries::consents_of(&self.db, tenant, person).await?;
+        let cps = queries::contact_points(&self.db, tenant, person).await?;
+        let cp_ids: Vec<_> = cps.iter().map(|c| c.id).collect();
+        let files = queries::attachments_of(&self.db, tenant, person).await?;
+        let hold = self.active_hold(tenant, person).await?;
+        let input =
+            ErasureInput { consents: &consents, contact_points: &cp_ids, attachments: &files, hold_until: None, now };
+        // Dates come from the duties alone; a hold only postpones (R61).
+        let base = plan(&input);
+        let shown = plan(&ErasureInput { hold_until: hold, ..input });
+        let until = kept_until(&base);
+        let mut events = Vec::new();
+        // The request ends every consent and blocks every contact point for good.
+        for c in consents.iter().filter(|c| c.status.is_valid_for_processing() || c.status == ConsentStatus::Requested)
+        {
+            events.push(self.withdrawal_event(actor, c.id, None, via, now));
+        }
+        for cp in &cps {
+            if let Some(value) = self.contact_value(tenant, person, cp.id).await? {
+                let entry = konsent_domain::suppression::SuppressionEntry {
+                    id: self.id(konsent_domain::ids::SuppressionId::from_parts),
+                    key_hmac: self.keys.blind_index(tenant).index(&value.match_key()),
+                    key_kind: value.kind(),
+                    scope: SuppressionScope::all(),
+                    reason: SuppressionReason::Erasure,
+                    created_at: now,
+                    source: format!("erasure {person}"),
+                };
+                events.push(self.pending(actor, EventBody::SuppressionAdded { entry }));
+            }
+        }
+        events.push(self.pending(
+            actor,
+            EventBody::ErasureRequested { person_id: person, plan: shown.clone(), kept_until: until, at: now },
+        ));
+        let everything_goes = until.is_none() && hold.is_none();
+        let (ev, side) = self.vault_deletion(actor, person, &shown, everything_goes, now);
+        events.push(ev);
+        let side = vec![side, SideWrite::CancelOutbox { person_ref: Some(person.to_string()), consent_ref: None }];
+        self.append(tenant, events, side).await?;
+        tracing::info!(%person, kept = until.is_some(), "erasure carried out");
+        Ok(ErasureOutcome { reply: reply(&shown), plan: shown, kept_until: until, key_destroyed: everything_goes })
+    }
+
+    /// Refuses contact points of persons who asked for erasure: an import or CRM sync must not
+    /// bring them back (R44, E12). The person's own new sign-up through a form is not refused.
+    pub async fn refuse_erased(&self, tenant: TenantId, contacts: &[ContactValue]) -> Result<(), ServiceError> {
+        let mut errors = Vec::new();
+        for (i, c) in contacts.iter().enumerate() {
+            if self.suppressions_for(tenant, c).await?.iter().any(|s| s.reason == SuppressionReason::Erasure) {
+                errors.push(crate::FieldError {
+                    field: format!("contacts[{i}]"),
+                    message: "belongs to a person who asked for erasure (Art. 17); it is not created again".into(),
+                });
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(errors)) }
+    }
+
+    /// `restricted` or `erased` when the person asked for erasure.
+    pub async fn restriction_state(&self, tenant: TenantId, person: PersonId) -> Result<Option<String>, ServiceError> {
+        Ok(queries::restriction(&self.db, tenant, person).await?.map(|r| r.state))
+    }
+
+    /// Records that compliance read a restricted person's data (R48).
+    pub async fn audit_restricted_read(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        person: PersonId,
+        what: &str,
+    ) -> Result<(), ServiceError> {
+        let body = EventBody::RestrictedDataRead { person_id: person, what: what.into() };
+        self.append(tenant, vec![self.pending(actor, body)], vec![]).await?;
+        Ok(())
+    }
+
+    /// The deletion of the items a plan deletes now (or all), and its protocol entry.
+    fn vault_deletion(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        lines: &[PlanLine],
+        all: bool,
+        at: Timestamp,
+    ) -> (konsent_store::PendingEvent, SideWrite) {
+        let now: Vec<&Item> =
+            lines.iter().filter(|l| all || l.disposition == Disposition::DeleteNow).map(|l| &l.item).collect();
+        let side = SideWrite::EraseVault {
+            person_id: person.to_string(),
+            person_data: now.iter().any(|i| matches!(i, Item::PersonData)),
+            contact_points: now
+                .iter()
+                .filter_map(|i| match i {
+                    Item::ContactPoint { id } => Some(id.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            attachments: now
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Attachment { sha256 } => Some(sha256.clone()),
+                    _ => None,
+                })
+                .collect(),
+            destroy_key: all,
+        };
+        let items: Vec<Item> = now.into_iter().cloned().collect();
+        let ev = self.pending(actor, EventBody::VaultErased { person_id: person, items, key_destroyed: all, at });
+        (ev, side)
+    }
+
+    /// The latest review date of the person's active holds.
+    async fn active_hold(&self, tenant: TenantId, person: PersonId) -> Result<Option<Timestamp>, ServiceError> {
+        Ok(queries::holds_of(&self.db, tenant, person)
+            .await?
+            .into_iter()
+            .filter(|h| h.released_at.is_none())
+            .map(|h| h.review_at)
+            .max())
+    }
+
+    /// Places a legal hold: nothing of the person is deleted until it is released (R61).
+    pub async fn place_hold(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        person: PersonId,
+        reason: &str,
+        owner: &str,
+        review_at: Timestamp,
+    ) -> Result<LegalHold, ServiceError> {
+        queries::person(&self.db, tenant, person)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("person {person}")))?;
+        let reason = reason.trim();
+        if !["litigation", "authority_request", "dsar_pending", "complaint"].contains(&reason) {
+            return Err(ServiceError::invalid(
+                "reason",
+                "use litigation, authority_request, dsar_pending or complaint",
+            ));
+        }
+        if owner.trim().is_empty() {
+            return Err(ServiceError::invalid("owner", "name who answers for the hold"));
+        }
+        let now = self.now();
+        if review_at <= now {
+            return Err(ServiceError::invalid("review_at", "must lie in the future"));
+        }
+        let hold = LegalHold {
+            id: self.id(HoldId::from_parts),
+            person_id: person,
+            reason: reason.into(),
+            owner: owner.trim().chars().take(100).collect(),
+            review_at,
+            placed_at: now,
+            released_at: None,
+        };
+        self.append(tenant, vec![self.pending(actor, EventBody::HoldPlaced { hold: hold.clone() })], vec![]).await?;
+        Ok(hold)
+    }
+
+    /// Releases a hold; the next retention run deletes what is then due.
+    pub async fn release_hold(&self, tenant: TenantId, actor: &Actor, hold: HoldId) -> Result<(), ServiceError> {
+        let h = queries::hold(&self.db, tenant, hold)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("hold {hold}")))?;
+        if h.released_at.is_some() {
+            return Err(ServiceError::Conflict(format!("hold {hold} is already released")));
+        }
+        let at = self.now();
+        self.append(tenant, vec![self.pending(actor, EventBody::HoldReleased { hold_id: hold, at })], vec![]).await?;
+        Ok(())
+    }
+
+    /// The retention sweep of every tenant (the daily job).
+    pub async fn retention_run_all(&self) -> Result<Vec<(TenantId, Result<RunReport, ServiceError>)>, ServiceError> {
+        let mut out = Vec::new();
+        for (tenant, _) in queries::tenants(&self.db).await? {
+            out.push((tenant, self.retention_run(tenant, &Actor::System, false).await));
+        }
+        Ok(out)
+    }
+
+    /// The retention sweep (R58): deletes what a restriction kept once its date has passed, and
+    /// persons without any valid consent whose every proof duty has ended; holds stop both.
+    pub async fn retention_run(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        dry_run: bool,
+    ) -> Result<RunReport, ServiceError> {
+        let now = self.now();
+        let mut report = RunReport { dry_run, ..Default::default() };
+        let mut due: Vec<PersonId> = queries::restrictions_due(&self.db, tenant, now.as_microsecond()).await?;
+        // Persons who never asked: nothing valid, nothing to prove any more, and a year without activity (D12).
+        for (person, _) in queries::inactive_persons(
+            &self.db,
+            tenant,
+            (now - jiff::SignedDuration::from_hours(24 * 365)).as_microsecond(),
+        )
+        .await?
+        {
+            let consents = queries::consents_of(&self.db, tenant, person).await?;
+            // An unconfirmed request older than the inactivity window is dead (D9); a valid
+            // consent keeps the person; the proof of any consent keeps them until its date.
+            let live = consents.iter().any(|c| c.status.is_valid_for_processing());
+            let proof_kept = consents.iter().any(|c| proof_kept_until(c, now).is_some());
+            if !live && !proof_kept && !due.contains(&person) {
+                due.push(person);
+            }
+        }
+        for person in due {
+            if self.active_hold(tenant, person).await?.is_some() {
+                report.held.push(person);
+                continue;
+            }
+            report.erased.push(person);
+            if dry_run {
+                continue;
+            }
+            let (ev, side) = self.vault_deletion(actor, person, &[], true, now);
+            self.append(
+                tenant,
+                vec![ev],
+                vec![side, SideWrite::CancelOutbox { person_ref: Some(person.to_string()), consent_ref: None }],
+            )
+            .await?;
+        }
+        if !dry_run {
+            let body =
+                EventBody::RetentionRun { at: now, erased: report.erased.len() as u64, held: report.held.len() as u64 };
+            self.append(tenant, vec![self.pending(actor, body)], vec![]).await?;
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,155 @@
+//! Data-subject rights and the deletion concept over HTTP: erasure (Art. 17) with its reply,
+//! legal holds, and the retention sweep on demand.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use konsent_domain::ids::{HoldId, PersonId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::path_id;
+use crate::AppState;
+use crate::auth::{Caller, Permission};
+use crate::json::ApiJson;
+use crate::problem::{
+    ApiError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
+
+/// Body of `POST /v1/persons/{id}/erasure`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureBody {
+    /// How the request reached us (letter, email, phone, preference_centre).
+    #[serde(default = "letter")]
+    via: String,
+}
+
+fn letter() -> String {
+    "letter".into()
+}
+
+/// Person löschen / erase a person (Art. 17, R47): every item is deleted now or kept restricted
+/// with reason and date (§ 7a proof until last use + 5 years, other consents for claims, legal
+/// holds); every consent ends, every contact point goes on the suppression list by keyed hash (the
+/// person is not re-created by an import, R44); once nothing must be kept the person's key is
+/// destroyed. The answer has the `plan`, `kept_until` and the `reply` text for the person.
+#[utoipa::path(
+    post, path = "/v1/persons/{id}/erasure", tag = "rights", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Person id")),
+    request_body = ErasureBody,
+    responses(
+        (status = 200, description = "`plan` [{item, disposition}], `kept_until`, `key_destroyed`, `reply`", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn erase(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ErasureBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Erase)?;
+    let id: PersonId = path_id(&id, "person")?;
+    super::persons::visible_person(&s, &caller, id).await?;
+    let o = s.k.erase_person(caller.tenant, &caller.actor(), id, &b.via).await?;
+    Ok(Json(serde_json::to_value(&o).unwrap_or(Value::Null)))
+}
+
+/// Body of `POST /v1/holds`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    /// The person.
+    #[schema(value_type = uuid::Uuid)]
+    person_id: PersonId,
+    /// `litigation`, `authority_request`, `dsar_pending` or `complaint`.
+    reason: String,
+    /// Who answers for the hold.
+    owner: String,
+    /// When it must be reviewed.
+    #[schema(value_type = String, format = DateTime)]
+    review_at: Timestamp,
+}
+
+/// Sperre setzen / place a legal hold (R61): nothing of the person is deleted until released.
+#[utoipa::path(
+    post, path = "/v1/holds", tag = "rights", security(("bearer" = [])),
+    request_body = HoldBody,
+    responses(
+        (status = 201, description = "The hold", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn place_hold(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<HoldBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Permission::Erase)?;
+    super::persons::visible_person(&s, &caller, b.person_id).await?;
+    let h = s.k.place_hold(caller.tenant, &caller.actor(), b.person_id, &b.reason, &b.owner, b.review_at).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::to_value(&h).unwrap_or(Value::Null))))
+}
+
+/// Sperre aufheben / release a legal hold; the next retention run deletes what is then due.
+#[utoipa::path(
+    post, path = "/v1/holds/{id}/release", tag = "rights", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Hold id")),
+    responses(
+        (status = 200, description = "Released", body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict),
+    )
+)]
+pub async fn release_hold(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Erase)?;
+    let id: HoldId = path_id(&id, "hold")?;
+    s.k.release_hold(caller.tenant, &caller.actor(), id).await?;
+    Ok(Json(json!({"hold_id": id, "released": true})))
+}
+
+/// Body of `POST /v1/retention/run`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunBody {
+    /// Only list what would be deleted.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Löschlauf / run the retention sweep now (it runs daily anyway): deletes what restrictions kept
+/// once their date passed and persons without any valid consent whose proof duties ended; holds
+/// stop both. The answer lists the persons erased (or that would be) and those held.
+#[utoipa::path(
+    post, path = "/v1/retention/run", tag = "rights", security(("bearer" = [])),
+    request_body = RunBody,
+    responses(
+        (status = 200, description = "`dry_run`, `erased` [person ids], `held` [person ids]", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn run(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<RunBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Erase)?;
+    let r = s.k.retention_run(caller.tenant, &caller.actor(), b.dry_run).await?;
+    Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
+}
