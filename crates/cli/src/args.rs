@@ -176,6 +176,22 @@ pub enum Command {
         #[command(subcommand)]
         action: RetentionAction,
     },
+    /// Copy the SQLite database while Konsent runs (PostgreSQL: use pg_dump).
+    Backup {
+        /// The copy to write (must not exist).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Put a SQLite backup in place (stop `serve` first), then replay the deletion journal so no
+    /// erased person or objection comes back. With `--replay-only` (PostgreSQL after pg_restore)
+    /// only the journal is replayed.
+    Restore {
+        /// The backup file (not needed with --replay-only).
+        file: Option<std::path::PathBuf>,
+        /// Only replay the deletion journal.
+        #[arg(long)]
+        replay_only: bool,
+    },
     /// Legal holds that suspend deletion (R61).
     Hold {
         /// What to do.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ServiceError;
 use crate::keys::Keyring;
+use konsent_domain::ledger::EventBody;
 
 /// Name of the marker file of a data directory.
 pub const MARKER: &str = "installation.json";
@@ -132,7 +133,25 @@ impl Konsent {
         events: Vec<PendingEvent>,
         side: Vec<SideWrite>,
     ) -> Result<Vec<Appended>, ServiceError> {
-        Ok(self.appender.append(tenant, self.now(), events, side).await?)
+        // Erasures and suppressions also go to the deletion journal, outside the database, so a
+        // restored backup can be brought up to date before use (R62).
+        let journaled: Vec<EventBody> = events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.body,
+                    EventBody::SuppressionAdded { .. }
+                        | EventBody::ErasureRequested { .. }
+                        | EventBody::VaultErased { .. }
+                )
+            })
+            .map(|e| e.body.clone())
+            .collect();
+        let appended = self.appender.append(tenant, self.now(), events, side).await?;
+        if !journaled.is_empty() {
+            self.journal(tenant, &journaled.iter().collect::<Vec<_>>())?;
+        }
+        Ok(appended)
     }
 
     /// A keyed hash of a request's IP address and user agent for evidence: it can confirm given

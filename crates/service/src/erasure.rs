@@ -137,7 +137,7 @@ impl Konsent {
     }
 
     /// The deletion of the items a plan deletes now (or all), and its protocol entry.
-    fn vault_deletion(
+    pub(crate) fn vault_deletion(
         &self,
         actor: &Actor,
         person: PersonId,

@@ -6,6 +6,7 @@ pub mod apikeys;
 pub mod assess;
 pub mod assisted;
 pub mod attachments;
+pub mod backup;
 pub mod calls;
 pub mod catalog;
 pub mod checkpoint;

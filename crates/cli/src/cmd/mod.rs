@@ -81,6 +81,27 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             erasure::erase(&k, t, person, via, *json).await
         }
         Command::Retention { action } => erasure::retention(&open(&cli, &cfg).await?, action).await,
+        Command::Backup { out } => {
+            let n = open(&cli, &cfg).await?.backup(out).await?;
+            println!("Sicherung / backup {} ({n} Bytes)", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file, replay_only } => {
+            if !replay_only {
+                let file = file.as_deref().context("name the backup file, or use --replay-only")?;
+                if db_url(&cli, &cfg).is_some_and(|u| u.starts_with("postgres")) {
+                    anyhow::bail!("restore PostgreSQL with pg_restore, then run `konsent restore --replay-only`");
+                }
+                konsent_service::backup::restore_sqlite_file(&cli.data_dir, file)?;
+                println!("Sicherung eingespielt / backup restored from {}", file.display());
+            }
+            let r = open(&cli, &cfg).await?.replay_journal().await?;
+            println!(
+                "Löschjournal nachgespielt / deletion journal replayed: {} Zeilen, {} Sperreinträge, {} Löschungen, {} Schlüssel vernichtet",
+                r.lines, r.suppressions, r.erasures, r.keys_destroyed
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Hold { action } => erasure::hold(&open(&cli, &cfg).await?, action).await,
         Command::VerifyPackage { file, public_key, json } => evidence::verify(file, public_key.as_deref(), *json),
         Command::Verify { json } => admin::verify(&open(&cli, &cfg).await?, *json).await,

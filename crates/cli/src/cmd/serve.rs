@@ -32,6 +32,12 @@ pub async fn serve(cli: &Cli, cfg: &Config, bind: Option<String>) -> anyhow::Res
         }
         Err(e) => return Err(e),
     };
+    // A database put back by hand must not bring back an erased person or an objection (R62):
+    // the deletion journal is replayed before anything is served (it is idempotent).
+    let replayed = k.replay_journal().await?;
+    if replayed.suppressions + replayed.erasures + replayed.keys_destroyed > 0 {
+        tracing::warn!(?replayed, "deletion journal replayed: the database was older than the journal");
+    }
     let addr = bind.unwrap_or_else(|| cfg.server.bind.clone());
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;

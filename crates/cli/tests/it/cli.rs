@@ -318,3 +318,64 @@ fn r24_demo_lead_list_scrubs_row_for_row() {
     let allowed = rows.iter().filter(|r| r.split(';').nth(3) == Some("true")).count();
     assert!(summary.contains(&format!("{allowed} erlaubt")), "{summary}");
 }
+
+/// Scenario 11 (R62): a backup taken before an erasure and an objection is restored; the deletion
+/// journal is replayed before use, so the erased person stays erased and the objector suppressed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r62_scenario11_restore_drill_replays_erasures_and_suppressions() {
+    use std::sync::Arc;
+
+    use konsent_domain::contact::{ContactValue, PhoneE164};
+    use konsent_domain::ledger::Actor;
+    use konsent_domain::party::{PersonData, RecipientClass};
+    use konsent_domain::suppression::{SuppressionReason, SuppressionScope};
+    use konsent_service::Konsent;
+    use konsent_service::persons::NewPerson;
+    use konsent_service::system::{OsEntropy, SystemClock};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    ok(&konsent(&data, None, &["init"]));
+    let open = || Konsent::open(&data, None, Arc::new(SystemClock), Arc::new(OsEntropy));
+    let k = open().await.unwrap();
+    let tenant = konsent_store::queries::tenants(&k.db).await.unwrap()[0].0;
+    let person = |first: &str, phone: &str| NewPerson {
+        data: PersonData { first_name: first.into(), last_name: "Drill".into(), address: None, birth_date: None },
+        recipient_class: RecipientClass::Consumer,
+        org_unit: None,
+        contacts: vec![ContactValue::Phone(PhoneE164::parse(phone).unwrap())],
+    };
+    let erased = k.register_person(tenant, &Actor::System, &person("Erika", "0171 1111111")).await.unwrap().person_id;
+    k.register_person(tenant, &Actor::System, &person("Otto", "0171 2222222")).await.unwrap();
+    k.db.close().await;
+
+    let backup = dir.path().join("sicherung.db");
+    ok(&konsent(&data, None, &["backup", "--out", backup.to_str().unwrap()]));
+
+    // After the backup: Erika is erased, Otto objects.
+    let k = open().await.unwrap();
+    let o = k.erase_person(tenant, &Actor::System, erased, "letter").await.unwrap();
+    assert!(o.key_destroyed, "nothing to keep: {:?}", o.plan);
+    let otto = ContactValue::Phone(PhoneE164::parse("0171 2222222").unwrap());
+    k.suppress(tenant, &Actor::System, &otto, SuppressionScope::all(), SuppressionReason::Objection, "letter")
+        .await
+        .unwrap();
+    k.db.close().await;
+
+    let out = ok(&konsent(&data, None, &["restore", backup.to_str().unwrap()]));
+    assert!(out.contains("Löschjournal nachgespielt"), "{out}");
+    assert!(out.contains("2 Sperreinträge, 1 Löschungen, 1 Schlüssel vernichtet"), "{out}");
+
+    let k = open().await.unwrap();
+    assert!(k.person_data(tenant, erased).await.unwrap().is_none(), "the erased person stays erased");
+    assert_eq!(k.restriction_state(tenant, erased).await.unwrap().as_deref(), Some("erased"));
+    let s = k.suppressions_for(tenant, &otto).await.unwrap();
+    assert!(s.iter().any(|e| e.reason == SuppressionReason::Objection), "the objector stays suppressed");
+    let erika = ContactValue::Phone(PhoneE164::parse("0171 1111111").unwrap());
+    assert!(k.suppressions_for(tenant, &erika).await.unwrap().iter().any(|e| e.reason == SuppressionReason::Erasure));
+    assert!(konsent_service::verify::verify(&k).await.unwrap().ok());
+    k.db.close().await;
+    // A second replay (every serve start does one) changes nothing.
+    let again = ok(&konsent(&data, None, &["restore", "--replay-only"]));
+    assert!(again.contains("0 Sperreinträge, 0 Löschungen, 0 Schlüssel"), "{again}");
+}

@@ -178,3 +178,25 @@ pub async fn ledger_delta(
         })
         .collect()
 }
+
+/// Writes a consistent copy of a SQLite database to `path` while it is in use (`VACUUM INTO`).
+pub async fn sqlite_backup(db: &Db, path: &str) -> Result<(), StoreError> {
+    if db.engine() != crate::db::Engine::Sqlite {
+        return Err(StoreError::Schema(
+            "konsent backup copies SQLite databases; back up PostgreSQL with pg_dump (see docs/operations.md)".into(),
+        ));
+    }
+    db.exec("VACUUM INTO $1", crate::vals![path.to_string()]).await?;
+    Ok(())
+}
+
+/// Whether a suppression entry with this id exists.
+pub async fn suppression_exists(db: &Db, tenant: TenantId, id: &str) -> Result<bool, StoreError> {
+    Ok(db
+        .fetch_optional(
+            "SELECT 1 FROM suppressions WHERE tenant_id = $1 AND id = $2",
+            crate::vals![tenant.to_string(), id],
+        )
+        .await?
+        .is_some())
+}
