@@ -97,10 +97,11 @@ impl Konsent {
             let t = l.tenant;
             match &l.event {
                 EventBody::SuppressionAdded { entry } => {
-                    if !queries::suppression_exists(&self.db, t, &entry.id.to_string()).await? {
-                        self.append(t, vec![self.pending(&actor, l.event.clone())], vec![]).await?;
-                        r.suppressions += 1;
+                    if queries::suppression_exists(&self.db, t, &entry.id.to_string()).await? {
+                        continue;
                     }
+                    self.append(t, vec![self.pending(&actor, l.event.clone())], vec![]).await?;
+                    r.suppressions += 1;
                 }
                 EventBody::ErasureRequested { person_id, plan, .. } => {
                     if queries::person(&self.db, t, *person_id).await?.is_none()
@@ -122,11 +123,12 @@ impl Konsent {
                     r.erasures += 1;
                 }
                 EventBody::VaultErased { person_id, key_destroyed: true, .. } => {
-                    if queries::person_key(&self.db, t, *person_id).await?.is_some() {
-                        let (ev, side) = self.vault_deletion(&actor, *person_id, &[], true, self.now());
-                        self.append(t, vec![ev], vec![side]).await?;
-                        r.keys_destroyed += 1;
+                    if queries::person_key(&self.db, t, *person_id).await?.is_none() {
+                        continue;
                     }
+                    let (ev, side) = self.vault_deletion(&actor, *person_id, &[], true, self.now());
+                    self.append(t, vec![ev], vec![side]).await?;
+                    r.keys_destroyed += 1;
                 }
                 _ => {}
             }
