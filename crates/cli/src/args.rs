@@ -170,6 +170,18 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Answer an access request (Art. 15/20): a ZIP with JSON, CSV and a German PDF summary.
+    Access {
+        /// Person id.
+        #[arg(long)]
+        person: String,
+        /// Output ZIP.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// The deletion concept: the retention sweep.
     Retention {
         /// What to do.

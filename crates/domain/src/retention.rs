@@ -243,6 +243,11 @@ pub fn uwg7a_retain_until(
     add(start, Period::years(5))
 }
 
+/// The deadline of a data-subject request: one calendar month after receipt (Art. 12(3) GDPR).
+pub fn request_due(received: Timestamp) -> Timestamp {
+    add(received, Period::months(1))
+}
+
 /// A legal hold (R61, E5): litigation, an authority request, a pending rights request or a
 /// complaint suspends every deletion of the person's data until it is released.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -30,6 +30,7 @@ pub const TABLES: &[&str] = &[
     "tenant_settings",
     "restrictions",
     "holds",
+    "requests",
 ];
 
 fn us(t: Timestamp) -> i64 {
@@ -201,10 +202,30 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             put_consent(tx, &t, &c).await?;
         }
         // Kept in the ledger for the proof; the token itself lives in `doi_tokens`.
-        EventBody::DoiRequested { .. }
-        | EventBody::ReceiptIssued { .. }
-        | EventBody::OtpSent { .. }
-        | EventBody::AccessRequested { .. } => {}
+        EventBody::DoiRequested { .. } | EventBody::ReceiptIssued { .. } | EventBody::OtpSent { .. } => {}
+        // Every request of a data subject is tracked against its one-month deadline.
+        EventBody::AccessRequested { person_id, via, at: when } => {
+            tx.exec(
+                "INSERT INTO requests (tenant_id, id, person_id, kind, via, received_at, due_at, closed_at) \
+                 VALUES ($1, $2, $3, 'access', $4, $5, $6, NULL)",
+                vals![
+                    t,
+                    e.event_id.to_string(),
+                    person_id.to_string(),
+                    via.clone(),
+                    us(*when),
+                    us(konsent_domain::retention::request_due(*when))
+                ],
+            )
+            .await?;
+        }
+        EventBody::RequestClosed { request_id, at: when, .. } => {
+            tx.exec(
+                "UPDATE requests SET closed_at = $1 WHERE tenant_id = $2 AND id = $3 AND closed_at IS NULL",
+                vals![us(*when), t, request_id.clone()],
+            )
+            .await?;
+        }
         EventBody::ConsentStatusChanged { consent_id, to, at: when, .. } => {
             let mut c = load_consent(tx, &t, *consent_id).await?;
             c.status = *to;
@@ -358,7 +379,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
     Ok(())
 }
 
-const CLEAR: [&str; 17] = [
+const CLEAR: [&str; 18] = [
     "DELETE FROM tenants",
     "DELETE FROM advertisers",
     "DELETE FROM org_units",
@@ -376,6 +397,7 @@ const CLEAR: [&str; 17] = [
     "DELETE FROM tenant_settings",
     "DELETE FROM restrictions",
     "DELETE FROM holds",
+    "DELETE FROM requests",
 ];
 
 /// Clears every projection and replays every tenant's ledger into it, in one transaction.
@@ -414,7 +436,7 @@ pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
 
 /// Every projection row as text, in key order: two states are equal iff their dumps are.
 pub async fn dump(db: &Db) -> Result<String, StoreError> {
-    const Q: [&str; 17] = [
+    const Q: [&str; 18] = [
         "SELECT id || '|' || name || '|' || CAST(created_at AS TEXT) FROM tenants ORDER BY id",
         "SELECT tenant_id || '|' || id || '|' || legal_name || '|' || data FROM advertisers ORDER BY tenant_id, id",
         "SELECT tenant_id || '|' || id || '|' || name || '|' || COALESCE(parent_id, '-') FROM org_units ORDER BY tenant_id, id",
@@ -437,6 +459,8 @@ pub async fn dump(db: &Db) -> Result<String, StoreError> {
          ORDER BY tenant_id, person_id",
         "SELECT tenant_id || '|' || id || '|' || data || '|' || COALESCE(CAST(released_at AS TEXT), '-') FROM holds \
          ORDER BY tenant_id, id",
+        "SELECT tenant_id || '|' || id || '|' || person_id || '|' || kind || '|' || CAST(due_at AS TEXT) || '|' || \
+         COALESCE(CAST(closed_at AS TEXT), '-') FROM requests ORDER BY tenant_id, id",
     ];
     let mut out = String::new();
     for (name, sql) in TABLES.iter().zip(Q) {

@@ -80,6 +80,19 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let t = pick_tenant(&k, tenant.as_deref()).await?;
             erasure::erase(&k, t, person, via, *json).await
         }
+        Command::Access { person, out, tenant } => {
+            let k = open(&cli, &cfg).await?;
+            let t = pick_tenant(&k, tenant.as_deref()).await?;
+            let p = person.parse().context("--person must be a person id")?;
+            let x = k.access_export(t, &konsent_domain::ledger::Actor::User("cli".into()), p).await?;
+            std::fs::write(out, &x.zip).with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "Auskunft / access answer → {} ({} offene Anfrage(n) beantwortet / request(s) answered)",
+                out.display(),
+                x.answered
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Retention { action } => erasure::retention(&open(&cli, &cfg).await?, action).await,
         Command::Backup { out } => {
             let n = open(&cli, &cfg).await?.backup(out).await?;

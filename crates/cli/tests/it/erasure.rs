@@ -147,3 +147,83 @@ app_test!(r58_dry_run_lists_and_deletes_nothing_and_marketing_may_not_erase, |ap
     assert_eq!(sweep(&app, &app.api_key).await["erased"], json!([w.person]));
     assert_eq!(first_name(&app, &app.api_key, &w.person).await, (200, Value::Null));
 });
+
+app_test!(r45_r49_access_request_is_tracked_for_a_month_and_answered_with_json_csv_and_a_german_summary, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    let at = app.k.now() - SignedDuration::from_mins(1);
+    let csv = format!("phone;time;outcome;executing_party\n{PHONE};{at};connected;Callcenter Rhein-Ruhr GmbH\n");
+    app.call_raw(
+        "POST",
+        &format!("/v1/uses/import?advertiser={}", w.advertiser),
+        Some(&app.api_key),
+        Some(csv.into_bytes()),
+        "text/csv",
+    )
+    .await;
+    let compliance = key(&app, "compliance").await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/v1/persons/{}/access-requests", w.person),
+            Some(&compliance),
+            Some(json!({"via": "letter"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json);
+    let due: Timestamp = r.json["due_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        due,
+        app.k.now().to_zoned_datetime(jiff::tz::TimeZone::UTC).checked_add(Span::new().months(1)).unwrap().timestamp(),
+        "one month (Art. 12(3))"
+    );
+    let open = app.call("GET", "/v1/requests", Some(&compliance), None).await;
+    assert_eq!(
+        (open.json["items"][0]["kind"].as_str(), open.json["items"][0]["overdue"].as_bool()),
+        (Some("access"), Some(false))
+    );
+    app.clock.advance(SignedDuration::from_hours(24 * 32));
+    let late = app.call("GET", "/v1/requests", Some(&compliance), None).await;
+    assert_eq!(late.json["items"][0]["overdue"], true, "past the month it shows as overdue");
+
+    let x = app.call("POST", &format!("/v1/persons/{}/access-export", w.person), Some(&compliance), None).await;
+    assert_eq!((x.status, x.ctype.as_str()), (200, "application/zip"));
+    assert_eq!(app.call("GET", "/v1/requests", Some(&compliance), None).await.json["items"], json!([]), "answered");
+
+    let zip = app
+        .k
+        .access_export(app.tenant, &konsent_domain::ledger::Actor::System, w.person.parse().unwrap())
+        .await
+        .unwrap();
+    let files = konsent_service::proof::read_package(&zip.zip).unwrap();
+    let j: Value = serde_json::from_slice(&files["auskunft.json"]).unwrap();
+    assert_eq!((j["first_name"].as_str(), j["last_name"].as_str()), (Some("Anna"), Some("Meier")));
+    assert!(j["consents"][0]["text"]["body"].as_str().unwrap().starts_with("Ich bin einverstanden"));
+    assert_eq!(j["uses"].as_array().unwrap().len(), 1);
+    let recipients: Vec<&str> = j["recipients"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(recipients, ["Callcenter Rhein-Ruhr GmbH", "Muster Versicherungsmakler GmbH"]);
+    assert!(j["consents"][0]["storage_period"].as_str().unwrap().starts_with("bis mindestens"), "{j}");
+    assert_eq!(j["contact_points"].as_array().unwrap().len(), 2);
+    let csv = String::from_utf8(files["auskunft.csv"].clone()).unwrap();
+    assert!(
+        csv.starts_with("einwilligung;status;unternehmen;kanaele")
+            && csv.contains("ConsentGiven;Muster Versicherungsmakler GmbH"),
+        "{csv}"
+    );
+    let text = crate::proof::pdftotext(&files["auskunft.pdf"]);
+    for needle in [
+        "Auskunft über Ihre gespeicherten Daten",
+        "Anna Meier",
+        "Ihre Einwilligungen",
+        "Callcenter Rhein-Ruhr",
+        "widersprechen",
+    ] {
+        assert!(text.contains(needle), "the summary lacks {needle:?}:\n{text}");
+    }
+    // The agent role may not read it.
+    let agent = key(&app, "agent").await;
+    assert_eq!(
+        app.call("POST", &format!("/v1/persons/{}/access-export", w.person), Some(&agent), None).await.status,
+        403
+    );
+});

@@ -153,6 +153,7 @@ app_test!(mutated_bodies_get_4xx_problems_never_5xx, |app| {
             json!({"person_id": w.person, "reason": "complaint", "owner": "DSB", "review_at": "2030-01-01T00:00:00Z"}),
         ),
         ("POST", "/v1/retention/run".into(), json!({"dry_run": true})),
+        ("POST", format!("/v1/persons/{}/access-requests", w.person), json!({"via": "email"})),
         (
             "POST",
             format!("/v1/consents/{consent_id}/withdraw"),
@@ -175,6 +176,7 @@ app_test!(mutated_bodies_get_4xx_problems_never_5xx, |app| {
             && !p.ends_with("/retire")
             && !p.ends_with("/approve")
             && !p.ends_with("/release")
+            && !p.ends_with("/access-export")
             // Erasure is irreversible: its own tests send bodies, the fuzzer would erase the seed person.
             && !p.ends_with("/erasure")
             // Raw bodies (CSV, files), not JSON: their own tests send broken ones.

@@ -118,7 +118,7 @@ async fn story(app: &TestApp) -> (World, Vec<u8>) {
     (w, rec)
 }
 
-fn pdftotext(pdf: &[u8]) -> String {
+pub fn pdftotext(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nachweis.pdf");
     std::fs::write(&path, pdf).unwrap();

@@ -305,6 +305,17 @@ pub enum EventBody {
         /// What was read: `person`, `timeline`.
         what: String,
     },
+    /// A data-subject request was answered or closed.
+    RequestClosed {
+        /// The person.
+        person_id: PersonId,
+        /// The request (the event id of its receipt).
+        request_id: String,
+        /// How: `answered`, `rejected`, …
+        outcome: String,
+        /// When.
+        at: Timestamp,
+    },
     /// A legal hold was placed (R61).
     HoldPlaced {
         /// The hold.
@@ -379,6 +390,7 @@ impl EventBody {
             Self::ErasureRequested { .. } => "erasure_requested",
             Self::VaultErased { .. } => "vault_erased",
             Self::HoldPlaced { .. } => "hold_placed",
+            Self::RequestClosed { .. } => "request_closed",
             Self::RestrictedDataRead { .. } => "restricted_data_read",
             Self::HoldReleased { .. } => "hold_released",
             Self::RetentionRun { .. } => "retention_run",
@@ -398,7 +410,8 @@ impl EventBody {
             | Self::ProofExported { person_id, .. }
             | Self::ErasureRequested { person_id, .. }
             | Self::VaultErased { person_id, .. }
-            | Self::RestrictedDataRead { person_id, .. } => Some(*person_id),
+            | Self::RestrictedDataRead { person_id, .. }
+            | Self::RequestClosed { person_id, .. } => Some(*person_id),
             Self::HoldPlaced { hold } => Some(hold.person_id),
             Self::ConsentRecorded { consent } => Some(consent.person_id),
             Self::UseRecorded { record } => Some(record.person_id),

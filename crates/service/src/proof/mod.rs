@@ -3,6 +3,7 @@
 //! the ledger entries with Merkle paths and the signed checkpoints, and a signed manifest;
 //! `verify-package` checks it offline with only the public key. Producing one is audited.
 
+pub mod access;
 mod gather;
 mod iso;
 mod report;
@@ -187,7 +188,7 @@ impl Konsent {
     }
 }
 
-fn write_zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, ServiceError> {
+pub(crate) fn write_zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, ServiceError> {
     let err = |e: &dyn std::fmt::Display| ServiceError::Conflict(format!("the package could not be written: {e}"));
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (path, bytes) in files {

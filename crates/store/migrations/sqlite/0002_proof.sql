@@ -51,3 +51,17 @@ CREATE TABLE holds (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX holds_person ON holds (tenant_id, person_id);
+
+-- Data-subject requests (access, erasure, …) with their one-month deadline (Art. 12(3)).
+CREATE TABLE requests (
+    tenant_id   TEXT   NOT NULL,
+    id          TEXT   NOT NULL,
+    person_id   TEXT   NOT NULL,
+    kind        TEXT   NOT NULL,
+    via         TEXT   NOT NULL,
+    received_at BIGINT NOT NULL,
+    due_at      BIGINT NOT NULL,
+    closed_at   BIGINT,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX requests_open ON requests (tenant_id, closed_at, due_at);

@@ -133,3 +133,46 @@ pub async fn hold(db: &Db, tenant: TenantId, id: HoldId) -> Result<Option<LegalH
         .await?;
     row.as_ref().map(hold_row).transpose()
 }
+
+/// A data-subject request and its deadline.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RequestRow {
+    /// Id (the event id of its receipt).
+    pub id: String,
+    /// The person.
+    pub person_id: String,
+    /// `access`, …
+    pub kind: String,
+    /// How it came in.
+    pub via: String,
+    /// Received (µs).
+    pub received_at: i64,
+    /// Due (µs): one month after receipt.
+    pub due_at: i64,
+    /// Closed (µs).
+    pub closed_at: Option<i64>,
+}
+
+/// Open requests of a tenant (or of one person), the most urgent first.
+pub async fn open_requests(db: &Db, tenant: TenantId, person: Option<PersonId>) -> Result<Vec<RequestRow>, StoreError> {
+    let rows = db
+        .fetch_all(
+            "SELECT id, person_id, kind, via, received_at, due_at, closed_at FROM requests \
+             WHERE tenant_id = $1 AND closed_at IS NULL AND ($2 = '' OR person_id = $2) ORDER BY due_at, id",
+            vals![tenant.to_string(), person.map(|p| p.to_string()).unwrap_or_default()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RequestRow {
+                id: r.text(0)?,
+                person_id: r.text(1)?,
+                kind: r.text(2)?,
+                via: r.text(3)?,
+                received_at: r.i64(4)?,
+                due_at: r.i64(5)?,
+                closed_at: r.opt_i64(6)?,
+            })
+        })
+        .collect()
+}

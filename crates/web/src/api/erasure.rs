@@ -153,3 +153,97 @@ pub async fn run(
     let r = s.k.retention_run(caller.tenant, &caller.actor(), b.dry_run).await?;
     Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
 }
+
+/// Body of `POST /v1/persons/{id}/access-requests`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessBody {
+    /// How the request reached us (letter, email, phone).
+    #[serde(default = "letter")]
+    via: String,
+}
+
+/// Auskunftsersuchen erfassen / record an access request (Art. 15); the answer is due one month
+/// after receipt (Art. 12(3)). Requests from the preference centre are recorded by themselves.
+#[utoipa::path(
+    post, path = "/v1/persons/{id}/access-requests", tag = "rights", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Person id")),
+    request_body = AccessBody,
+    responses(
+        (status = 201, description = "`due_at`", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn access_request(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<AccessBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Permission::ReadEvidence)?;
+    let id: PersonId = path_id(&id, "person")?;
+    super::persons::visible_person(&s, &caller, id).await?;
+    let due = s.k.request_access(caller.tenant, &caller.actor(), id, &b.via).await?;
+    Ok((StatusCode::CREATED, Json(json!({"person_id": id, "kind": "access", "due_at": due}))))
+}
+
+/// Offene Anfragen / open data-subject requests with their deadlines, the most urgent first;
+/// `overdue` when the month has passed.
+#[utoipa::path(
+    get, path = "/v1/requests", tag = "rights", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`items`: [{id, person_id, kind, via, received_at, due_at, overdue}]", body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+    )
+)]
+pub async fn open_requests(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::ReadEvidence)?;
+    let now = s.k.now().as_microsecond();
+    let ts = |us: i64| Timestamp::from_microsecond(us).ok();
+    let items: Vec<Value> =
+        s.k.open_requests(caller.tenant)
+            .await?
+            .into_iter()
+            .map(|r| {
+                json!({"id": r.id, "person_id": r.person_id, "kind": r.kind, "via": r.via,
+                   "received_at": ts(r.received_at), "due_at": ts(r.due_at), "overdue": r.due_at < now})
+            })
+            .collect();
+    Ok(Json(json!({"items": items})))
+}
+
+/// Auskunft erteilen / the answer to an access request as a ZIP: `auskunft.json` and
+/// `auskunft.csv` (everything held, machine-readable, Art. 15 and 20) and `auskunft.pdf` (a German
+/// summary). Answers the person's open access requests.
+#[utoipa::path(
+    post, path = "/v1/persons/{id}/access-export", tag = "rights", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "The ZIP", content_type = "application/zip", body = Vec<u8>),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 404, response = NotFound),
+    )
+)]
+pub async fn access_export(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    caller.require(Permission::ReadEvidence)?;
+    let id: PersonId = path_id(&id, "person")?;
+    super::persons::visible_person(&s, &caller, id).await?;
+    let x = s.k.access_export(caller.tenant, &caller.actor(), id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/zip")),
+            (header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"auskunft.zip\"")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        x.zip,
+    )
+        .into_response())
+}

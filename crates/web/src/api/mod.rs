@@ -73,6 +73,9 @@ v1_routes! {
     "/v1/persons/{id}/links" => get persons::links;
     "/v1/persons/{id}/objection" => post persons::object;
     "/v1/persons/{id}/erasure" => post erasure::erase;
+    "/v1/persons/{id}/access-requests" => post erasure::access_request;
+    "/v1/persons/{id}/access-export" => post erasure::access_export;
+    "/v1/requests" => get erasure::open_requests;
     "/v1/holds" => post erasure::place_hold;
     "/v1/holds/{id}/release" => post erasure::release_hold;
     "/v1/retention/run" => post erasure::run;
