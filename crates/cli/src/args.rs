@@ -248,6 +248,18 @@ pub enum ApikeyAction {
 /// Retention subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum RetentionAction {
+    /// Print the deletion concept (Datenarten and Löschregeln in force), or write it as a PDF.
+    Rules {
+        /// Write the German document for the data protection officer to this PDF.
+        #[arg(long)]
+        pdf: Option<std::path::PathBuf>,
+        /// Print as JSON (input to the Art. 30 record).
+        #[arg(long)]
+        json: bool,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Delete what is due now (the daily job of `serve`).
     Run {
         /// Only list what would be deleted.

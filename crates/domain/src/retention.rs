@@ -273,6 +273,14 @@ pub struct LegalHold {
 /// after it ended, to the end of that year (D4). `None` while a non-phone consent is still live
 /// (its proof is kept as long as it is used, R60).
 pub fn consent_proof_until(record: &crate::consent::ConsentRecord) -> Option<(Timestamp, Datenart)> {
+    consent_proof_until_in(record, &default_rules())
+}
+
+/// [`consent_proof_until`] under a tenant's rules.
+pub fn consent_proof_until_in(
+    record: &crate::consent::ConsentRecord,
+    rules: &BTreeMap<Datenart, Loeschregel>,
+) -> Option<(Timestamp, Datenart)> {
     let phone = record.scope.channels.iter().any(|c| c.is_phone());
     if phone && record.recipient_class == crate::party::RecipientClass::Consumer {
         let granted = record.granted_at.unwrap_or(record.given_at);
@@ -281,9 +289,10 @@ pub fn consent_proof_until(record: &crate::consent::ConsentRecord) -> Option<(Ti
     if record.status.is_valid_for_processing() || record.status == crate::consent::ConsentStatus::Requested {
         return None;
     }
-    let rules = default_rules();
-    Some((retain_until(&rules[&Datenart::D4], record.last_change_at), Datenart::D4))
+    let d4 = rules.get(&Datenart::D4).copied().unwrap_or(default_rules()[&Datenart::D4]);
+    Some((retain_until(&d4, record.last_change_at), Datenart::D4))
 }
 
+pub mod concept;
 #[cfg(test)]
 mod tests;

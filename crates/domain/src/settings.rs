@@ -1,9 +1,12 @@
-//! Tenant settings that change how consents become usable: the four-eyes approval of assisted
-//! captures and the verification policy (R17's text confirmation option).
+//! Tenant settings: the four-eyes approval of assisted captures, the verification policy (R17's
+//! text confirmation option) and the tenant's Löschregeln.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::consent::{CaptureMethod, VerificationPolicy};
+use crate::retention::{Datenart, Loeschregel};
 
 /// A tenant's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -14,6 +17,9 @@ pub struct TenantSettings {
     pub four_eyes: bool,
     /// Verification rules (R17 b text confirmation, minimum age).
     pub verification: VerificationPolicy,
+    /// Löschregeln that differ from the defaults of the deletion concept (never below the law).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub retention: BTreeMap<Datenart, Loeschregel>,
 }
 
 impl TenantSettings {

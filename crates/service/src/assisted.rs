@@ -157,6 +157,8 @@ impl Konsent {
         if !(14..=21).contains(&settings.verification.min_age) {
             return Err(ServiceError::invalid("verification.min_age", "must lie between 14 and 21"));
         }
+        konsent_domain::retention::concept::check_overrides(&settings.retention)
+            .map_err(|e| ServiceError::invalid("retention", e))?;
         self.append(tenant, vec![self.pending(actor, EventBody::TenantSettingsChanged { settings })], vec![]).await?;
         self.settings(tenant).await
     }

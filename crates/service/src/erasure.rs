@@ -64,8 +64,15 @@ impl Konsent {
         let cp_ids: Vec<_> = cps.iter().map(|c| c.id).collect();
         let files = queries::attachments_of(&self.db, tenant, person).await?;
         let hold = self.active_hold(tenant, person).await?;
-        let input =
-            ErasureInput { consents: &consents, contact_points: &cp_ids, attachments: &files, hold_until: None, now };
+        let rules = self.rules(tenant).await?;
+        let input = ErasureInput {
+            consents: &consents,
+            contact_points: &cp_ids,
+            attachments: &files,
+            hold_until: None,
+            now,
+            rules: &rules,
+        };
         // Dates come from the duties alone; a hold only postpones (R61).
         let base = plan(&input);
         let shown = plan(&ErasureInput { hold_until: hold, ..input });
@@ -101,6 +108,17 @@ impl Konsent {
         self.append(tenant, events, side).await?;
         tracing::info!(%person, kept = until.is_some(), "erasure carried out");
         Ok(ErasureOutcome { reply: reply(&shown), plan: shown, kept_until: until, key_destroyed: everything_goes })
+    }
+
+    /// The tenant's Löschregeln in force (defaults with its overrides).
+    pub async fn rules(
+        &self,
+        tenant: TenantId,
+    ) -> Result<
+        std::collections::BTreeMap<konsent_domain::retention::Datenart, konsent_domain::retention::Loeschregel>,
+        ServiceError,
+    > {
+        Ok(konsent_domain::retention::concept::effective_rules(&self.settings(tenant).await?.retention))
     }
 
     /// Refuses contact points of persons who asked for erasure: an import or CRM sync must not
@@ -254,6 +272,7 @@ impl Konsent {
         let now = self.now();
         let mut report = RunReport { dry_run, ..Default::default() };
         let mut due: Vec<PersonId> = queries::restrictions_due(&self.db, tenant, now.as_microsecond()).await?;
+        let rules = self.rules(tenant).await?;
         // Persons who never asked: nothing valid, nothing to prove any more, and a year without activity (D12).
         for (person, _) in queries::inactive_persons(
             &self.db,
@@ -266,7 +285,7 @@ impl Konsent {
             // An unconfirmed request older than the inactivity window is dead (D9); a valid
             // consent keeps the person; the proof of any consent keeps them until its date.
             let live = consents.iter().any(|c| c.status.is_valid_for_processing());
-            let proof_kept = consents.iter().any(|c| proof_kept_until(c, now).is_some());
+            let proof_kept = consents.iter().any(|c| proof_kept_until(c, now, &rules).is_some());
             if !live && !proof_kept && !due.contains(&person) {
                 due.push(person);
             }

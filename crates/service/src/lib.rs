@@ -10,6 +10,7 @@ pub mod backup;
 pub mod calls;
 pub mod catalog;
 pub mod checkpoint;
+pub mod concept;
 pub mod confirm;
 pub mod consents;
 pub mod context;

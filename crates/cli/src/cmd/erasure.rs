@@ -35,7 +35,12 @@ pub async fn erase(k: &Konsent, tenant: TenantId, person: &str, via: &str, json:
 }
 
 pub async fn retention(k: &Konsent, action: &RetentionAction) -> anyhow::Result<ExitCode> {
-    let RetentionAction::Run { dry_run, tenant } = action;
+    let (dry_run, tenant) = match action {
+        RetentionAction::Run { dry_run, tenant } => (dry_run, tenant),
+        RetentionAction::Rules { pdf, json, tenant } => {
+            return rules(k, pdf.as_deref(), *json, tenant.as_deref()).await;
+        }
+    };
     let t = pick_tenant(k, tenant.as_deref()).await?;
     let r = k.retention_run(t, &actor(), *dry_run).await?;
     let verb = if *dry_run { "würden gelöscht / would be erased" } else { "gelöscht / erased" };
@@ -60,6 +65,39 @@ pub async fn hold(k: &Konsent, action: &HoldAction) -> anyhow::Result<ExitCode> 
             let t = pick_tenant(k, tenant.as_deref()).await?;
             k.release_hold(t, &actor(), id.parse().context("not a hold id")?).await?;
             println!("Sperre aufgehoben / hold released; der nächste Lauf löscht, was fällig ist");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn rules(
+    k: &Konsent,
+    pdf: Option<&std::path::Path>,
+    json: bool,
+    tenant: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let t = pick_tenant(k, tenant).await?;
+    if let Some(path) = pdf {
+        let name = konsent_store::queries::tenants(&k.db)
+            .await?
+            .into_iter()
+            .find(|(id, _)| *id == t)
+            .map(|(_, n)| n)
+            .unwrap_or_default();
+        let bytes = k.deletion_concept_pdf(t, &name).await?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("Löschkonzept / deletion concept → {}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rules = k.deletion_concept(t).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rules)?);
+    } else {
+        for r in rules {
+            println!(
+                "{:<4} {:<70} {:<24} Zyklus {:<10} {}",
+                r.code, r.datenart, r.vorhaltefrist, r.deletion_cycle, r.basis
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

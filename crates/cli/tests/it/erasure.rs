@@ -227,3 +227,65 @@ app_test!(r45_r49_access_request_is_tracked_for_a_month_and_answered_with_json_c
         403
     );
 });
+
+app_test!(r52_deletion_concept_has_a_rule_for_every_datenart_tenant_overrides_apply_but_never_below_the_law, |app| {
+    let w = world(&app).await;
+    let r = app.call("GET", "/v1/retention/rules", Some(&app.api_key), None).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let rules = r.json["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 15, "one rule per Datenart D1–D15");
+    for rule in rules {
+        assert!(
+            !rule["vorhaltefrist"].as_str().unwrap().is_empty() && !rule["basis"].as_str().unwrap().is_empty(),
+            "{rule}"
+        );
+    }
+    assert_eq!((rules[0]["code"].as_str(), rules[0]["vorhaltefrist"].as_str()), (Some("D1"), Some("5 Jahre")));
+
+    // The tenant shortens D4 to two years; § 7a's five years cannot be shortened.
+    let d4 = json!({"start": "end_of_process", "vorhaltefrist": {"years": 2}, "deletion_cycle": {"months": 1}, "end_of_year": true});
+    let bad = app.call("PUT", "/v1/settings", Some(&app.api_key), Some(json!({"retention": {"D1": d4}}))).await;
+    assert_eq!((bad.status, bad.json["errors"][0]["field"].as_str()), (422, Some("retention")), "{:?}", bad.json);
+    assert!(bad.json["detail"].as_str().unwrap().contains("D1"), "{:?}", bad.json);
+    let ok = app.call("PUT", "/v1/settings", Some(&app.api_key), Some(json!({"retention": {"D4": d4}}))).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.json);
+    let rules = app.call("GET", "/v1/retention/rules", Some(&app.api_key), None).await.json;
+    let d4_now = rules["rules"].as_array().unwrap().iter().find(|r| r["code"] == "D4").unwrap().clone();
+    assert_eq!(
+        (d4_now["vorhaltefrist"].as_str(), d4_now["tenant_override"].as_bool()),
+        (Some("2 Jahre zum Jahresende"), Some(true))
+    );
+
+    // The erasure applies the tenant's rule to an e-mail consent.
+    let c = app
+        .call(
+            "POST",
+            "/v1/consents",
+            Some(&app.api_key),
+            Some(json!({
+                "person_id": w.person, "contact_point_ids": [w.email_cp], "text_id": w.text,
+                "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
+                "capture_method": "web_form", "affirmative_action": true, "capture_offset_seconds": 3600,
+                "evidence": [web(&app), doi(&app, &w)]
+            })),
+        )
+        .await;
+    assert_eq!(c.json["status"], "ConsentGiven", "{:?}", c.json);
+    let e = app.call("POST", &format!("/v1/persons/{}/erasure", w.person), Some(&app.api_key), Some(json!({}))).await;
+    let year = konsent_domain::time::utc_date(app.k.now()).year();
+    assert_eq!(
+        e.json["kept_until"].as_str().unwrap(),
+        format!("{}-01-01T00:00:00Z", year + 3),
+        "two years to the end of that year: {:?}",
+        e.json
+    );
+
+    // The document for the data protection officer.
+    let name = konsent_store::queries::tenants(&app.k.db).await.unwrap()[0].1.clone();
+    let pdf = app.k.deletion_concept_pdf(app.tenant, &name).await.unwrap();
+    let text = crate::proof::pdftotext(&pdf);
+    for needle in ["Löschkonzept", "Vorhaltefrist", "D1", "D15", "§ 7a Abs. 2 UWG", "Werbesperrdatei", "Löschjournal"]
+    {
+        assert!(text.contains(needle), "the document lacks {needle:?}:\n{text}");
+    }
+});

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::attachment::AttachmentMeta;
 use crate::consent::{ConsentRecord, Evidence};
 use crate::ids::{ConsentId, ContactPointId};
-use crate::retention::{Datenart, consent_proof_until, default_rules, retain_until};
+use std::collections::BTreeMap;
+
+use crate::retention::{Datenart, Loeschregel, consent_proof_until_in, default_rules, retain_until};
 
 /// Why an item is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,19 +120,26 @@ pub struct ErasureInput<'a> {
     pub hold_until: Option<Timestamp>,
     /// Now.
     pub now: Timestamp,
+    /// The tenant's rules in force.
+    pub rules: &'a BTreeMap<Datenart, Loeschregel>,
 }
 
 /// Until when a consent's proof must be kept once the person asked for erasure now, or `None`
 /// when it was never valid nor used (no proof duty).
-pub fn proof_kept_until(c: &ConsentRecord, now: Timestamp) -> Option<(KeepReason, Timestamp)> {
+pub fn proof_kept_until(
+    c: &ConsentRecord,
+    now: Timestamp,
+    rules: &BTreeMap<Datenart, Loeschregel>,
+) -> Option<(KeepReason, Timestamp)> {
     if c.granted_at.is_none() && c.last_use_at.is_none() {
         return None;
     }
-    match consent_proof_until(c) {
+    let d4 = rules.get(&Datenart::D4).copied().unwrap_or(default_rules()[&Datenart::D4]);
+    match consent_proof_until_in(c, rules) {
         Some((until, Datenart::D1)) => Some((KeepReason::Uwg7a5y, until)),
         // A live non-phone consent ends with the request: kept for claims from now.
         Some((until, _)) => Some((KeepReason::LegalClaims, until)),
-        None => Some((KeepReason::LegalClaims, retain_until(&default_rules()[&Datenart::D4], now))),
+        None => Some((KeepReason::LegalClaims, retain_until(&d4, now))),
     }
     .filter(|(_, until)| *until > now)
 }
@@ -157,7 +166,7 @@ pub fn plan(input: &ErasureInput<'_>) -> Vec<PlanLine> {
         return lines;
     }
     let kept: Vec<(&ConsentRecord, KeepReason, Timestamp)> =
-        input.consents.iter().filter_map(|c| proof_kept_until(c, now).map(|(r, u)| (c, r, u))).collect();
+        input.consents.iter().filter_map(|c| proof_kept_until(c, now, input.rules).map(|(r, u)| (c, r, u))).collect();
     let mut lines: Vec<PlanLine> = input
         .consents
         .iter()

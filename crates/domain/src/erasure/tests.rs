@@ -2,6 +2,7 @@ use super::*;
 use crate::attachment::AttachmentKind;
 use crate::consent::ConsentStatus;
 use crate::consent::testkit::*;
+use crate::retention::default_rules;
 
 fn file(sha: &str) -> AttachmentMeta {
     AttachmentMeta { sha256: sha.into(), kind: AttachmentKind::Recording, content_type: "audio/x-wav".into(), size: 10 }
@@ -34,6 +35,7 @@ fn r47_scenario9_phone_proof_kept_until_last_use_plus_five_years_the_rest_goes()
         attachments: &[file(&"cd".repeat(32)), file(&"ef".repeat(32))],
         hold_until: None,
         now,
+        rules: &default_rules(),
     });
     let proof = Some((KeepReason::Uwg7a5y, ts("2029-12-04T09:00:00Z")));
     assert_eq!(until_of(&lines, &Item::ConsentProof { id: phone.id }), proof, "last use + 5 years");
@@ -65,6 +67,7 @@ fn r47_nothing_to_keep_when_no_consent_was_ever_valid() {
         attachments: &[],
         hold_until: None,
         now: ts("2026-12-04T12:00:00Z"),
+        rules: &default_rules(),
     });
     assert!(lines.iter().all(|l| l.disposition == Disposition::DeleteNow), "{lines:?}");
     assert_eq!(kept_until(&lines), None);
@@ -84,6 +87,7 @@ fn r59_phone_proof_past_its_five_years_is_deleted_at_once() {
         attachments: &[],
         hold_until: None,
         now: ts("2026-12-04T12:00:00Z"),
+        rules: &default_rules(),
     });
     assert_eq!(kept_until(&lines), None, "{lines:?}");
 }
@@ -97,6 +101,7 @@ fn r61_a_hold_keeps_everything_until_its_review() {
         attachments: &[],
         hold_until: Some(review),
         now: ts("2026-12-04T12:00:00Z"),
+        rules: &default_rules(),
     });
     for l in lines.iter().filter(|l| l.item != Item::PendingMessages) {
         assert_eq!(l.disposition, Disposition::KeepRestricted { reason: KeepReason::LegalHold, until: review });
@@ -111,6 +116,7 @@ fn d4_a_live_email_consent_is_kept_for_claims_to_the_end_of_the_third_year() {
         attachments: &[],
         hold_until: None,
         now: ts("2026-12-04T12:00:00Z"),
+        rules: &default_rules(),
     });
     assert_eq!(
         until_of(&lines, &Item::ConsentProof { id: consent_id(2) }),

@@ -247,3 +247,18 @@ pub async fn access_export(
     )
         .into_response())
 }
+
+/// Löschkonzept / the deletion concept in force: every Datenart with its Löschregel (start event,
+/// retention, deletion cycle, basis, whether the tenant changed it) — input to the Art. 30
+/// record (R52). The PDF for the data protection officer: `konsent retention rules --pdf`.
+#[utoipa::path(
+    get, path = "/v1/retention/rules", tag = "rights", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`rules`: [{code, datenart, rule, start_event, vorhaltefrist, deletion_cycle, basis, tenant_override}]", body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+    )
+)]
+pub async fn rules(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Erase)?;
+    Ok(Json(json!({"rules": s.k.deletion_concept(caller.tenant).await?})))
+}

@@ -79,6 +79,7 @@ v1_routes! {
     "/v1/holds" => post erasure::place_hold;
     "/v1/holds/{id}/release" => post erasure::release_hold;
     "/v1/retention/run" => post erasure::run;
+    "/v1/retention/rules" => get erasure::rules;
     "/v1/persons/{id}/attachments" => get evidence::list, post evidence::upload;
     "/v1/persons/{id}/attachments/{sha256}" => get evidence::download;
     "/v1/consents" => get lists::list_consents, post consents::record_consent;
