@@ -21,6 +21,13 @@ async fn sweep(app: &TestApp, key: &str) -> Value {
     r.json
 }
 
+/// Whether the person appears in the person list and the consent list for `key`.
+async fn listed(app: &TestApp, key: &str, person: &str) -> (bool, bool) {
+    let p = app.call("GET", "/v1/persons", Some(key), None).await.json["items"].to_string();
+    let c = app.call("GET", "/v1/consents", Some(key), None).await.json["items"].to_string();
+    (p.contains(person), c.contains(person))
+}
+
 async fn first_name(app: &TestApp, key: &str, person: &str) -> (u16, Value) {
     let r = app.call("GET", &format!("/v1/persons/{person}"), Some(key), None).await;
     (r.status, r.json["first_name"].clone())
@@ -63,6 +70,8 @@ app_test!(r47_r59_scenario9_erasure_keeps_the_used_phone_proof_restricted_until_
     // Every consent ended, the number is blocked everywhere, marketing no longer sees the person.
     assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], false);
     assert_eq!(first_name(&app, &marketing, &w.person).await.0, 404, "restricted: compliance only (R48)");
+    assert_eq!(listed(&app, &marketing, &w.person).await, (false, false), "no selection shows a restricted person");
+    assert_eq!(listed(&app, &compliance, &w.person).await, (true, true));
     let before = app.ledger_text().await.matches("restricted_data_read").count();
     assert_eq!(first_name(&app, &compliance, &w.person).await, (200, json!("Anna")), "the proof keeps the name (R20)");
     assert_eq!(

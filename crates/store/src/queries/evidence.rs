@@ -176,3 +176,22 @@ pub async fn open_requests(db: &Db, tenant: TenantId, person: Option<PersonId>) 
         })
         .collect()
 }
+
+/// Which of these persons are restricted or erased (for hiding them from selections, R48).
+pub async fn restricted_among(
+    db: &Db,
+    tenant: TenantId,
+    persons: &[String],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in persons.chunks(500) {
+        let list = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT person_id FROM restrictions WHERE tenant_id = $1 AND person_id IN ({list})");
+        let mut args = vals![tenant.to_string()];
+        args.extend(chunk.iter().map(|p| crate::db::Val::Text(p.clone())));
+        for r in db.fetch_all_built(sql, args).await? {
+            out.insert(r.text(0)?);
+        }
+    }
+    Ok(out)
+}

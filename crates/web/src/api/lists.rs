@@ -58,6 +58,19 @@ fn store(e: konsent_store::StoreError) -> ApiError {
     konsent_service::ServiceError::from(e).into()
 }
 
+/// Persons of a page that the caller must not see: restricted after an erasure request, for every
+/// role but those that may read evidence (R48).
+async fn hidden_persons(
+    s: &AppState,
+    caller: &Caller,
+    ids: &[String],
+) -> Result<std::collections::HashSet<String>, ApiError> {
+    if crate::auth::allowed(caller.role, Permission::ReadEvidence) {
+        return Ok(Default::default());
+    }
+    queries::restricted_among(&s.k.db, caller.tenant, ids).await.map_err(store)
+}
+
 #[utoipa::path(
     get, path = "/v1/persons", tag = "persons", security(("bearer" = [])),
     params(ListQuery),
@@ -74,10 +87,12 @@ pub async fn list_persons(
     caller.require(Permission::ReadPersons)?;
     let (since, after, limit) = params(&q)?;
     let page = queries::persons_page(&s.k.db, caller.tenant, since, after, limit).await.map_err(store)?;
+    let ids: Vec<String> = page.items.iter().map(|(p, _)| p.id.to_string()).collect();
+    let hidden = hidden_persons(&s, &caller, &ids).await?;
     let items: Vec<Value> = page
         .items
         .iter()
-        .filter(|(p, _)| caller.sees(p.org_unit_id.as_deref()))
+        .filter(|(p, _)| caller.sees(p.org_unit_id.as_deref()) && !hidden.contains(&p.id.to_string()))
         .map(|(p, t)| {
             json!({
                 "person_id": p.id, "recipient_class": p.recipient_class, "org_unit_id": p.org_unit_id,
@@ -104,9 +119,12 @@ pub async fn list_consents(
     caller.require(Permission::ReadPersons)?;
     let (since, after, limit) = params(&q)?;
     let page = queries::consents_page(&s.k.db, caller.tenant, since, after, limit).await.map_err(store)?;
+    let ids: Vec<String> = page.items.iter().map(|c| c.person_id.to_string()).collect();
+    let hidden = hidden_persons(&s, &caller, &ids).await?;
     let items: Vec<Value> = page
         .items
         .iter()
+        .filter(|c| !hidden.contains(&c.person_id.to_string()))
         .map(|c| {
             json!({
                 "consent_id": c.id, "person_id": c.person_id, "status": c.status, "scope": c.scope,
