@@ -91,6 +91,8 @@ pub struct GateSubject<'a> {
     pub consents: &'a [ConsentRecord],
     /// Art. 21 objections, including "no advertising" markers (R37, R42).
     pub objections: &'a [Objection],
+    /// Processing restricted (Art. 18, or kept after an erasure request, R48).
+    pub restricted: bool,
     /// Suppression entries matched for this contact point (R30).
     pub suppressions: &'a [SuppressionEntry],
     /// Documented § 7(3) UWG relations (R34).
@@ -169,6 +171,9 @@ pub fn decide(subject: &GateSubject<'_>, req: &GateRequest) -> Decision {
     }
     if subject.objections.iter().any(|o| o.covers(channel, advertiser)) {
         reasons.push(Reason::Objection);
+    }
+    if subject.restricted {
+        reasons.push(Reason::Restricted);
     }
     if subject.age.is_some_and(|age| age < policy.min_age) {
         reasons.push(Reason::Minor);

@@ -110,6 +110,51 @@ impl Konsent {
         Ok(ErasureOutcome { reply: reply(&shown), plan: shown, kept_until: until, key_destroyed: everything_goes })
     }
 
+    /// Restricts processing (Art. 18, R48): the person drops out of every selection and the gate,
+    /// and only compliance sees their data, until the restriction is lifted.
+    pub async fn restrict_person(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        person: PersonId,
+        reason: &str,
+        via: &str,
+    ) -> Result<(), ServiceError> {
+        queries::person(&self.db, tenant, person)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("person {person}")))?;
+        if self.restriction_state(tenant, person).await?.is_some() {
+            return Err(ServiceError::Conflict(format!("person {person} is already restricted")));
+        }
+        let body = EventBody::RestrictionRequested {
+            person_id: person,
+            reason: reason.chars().take(100).collect(),
+            via: via.chars().take(50).collect(),
+            at: self.now(),
+        };
+        self.append(tenant, vec![self.pending(actor, body)], vec![]).await?;
+        Ok(())
+    }
+
+    /// Lifts an Art. 18 restriction (one that follows an erasure request cannot be lifted).
+    pub async fn lift_restriction(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        person: PersonId,
+    ) -> Result<(), ServiceError> {
+        match self.restriction_state(tenant, person).await?.as_deref() {
+            Some("art18") => {}
+            Some(_) => {
+                return Err(ServiceError::Conflict("the person asked for erasure; this restriction stays".into()));
+            }
+            None => return Err(ServiceError::Conflict(format!("person {person} is not restricted"))),
+        }
+        let body = EventBody::RestrictionLifted { person_id: person, at: self.now() };
+        self.append(tenant, vec![self.pending(actor, body)], vec![]).await?;
+        Ok(())
+    }
+
     /// The tenant's Löschregeln in force (defaults with its overrides).
     pub async fn rules(
         &self,

@@ -355,6 +355,22 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
+        EventBody::RestrictionRequested { person_id, at: when, .. } => {
+            // An erasure's restriction (or the erasure itself) stays what it is.
+            tx.exec(
+                "INSERT INTO restrictions (tenant_id, person_id, state, until, updated_at) VALUES ($1, $2, 'art18', NULL, $3) \
+                 ON CONFLICT (tenant_id, person_id) DO NOTHING",
+                vals![t, person_id.to_string(), us(*when)],
+            )
+            .await?;
+        }
+        EventBody::RestrictionLifted { person_id, .. } => {
+            tx.exec(
+                "DELETE FROM restrictions WHERE tenant_id = $1 AND person_id = $2 AND state = 'art18'",
+                vals![t, person_id.to_string()],
+            )
+            .await?;
+        }
         EventBody::HoldPlaced { hold } => {
             tx.exec(
                 "INSERT INTO holds (tenant_id, id, person_id, data, released_at) VALUES ($1, $2, $3, $4, NULL)",

@@ -76,6 +76,8 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         erasure::place_hold,
         erasure::release_hold,
         erasure::run,
+        erasure::restrict,
+        erasure::lift,
         erasure::rules,
         erasure::access_request,
         erasure::open_requests,

@@ -298,3 +298,28 @@ app_test!(r52_deletion_concept_has_a_rule_for_every_datenart_tenant_overrides_ap
         assert!(text.contains(needle), "the document lacks {needle:?}:\n{text}");
     }
 });
+
+app_test!(r48_art18_restriction_blocks_every_selection_shows_only_to_compliance_and_is_lifted, |app| {
+    let w = world(&app).await;
+    consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], true);
+    let compliance = key(&app, "compliance").await;
+    let marketing = key(&app, "marketing").await;
+    let path = format!("/v1/persons/{}/restriction", w.person);
+    let r = app.call("POST", &path, Some(&compliance), Some(json!({"reason": "accuracy_contested"}))).await;
+    assert_eq!(r.status, 201, "{:?}", r.json);
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
+    let codes: Vec<&str> = d["reasons"].as_array().unwrap().iter().filter_map(|r| r["code"].as_str()).collect();
+    assert_eq!((d["allowed"].as_bool(), codes), (Some(false), vec!["restricted"]), "{d}");
+    assert_eq!(listed(&app, &marketing, &w.person).await, (false, false));
+    assert_eq!(first_name(&app, &marketing, &w.person).await.0, 404);
+    assert_eq!(first_name(&app, &compliance, &w.person).await, (200, json!("Anna")));
+    assert!(app.ledger_text().await.contains("restricted_data_read"), "the compliance read is on record");
+    // The sweep leaves a restricted person alone; the restriction is lifted by a second request.
+    app.clock.advance(SignedDuration::from_hours(24 * 30));
+    assert_eq!(sweep(&app, &compliance).await["erased"], json!([]));
+    assert_eq!(app.call("DELETE", &path, Some(&compliance), None).await.status, 200);
+    assert_eq!(check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await["allowed"], true);
+    assert_eq!(listed(&app, &marketing, &w.person).await, (true, true));
+    assert_eq!(app.call("DELETE", &path, Some(&compliance), None).await.status, 409);
+});

@@ -23,6 +23,8 @@ pub(super) struct World {
     pub consents: Vec<ConsentRecord>,
     /// Art. 21 objections.
     pub objections: Vec<Objection>,
+    /// Processing restricted.
+    pub restricted: bool,
     /// Matched suppression entries.
     pub suppressions: Vec<SuppressionEntry>,
     /// § 7(3) relations.
@@ -50,6 +52,7 @@ impl World {
             text: text(TEXT_BODY, record.scope.clone()),
             consents: vec![record],
             objections: vec![],
+            restricted: false,
             suppressions: vec![],
             customers: vec![],
             presumed: vec![],
@@ -84,6 +87,7 @@ impl World {
             contact_point: self.contact,
             consents: &self.consents,
             objections: &self.objections,
+            restricted: self.restricted,
             suppressions: &self.suppressions,
             existing_customer: &self.customers,
             presumed_consent: &self.presumed,

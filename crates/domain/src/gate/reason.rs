@@ -38,6 +38,8 @@ pub enum Reason {
     Suppressed,
     /// The person objected to direct marketing (Art. 21, R42).
     Objection,
+    /// Processing of the person's data is restricted (Art. 18, or kept after erasure, R48).
+    Restricted,
     /// The person is below the campaign's minimum age (R11).
     Minor,
     /// The contact point is not of the kind the channel reaches (e.g. an e-mail for a call).
@@ -91,6 +93,7 @@ impl Reason {
         match self {
             Self::Suppressed => "suppressed",
             Self::Objection => "objection",
+            Self::Restricted => "restricted",
             Self::Minor => "minor",
             Self::WrongContactKind => "wrong_contact_kind",
             Self::NoConsent => "no_consent",
@@ -118,6 +121,7 @@ impl Reason {
         match self {
             Self::Suppressed => "Kontaktweg gesperrt (Werbesperrdatei)",
             Self::Objection => "Widerspruch gegen Direktwerbung",
+            Self::Restricted => "Verarbeitung eingeschränkt (Art. 18 DSGVO)",
             Self::Minor => "Person unter dem Mindestalter",
             Self::WrongContactKind => "Kontaktweg passt nicht zum Kanal",
             Self::NoConsent => "keine Einwilligung vorhanden",

@@ -305,6 +305,24 @@ pub enum EventBody {
         /// What was read: `person`, `timeline`.
         what: String,
     },
+    /// The person asked to restrict processing (Art. 18): no selection may use them until lifted.
+    RestrictionRequested {
+        /// The person.
+        person_id: PersonId,
+        /// Why (e.g. `accuracy_contested`, `objection_pending`).
+        reason: String,
+        /// How the request reached us.
+        via: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// An Art. 18 restriction was lifted.
+    RestrictionLifted {
+        /// The person.
+        person_id: PersonId,
+        /// When.
+        at: Timestamp,
+    },
     /// A data-subject request was answered or closed.
     RequestClosed {
         /// The person.
@@ -391,6 +409,8 @@ impl EventBody {
             Self::VaultErased { .. } => "vault_erased",
             Self::HoldPlaced { .. } => "hold_placed",
             Self::RequestClosed { .. } => "request_closed",
+            Self::RestrictionRequested { .. } => "restriction_requested",
+            Self::RestrictionLifted { .. } => "restriction_lifted",
             Self::RestrictedDataRead { .. } => "restricted_data_read",
             Self::HoldReleased { .. } => "hold_released",
             Self::RetentionRun { .. } => "retention_run",
@@ -411,7 +431,9 @@ impl EventBody {
             | Self::ErasureRequested { person_id, .. }
             | Self::VaultErased { person_id, .. }
             | Self::RestrictedDataRead { person_id, .. }
-            | Self::RequestClosed { person_id, .. } => Some(*person_id),
+            | Self::RequestClosed { person_id, .. }
+            | Self::RestrictionRequested { person_id, .. }
+            | Self::RestrictionLifted { person_id, .. } => Some(*person_id),
             Self::HoldPlaced { hold } => Some(hold.person_id),
             Self::ConsentRecorded { consent } => Some(consent.person_id),
             Self::UseRecorded { record } => Some(record.person_id),

@@ -295,6 +295,7 @@ fn unknown_contact(
         },
         consents: &[],
         objections: &[],
+        restricted: false,
         suppressions,
         existing_customer: &[],
         presumed_consent: &[],

@@ -38,6 +38,8 @@ pub struct PersonState {
     pub texts: Vec<Arc<ConsentTextVersion>>,
     /// Objections.
     pub objections: Vec<Objection>,
+    /// Processing restricted (Art. 18 or after erasure).
+    pub restricted: bool,
     /// Withdrawn scopes.
     pub withdrawals: Vec<Withdrawal>,
     /// § 7(3) relations.
@@ -157,6 +159,7 @@ impl Konsent {
                 consents,
                 texts,
                 objections,
+                restricted: person.restricted,
                 withdrawals,
                 existing,
                 presumed,
@@ -223,6 +226,7 @@ impl PersonState {
                 contact_point: self.contact_point,
                 consents: &self.consents,
                 objections: &self.objections,
+                restricted: self.restricted,
                 suppressions,
                 existing_customer: &self.existing,
                 presumed_consent: &self.presumed,

@@ -121,7 +121,9 @@ pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Gat
     each_chunk(
         db,
         tenant,
-        "SELECT id, recipient_class, org_unit_id, data_version FROM persons WHERE tenant_id = $1 AND id IN ({in})",
+        "SELECT id, recipient_class, org_unit_id, data_version, CAST(CASE WHEN EXISTS (SELECT 1 FROM restrictions r \
+         WHERE r.tenant_id = persons.tenant_id AND r.person_id = persons.id) THEN 1 ELSE 0 END AS BIGINT) \
+         FROM persons WHERE tenant_id = $1 AND id IN ({in})",
         &ids,
         |r| {
             let p = PersonRow {
@@ -129,6 +131,7 @@ pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Gat
                 recipient_class: r.text(1)?,
                 org_unit_id: r.opt_text(2)?,
                 data_version: r.i64(3)?,
+                restricted: r.i64(4)? == 1,
             };
             g.persons.insert(p.id, p);
             Ok(())

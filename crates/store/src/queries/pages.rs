@@ -85,6 +85,7 @@ pub async fn persons_page(
                     recipient_class: r.text(1)?,
                     org_unit_id: r.opt_text(2)?,
                     data_version: r.i64(3)?,
+                    restricted: false,
                 },
                 r.i64(4)?,
             ))

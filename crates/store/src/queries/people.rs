@@ -72,13 +72,17 @@ pub struct PersonRow {
     pub org_unit_id: Option<String>,
     /// Current data version.
     pub data_version: i64,
+    /// Restricted (Art. 18, or after an erasure request): no selection may use the person.
+    pub restricted: bool,
 }
 
 /// One person.
 pub async fn person(db: &Db, tenant: TenantId, person: PersonId) -> Result<Option<PersonRow>, StoreError> {
     let Some(r) = db
         .fetch_optional(
-            "SELECT id, recipient_class, org_unit_id, data_version FROM persons WHERE tenant_id = $1 AND id = $2",
+            "SELECT id, recipient_class, org_unit_id, data_version, CAST(CASE WHEN EXISTS (SELECT 1 FROM restrictions r \
+             WHERE r.tenant_id = persons.tenant_id AND r.person_id = persons.id) THEN 1 ELSE 0 END AS BIGINT) \
+             FROM persons WHERE tenant_id = $1 AND id = $2",
             vals![tenant.to_string(), person.to_string()],
         )
         .await?
@@ -90,6 +94,7 @@ pub async fn person(db: &Db, tenant: TenantId, person: PersonId) -> Result<Optio
         recipient_class: r.text(1)?,
         org_unit_id: r.opt_text(2)?,
         data_version: r.i64(3)?,
+        restricted: r.i64(4)? == 1,
     }))
 }
 

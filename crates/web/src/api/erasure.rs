@@ -262,3 +262,60 @@ pub async fn rules(State(s): State<AppState>, caller: Caller) -> Result<Json<Val
     caller.require(Permission::Erase)?;
     Ok(Json(json!({"rules": s.k.deletion_concept(caller.tenant).await?})))
 }
+
+/// Body of `POST /v1/persons/{id}/restriction`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictionBody {
+    /// Why, e.g. `accuracy_contested` (Art. 18(1)(a)) or `objection_pending` (18(1)(d)).
+    reason: String,
+    /// How the request reached us.
+    #[serde(default = "letter")]
+    via: String,
+}
+
+/// Verarbeitung einschränken / restrict processing (Art. 18, R48): the gate blocks the person
+/// (`restricted`), lists leave them out, only compliance reads their data and every read is
+/// recorded, until `DELETE` lifts it.
+#[utoipa::path(
+    post, path = "/v1/persons/{id}/restriction", tag = "rights", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Person id")),
+    request_body = RestrictionBody,
+    responses(
+        (status = 201, description = "Restricted", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 404, response = NotFound), (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn restrict(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RestrictionBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Permission::Erase)?;
+    let id: PersonId = path_id(&id, "person")?;
+    super::persons::visible_person(&s, &caller, id).await?;
+    s.k.restrict_person(caller.tenant, &caller.actor(), id, &b.reason, &b.via).await?;
+    Ok((StatusCode::CREATED, Json(json!({"person_id": id, "restricted": true}))))
+}
+
+/// Einschränkung aufheben / lift an Art. 18 restriction.
+#[utoipa::path(
+    delete, path = "/v1/persons/{id}/restriction", tag = "rights", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Person id")),
+    responses(
+        (status = 200, description = "Lifted", body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden),
+        (status = 404, response = NotFound), (status = 409, response = Conflict),
+    )
+)]
+pub async fn lift(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Erase)?;
+    let id: PersonId = path_id(&id, "person")?;
+    super::persons::visible_person(&s, &caller, id).await?;
+    s.k.lift_restriction(caller.tenant, &caller.actor(), id).await?;
+    Ok(Json(json!({"person_id": id, "restricted": false})))
+}

@@ -73,6 +73,7 @@ v1_routes! {
     "/v1/persons/{id}/links" => get persons::links;
     "/v1/persons/{id}/objection" => post persons::object;
     "/v1/persons/{id}/erasure" => post erasure::erase;
+    "/v1/persons/{id}/restriction" => post erasure::restrict, delete erasure::lift;
     "/v1/persons/{id}/access-requests" => post erasure::access_request;
     "/v1/persons/{id}/access-export" => post erasure::access_export;
     "/v1/requests" => get erasure::open_requests;
