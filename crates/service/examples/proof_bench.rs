@@ -35,7 +35,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         } else {
             times.push(ms);
         }
-        eprintln!("{p}: {ms:.1} ms, {} bytes, {} entries, {} files", pkg.zip.len(), pkg.entries, pkg.attachments);
+        let [g, r, z, a] = pkg.timings_ms;
+        eprintln!(
+            "{p}: {ms:.1} ms (gather {g:.1}, pdf {r:.1}, json/zip/sign {z:.1}, audit {a:.1}), {} bytes, {} entries, {} files",
+            pkg.zip.len(),
+            pkg.entries,
+            pkg.attachments
+        );
     }
     times.sort_by(f64::total_cmp);
     let pct = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];

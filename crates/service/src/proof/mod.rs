@@ -48,6 +48,9 @@ pub struct ProofPackage {
     pub attachments: usize,
     /// SHA-256 of the signed manifest.
     pub manifest_sha256: String,
+    /// Where the time went, in milliseconds: gathering (store reads, proofs), the PDF, the rest
+    /// (JSON, ZIP, signature), the audit entry.
+    pub timings_ms: [f64; 4],
 }
 
 /// Where an evidence file lies in the package.
@@ -107,8 +110,12 @@ impl Konsent {
         {
             return Err(ServiceError::invalid("from", "lies after to"));
         }
+        let started = std::time::Instant::now();
+        let ms = |t: std::time::Instant| t.elapsed().as_secs_f64() * 1000.0;
         let persons = self.proof_persons(tenant, &subject).await?;
         let g = self.gather_proof(tenant, &persons, range).await?;
+        let gathered = ms(started);
+        let t = std::time::Instant::now();
         let now = self.now();
         let package_id = format!("KN-{}", &self.id(EventId::from_parts).to_string()[..23]);
         let public_key = hex::encode(self.keys.public().to_bytes());
@@ -118,6 +125,8 @@ impl Konsent {
         let pdf = konsent_pdf::render(&report::report(&g, &package_id, now, &public_key))
             .map_err(|e| ServiceError::Conflict(format!("the report could not be typeset: {e}")))?;
         files.push((paths::REPORT.into(), pdf));
+        let rendered = ms(t);
+        let t = std::time::Instant::now();
         let json = iso::proof_json(&g, &package_id, now);
         files.push((
             paths::PROOF.into(),
@@ -166,6 +175,8 @@ impl Konsent {
         files.insert(0, (paths::SIGNATURE.into(), signature.into_bytes()));
         files.insert(0, (paths::MANIFEST.into(), manifest_bytes));
         let zip = write_zip(&files)?;
+        let packed = ms(t);
+        let t = std::time::Instant::now();
 
         // Audit: the production, and each evidence file read for it.
         let mut events = Vec::new();
@@ -183,8 +194,9 @@ impl Konsent {
             }
         }
         self.append(tenant, events, vec![]).await?;
-        tracing::info!(package = %package_id, persons = persons.len(), entries, attachments, "proof package produced");
-        Ok(ProofPackage { zip, package_id, persons, entries, attachments, manifest_sha256 })
+        let timings_ms = [gathered, rendered, packed, ms(t)];
+        tracing::info!(package = %package_id, persons = persons.len(), entries, attachments, ?timings_ms, "proof package produced");
+        Ok(ProofPackage { zip, package_id, persons, entries, attachments, manifest_sha256, timings_ms })
     }
 }
 
