@@ -319,10 +319,11 @@ fn r24_demo_lead_list_scrubs_row_for_row() {
     assert!(summary.contains(&format!("{allowed} erlaubt")), "{summary}");
 }
 
-/// Scenario 11 (R62): a backup taken before an erasure and an objection is restored; the deletion
-/// journal is replayed before use, so the erased person stays erased and the objector suppressed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn r62_scenario11_restore_drill_replays_erasures_and_suppressions() {
+/// Scenario 11 (R62), on both engines: a backup taken before an erasure and an objection is
+/// restored (SQLite: `konsent backup`/`restore`; PostgreSQL: `pg_dump`/`pg_restore`, then
+/// `konsent restore --replay-only`, as docs/operations.md says); the deletion journal is replayed
+/// before use, so the erased person stays erased and the objector suppressed.
+async fn restore_drill(pg: Option<&PgDatabase>) {
     use std::sync::Arc;
 
     use konsent_domain::contact::{ContactValue, PhoneE164};
@@ -335,8 +336,9 @@ async fn r62_scenario11_restore_drill_replays_erasures_and_suppressions() {
 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
-    ok(&konsent(&data, None, &["init"]));
-    let open = || Konsent::open(&data, None, Arc::new(SystemClock), Arc::new(OsEntropy));
+    let url = pg.map(|p| p.url.clone());
+    ok(&konsent(&data, url.as_deref(), &["init"]));
+    let open = || Konsent::open(&data, url.as_deref(), Arc::new(SystemClock), Arc::new(OsEntropy));
     let k = open().await.unwrap();
     let tenant = konsent_store::queries::tenants(&k.db).await.unwrap()[0].0;
     let person = |first: &str, phone: &str| NewPerson {
@@ -349,8 +351,16 @@ async fn r62_scenario11_restore_drill_replays_erasures_and_suppressions() {
     k.register_person(tenant, &Actor::System, &person("Otto", "0171 2222222")).await.unwrap();
     k.db.close().await;
 
-    let backup = dir.path().join("sicherung.db");
-    ok(&konsent(&data, None, &["backup", "--out", backup.to_str().unwrap()]));
+    let backup = dir.path().join("sicherung");
+    match pg {
+        None => {
+            ok(&konsent(&data, None, &["backup", "--out", backup.to_str().unwrap()]));
+        }
+        Some(pg) => {
+            let out = Command::new("pg_dump").args(["-Fc", "-f", backup.to_str().unwrap(), &pg.url]).output().unwrap();
+            assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
 
     // After the backup: Erika is erased, Otto objects.
     let k = open().await.unwrap();
@@ -362,8 +372,17 @@ async fn r62_scenario11_restore_drill_replays_erasures_and_suppressions() {
         .unwrap();
     k.db.close().await;
 
-    let out = ok(&konsent(&data, None, &["restore", backup.to_str().unwrap()]));
-    assert!(out.contains("Löschjournal nachgespielt"), "{out}");
+    let out = match pg {
+        None => ok(&konsent(&data, None, &["restore", backup.to_str().unwrap()])),
+        Some(pg) => {
+            let r = Command::new("pg_restore")
+                .args(["--clean", "--if-exists", "--no-owner", "-d", &pg.url, backup.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert!(r.status.success(), "pg_restore: {}", String::from_utf8_lossy(&r.stderr));
+            ok(&konsent(&data, url.as_deref(), &["restore", "--replay-only"]))
+        }
+    };
     assert!(out.contains("2 Sperreinträge, 1 Löschungen, 1 Schlüssel vernichtet"), "{out}");
 
     let k = open().await.unwrap();
@@ -376,6 +395,17 @@ async fn r62_scenario11_restore_drill_replays_erasures_and_suppressions() {
     assert!(konsent_service::verify::verify(&k).await.unwrap().ok());
     k.db.close().await;
     // A second replay (every serve start does one) changes nothing.
-    let again = ok(&konsent(&data, None, &["restore", "--replay-only"]));
+    let again = ok(&konsent(&data, url.as_deref(), &["restore", "--replay-only"]));
     assert!(again.contains("0 Sperreinträge, 0 Löschungen, 0 Schlüssel"), "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r62_scenario11_restore_drill_replays_erasures_and_suppressions_sqlite() {
+    restore_drill(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r62_scenario11_restore_drill_replays_erasures_and_suppressions_postgres() {
+    let pg = PgDatabase::create().await;
+    restore_drill(Some(&pg)).await;
 }
