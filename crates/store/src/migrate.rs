@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_proof.sql"),
         postgres: include_str!("../migrations/postgres/0002_proof.sql"),
     },
+    Migration {
+        version: 3,
+        name: "rights",
+        sqlite: include_str!("../migrations/sqlite/0003_rights.sql"),
+        postgres: include_str!("../migrations/postgres/0003_rights.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
