@@ -38,6 +38,8 @@ pub async fn serve(cli: &Cli, cfg: &Config, bind: Option<String>) -> anyhow::Res
     if replayed.suppressions + replayed.erasures + replayed.keys_destroyed > 0 {
         tracing::warn!(?replayed, "deletion journal replayed: the database was older than the journal");
     }
+    // The first proof package should not pay for typst's font load.
+    tokio::task::spawn_blocking(konsent_service::proof::warm_up);
     let addr = bind.unwrap_or_else(|| cfg.server.bind.clone());
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;

@@ -217,6 +217,14 @@ pub(crate) fn write_zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, ServiceE
     Ok(w.finish().map_err(|e| err(&e))?.into_inner())
 }
 
+/// Typesets an empty report once, so the first proof package of a server does not pay for
+/// loading the fonts (about 150–250 ms); call it from a blocking task at start.
+pub fn warm_up() {
+    if let Err(e) = konsent_pdf::render(&konsent_pdf::Report { lang: "de".into(), ..Default::default() }) {
+        tracing::warn!(error = %e, "PDF warm-up failed");
+    }
+}
+
 /// Reads a package ZIP into path → bytes (for `verify-package`); refuses oversized or odd entries.
 pub fn read_package(zip_bytes: &[u8]) -> Result<std::collections::BTreeMap<String, Vec<u8>>, ServiceError> {
     use std::io::Read;
