@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    quiet_broken_pipe();
     let cli = args::Cli::parse();
     let cfg = match config::Config::load(&cli.data_dir) {
         Ok(c) => c,
@@ -33,6 +34,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `konsent status | head -1` closes the pipe early: end quietly like other Unix tools (exit 141,
+/// as after SIGPIPE) instead of a panic with a backtrace. Every other panic reports as before.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info)
+    }));
 }
 
 /// Logs go to stderr. The server logs at the configured level; one-shot commands only warn, so

@@ -148,22 +148,19 @@ pub fn proof_kept_until(
 pub fn plan(input: &ErasureInput<'_>) -> Vec<PlanLine> {
     let now = input.now;
     let keep = |reason, until| Disposition::KeepRestricted { reason, until };
-    if let Some(until) = input.hold_until {
-        let mut lines = vec![PlanLine { item: Item::PersonData, disposition: keep(KeepReason::LegalHold, until) }];
-        lines.extend(input.contact_points.iter().map(|id| PlanLine {
-            item: Item::ContactPoint { id: *id },
-            disposition: keep(KeepReason::LegalHold, until),
-        }));
-        lines.extend(input.consents.iter().map(|c| PlanLine {
-            item: Item::ConsentProof { id: c.id },
-            disposition: keep(KeepReason::LegalHold, until),
-        }));
-        lines.extend(input.attachments.iter().map(|a| PlanLine {
-            item: Item::Attachment { sha256: a.sha256.clone() },
-            disposition: keep(KeepReason::LegalHold, until),
-        }));
-        lines.push(PlanLine { item: Item::PendingMessages, disposition: Disposition::DeleteNow });
-        return lines;
+    if let Some(review) = input.hold_until {
+        // A hold keeps everything at least until its review; a longer legal duty stays as it is.
+        return plan(&ErasureInput { hold_until: None, ..input.clone() })
+            .into_iter()
+            .map(|l| {
+                let disposition = match (&l.item, l.disposition) {
+                    (Item::PendingMessages, d) => d,
+                    (_, Disposition::KeepRestricted { reason, until }) if until >= review => keep(reason, until),
+                    _ => keep(KeepReason::LegalHold, review),
+                };
+                PlanLine { item: l.item, disposition }
+            })
+            .collect();
     }
     let kept: Vec<(&ConsentRecord, KeepReason, Timestamp)> =
         input.consents.iter().filter_map(|c| proof_kept_until(c, now, input.rules).map(|(r, u)| (c, r, u))).collect();

@@ -93,19 +93,26 @@ fn r59_phone_proof_past_its_five_years_is_deleted_at_once() {
 }
 
 #[test]
-fn r61_a_hold_keeps_everything_until_its_review() {
+fn r61_a_hold_keeps_everything_at_least_until_its_review_and_longer_duties_stay() {
     let review = ts("2027-06-30T00:00:00Z");
+    let mut pending = email_record();
+    pending.status = ConsentStatus::Requested;
+    pending.granted_at = None;
+    pending.id = consent_id(3);
     let lines = plan(&ErasureInput {
-        consents: &[email_record()],
-        contact_points: &[cp(EMAIL)],
+        consents: &[email_record(), pending],
+        contact_points: &[cp(EMAIL), cp(PHONE)],
         attachments: &[],
         hold_until: Some(review),
         now: ts("2026-12-04T12:00:00Z"),
         rules: &default_rules(),
     });
-    for l in lines.iter().filter(|l| l.item != Item::PendingMessages) {
-        assert_eq!(l.disposition, Disposition::KeepRestricted { reason: KeepReason::LegalHold, until: review });
-    }
+    let claims = Some((KeepReason::LegalClaims, ts("2030-01-01T00:00:00Z")));
+    assert_eq!(until_of(&lines, &Item::ConsentProof { id: consent_id(2) }), claims, "the longer duty stays");
+    let held = Some((KeepReason::LegalHold, review));
+    assert_eq!(until_of(&lines, &Item::ConsentProof { id: consent_id(3) }), held, "what would go now waits");
+    assert_eq!(until_of(&lines, &Item::ContactPoint { id: cp(PHONE) }), held);
+    assert_eq!(until_of(&lines, &Item::PendingMessages), None, "queued messages go regardless");
 }
 
 #[test]
