@@ -280,8 +280,13 @@ app_test!(r52_deletion_concept_has_a_rule_for_every_datenart_tenant_overrides_ap
         )
         .await;
     assert_eq!(c.json["status"], "ConsentGiven", "{:?}", c.json);
-    let e = app.call("POST", &format!("/v1/persons/{}/erasure", w.person), Some(&app.api_key), Some(json!({}))).await;
     let year = konsent_domain::time::utc_date(app.k.now()).year();
+    // Withdrawn, its proof is kept by the tenant's D4: two years, to the end of that year.
+    let id = c.json["consent_id"].as_str().unwrap();
+    let wd = app.call("POST", &format!("/v1/consents/{id}/withdraw"), Some(&app.api_key), Some(json!({}))).await;
+    assert_eq!((wd.status, wd.json["proof_retention_rule"].as_str()), (200, Some("D4")), "{:?}", wd.json);
+    assert_eq!(wd.json["proof_retained_until"].as_str().unwrap(), format!("{}-01-01T00:00:00Z", year + 3));
+    let e = app.call("POST", &format!("/v1/persons/{}/erasure", w.person), Some(&app.api_key), Some(json!({}))).await;
     assert_eq!(
         e.json["kept_until"].as_str().unwrap(),
         format!("{}-01-01T00:00:00Z", year + 3),

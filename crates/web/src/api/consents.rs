@@ -76,8 +76,18 @@ const CONSENT_VIEW: &str = "Die Einwilligung / the consent: consent_id, person_i
     granted_at, last_use_at, evidence_kinds, approval_pending, proof_retained_until (§ 7a clock or D4; null while a \
     non-phone consent is live), proof_retention_rule";
 
-pub(crate) fn view(c: &ConsentRecord) -> Value {
-    let retention = konsent_domain::retention::consent_proof_until(c);
+pub(crate) async fn view(
+    s: &AppState,
+    tenant: konsent_domain::ids::TenantId,
+    c: &ConsentRecord,
+) -> Result<Value, ApiError> {
+    // The proof's retention by the tenant's Löschregeln (D4 may differ from the default).
+    let rules = s.k.rules(tenant).await?;
+    let retention = konsent_domain::retention::consent_proof_until_in(c, &rules);
+    Ok(view_with(c, retention))
+}
+
+fn view_with(c: &ConsentRecord, retention: Option<(jiff::Timestamp, konsent_domain::retention::Datenart)>) -> Value {
     json!({
         "consent_id": c.id,
         "person_id": c.person_id,
@@ -136,7 +146,7 @@ pub async fn record_consent(
         validity: b.validity.unwrap_or(Validity::Endless),
     };
     let a = s.k.record_consent(caller.tenant, &caller.actor(), nc).await?;
-    let mut v = view(&a.record);
+    let mut v = view(&s, caller.tenant, &a.record).await?;
     // Why it is not (yet) usable: the server decides the status from the evidence.
     v["missing"] = json!(a.missing);
     Ok((StatusCode::CREATED, Json(v)))
@@ -165,7 +175,7 @@ pub async fn get_consent(
         .await
         .map_err(konsent_service::ServiceError::from)?
         .ok_or_else(|| ApiError::not_found("consent"))?;
-    let mut v = view(&c);
+    let mut v = view(&s, caller.tenant, &c).await?;
     if crate::auth::allowed(caller.role, Permission::ReadEvidence) {
         v["evidence"] = json!(c.evidence);
         v["declaration_recipient"] = json!(c.declaration_recipient);
@@ -216,7 +226,7 @@ pub async fn withdraw(
     caller.require(Permission::RecordConsent)?;
     let id: ConsentId = path_id(&id, "consent")?;
     let c = s.k.withdraw(caller.tenant, &caller.actor(), id, b.scope, &b.via).await?;
-    Ok(Json(view(&c)))
+    Ok(Json(view(&s, caller.tenant, &c).await?))
 }
 
 /// Bestätigungs-E-Mail senden / send the double opt-in mail for a consent's e-mail address (R13).
@@ -300,7 +310,7 @@ pub async fn verify_otp(
     caller.require(Permission::RecordConsent)?;
     let id: ConsentId = path_id(&id, "consent")?;
     let (record, missing) = s.k.verify_otp(caller.tenant, &caller.actor(), id, &b.code).await?;
-    let mut v = view(&record);
+    let mut v = view(&s, caller.tenant, &record).await?;
     v["missing"] = json!(missing);
     Ok(Json(v))
 }

@@ -156,7 +156,7 @@ pub async fn add_evidence(
     caller.require(Permission::RecordConsent)?;
     let id: ConsentId = path_id(&id, "consent")?;
     let a = s.k.add_evidence(caller.tenant, &caller.actor(), id, b.evidence).await?;
-    let mut v = view(&a.record);
+    let mut v = view(&s, caller.tenant, &a.record).await?;
     v["missing"] = json!(a.missing);
     Ok(Json(v))
 }
@@ -224,7 +224,8 @@ pub async fn approve(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::ApproveConsent)?;
     let id: ConsentId = path_id(&id, "consent")?;
-    Ok(Json(view(&s.k.approve_consent(caller.tenant, &caller.actor(), id).await?)))
+    let c = s.k.approve_consent(caller.tenant, &caller.actor(), id).await?;
+    Ok(Json(view(&s, caller.tenant, &c).await?))
 }
 
 /// Einstellungen lesen / the tenant's settings.
