@@ -3,17 +3,15 @@
 //! `text_confirmation` evidence. It makes the consent usable only where the tenant's policy
 //! accepts it instead of a recording (default: a recording is required).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use konsent_domain::consent::{CaptureMethod, ConsentStatus};
 use konsent_domain::contact::ContactValue;
-use konsent_domain::ids::{ConsentId, EventId, TenantId};
-use konsent_domain::ledger::{Actor, EventBody};
+use konsent_domain::ids::{ConsentId, TenantId};
+use konsent_domain::ledger::Actor;
 use konsent_domain::mail::{Outgoing, OutgoingMail, OutgoingSms, call_confirmation_sms, doi_confirmation};
-use konsent_store::{SideWrite, queries};
+use konsent_store::queries;
 
 use crate::context::Konsent;
-use crate::doi::{DoiQueued, TOKEN_VALIDITY, company_of, token_hash};
+use crate::doi::{DoiQueued, company_of};
 use crate::error::ServiceError;
 
 /// How the confirmation link is sent.
@@ -57,56 +55,18 @@ impl Konsent {
             .ok_or_else(|| ServiceError::invalid("via", "the consent is bound to no contact point of that kind"))?;
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         let company = company_of(&c, l.advertisers());
-        let token = URL_SAFE_NO_PAD.encode(self.random::<16>());
-        let hash = token_hash(&token);
-        let message_id = format!("<{}@konsent>", self.id(EventId::from_parts));
-        let link = format!("{}/doi/{token}", self.public_url.trim_end_matches('/'));
-        let expires_at = now + TOKEN_VALIDITY;
+        let link = self.new_link(tenant, &c, &self.public_url, now);
         let msg = match via {
-            ConfirmVia::Sms => Outgoing::Sms(OutgoingSms {
-                message_id: message_id.clone(),
-                to,
-                text: call_confirmation_sms(&company, &link),
-            }),
+            ConfirmVia::Sms => {
+                let text = call_confirmation_sms(&company, &link.url);
+                Outgoing::Sms(OutgoingSms { message_id: link.message_id.clone(), to, text })
+            }
             ConfirmVia::Email => {
-                let d = konsent_domain::time::utc_date(expires_at);
-                let expires = format!("{:02}.{:02}.{} (UTC)", d.day(), d.month(), d.year());
-                let prefs = format!(
-                    "{}/p/{}",
-                    self.public_url.trim_end_matches('/'),
-                    self.sign_link(&crate::prefs::LinkClaim { t: tenant, p: c.person_id, u: None })
-                );
-                let (subject, text) = doi_confirmation(&company, &l.text().title, &link, &expires, &prefs);
-                Outgoing::Mail(OutgoingMail { message_id: message_id.clone(), to, subject, text })
+                let (subject, text) =
+                    doi_confirmation(&company, &l.text().title, &link.url, &link.expires_de, &link.prefs);
+                Outgoing::Mail(OutgoingMail { message_id: link.message_id.clone(), to, subject, text })
             }
         };
-        let ev = self.pending(
-            actor,
-            EventBody::DoiRequested {
-                consent_id,
-                contact_point: cp,
-                message_id: message_id.clone(),
-                token_hash: hash.clone(),
-                sent_at: now,
-                expires_at,
-            },
-        );
-        let side = vec![
-            self.outbox_message(&msg, "call_confirmation", &c)?,
-            SideWrite::DoiToken {
-                token_hash: hash,
-                consent_id: consent_id.to_string(),
-                contact_point_id: cp.to_string(),
-                message_id: message_id.clone(),
-                sent_at: now.as_microsecond(),
-                expires_at: expires_at.as_microsecond(),
-                purpose: "text_confirmation".into(),
-            },
-        ];
-        self.append(tenant, vec![ev], side).await?;
-        if !self.mail_configured {
-            tracing::info!(%link, "no sender configured: confirmation link");
-        }
-        Ok(DoiQueued { message_id, expires_at })
+        self.send_link(tenant, actor, &c, cp, link, &msg, "call_confirmation", "text_confirmation").await
     }
 }

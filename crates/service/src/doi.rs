@@ -31,6 +31,23 @@ pub struct DoiQueued {
     pub expires_at: Timestamp,
 }
 
+/// A confirmation link about to be sent.
+#[derive(Debug)]
+pub(crate) struct NewLink {
+    /// SHA-256 of the token.
+    pub token_hash: String,
+    /// Message id of the message carrying it.
+    pub message_id: String,
+    /// The link.
+    pub url: String,
+    /// Expiry.
+    pub expires_at: Timestamp,
+    /// Expiry as a German date.
+    pub expires_de: String,
+    /// The person's preference-centre link.
+    pub prefs: String,
+}
+
 /// Where a confirmation link stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DoiState {
@@ -51,7 +68,7 @@ fn outbox_key(k: &Konsent) -> DataKey {
     DataKey::from_bytes(k.keys.master().derive(b"konsent-outbox-v1"))
 }
 
-pub(crate) fn token_hash(token: &str) -> String {
+fn token_hash(token: &str) -> String {
     sha256_hex(token.as_bytes())
 }
 
@@ -119,53 +136,79 @@ impl Konsent {
         let (cp, address) = self.email_of(tenant, &c).await?;
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         let company = company_of(&c, l.advertisers());
-        let expires_at = now + TOKEN_VALIDITY;
-        let token = URL_SAFE_NO_PAD.encode(self.random::<16>());
-        let hash = token_hash(&token);
-        let message_id = format!("<{}@konsent>", self.id(EventId::from_parts));
-        let link = format!("{}/doi/{token}", base_url.trim_end_matches('/'));
-        let d = konsent_domain::time::utc_date(expires_at);
-        let expires = format!("{:02}.{:02}.{} (UTC)", d.day(), d.month(), d.year());
-        let prefs = format!(
-            "{}/p/{}",
-            base_url.trim_end_matches('/'),
-            self.sign_link(&crate::prefs::LinkClaim { t: tenant, p: c.person_id, u: None })
-        );
-        let (mut subject, text) = doi_confirmation(&company, &l.text().title, &link, &expires, &prefs);
+        let link = self.new_link(tenant, &c, base_url, now);
+        let (mut subject, text) = doi_confirmation(&company, &l.text().title, &link.url, &link.expires_de, &link.prefs);
         if reminder {
             subject = format!("Erinnerung / reminder: {subject}");
         }
-        let mail = OutgoingMail { message_id: message_id.clone(), to: address, subject, text };
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::DoiRequested {
-                consent_id,
+        let mail = OutgoingMail { message_id: link.message_id.clone(), to: address, subject, text };
+        self.send_link(tenant, actor, &c, cp, link, &Outgoing::Mail(mail), "doi_confirmation", "doi").await
+    }
+
+    /// A fresh single-use confirmation link for consent `c`: 128-bit token (only its hash is kept),
+    /// message id, expiry and the person's preference-centre link.
+    pub(crate) fn new_link(&self, tenant: TenantId, c: &ConsentRecord, base_url: &str, now: Timestamp) -> NewLink {
+        let base = base_url.trim_end_matches('/');
+        let token = URL_SAFE_NO_PAD.encode(self.random::<16>());
+        let expires_at = now + TOKEN_VALIDITY;
+        let d = konsent_domain::time::utc_date(expires_at);
+        NewLink {
+            token_hash: token_hash(&token),
+            message_id: format!("<{}@konsent>", self.id(EventId::from_parts)),
+            url: format!("{base}/doi/{token}"),
+            expires_at,
+            expires_de: format!("{:02}.{:02}.{} (UTC)", d.day(), d.month(), d.year()),
+            prefs: format!(
+                "{base}/p/{}",
+                self.sign_link(&crate::prefs::LinkClaim { t: tenant, p: c.person_id, u: None })
+            ),
+        }
+    }
+
+    /// Records a confirmation link in one transaction: the `doi_requested` entry, the message in
+    /// the outbox and the token's hash with its `purpose` (`doi` or `text_confirmation`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn send_link(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        c: &ConsentRecord,
+        cp: ContactPointId,
+        link: NewLink,
+        msg: &Outgoing,
+        kind: &str,
+        purpose: &str,
+    ) -> Result<DoiQueued, ServiceError> {
+        let now = self.now();
+        let ev = self.pending(
+            actor,
+            EventBody::DoiRequested {
+                consent_id: c.id,
                 contact_point: cp,
-                message_id: message_id.clone(),
-                token_hash: hash.clone(),
+                message_id: link.message_id.clone(),
+                token_hash: link.token_hash.clone(),
                 sent_at: now,
-                expires_at,
+                expires_at: link.expires_at,
             },
-        };
+        );
         let side = vec![
-            self.outbox_write(&mail, "doi_confirmation", &c)?,
+            self.outbox_message(msg, kind, c)?,
             SideWrite::DoiToken {
-                token_hash: hash,
-                consent_id: consent_id.to_string(),
+                token_hash: link.token_hash,
+                consent_id: c.id.to_string(),
                 contact_point_id: cp.to_string(),
-                message_id: message_id.clone(),
+                message_id: link.message_id.clone(),
                 sent_at: now.as_microsecond(),
-                expires_at: expires_at.as_microsecond(),
-                purpose: "doi".into(),
+                expires_at: link.expires_at.as_microsecond(),
+                purpose: purpose.into(),
             },
         ];
         self.append(tenant, vec![ev], side).await?;
         if !self.mail_configured {
-            // No SMTP: the newcomer sees the link at once (the mail also lands in DATA_DIR/outbox).
-            tracing::info!(%link, "no SMTP configured: confirmation link");
+            // No sender: the newcomer sees the link at once (the message also lands in DATA_DIR/outbox).
+            tracing::info!(link = %link.url, "no sender configured: confirmation link");
         }
-        Ok(DoiQueued { message_id, expires_at })
+        Ok(DoiQueued { message_id: link.message_id, expires_at: link.expires_at })
     }
 
     /// The state of a confirmation link (for the page the link opens). Unknown tokens are `None`.
