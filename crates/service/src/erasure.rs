@@ -85,15 +85,14 @@ impl Konsent {
         }
         for cp in &cps {
             if let Some(value) = self.contact_value(tenant, person, cp.id).await? {
-                let entry = konsent_domain::suppression::SuppressionEntry {
-                    id: self.id(konsent_domain::ids::SuppressionId::from_parts),
-                    key_hmac: self.keys.blind_index(tenant).index(&value.match_key()),
-                    key_kind: value.kind(),
-                    scope: SuppressionScope::all(),
-                    reason: SuppressionReason::Erasure,
-                    created_at: now,
-                    source: format!("erasure {person}"),
-                };
+                let source = format!("erasure {person}");
+                let entry = self.suppression_entry(
+                    tenant,
+                    &value,
+                    SuppressionScope::all(),
+                    SuppressionReason::Erasure,
+                    &source,
+                );
                 events.push(self.pending(actor, EventBody::SuppressionAdded { entry }));
             }
         }

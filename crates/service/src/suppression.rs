@@ -21,15 +21,7 @@ impl Konsent {
         reason: SuppressionReason,
         source: &str,
     ) -> Result<SuppressionEntry, ServiceError> {
-        let entry = SuppressionEntry {
-            id: self.id(SuppressionId::from_parts),
-            key_hmac: self.keys.blind_index(tenant).index(&contact.match_key()),
-            key_kind: contact.kind(),
-            scope,
-            reason,
-            created_at: self.now(),
-            source: source.chars().take(100).collect(),
-        };
+        let entry = self.suppression_entry(tenant, contact, scope, reason, source);
         let ev = PendingEvent {
             event_id: self.id(EventId::from_parts),
             actor: actor.clone(),
@@ -37,6 +29,27 @@ impl Konsent {
         };
         self.append(tenant, vec![ev], vec![]).await?;
         Ok(entry)
+    }
+
+    /// A suppression entry for a contact point (its keyed hash only), for callers that append it
+    /// together with other events.
+    pub(crate) fn suppression_entry(
+        &self,
+        tenant: TenantId,
+        contact: &ContactValue,
+        scope: SuppressionScope,
+        reason: SuppressionReason,
+        source: &str,
+    ) -> SuppressionEntry {
+        SuppressionEntry {
+            id: self.id(SuppressionId::from_parts),
+            key_hmac: self.keys.blind_index(tenant).index(&contact.match_key()),
+            key_kind: contact.kind(),
+            scope,
+            reason,
+            created_at: self.now(),
+            source: source.chars().take(100).collect(),
+        }
     }
 
     /// Suppression entries matching a contact point.
