@@ -227,6 +227,17 @@ pub fn retain_until(rule: &Loeschregel, start: Timestamp) -> Timestamp {
     if rule.end_of_year { end_of_year(raw) } else { raw }
 }
 
+/// The latest start whose retention under `rule` may have ended by `now`: anything started
+/// later is certainly still kept (a cheap bound for selecting candidates; the exact date is
+/// [`retain_until`]).
+pub fn started_before(rule: &Loeschregel, now: Timestamp) -> Timestamp {
+    rule.vorhaltefrist
+        .span()
+        .and_then(|span| now.to_zoned_datetime(TimeZone::UTC).checked_sub(span))
+        .map(|z| z.timestamp())
+        .unwrap_or(Timestamp::MIN)
+}
+
 /// The latest instant by which the object must be gone (E3): `retain_until + deletion_cycle`.
 pub fn deletion_due(rule: &Loeschregel, start: Timestamp) -> Timestamp {
     add(retain_until(rule, start), rule.deletion_cycle)
@@ -290,7 +301,9 @@ pub fn consent_proof_until_in(
         return None;
     }
     let d4 = rules.get(&Datenart::D4).copied().unwrap_or(default_rules()[&Datenart::D4]);
-    Some((retain_until(&d4, record.last_change_at), Datenart::D4))
+    // The later of withdrawal or expiry (the last change) and the last use.
+    let start = record.last_change_at.max(record.last_use_at.unwrap_or(record.last_change_at));
+    Some((retain_until(&d4, start), Datenart::D4))
 }
 
 pub mod concept;

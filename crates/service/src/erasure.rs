@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use konsent_domain::consent::ConsentStatus;
 use konsent_domain::contact::ContactValue;
-use konsent_domain::erasure::{Disposition, ErasureInput, Item, PlanLine, kept_until, plan, proof_kept_until, reply};
+use konsent_domain::erasure::{Disposition, ErasureInput, Item, PlanLine, kept_until, plan, reply};
 use konsent_domain::ids::{HoldId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::retention::LegalHold;
@@ -32,16 +32,7 @@ pub struct ErasureOutcome {
     pub reply: String,
 }
 
-/// What a retention run did (or would do).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct RunReport {
-    /// Only computed.
-    pub dry_run: bool,
-    /// Persons whose remaining data was deleted (key destroyed).
-    pub erased: Vec<PersonId>,
-    /// Persons due but kept by a legal hold.
-    pub held: Vec<PersonId>,
-}
+pub use crate::sweep::RunReport;
 
 impl Konsent {
     /// Erases a person as far as the law allows now; see [`ErasureOutcome`].
@@ -234,7 +225,11 @@ impl Konsent {
     }
 
     /// The latest review date of the person's active holds.
-    async fn active_hold(&self, tenant: TenantId, person: PersonId) -> Result<Option<Timestamp>, ServiceError> {
+    pub(crate) async fn active_hold(
+        &self,
+        tenant: TenantId,
+        person: PersonId,
+    ) -> Result<Option<Timestamp>, ServiceError> {
         Ok(queries::holds_of(&self.db, tenant, person)
             .await?
             .into_iter()
@@ -294,68 +289,5 @@ impl Konsent {
         let at = self.now();
         self.append(tenant, vec![self.pending(actor, EventBody::HoldReleased { hold_id: hold, at })], vec![]).await?;
         Ok(())
-    }
-
-    /// The retention sweep of every tenant (the daily job).
-    pub async fn retention_run_all(&self) -> Result<Vec<(TenantId, Result<RunReport, ServiceError>)>, ServiceError> {
-        let mut out = Vec::new();
-        for (tenant, _) in queries::tenants(&self.db).await? {
-            out.push((tenant, self.retention_run(tenant, &Actor::System, false).await));
-        }
-        Ok(out)
-    }
-
-    /// The retention sweep (R58): deletes what a restriction kept once its date has passed, and
-    /// persons without any valid consent whose every proof duty has ended; holds stop both.
-    pub async fn retention_run(
-        &self,
-        tenant: TenantId,
-        actor: &Actor,
-        dry_run: bool,
-    ) -> Result<RunReport, ServiceError> {
-        let now = self.now();
-        let mut report = RunReport { dry_run, ..Default::default() };
-        let mut due: Vec<PersonId> = queries::restrictions_due(&self.db, tenant, now.as_microsecond()).await?;
-        let rules = self.rules(tenant).await?;
-        // Persons who never asked: nothing valid, nothing to prove any more, and a year without activity (D12).
-        for (person, _) in queries::inactive_persons(
-            &self.db,
-            tenant,
-            (now - jiff::SignedDuration::from_hours(24 * 365)).as_microsecond(),
-        )
-        .await?
-        {
-            let consents = queries::consents_of(&self.db, tenant, person).await?;
-            // An unconfirmed request older than the inactivity window is dead (D9); a valid
-            // consent keeps the person; the proof of any consent keeps them until its date.
-            let live = consents.iter().any(|c| c.status.is_valid_for_processing());
-            let proof_kept = consents.iter().any(|c| proof_kept_until(c, now, &rules).is_some());
-            if !live && !proof_kept && !due.contains(&person) {
-                due.push(person);
-            }
-        }
-        for person in due {
-            if self.active_hold(tenant, person).await?.is_some() {
-                report.held.push(person);
-                continue;
-            }
-            report.erased.push(person);
-            if dry_run {
-                continue;
-            }
-            let (ev, side) = self.vault_deletion(actor, person, &[], true, now);
-            self.append(
-                tenant,
-                vec![ev],
-                vec![side, SideWrite::CancelOutbox { person_ref: Some(person.to_string()), consent_ref: None }],
-            )
-            .await?;
-        }
-        if !dry_run {
-            let body =
-                EventBody::RetentionRun { at: now, erased: report.erased.len() as u64, held: report.held.len() as u64 };
-            self.append(tenant, vec![self.pending(actor, body)], vec![]).await?;
-        }
-        Ok(report)
     }
 }

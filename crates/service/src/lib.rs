@@ -28,6 +28,7 @@ pub mod persons;
 pub mod prefs;
 pub mod proof;
 pub mod suppression;
+pub mod sweep;
 pub mod system;
 pub mod table;
 pub mod uses;

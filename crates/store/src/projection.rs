@@ -386,7 +386,12 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             .await?;
         }
         // Kept in the ledger for the proof and the audit; the files live in `attachments`.
-        EventBody::VaultErased { .. } | EventBody::RetentionRun { .. } | EventBody::RestrictedDataRead { .. } => {}
+        EventBody::RetentionRun { requests, .. } => {
+            for id in requests {
+                tx.exec("DELETE FROM requests WHERE tenant_id = $1 AND id = $2", vals![t.clone(), id.clone()]).await?;
+            }
+        }
+        EventBody::VaultErased { .. } | EventBody::RestrictedDataRead { .. } => {}
         EventBody::AttachmentStored { .. }
         | EventBody::AttachmentRead { .. }
         | EventBody::ProofExported { .. }

@@ -120,6 +120,14 @@ pub enum SideWrite {
         /// Delete everything of the person and the wrapped key (crypto-shredding).
         destroy_key: bool,
     },
+    /// The retention sweep's deletions outside any person's vault: unused confirmation tokens
+    /// that expired before `doi_tokens_before` (µs, D10) and send logs by id (D5).
+    Purge {
+        /// Cut-off for unused, expired tokens.
+        doi_tokens_before: Option<i64>,
+        /// Outbox rows.
+        messages: Vec<String>,
+    },
     /// An evidence file, sealed; stored once per person and content hash.
     Attachment {
         /// Person.
@@ -215,6 +223,21 @@ pub(crate) async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite
                 vals![tenant, contact_point_id, person_id, sealed, sha256],
             )
             .await?
+        }
+        SideWrite::Purge { doi_tokens_before, messages } => {
+            let mut n = 0;
+            if let Some(before) = doi_tokens_before {
+                n += tx
+                    .exec(
+                        "DELETE FROM doi_tokens WHERE tenant_id = $1 AND used_at IS NULL AND expires_at < $2",
+                        vals![tenant, before],
+                    )
+                    .await?;
+            }
+            for id in messages {
+                n += tx.exec("DELETE FROM outbox WHERE tenant_id = $1 AND id = $2", vals![tenant, id]).await?;
+            }
+            n
         }
         SideWrite::EraseVault { person_id, person_data, contact_points, attachments, destroy_key } => {
             let mut n = 0;

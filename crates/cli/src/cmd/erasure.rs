@@ -48,6 +48,15 @@ pub async fn retention(k: &Konsent, action: &RetentionAction) -> anyhow::Result<
     for p in &r.erased {
         println!("  {p}");
     }
+    println!(
+        "{} Einwilligung(en) abgelaufen / expired (E10, D9); {} Einzelobjekt(e) (Dateien, Kontaktwege) / items; \
+         {} Bestätigungstoken / tokens (D10); {} Versandprotokolle / send logs (D5); {} Antragsakten / request records (D13)",
+        r.expired.len(),
+        r.items,
+        r.tokens,
+        r.messages,
+        r.requests
+    );
     Ok(ExitCode::SUCCESS)
 }
 

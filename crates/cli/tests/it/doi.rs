@@ -76,7 +76,7 @@ fn token_in(mail: &str) -> String {
     flat[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
 }
 
-async fn email_consent(app: &TestApp) -> (crate::api::World, String) {
+pub async fn email_consent(app: &TestApp) -> (crate::api::World, String) {
     let w = world(app).await;
     let r = app
         .call(
@@ -95,7 +95,7 @@ async fn email_consent(app: &TestApp) -> (crate::api::World, String) {
     (w, id)
 }
 
-async fn status(app: &TestApp, consent: &str) -> String {
+pub async fn status(app: &TestApp, consent: &str) -> String {
     let c = app.call("GET", &format!("/v1/consents/{consent}"), Some(&app.api_key), None).await;
     c.json["status"].as_str().unwrap().to_string()
 }

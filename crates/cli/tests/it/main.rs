@@ -17,6 +17,7 @@ mod otp;
 mod prefs;
 mod proof;
 mod serve;
+mod sweep;
 mod texts;
 mod vault;
 mod verify;

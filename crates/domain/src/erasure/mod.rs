@@ -270,5 +270,6 @@ pub fn reply(lines: &[PlanLine]) -> String {
     out
 }
 
+pub mod sweep;
 #[cfg(test)]
 mod tests;

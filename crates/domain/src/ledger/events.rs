@@ -346,7 +346,7 @@ pub enum EventBody {
         /// When.
         at: Timestamp,
     },
-    /// A retention sweep ran (R58): counts only.
+    /// A retention sweep ran (R58): counts and ids only, never content (E7).
     RetentionRun {
         /// When.
         at: Timestamp,
@@ -354,6 +354,22 @@ pub enum EventBody {
         erased: u64,
         /// Persons due but kept by a hold.
         held: u64,
+        /// Consents set to `ConsentExpired` before their proof could be due (E10), or because
+        /// their double opt-in was never confirmed (D9).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        expired: u64,
+        /// Single items (files, contact points) of persons who are otherwise kept.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        items: u64,
+        /// Unused, expired confirmation tokens (D10).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        tokens: u64,
+        /// Send logs (D5).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        messages: u64,
+        /// Closed data-subject requests whose records went (D13).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        requests: Vec<String>,
     },
     /// A lead list was checked before a phone campaign (Prüfpflicht, R24).
     LeadsChecked {
@@ -442,4 +458,8 @@ impl EventBody {
             _ => None,
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -13,6 +13,7 @@ mod outbox;
 mod pages;
 mod people;
 mod records;
+mod sweep;
 
 pub use admin::*;
 pub use catalog::*;
@@ -22,6 +23,7 @@ pub use outbox::*;
 pub use pages::*;
 pub use people::*;
 pub use records::*;
+pub use sweep::*;
 
 /// Parses a stored id or code, naming it when corrupt.
 pub(crate) fn parse<T: std::str::FromStr>(s: String, what: &str) -> Result<T, StoreError> {

@@ -132,13 +132,16 @@ pub struct RunBody {
 }
 
 /// Löschlauf / run the retention sweep now (it runs daily anyway): deletes what restrictions kept
-/// once their date passed and persons without any valid consent whose proof duties ended; holds
-/// stop both. The answer lists the persons erased (or that would be) and those held.
+/// once their date passed, persons without any valid consent whose proof duties ended, unconfirmed
+/// double opt-ins a month after their link expired (D9), single files and contact points no
+/// consent needs any more, stale tokens (D10), send logs (D5) and closed request records (D13);
+/// a consent unused beyond its proof period expires first (E10). Holds stop all of it. The answer
+/// lists the persons erased (or that would be), those held and the consents expired, with counts.
 #[utoipa::path(
     post, path = "/v1/retention/run", tag = "rights", security(("bearer" = [])),
     request_body = RunBody,
     responses(
-        (status = 200, description = "`dry_run`, `erased` [person ids], `held` [person ids]", body = Object),
+        (status = 200, description = "`dry_run`, `erased` and `held` [person ids], `expired` [consent ids], counts `items`, `tokens`, `messages`, `requests`", body = Object),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
