@@ -120,6 +120,10 @@ pub enum Evidence {
         reported_confirm_at: Option<Timestamp>,
         /// The source reports an IP for opt-in or confirmation (kept sealed).
         reported_ip: bool,
+        /// The e-mail address whose double opt-in the source reports as confirmed (sign-up
+        /// time, confirmation time and IP given by a newsletter tool such as Mailchimp).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confirmed_contact_point: Option<ContactPointId>,
     },
 }
 
@@ -139,6 +143,21 @@ impl Evidence {
         }
     }
 
+    /// The e-mail address an import proves confirmed: only with the whole double opt-in record
+    /// of the source (sign-up time, confirmation time and IP, R25).
+    pub fn import_confirms(&self) -> Option<ContactPointId> {
+        match self {
+            Self::Import {
+                confirmed_contact_point: Some(cp),
+                reported_optin_at: Some(_),
+                reported_confirm_at: Some(_),
+                reported_ip: true,
+                ..
+            } => Some(*cp),
+            _ => None,
+        }
+    }
+
     /// The contact point this evidence proves ownership of, if it proves one.
     pub fn verifies_contact_point(&self) -> Option<ContactPointId> {
         match self {
@@ -147,6 +166,7 @@ impl Evidence {
             | Self::TextConfirmation { contact_point, .. }
             | Self::InboundMessage { contact_point, .. } => Some(*contact_point),
             Self::CallRecording { contact_point, recording_consent: true, .. } => Some(*contact_point),
+            Self::Import { .. } => self.import_confirms(),
             _ => None,
         }
     }

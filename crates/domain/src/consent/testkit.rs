@@ -142,6 +142,7 @@ pub fn import_evidence() -> Evidence {
         reported_optin_at: Some(ts("2019-03-01T09:00:00Z")),
         reported_confirm_at: None,
         reported_ip: false,
+        confirmed_contact_point: None,
     }
 }
 

@@ -295,6 +295,7 @@ pub async fn generate_listing(
                             reported_optin_at: Some(given),
                             reported_confirm_at: None,
                             reported_ip: false,
+                            confirmed_contact_point: None,
                         }],
                         Source::ThirdParty { provider: "Altbestand Maklerverwaltung".into(), contract_ref: None },
                     ),

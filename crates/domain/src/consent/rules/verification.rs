@@ -166,6 +166,8 @@ fn verifies(channel: Channel, ev: &Evidence, cp: ContactPointId) -> bool {
             Evidence::EmailDoi { contact_point, .. }
             | Evidence::InboundMessage { contact_point, .. }
             | Evidence::TextConfirmation { contact_point, .. } => *contact_point == cp,
+            // A newsletter tool's own double opt-in record, imported whole (R25).
+            Evidence::Import { .. } => ev.import_confirms() == Some(cp),
             other => in_person_proof(other),
         },
         Channel::Sms | Channel::MessengerWhatsapp => {

@@ -137,6 +137,11 @@ pub(crate) enum EvidenceDoc {
         reported_confirm_at: Option<Timestamp>,
         /// The source reports an IP for opt-in or confirmation (kept sealed).
         reported_ip: bool,
+        /// The e-mail contact point whose double opt-in the source reports as confirmed; counts
+        /// as its confirmation only with opt-in time, confirmation time and IP (R25).
+        #[schema(value_type = Option<String>, format = Uuid)]
+        #[serde(skip_serializing_if = "Option::is_none")]
+        confirmed_contact_point: Option<ContactPointId>,
     },
 }
 
@@ -183,6 +188,7 @@ impl From<D> for EvidenceDoc {
                 reported_optin_at,
                 reported_confirm_at,
                 reported_ip,
+                confirmed_contact_point,
             } => Self::Import {
                 provider,
                 file_hash,
@@ -191,6 +197,7 @@ impl From<D> for EvidenceDoc {
                 reported_optin_at,
                 reported_confirm_at,
                 reported_ip,
+                confirmed_contact_point,
             },
         }
     }
@@ -279,6 +286,17 @@ mod tests {
             reported_optin_at: Some(at),
             reported_confirm_at: None,
             reported_ip: true,
+            confirmed_contact_point: None,
+        });
+        same::<EvidenceDoc, _>(D::Import {
+            provider: "p".into(),
+            file_hash: "ab".into(),
+            row: 7,
+            contract_ref: None,
+            reported_optin_at: Some(at),
+            reported_confirm_at: Some(at),
+            reported_ip: true,
+            confirmed_contact_point: Some(cp),
         });
         same::<SourceDoc, _>(DSource::FirstParty);
         same::<SourceDoc, _>(DSource::ThirdParty { provider: "p".into(), contract_ref: Some("c".into()) });

@@ -172,6 +172,32 @@ fn r25_import_without_verification_evidence_is_unknown() {
 }
 
 #[test]
+fn r25_a_newsletter_tools_whole_double_opt_in_record_confirms_the_address_a_part_of_it_does_not() {
+    let source_doi = |optin: bool, confirm: bool, ip: bool, cp: u128| Evidence::Import {
+        provider: "Mailchimp".into(),
+        file_hash: "01".repeat(32),
+        row: 9,
+        contract_ref: None,
+        reported_optin_at: optin.then(|| ts("2023-04-01T09:00:00Z")),
+        reported_confirm_at: confirm.then(|| ts("2023-04-01T09:03:00Z")),
+        reported_ip: ip,
+        confirmed_contact_point: Some(crate::consent::testkit::cp(cp)),
+    };
+    let whole = record(&[Channel::Email], &[EMAIL], CaptureMethod::Import, vec![source_doi(true, true, true, EMAIL)]);
+    assert_eq!(assess(&whole).status, ConsentStatus::Given);
+    for (optin, confirm, ip) in [(false, true, true), (true, false, true), (true, true, false)] {
+        let part =
+            record(&[Channel::Email], &[EMAIL], CaptureMethod::Import, vec![source_doi(optin, confirm, ip, EMAIL)]);
+        assert_eq!(assess(&part).status, ConsentStatus::Unknown, "{optin} {confirm} {ip}");
+    }
+    let other = record(&[Channel::Email], &[EMAIL], CaptureMethod::Import, vec![source_doi(true, true, true, MOBILE)]);
+    assert_eq!(assess(&other).status, ConsentStatus::Unknown, "another address's confirmation");
+    let phone =
+        record(&[Channel::PhoneLive], &[PHONE], CaptureMethod::Import, vec![source_doi(true, true, true, PHONE)]);
+    assert_eq!(assess(&phone).status, ConsentStatus::Unknown, "never verifies a phone number (R26)");
+}
+
+#[test]
 fn r25_third_party_import_needs_contract_reference() {
     let mut r = record(&[Channel::Email], &[EMAIL], CaptureMethod::Import, vec![import_evidence(), doi(EMAIL)]);
     r.source = Source::ThirdParty { provider: "Leads AG".into(), contract_ref: None };
