@@ -102,7 +102,7 @@ pub use columns::{ColumnMatch, PermissionColumn};
 pub use error::{ImportError, RowError, WHOLE_ROW};
 pub use fields::{Field, normalize};
 pub use mapping::Mapping;
-pub use reader::FileInfo;
+pub use reader::{FileInfo, MAX_ROW_BYTES};
 pub use row::{ImportRow, Permission, SourceStatus};
 pub use sniff::{Encoding, LineEnding};
 

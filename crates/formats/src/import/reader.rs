@@ -1,6 +1,8 @@
 //! One CSV stream turned into rows: sniffing, the header, and building [`ImportRow`]s record by record.
 
-use std::io::{Cursor, Read};
+use std::io::{self, Cursor, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use csv::ByteRecord;
 use jiff::tz::TimeZone;
@@ -41,9 +43,37 @@ pub struct FileInfo {
     pub status: Option<SourceStatus>,
 }
 
+/// Largest row read before giving up on the rest of a file: a row this large comes from an
+/// unclosed quote swallowing the file, and reading on would hold all of it in memory.
+pub const MAX_ROW_BYTES: u64 = 16 << 20;
+
+/// Counts the bytes pulled from the source since the reader last finished a row.
+struct RowLimit {
+    inner: Box<dyn Read + Send>,
+    since_row: Arc<AtomicU64>,
+}
+
+impl Read for RowLimit {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.since_row.fetch_add(n as u64, Ordering::Relaxed) + n as u64 > MAX_ROW_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a row is larger than {} MiB (an unclosed quote?); the rest of the file is not read",
+                    MAX_ROW_BYTES >> 20
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
 /// Reads the rows of one CSV stream.
 pub(crate) struct FileReader {
-    csv: csv::Reader<Box<dyn Read + Send>>,
+    csv: csv::Reader<RowLimit>,
+    since_row: Arc<AtomicU64>,
+    embedded_newlines: u64,
     pub info: FileInfo,
     cols: Columns,
     ctx: Ctx,
@@ -104,7 +134,8 @@ impl FileReader {
             delimiter = d;
         }
         prefix.drain(..skip);
-        let stream: Box<dyn Read + Send> = Box::new(Cursor::new(prefix).chain(input));
+        let since_row = Arc::new(AtomicU64::new(0));
+        let stream = RowLimit { inner: Box::new(Cursor::new(prefix).chain(input)), since_row: Arc::clone(&since_row) };
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -161,7 +192,20 @@ impl FileReader {
             file: name,
         };
         let default_status = file_status.unwrap_or(default_status);
-        Ok(FileReader { csv, info, cols, ctx, format, default_status, record: ByteRecord::new(), row: 1, done: false })
+        since_row.store(0, Ordering::Relaxed);
+        Ok(FileReader {
+            csv,
+            since_row,
+            embedded_newlines: 0,
+            info,
+            cols,
+            ctx,
+            format,
+            default_status,
+            record: ByteRecord::new(),
+            row: 1,
+            done: false,
+        })
     }
 
     /// The next data row, or `None` at the end of the stream.
@@ -171,7 +215,16 @@ impl FileReader {
         }
         match self.csv.read_byte_record(&mut self.record) {
             Ok(true) => {
-                self.row += 1;
+                self.since_row.store(0, Ordering::Relaxed);
+                // The sheet row is the physical line the row ends on, less the line breaks inside
+                // quoted cells so far (so blank lines count, as a spreadsheet shows them); a
+                // counter where lines are not counted (CR-only files) or an unterminated last row.
+                self.embedded_newlines += self.record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+                // The reader counts a row's own `\n` once it has read it: at once after LF, only
+                // with the next row after CRLF (the `\r` ends the row).
+                let own = u64::from(self.info.line_ending == LineEnding::Lf);
+                let by_line = self.csv.position().line().saturating_sub(own + self.embedded_newlines);
+                self.row = by_line.max(self.row + 1);
                 Some(self.build())
             }
             Ok(false) => {

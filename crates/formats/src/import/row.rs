@@ -9,7 +9,8 @@ use serde::Serialize;
 /// addresses and numbers are passed on trimmed, exactly as the file gives them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImportRow {
-    /// Spreadsheet row number in its file (the header is row 1, the first data row is row 2).
+    /// Spreadsheet row number in its file (the header is row 1, the first data row is row 2;
+    /// blank lines count as rows, line breaks inside quoted cells do not).
     pub row: u64,
     /// Name of the file inside a ZIP archive (Mailchimp's `subscribed_members_export_….csv`).
     pub file: Option<String>,

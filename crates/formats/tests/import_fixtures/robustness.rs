@@ -202,3 +202,33 @@ fn damage_late_in_a_large_zip_member_is_a_row_error_at_its_end() {
     assert!(e.message.contains("corrupt"), "{}", e.message);
     assert_eq!(results[5001].as_ref().map(|r| r.status.clone()).ok(), Some(SourceStatus::Cleaned));
 }
+
+#[test]
+fn sheet_rows_count_blank_lines_but_not_breaks_inside_cells() {
+    let crlf = "Email Address,NOTES\r\na@example.com,\"zwei\r\nZeilen\"\r\nb@example.com,x\r\n\r\nc@example.com,y\r\nd@example.com,z";
+    let lf = crlf.replace("\r\n", "\n");
+    for (csv, tail) in
+        [(crlf.to_string(), ""), (lf.clone(), ""), (format!("{crlf}\r\n"), "\r\n"), (format!("{lf}\n"), "\n")]
+    {
+        let rows: Vec<_> = read_bytes(csv.as_bytes(), "n.csv", Format::Mailchimp, None)
+            .into_iter()
+            .map(|r| r.map(|r| (r.row, r.email.unwrap_or_default())).map_err(|e| e.to_string()))
+            .collect();
+        let want = [(2, "a@example.com"), (3, "b@example.com"), (5, "c@example.com"), (6, "d@example.com")];
+        assert_eq!(rows, want.map(|(n, e)| Ok((n, e.to_string()))), "{:?} ending {tail:?}", &csv[19..21]);
+    }
+}
+
+#[test]
+fn an_unclosed_quote_cannot_swallow_the_memory() {
+    let mut csv = String::from("E-Mail;Notiz\na@example.de;\"offen\n");
+    let filler = "b@example.de;Zeile ohne Ende\n";
+    while (csv.len() as u64) < konsent_formats::import::MAX_ROW_BYTES + (1 << 20) {
+        csv.push_str(filler);
+    }
+    let results = read_bytes(csv.as_bytes(), "q.csv", Format::Generic, None);
+    assert_eq!(results.len(), 1);
+    let e = results[0].as_ref().expect_err("row too large");
+    assert_eq!((e.row, e.field.as_str()), (2, WHOLE_ROW));
+    assert!(e.message.contains("unclosed quote"), "{}", e.message);
+}
