@@ -232,3 +232,38 @@ fn an_unclosed_quote_cannot_swallow_the_memory() {
     assert_eq!((e.row, e.field.as_str()), (2, WHOLE_ROW));
     assert!(e.message.contains("unclosed quote"), "{}", e.message);
 }
+
+#[test]
+fn garbage_never_panics() {
+    // A fixed-seed generator over the bytes parsers trip on: quotes, delimiters, line breaks,
+    // digits and date punctuation, BOM and Windows-1252/UTF-8 lead bytes.
+    const ALPHABET: &[u8] = b"\"\";,;\t\r\n\n0123456789.-:/ @aeZ+()\xef\xbb\xbf\xc3\xfc\xe2\x80";
+    let headers = [
+        "\"Email Address\",OPTIN_TIME,CONFIRM_TIME,TAGS,Birthday,E-Mail-Newsletter,UNSUB_TIME\n",
+        "email;activated;registered;deactivated;geburtsdatum;einwilligung_datum;bounced;active\r\n",
+        "\"Email\",\"Create Date\",\"Date of birth\",\"Unsubscribed from all email\",\"Opted out of email: X\",\"Invalid email address\"\n",
+        "E-Mail;Geburtsdatum;Werbeeinwilligung E-Mail;Werbeeinwilligung Telefon;Einwilligung vom;Status\r\n",
+    ];
+    let formats = [Format::Mailchimp, Format::CleverReach, Format::HubSpot, Format::Generic];
+    let mut seed: u64 = 0x5eed_cafe;
+    let mut next = || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize
+    };
+    for round in 0..400 {
+        let k = round % 4;
+        let mut bytes = headers[k].as_bytes().to_vec();
+        let len = next() % 600;
+        bytes.extend((0..len).map(|_| ALPHABET[next() % ALPHABET.len()]));
+        for format in [formats[k], formats[(k + 1) % 4]] {
+            if let Ok(rows) = open_reader(Cursor::new(bytes.clone()), Some("g.csv"), format, None) {
+                let mut last = 1;
+                for r in rows {
+                    let row = r.map(|r| r.row).unwrap_or_else(|e| e.row);
+                    assert!(row > last || row == last + 1, "round {round}: row {row} after {last}");
+                    last = row;
+                }
+            }
+        }
+    }
+}
