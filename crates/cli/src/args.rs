@@ -154,6 +154,40 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Import a contact export (Mailchimp ZIP or CSV, CleverReach, HubSpot, broker software):
+    /// imported consents get the status their evidence supports (R25, R26), opt-outs there are
+    /// honoured here, the suppression list is matched first; resumes after an interruption.
+    Import {
+        /// The export (CSV, or Mailchimp's ZIP of three CSVs).
+        file: std::path::PathBuf,
+        /// mailchimp, cleverreach, hubspot or generic.
+        #[arg(long)]
+        format: String,
+        /// The consent text the source showed: its id, or its key (latest published version).
+        #[arg(long)]
+        text: String,
+        /// Mapping file (TOML) naming columns and status values the format does not know.
+        #[arg(long)]
+        mapping: Option<std::path::PathBuf>,
+        /// Advertiser the consents name (repeatable; default: all of the text's).
+        #[arg(long)]
+        advertiser: Vec<String>,
+        /// Source system named in the evidence (default: the tool's name).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Contract reference when the list comes from a third party (lead vendor, partner).
+        #[arg(long)]
+        third_party_contract: Option<String>,
+        /// Only report what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Erase a person (Art. 17): delete what may go now, keep the proof that must be kept
     /// restricted until its date, suppress the contact points; prints the reply to the person.
     Erase {

@@ -20,6 +20,7 @@ pub mod erasure;
 pub mod error;
 pub mod forms;
 pub mod gate;
+pub mod imports;
 pub mod init;
 pub mod keys;
 pub mod leads;

@@ -77,33 +77,47 @@ impl Konsent {
             },
             SideWrite::PersonData { person_id: pid.clone(), version: 1, sealed, sha256: data_hash },
         ];
-        let bik = self.keys.blind_index(tenant);
         let mut contact_point_ids = Vec::with_capacity(p.contacts.len());
         for c in &p.contacts {
-            let cp = self.id(ContactPointId::from_parts);
-            let plain = serde_json::to_vec(c).expect("contact serialises");
-            let sealed = dek.seal(self.random(), &plain, &contact_aad(tenant, cp));
-            let value_hash = sha256_hex(&sealed);
-            events.push(PendingEvent {
-                event_id: self.id(EventId::from_parts),
-                actor: actor.clone(),
-                body: EventBody::ContactPointAdded {
-                    contact_point_id: cp,
-                    person_id,
-                    kind: c.kind(),
-                    blind_index: bik.index(&c.match_key()),
-                    value_hash: value_hash.clone(),
-                },
-            });
-            side.push(SideWrite::ContactValue {
-                contact_point_id: cp.to_string(),
-                person_id: pid.clone(),
-                sealed,
-                sha256: value_hash,
-            });
+            let (cp, ev, sw) = self.contact_point_write(tenant, actor, person_id, &dek, c);
+            events.push(ev);
+            side.push(sw);
             contact_point_ids.push(cp);
         }
         PersonWrite { person_id, contact_point_ids, events, side, dek }
+    }
+
+    /// Builds (does not write) a new contact point of a person: its event and its sealed value.
+    pub fn contact_point_write(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        person_id: PersonId,
+        dek: &DataKey,
+        c: &ContactValue,
+    ) -> (ContactPointId, PendingEvent, SideWrite) {
+        let cp = self.id(ContactPointId::from_parts);
+        let plain = serde_json::to_vec(c).expect("contact serialises");
+        let sealed = dek.seal(self.random(), &plain, &contact_aad(tenant, cp));
+        let value_hash = sha256_hex(&sealed);
+        let ev = PendingEvent {
+            event_id: self.id(EventId::from_parts),
+            actor: actor.clone(),
+            body: EventBody::ContactPointAdded {
+                contact_point_id: cp,
+                person_id,
+                kind: c.kind(),
+                blind_index: self.keys.blind_index(tenant).index(&c.match_key()),
+                value_hash: value_hash.clone(),
+            },
+        };
+        let side = SideWrite::ContactValue {
+            contact_point_id: cp.to_string(),
+            person_id: person_id.to_string(),
+            sealed,
+            sha256: value_hash,
+        };
+        (cp, ev, side)
     }
 
     /// Registers a person with contact points.
@@ -118,7 +132,7 @@ impl Konsent {
         Ok(w)
     }
 
-    pub(crate) async fn person_key(&self, tenant: TenantId, person: PersonId) -> Result<Option<DataKey>, ServiceError> {
+    pub async fn person_key(&self, tenant: TenantId, person: PersonId) -> Result<Option<DataKey>, ServiceError> {
         let Some(wrapped) = queries::person_key(&self.db, tenant, person).await? else { return Ok(None) };
         Ok(Some(self.keys.master().unwrap(&wrapped, &key_aad(tenant, person))?))
     }

@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_rights.sql"),
         postgres: include_str!("../migrations/postgres/0003_rights.sql"),
     },
+    Migration {
+        version: 4,
+        name: "imports",
+        sqlite: include_str!("../migrations/sqlite/0004_imports.sql"),
+        postgres: include_str!("../migrations/postgres/0004_imports.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -395,7 +395,8 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         EventBody::AttachmentStored { .. }
         | EventBody::AttachmentRead { .. }
         | EventBody::ProofExported { .. }
-        | EventBody::LeadsChecked { .. } => {}
+        | EventBody::LeadsChecked { .. }
+        | EventBody::ImportCompleted { .. } => {}
     }
     Ok(())
 }

@@ -128,6 +128,21 @@ pub enum SideWrite {
         /// Outbox rows.
         messages: Vec<String>,
     },
+    /// An import's progress: rows committed so far and its report (JSON, counts only).
+    ImportProgress {
+        /// Import id (file hash and options).
+        id: String,
+        /// SHA-256 of the file.
+        file_sha256: String,
+        /// Format name.
+        format: String,
+        /// `running` or `done`.
+        state: String,
+        /// Rows committed (in file order, across the members of a ZIP).
+        rows_done: i64,
+        /// The report so far.
+        report: String,
+    },
     /// An evidence file, sealed; stored once per person and content hash.
     Attachment {
         /// Person.
@@ -221,6 +236,16 @@ pub(crate) async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite
             tx.exec(
                 "INSERT INTO contact_values (tenant_id, contact_point_id, person_id, sealed, sha256) VALUES ($1, $2, $3, $4, $5)",
                 vals![tenant, contact_point_id, person_id, sealed, sha256],
+            )
+            .await?
+        }
+        SideWrite::ImportProgress { id, file_sha256, format, state, rows_done, report } => {
+            tx.exec(
+                "INSERT INTO imports (tenant_id, id, file_sha256, format, state, rows_done, report, started_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (tenant_id, id) DO UPDATE SET \
+                 state = excluded.state, rows_done = excluded.rows_done, report = excluded.report, \
+                 updated_at = excluded.updated_at",
+                vals![tenant, id, file_sha256, format, state, rows_done, report, now],
             )
             .await?
         }

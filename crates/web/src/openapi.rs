@@ -10,7 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    batch, calls, catalog, check, consents, erasure, evidence, forms, lists, persons, schema, suppressions, texts,
+    batch, calls, catalog, check, consents, erasure, evidence, forms, imports, lists, persons, schema, suppressions,
+    texts,
 };
 use crate::problem;
 
@@ -44,6 +45,7 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         batch::check_batch,
         calls::check_leads,
         calls::import_call_log,
+        imports::import,
         lists::list_persons,
         lists::list_consents,
         lists::list_suppressions,
@@ -153,6 +155,9 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
             protokolliert) und das Nachweispaket nach § 7a UWG. — Evidence files and the § 7a proof package."),
         (name = "rights", description = "Betroffenenrechte und Löschkonzept: Löschung (Art. 17) mit \
             Antworttext, Sperren (Legal Hold), Löschlauf. — Data-subject rights and the deletion concept."),
+        (name = "imports", description = "Importe aus Newsletter-Tools, CRM und Maklerverwaltung mit \
+            Herkunftsnachweis, Sperrlistenabgleich und Fortsetzung nach Abbruch. — Imports from newsletter \
+            tools, CRMs and broker software with provenance."),
         (name = "admin", description = "Einstellungen des Mandanten (Vier-Augen-Freigabe, Prüfregeln). — \
             Tenant settings."),
         (name = "ops", description = "Betrieb: Liveness, Readiness, Metriken, dieses Dokument; ohne \

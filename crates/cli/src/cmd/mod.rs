@@ -4,6 +4,7 @@ mod admin;
 mod demo;
 mod erasure;
 mod evidence;
+mod imports;
 mod scrub;
 mod serve;
 
@@ -74,6 +75,10 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
             evidence::call_log(&k, t, file, advertiser.as_deref()).await
+        }
+        Command::Import { .. } => {
+            let k = open(&cli, &cfg).await?;
+            imports::import(&k, &cli.command).await
         }
         Command::Erase { person, via, json, tenant } => {
             let k = open(&cli, &cfg).await?;

@@ -11,6 +11,7 @@ mod fuzz;
 mod gate_bulk;
 mod harness;
 mod idempotency;
+mod imports;
 mod isolation;
 mod openapi;
 mod otp;

@@ -371,6 +371,23 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         requests: Vec<String>,
     },
+    /// A file was imported (R25): its hash, format and source, and how many rows led to what.
+    ImportCompleted {
+        /// Import id (file hash and options).
+        import_id: String,
+        /// SHA-256 of the file.
+        file_sha256: String,
+        /// Format (`mailchimp`, `cleverreach`, `hubspot`, `generic`).
+        format: String,
+        /// Source system or lead vendor named in the evidence.
+        provider: String,
+        /// Data rows read.
+        rows: u64,
+        /// Rows by outcome (`given`, `unknown`, `suppressed`, …).
+        outcomes: std::collections::BTreeMap<String, u64>,
+        /// When.
+        at: Timestamp,
+    },
     /// A lead list was checked before a phone campaign (Prüfpflicht, R24).
     LeadsChecked {
         /// Advertiser of the campaign.
@@ -430,6 +447,7 @@ impl EventBody {
             Self::RestrictedDataRead { .. } => "restricted_data_read",
             Self::HoldReleased { .. } => "hold_released",
             Self::RetentionRun { .. } => "retention_run",
+            Self::ImportCompleted { .. } => "import_completed",
         }
     }
 

@@ -9,6 +9,7 @@ pub(crate) mod consents;
 pub(crate) mod erasure;
 pub(crate) mod evidence;
 pub(crate) mod forms;
+pub(crate) mod imports;
 pub(crate) mod lists;
 pub(crate) mod persons;
 pub(crate) mod schema;
@@ -51,7 +52,8 @@ macro_rules! v1_routes {
 }
 
 /// Routes whose bodies are streamed and may exceed `MAX_BODY`.
-const UNLIMITED: &[&str] = &["/v1/check/batch", "/v1/persons/{id}/attachments", "/v1/leads/check", "/v1/uses/import"];
+const UNLIMITED: &[&str] =
+    &["/v1/check/batch", "/v1/persons/{id}/attachments", "/v1/leads/check", "/v1/uses/import", "/v1/imports"];
 
 v1_routes! {
     "/v1/check" => post check::check;
@@ -59,6 +61,7 @@ v1_routes! {
     "/v1/uses" => post check::record_use;
     "/v1/uses/import" => post calls::import_call_log;
     "/v1/leads/check" => post calls::check_leads;
+    "/v1/imports" => post imports::import;
     "/v1/advertisers" => get catalog::list_advertisers, post catalog::create_advertiser;
     "/v1/categories" => get catalog::list_categories, post catalog::define_category;
     "/v1/texts" => get texts::list_texts, post texts::publish_text;

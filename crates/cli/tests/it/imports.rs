@@ -1,0 +1,228 @@
+//! Imports of the realistic exports in `crates/formats/testdata` (copies of the shared fixtures)
+//! through `POST /v1/imports` and the service, on both engines: what the gate then says about
+//! rows with and without the tool's double opt-in record (R25), legacy phone permissions (R26),
+//! opt-outs and bounces there honoured here, an erased person not brought back (R44), bad rows
+//! named by row and column, re-import changing nothing, a dry run writing nothing, and an
+//! interrupted import resuming.
+
+use std::path::PathBuf;
+
+use konsent_service::imports::{Format, ImportOptions, ImportReport};
+use serde_json::{Value, json};
+
+use crate::api::{World, check, world};
+use crate::app_test;
+use crate::harness::TestApp;
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../formats/testdata").join(rel)
+}
+
+const MAILCHIMP_ZIP: &str = "mailchimp/members_export_67bf5f325a.zip";
+const SUBSCRIBED: &str = "mailchimp/members_export_67bf5f325a/subscribed_members_export_67bf5f325a.csv";
+
+/// The subscribed file as a user reads it: (e-mail, has sign-up time, has confirmation time, has an IP).
+fn subscribed_rows() -> Vec<(String, bool, bool, bool)> {
+    let mut r = csv::Reader::from_path(fixture(SUBSCRIBED)).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|x| x == name).unwrap();
+    let (e, ot, ct, oi, ci) =
+        (col("Email Address"), col("OPTIN_TIME"), col("CONFIRM_TIME"), col("OPTIN_IP"), col("CONFIRM_IP"));
+    r.records()
+        .map(|x| x.unwrap())
+        .map(|x| (x[e].to_string(), !x[ot].is_empty(), !x[ct].is_empty(), !x[oi].is_empty() || !x[ci].is_empty()))
+        .collect()
+}
+
+fn other_file(name: &str) -> Vec<String> {
+    let path = fixture(&format!("mailchimp/members_export_67bf5f325a/{name}_members_export_67bf5f325a.csv"));
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records().map(|x| x.unwrap()[0].to_string()).collect()
+}
+
+async fn upload(app: &TestApp, w: &World, format: &str, file: &str, extra: &str) -> Value {
+    let bytes = std::fs::read(fixture(file)).unwrap();
+    let path = format!("/v1/imports?format={format}&text={}{extra}", w.text);
+    let r = app.call_raw("POST", &path, Some(&app.api_key), Some(bytes), "application/octet-stream").await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    r.json
+}
+
+async fn email_allowed(app: &TestApp, w: &World, email: &str) -> (bool, String) {
+    let d = check(app, &app.api_key, w, "email", json!({"email": email})).await;
+    (d["allowed"].as_bool().unwrap(), d["reasons"].to_string())
+}
+
+fn total(r: &Value) -> u64 {
+    r["outcomes"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum()
+}
+
+app_test!(r25_mailchimp_zip_confirmed_subscribers_are_usable_the_rest_unknown_opt_outs_and_bounces_honoured, |app| {
+    let w = world(&app).await;
+    let r = upload(&app, &w, "mailchimp", MAILCHIMP_ZIP, "").await;
+    let rows = subscribed_rows();
+    let (unsub, cleaned) = (other_file("unsubscribed"), other_file("cleaned"));
+    assert_eq!(r["rows"], (rows.len() + unsub.len() + cleaned.len()) as u64);
+    assert_eq!(total(&r), r["rows"].as_u64().unwrap(), "every row has exactly one outcome: {r}");
+    assert_eq!((r["encoding"].as_str(), r["delimiter"].as_str()), (Some("utf-8"), Some(",")));
+
+    // A subscriber with the whole double opt-in record may be mailed; one without the sign-up
+    // record (imported into Mailchimp) is recorded but blocked until re-permission (R25).
+    let whole = rows.iter().find(|r| r.1 && r.2 && r.3).unwrap();
+    assert!(email_allowed(&app, &w, &whole.0).await.0, "{}", whole.0);
+    let partial = rows.iter().find(|r| !r.1 && r.2 && r.0.contains('@') && !r.0.contains('<')).unwrap();
+    let (allowed, reasons) = email_allowed(&app, &w, &partial.0).await;
+    assert!(!allowed && reasons.contains("consent_not_valid"), "{reasons}");
+    assert!(
+        r["outcomes"]["unknown"].as_u64().unwrap() >= 1
+            && r["unknown_because"]["email_not_confirmed"].as_u64().unwrap() >= 1
+    );
+
+    // Unsubscribed and cleaned there: on the suppression list here.
+    for e in unsub.iter().chain(&cleaned) {
+        let (allowed, reasons) = email_allowed(&app, &w, e).await;
+        assert!(!allowed && reasons.contains("suppressed"), "{reasons}");
+    }
+    assert_eq!(r["outcomes"]["opt_out"], unsub.len() as u64);
+    assert_eq!(r["outcomes"]["bounced"], cleaned.len() as u64);
+
+    // Bad rows are named by row and column, without the address.
+    let problems = r["problems"].as_array().unwrap();
+    let display = rows.iter().position(|r| r.0.contains('<')).unwrap() as u64 + 2;
+    assert!(problems.iter().any(|p| p["row"] == display && p["field"] == "email"), "{problems:?}");
+    assert!(!r["problems"].to_string().contains('@'), "no address in the report: {problems:?}");
+    // The address in other case is the same person, counted once.
+    assert_eq!(r["outcomes"]["duplicate"], 1, "{r}");
+
+    // The same file again changes nothing.
+    let before = app.ledger_text().await;
+    let again = upload(&app, &w, "mailchimp", MAILCHIMP_ZIP, "").await;
+    assert_eq!(again["already_imported"], true);
+    assert_eq!(app.ledger_text().await, before);
+    assert!(before.contains("import_completed"), "the import is on record");
+    let v = konsent_service::verify::verify(&app.k).await.unwrap();
+    assert!(v.ok(), "{:?}", v.broken);
+});
+
+app_test!(r26_broker_export_in_windows_1252_legacy_phone_permissions_stay_unknown, |app| {
+    let w = world(&app).await;
+    let r = upload(&app, &w, "generic", "generic_makler/maklerverwaltung_kunden_export_cp1252.csv", "").await;
+    assert_eq!((r["encoding"].as_str(), r["delimiter"].as_str()), (Some("windows-1252"), Some(";")), "{r}");
+    assert_eq!(total(&r), r["rows"].as_u64().unwrap());
+    // Phone permissions without number verification are never usable (R26).
+    assert_eq!(r["consents"]["phone_live:given"], Value::Null, "{r}");
+    assert!(r["consents"]["phone_live:unknown"].as_u64().unwrap() > 0, "{r}");
+    assert!(r["unknown_because"]["phone_not_verified"].as_u64().unwrap() > 0);
+    // Umlauts decoded: the first person's name reads as written.
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": "0152 28817386"})).await;
+    assert_eq!(d["allowed"], false);
+    let person = d["person_id"].as_str().expect("the row's person exists").to_string();
+    let p = app.call("GET", &format!("/v1/persons/{person}"), Some(&app.api_key), None).await;
+    assert_eq!((p.json["first_name"].as_str(), p.json["last_name"].as_str()), (Some("Jürgen"), Some("Weiß")));
+});
+
+app_test!(r25_hubspot_and_cleverreach_without_double_opt_in_records_import_as_unknown, |app| {
+    let w = world(&app).await;
+    let h = upload(&app, &w, "hubspot", "hubspot/hubspot-crm-exports-all-contacts-2024-05-17.csv", "").await;
+    assert_eq!(total(&h), 50);
+    assert_eq!(h["consents"]["email:given"], Value::Null, "HubSpot exports no confirmation record: {h}");
+    assert!(h["outcomes"]["no_consent"].as_u64().unwrap() > 0, "non-marketing contacts get nothing: {h}");
+    let c = upload(&app, &w, "cleverreach", "cleverreach/cleverreach_empfaenger_export_cp1252_semikolon.csv", "").await;
+    assert_eq!((c["encoding"].as_str(), total(&c)), (Some("windows-1252"), 50), "{c}");
+    assert!(c["outcomes"]["pending"].as_u64().unwrap() > 0, "never confirmed there: {c}");
+});
+
+app_test!(r44_an_erased_persons_address_is_not_imported_again, |app| {
+    let w = world(&app).await;
+    let rows = subscribed_rows();
+    let victim = &rows.iter().find(|r| r.1 && r.2 && r.3).unwrap().0;
+    let p = app
+        .call(
+            "POST",
+            "/v1/persons",
+            Some(&app.api_key),
+            Some(json!({"first_name": "Jürgen", "last_name": "Weiß", "contacts": [{"email": victim}]})),
+        )
+        .await;
+    assert_eq!(p.status, 201, "{:?}", p.json);
+    let person = p.json["person_id"].as_str().unwrap();
+    let e = app.call("POST", &format!("/v1/persons/{person}/erasure"), Some(&app.api_key), Some(json!({}))).await;
+    assert_eq!(e.status, 200, "{:?}", e.json);
+    let value =
+        konsent_domain::contact::ContactValue::Email(konsent_domain::contact::EmailAddress::parse(victim).unwrap());
+    let before = app.k.find_by_contact(app.tenant, &value).await.unwrap().len();
+    let r = upload(&app, &w, "mailchimp", MAILCHIMP_ZIP, "").await;
+    assert_eq!(r["outcomes"]["erased"], 1, "{r}");
+    assert_eq!(app.k.find_by_contact(app.tenant, &value).await.unwrap().len(), before, "no new person");
+    assert!(!email_allowed(&app, &w, victim).await.0);
+});
+
+app_test!(r25_dry_run_writes_nothing_and_an_interrupted_import_resumes_where_it_stopped, |app| {
+    let w = world(&app).await;
+    let before = app.ledger_text().await;
+    let dry = upload(&app, &w, "mailchimp", MAILCHIMP_ZIP, "&dry_run=true").await;
+    assert_eq!(app.ledger_text().await, before, "a dry run writes nothing");
+
+    let opts = ImportOptions {
+        format: Format::Mailchimp,
+        mapping: None,
+        text_id: w.text.parse().unwrap(),
+        advertisers: None,
+        provider: None,
+        third_party_contract: None,
+        org_unit: None,
+        dry_run: false,
+        batch_rows: 10,
+    };
+    let actor = konsent_domain::ledger::Actor::User("test".into());
+    let path = fixture(MAILCHIMP_ZIP);
+    // Stopped after the second batch: rows 1–20 are committed.
+    let first: ImportReport = app.k.import_file(app.tenant, &actor, &path, &opts, &|n| n < 20).await.unwrap();
+    assert!(first.stopped);
+    assert_eq!(first.rows, 20);
+    let rest = app.k.import_file(app.tenant, &actor, &path, &opts, &|_| true).await.unwrap();
+    assert_eq!(rest.resumed_after, 20);
+    assert!(!rest.stopped);
+    // Together they did what the dry run said the whole file would do.
+    assert_eq!(serde_json::to_value(&rest.outcomes).unwrap(), dry["outcomes"], "{:?}", rest);
+    assert_eq!(rest.persons_created, dry["persons_created"].as_u64().unwrap());
+    let again = app.k.import_file(app.tenant, &actor, &path, &opts, &|_| true).await.unwrap();
+    assert!(again.already_imported);
+});
+
+app_test!(r25_bad_requests_name_the_field, |app| {
+    let w = world(&app).await;
+    let bytes = std::fs::read(fixture(SUBSCRIBED)).unwrap();
+    for (query, field) in [
+        (format!("format=excel&text={}", w.text), "format"),
+        ("format=mailchimp&text=no-such-text".to_string(), "text"),
+        (format!("format=mailchimp&text={}&advertisers=x", w.text), "advertisers"),
+    ] {
+        let r = app
+            .call_raw("POST", &format!("/v1/imports?{query}"), Some(&app.api_key), Some(bytes.clone()), "text/csv")
+            .await;
+        assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some(field)), "{:?}", r.json);
+    }
+    let empty = app
+        .call_raw(
+            "POST",
+            &format!("/v1/imports?format=mailchimp&text={}", w.text),
+            Some(&app.api_key),
+            Some(vec![]),
+            "text/csv",
+        )
+        .await;
+    assert_eq!((empty.status, empty.json["errors"][0]["field"].as_str()), (422, Some("file")));
+    let no_header = b"a;b\n1;2\n".to_vec();
+    let r = app
+        .call_raw(
+            "POST",
+            &format!("/v1/imports?format=generic&text={}", w.text),
+            Some(&app.api_key),
+            Some(no_header),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(r.status, 422, "{:?}", r.json);
+    assert!(r.json["detail"].as_str().unwrap().contains("no e-mail or phone column"), "{:?}", r.json);
+});

@@ -1,0 +1,145 @@
+//! `POST /v1/imports`: a contact export uploaded as the request body (CSV, or Mailchimp's ZIP),
+//! streamed to a file in the data directory and imported like `konsent import`.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use futures_util::StreamExt;
+use konsent_domain::ids::AdvertiserId;
+use konsent_service::FieldError;
+use konsent_service::imports::{Format, ImportOptions};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::auth::{Caller, Permission};
+use crate::problem::{
+    ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
+};
+
+/// Largest export accepted (about 10 million rows).
+const MAX_FILE: u64 = 2 << 30;
+
+/// Query of `POST /v1/imports`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `mailchimp`, `cleverreach`, `hubspot` or `generic`.
+    format: String,
+    /// The consent text the source showed: its id, or its key (latest published version).
+    text: String,
+    /// Advertisers the consents name, comma-separated ids (default: all of the text's).
+    advertisers: Option<String>,
+    /// Source system named in the evidence (default: the tool's name).
+    provider: Option<String>,
+    /// Contract reference when the list comes from a third party.
+    third_party_contract: Option<String>,
+    /// Only report what would happen.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+fn internal(e: &std::io::Error) -> ApiError {
+    tracing::error!(error = %e, "cannot store an uploaded import");
+    ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "could not store the upload; see the server log",
+    )
+}
+
+fn field(name: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid(vec![FieldError { field: name.into(), message: message.into() }])
+}
+
+/// Kontakte importieren / import a contact export: Mailchimp (the ZIP of three CSVs or one CSV),
+/// CleverReach, HubSpot or broker software (`generic`), as the request body. Delimiter,
+/// byte-order mark and encoding (UTF-8 or Windows-1252) are detected, columns found by header
+/// name. The suppression list is matched before anything is created; imported consents get
+/// the status their evidence supports (`given` only with the source's whole double opt-in
+/// record, otherwise `unknown`, R25, R26); unsubscribes and bounces there become withdrawals
+/// and suppressions here. The same file imported again changes nothing; an interrupted import
+/// resumes after its last committed row when sent again. The report counts rows by outcome and
+/// names every bad row with its column.
+#[utoipa::path(
+    post, path = "/v1/imports", tag = "imports", security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 200, description = "The report: `rows`, `outcomes` {given, unknown, unchanged, suppressed, erased, opt_out, bounced, pending, no_consent, error}, `unknown_because`, `problems` [{row, file, field, message}], `encoding`, `delimiter`, `columns`, `already_imported`, `resumed_after`", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn import(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ImportQuery>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::RecordConsent)?;
+    caller.require(Permission::WritePersons)?;
+    let format = q.format.parse::<Format>().map_err(|e| field("format", e.to_string()))?;
+    let advertisers = match q.advertisers.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(list) => Some(
+            list.split(',')
+                .map(|a| {
+                    a.trim().parse::<AdvertiserId>().map_err(|_| field("advertisers", "not a list of advertiser ids"))
+                })
+                .collect::<Result<BTreeSet<_>, _>>()?,
+        ),
+    };
+    let opts = ImportOptions {
+        format,
+        mapping: None,
+        text_id: s.k.published_text(caller.tenant, &q.text).await?,
+        advertisers,
+        provider: q.provider,
+        third_party_contract: q.third_party_contract,
+        org_unit: None,
+        dry_run: q.dry_run,
+        batch_rows: konsent_service::imports::BATCH_ROWS,
+    };
+    // Streamed to disk: memory stays flat however large the export is.
+    let dir = s.k.data_dir.join("uploads");
+    tokio::fs::create_dir_all(&dir).await.map_err(|e| internal(&e))?;
+    let path = dir.join(format!("import-{}.upload", uuid::Uuid::now_v7()));
+    let written = save(body, &path).await;
+    let result = match written {
+        Ok(()) => {
+            s.k.import_file(caller.tenant, &caller.actor(), &path, &opts, &|_| true).await.map_err(ApiError::from)
+        }
+        Err(e) => Err(e),
+    };
+    let _ = tokio::fs::remove_file(&path).await;
+    Ok(Json(serde_json::to_value(result?).unwrap_or(Value::Null)))
+}
+
+async fn save(body: Body, path: &std::path::Path) -> Result<(), ApiError> {
+    let mut file = tokio::fs::File::create(path).await.map_err(|e| internal(&e))?;
+    let mut stream = body.into_data_stream();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| field("file", format!("upload broke off: {e}")))?;
+        size += chunk.len() as u64;
+        if size > MAX_FILE {
+            return Err(ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the file exceeds {} GiB", MAX_FILE >> 30),
+            ));
+        }
+        file.write_all(&chunk).await.map_err(|e| internal(&e))?;
+    }
+    if size == 0 {
+        return Err(field("file", "the request body is empty: send the export as the body"));
+    }
+    file.flush().await.map_err(|e| internal(&e))
+}
