@@ -85,6 +85,8 @@ typed_id!(/// An API key.
     ApiKeyId, "api_key");
 typed_id!(/// A legal hold that suspends deletion.
     HoldId, "hold");
+typed_id!(/// A campaign segment, frozen when created.
+    SegmentId, "segment");
 
 #[cfg(test)]
 mod tests {

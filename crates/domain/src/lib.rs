@@ -18,6 +18,7 @@ pub mod mail;
 pub mod party;
 pub mod proof;
 pub mod retention;
+pub mod segment;
 pub mod settings;
 pub mod suppression;
 pub mod text;

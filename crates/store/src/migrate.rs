@@ -38,6 +38,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_imports.sql"),
         postgres: include_str!("../migrations/postgres/0004_imports.sql"),
     },
+    Migration {
+        version: 6,
+        name: "segments",
+        sqlite: include_str!("../migrations/sqlite/0006_segments.sql"),
+        postgres: include_str!("../migrations/postgres/0006_segments.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -386,6 +386,30 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             .await?;
         }
         // Kept in the ledger for the proof and the audit; the files live in `attachments`.
+        EventBody::SegmentFrozen { segment_id, spec, members, included, by_reason, valid_until, at: when, .. } => {
+            let counts = serde_json::json!({"members": members, "included": included, "by_reason": by_reason});
+            tx.exec(
+                "INSERT INTO segments (tenant_id, id, name, spec, counts, frozen_at, valid_until) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                vals![
+                    t.clone(),
+                    segment_id.to_string(),
+                    spec.name.clone(),
+                    serde_json::to_string(spec)?,
+                    counts.to_string(),
+                    us(*when),
+                    us(*valid_until)
+                ],
+            )
+            .await?;
+        }
+        EventBody::RobinsonListImported { list, entries, at: when, .. } => {
+            tx.exec(
+                "INSERT INTO robinson_lists (tenant_id, list, entries, imported_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant_id, list) DO UPDATE SET entries = excluded.entries, imported_at = excluded.imported_at",
+                vals![t.clone(), list.clone(), *entries as i64, us(*when)],
+            )
+            .await?;
+        }
         EventBody::RetentionRun { requests, .. } => {
             for id in requests {
                 tx.exec("DELETE FROM requests WHERE tenant_id = $1 AND id = $2", vals![t.clone(), id.clone()]).await?;
@@ -396,12 +420,13 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         | EventBody::AttachmentRead { .. }
         | EventBody::ProofExported { .. }
         | EventBody::LeadsChecked { .. }
-        | EventBody::ImportCompleted { .. } => {}
+        | EventBody::ImportCompleted { .. }
+        | EventBody::SegmentExported { .. } => {}
     }
     Ok(())
 }
 
-const CLEAR: [&str; 18] = [
+const CLEAR: [&str; 20] = [
     "DELETE FROM tenants",
     "DELETE FROM advertisers",
     "DELETE FROM org_units",
@@ -420,6 +445,8 @@ const CLEAR: [&str; 18] = [
     "DELETE FROM restrictions",
     "DELETE FROM holds",
     "DELETE FROM requests",
+    "DELETE FROM segments",
+    "DELETE FROM robinson_lists",
 ];
 
 /// Clears every projection and replays every tenant's ledger into it, in one transaction.

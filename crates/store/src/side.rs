@@ -143,6 +143,23 @@ pub enum SideWrite {
         /// The report so far.
         report: String,
     },
+    /// Members of a segment being frozen: (seq, person, contact point, included, reasons JSON,
+    /// consents JSON).
+    SegmentMembers {
+        /// Segment.
+        segment_id: String,
+        /// Rows.
+        members: Vec<(i64, String, String, bool, String, String)>,
+    },
+    /// Entries of a Robinson list (SHA-256 hex of the normalised value).
+    RobinsonEntries {
+        /// List.
+        list: String,
+        /// Replace the list's entries (first chunk of an import).
+        replace: bool,
+        /// Hashes.
+        hashes: Vec<String>,
+    },
     /// An evidence file, sealed; stored once per person and content hash.
     Attachment {
         /// Person.
@@ -238,6 +255,36 @@ pub(crate) async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite
                 vals![tenant, contact_point_id, person_id, sealed, sha256],
             )
             .await?
+        }
+        SideWrite::SegmentMembers { segment_id, members } => {
+            let mut n = 0;
+            for (seq, person, cp, included, reasons, consents) in members {
+                n += tx
+                    .exec(
+                        "INSERT INTO segment_members (tenant_id, segment_id, seq, person_id, contact_point_id, included, reasons, consents) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        vals![tenant, segment_id.clone(), seq, person, cp, i64::from(included), reasons, consents],
+                    )
+                    .await?;
+            }
+            n
+        }
+        SideWrite::RobinsonEntries { list, replace, hashes } => {
+            let mut n = 0;
+            if replace {
+                n += tx
+                    .exec("DELETE FROM robinson_entries WHERE tenant_id = $1 AND list = $2", vals![tenant, list.clone()])
+                    .await?;
+            }
+            for h in hashes {
+                n += tx
+                    .exec(
+                        "INSERT INTO robinson_entries (tenant_id, list, hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                        vals![tenant, list.clone(), h],
+                    )
+                    .await?;
+            }
+            n
         }
         SideWrite::ImportProgress { id, file_sha256, format, state, rows_done, report } => {
             tx.exec(

@@ -6,6 +6,7 @@ mod erasure;
 mod evidence;
 mod imports;
 mod scrub;
+mod segments;
 mod serve;
 
 use std::process::ExitCode;
@@ -75,6 +76,18 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
             evidence::call_log(&k, t, file, advertiser.as_deref()).await
+        }
+        Command::Segment { action } => {
+            let k = open(&cli, &cfg).await?;
+            segments::segment(&k, action).await
+        }
+        Command::Robinson { file, list, tenant } => {
+            let k = open(&cli, &cfg).await?;
+            let t = pick_tenant(&k, tenant.as_deref()).await?;
+            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let n = k.import_robinson(t, &konsent_domain::ledger::Actor::User("cli".into()), list, &bytes).await?;
+            println!("Robinsonliste / Robinson list '{list}': {n} Einträge / entries");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Import { .. } => {
             let k = open(&cli, &cfg).await?;

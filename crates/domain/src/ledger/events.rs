@@ -388,6 +388,52 @@ pub enum EventBody {
         /// When.
         at: Timestamp,
     },
+    /// A campaign segment was evaluated and frozen: its selection, counts and the hash of its
+    /// member list (ids, in/out, reasons), so what a campaign relied on can be shown later.
+    SegmentFrozen {
+        /// Segment.
+        segment_id: crate::ids::SegmentId,
+        /// What it selects.
+        spec: crate::segment::SegmentSpec,
+        /// Contact points in the universe.
+        members: u64,
+        /// Of those, may be contacted.
+        included: u64,
+        /// Out, by reason code.
+        by_reason: std::collections::BTreeMap<String, u64>,
+        /// SHA-256 over the member list as stored.
+        members_sha256: String,
+        /// Exports may be used until then.
+        valid_until: Timestamp,
+        /// When.
+        at: Timestamp,
+    },
+    /// A frozen segment was exported for a tool (newsletter, dialer).
+    SegmentExported {
+        /// Segment.
+        segment_id: crate::ids::SegmentId,
+        /// Format (`mailchimp`, `dialer`, …).
+        format: String,
+        /// Contacts written.
+        rows: u64,
+        /// Members left out because their consent or suppression changed since freezing.
+        changed: u64,
+        /// Every written contact was also logged as a use.
+        as_use: bool,
+        /// When.
+        at: Timestamp,
+    },
+    /// A Robinson list was imported (R31): its name and size; the entries are hashes.
+    RobinsonListImported {
+        /// List name (provider and version).
+        list: String,
+        /// Entries.
+        entries: u64,
+        /// SHA-256 of the file.
+        file_sha256: String,
+        /// When.
+        at: Timestamp,
+    },
     /// A lead list was checked before a phone campaign (Prüfpflicht, R24).
     LeadsChecked {
         /// Advertiser of the campaign.
@@ -448,6 +494,9 @@ impl EventBody {
             Self::HoldReleased { .. } => "hold_released",
             Self::RetentionRun { .. } => "retention_run",
             Self::ImportCompleted { .. } => "import_completed",
+            Self::SegmentFrozen { .. } => "segment_frozen",
+            Self::SegmentExported { .. } => "segment_exported",
+            Self::RobinsonListImported { .. } => "robinson_list_imported",
         }
     }
 

@@ -4,7 +4,7 @@
 //! snapshot so the use that relies on it can prove it (R28) without the check writing anything.
 
 mod cache;
-mod state;
+pub(crate) mod state;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

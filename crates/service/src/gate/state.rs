@@ -210,7 +210,7 @@ impl PersonState {
         self
     }
 
-    fn decide(&self, suppressions: &[SuppressionEntry], req: &GateRequest) -> Decision {
+    pub(crate) fn decide(&self, suppressions: &[SuppressionEntry], req: &GateRequest) -> Decision {
         let age = self.data.as_ref().and_then(|d| d.age_on(konsent_domain::time::utc_date(req.now)));
         let completeness = |c: &ConsentRecord| {
             self.complete

@@ -14,6 +14,7 @@ mod outbox;
 mod pages;
 mod people;
 mod records;
+mod segments;
 mod sweep;
 
 pub use admin::*;
@@ -25,6 +26,7 @@ pub use outbox::*;
 pub use pages::*;
 pub use people::*;
 pub use records::*;
+pub use segments::*;
 pub use sweep::*;
 
 /// Parses a stored id or code, naming it when corrupt.
