@@ -23,3 +23,4 @@ pub mod suppression;
 pub mod text;
 pub mod time;
 pub mod usage;
+pub mod webhook;

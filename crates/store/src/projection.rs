@@ -396,6 +396,8 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         | EventBody::AttachmentRead { .. }
         | EventBody::ProofExported { .. }
         | EventBody::LeadsChecked { .. } => {}
+        // The endpoint rows hold sealed secrets and are written as side rows of these entries.
+        EventBody::WebhookCreated { .. } | EventBody::WebhookDeleted { .. } | EventBody::WebhookSecretSet { .. } => {}
     }
     Ok(())
 }

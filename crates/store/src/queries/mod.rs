@@ -14,6 +14,7 @@ mod pages;
 mod people;
 mod records;
 mod sweep;
+mod webhooks;
 
 pub use admin::*;
 pub use catalog::*;
@@ -24,6 +25,7 @@ pub use pages::*;
 pub use people::*;
 pub use records::*;
 pub use sweep::*;
+pub use webhooks::*;
 
 /// Parses a stored id or code, naming it when corrupt.
 pub(crate) fn parse<T: std::str::FromStr>(s: String, what: &str) -> Result<T, StoreError> {
