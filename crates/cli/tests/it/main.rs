@@ -21,3 +21,4 @@ mod sweep;
 mod texts;
 mod vault;
 mod verify;
+mod webhooks;
