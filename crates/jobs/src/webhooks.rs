@@ -72,8 +72,11 @@ impl Deliverer {
         let mut http = HttpConnector::new_with_resolver(GuardedResolver { policy: policy.clone() });
         http.enforce_http(false);
         http.set_connect_timeout(Some(Duration::from_secs(policy.timeout_seconds.max(1))));
-        let https =
-            hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().wrap_connector(http);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         Self { client: Client::builder(TokioExecutor::new()).build(https), policy }
     }
 

@@ -54,7 +54,8 @@ pub(crate) async fn check(
         }
         _ => "ok".into(),
     };
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], text).into_response())
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], text)
+        .into_response())
 }
 
 /// Abmeldung, Bounce, Beschwerde / an unsubscribe, bounce or complaint from a newsletter tool.
@@ -96,12 +97,20 @@ pub(crate) async fn receive(
             let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
             let full = format!("{}{path}", s.k.public_url.trim_end_matches('/'));
             let now_ms = s.k.now().as_millisecond();
-            inbound::hubspot_verify(secret, "POST", &full, &body, h("x-hubspot-request-timestamp"), h("x-hubspot-signature-v3"), now_ms)
-                .map_err(|e| match e {
-                    HubspotAuth::Missing(which) => unauthorized(&format!("{which} is missing or malformed")),
-                    HubspotAuth::Stale => unauthorized("X-HubSpot-Request-Timestamp is more than 5 minutes old"),
-                    HubspotAuth::BadSignature => unauthorized("X-HubSpot-Signature-v3 does not match"),
-                })?;
+            inbound::hubspot_verify(
+                secret,
+                "POST",
+                &full,
+                &body,
+                h("x-hubspot-request-timestamp"),
+                h("x-hubspot-signature-v3"),
+                now_ms,
+            )
+            .map_err(|e| match e {
+                HubspotAuth::Missing(which) => unauthorized(&format!("{which} is missing or malformed")),
+                HubspotAuth::Stale => unauthorized("X-HubSpot-Request-Timestamp is more than 5 minutes old"),
+                HubspotAuth::BadSignature => unauthorized("X-HubSpot-Signature-v3 does not match"),
+            })?;
             inbound::hubspot(&body)
         }
         Provider::Cleverreach => {

@@ -79,9 +79,7 @@ pub fn router(k: Konsent) -> Router {
         .route("/u/{token}", get(pages::prefs::unsubscribe_page).post(pages::prefs::unsubscribe_post))
         .route(
             "/hooks/in/{provider}/{token}",
-            get(hooks::check)
-                .post(hooks::receive)
-                .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY)),
+            get(hooks::check).post(hooks::receive).layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY)),
         )
         .merge(api::routes())
         .fallback(|| async { ApiError::not_found("route") })

@@ -57,7 +57,12 @@ fn signature_ok(secret: &str, h: &HeaderMap, body: &[u8]) -> bool {
 
 async fn register(app: &TestApp, url: &str, events: Value) -> (String, String) {
     let r = app
-        .call("POST", "/v1/webhooks", Some(&app.api_key), Some(json!({"url": url, "events": events, "description": "CRM"})))
+        .call(
+            "POST",
+            "/v1/webhooks",
+            Some(&app.api_key),
+            Some(json!({"url": url, "events": events, "description": "CRM"})),
+        )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.json);
     let secret = r.json["secret"].as_str().unwrap().to_string();
@@ -197,7 +202,14 @@ app_test!(r63_suppression_event_parks_after_max_attempts_and_a_replay_delivers_i
 });
 
 app_test!(private_receivers_are_refused_unless_allowed_and_only_the_admin_manages_webhooks, |app| {
-    for url in ["http://10.0.0.1/hook", "https://127.0.0.1:9/hook", "https://192.168.1.1/", "https://[::1]/", "https://localhost/", "https://100.64.0.1/"] {
+    for url in [
+        "http://10.0.0.1/hook",
+        "https://127.0.0.1:9/hook",
+        "https://192.168.1.1/",
+        "https://[::1]/",
+        "https://localhost/",
+        "https://100.64.0.1/",
+    ] {
         let r = app
             .call("POST", "/v1/webhooks", Some(&app.api_key), Some(json!({"url": url, "events": ["consent.given"]})))
             .await;
@@ -289,7 +301,9 @@ app_test!(r39_r44_r72_mailchimp_unsubscribe_withdraws_email_and_suppresses_clean
     assert_eq!(r.ctype, "application/problem+json");
     let r = app.call_raw("POST", &path, None, Some(b"foo=bar".to_vec()), FORM).await;
     assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("type")));
-    let r = app.call_raw("POST", &path, None, Some(b"type=subscribe&data%5Bemail%5D=neu%40example.de".to_vec()), FORM).await;
+    let r = app
+        .call_raw("POST", &path, None, Some(b"type=subscribe&data%5Bemail%5D=neu%40example.de".to_vec()), FORM)
+        .await;
     assert_eq!((r.status, r.json["ignored"].as_u64()), (200, Some(1)));
     assert!(!app.ledger_text().await.contains("example.de"), "no address in the ledger");
 });
@@ -344,7 +358,11 @@ app_test!(r72_hubspot_signed_opt_out_is_honoured_bad_or_stale_signatures_are_ref
     let stale = post(hubspot_signature(secret, &uri, &body, &stale_ts), stale_ts, body.clone()).await;
     assert_eq!(stale.status, 401, "{:?}", stale.json);
     assert!(stale.json["detail"].as_str().unwrap().contains("5 minutes"));
-    assert_eq!(check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await["allowed"], true, "nothing changed");
+    assert_eq!(
+        check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await["allowed"],
+        true,
+        "nothing changed"
+    );
 
     let ok = post(sig, now.clone(), body.clone()).await;
     assert_eq!(ok.status, 200, "{:?}", ok.json);
@@ -373,7 +391,12 @@ app_test!(r44_r72_cleverreach_unsubscribe_with_call_token_unknown_address_suppre
     let g = app.call("GET", &format!("{path}?secret=1029384756"), None, None).await;
     assert_eq!((g.status, g.json.as_str().unwrap().to_string()), (200, format!("{verify} 1029384756")));
     let put = app
-        .call("PUT", &format!("/v1/webhooks/inbound/{id}/secret"), Some(&app.api_key), Some(json!({"signing_secret": "call-token-64"})))
+        .call(
+            "PUT",
+            &format!("/v1/webhooks/inbound/{id}/secret"),
+            Some(&app.api_key),
+            Some(json!({"signing_secret": "call-token-64"})),
+        )
         .await;
     assert_eq!(put.status, 204, "{:?}", put.json);
     let listed = app.call("GET", "/v1/webhooks/inbound", Some(&app.api_key), None).await;
@@ -384,15 +407,25 @@ app_test!(r44_r72_cleverreach_unsubscribe_with_call_token_unknown_address_suppre
         let path = path.clone();
         let app = &app;
         async move {
-            app.call_with("POST", &path, None, Some(body.to_string().into_bytes()), "application/json", &[("x-cr-calltoken", token)])
-                .await
+            app.call_with(
+                "POST",
+                &path,
+                None,
+                Some(body.to_string().into_bytes()),
+                "application/json",
+                &[("x-cr-calltoken", token)],
+            )
+            .await
         }
     };
     let unknown = json!({"event": "receiver.unsubscribed", "condition": "1939",
         "payload": {"pool_id": "77", "group_id": "1939", "email": "unbekannt@example.de"}});
     assert_eq!(call("wrong", unknown.clone()).await.status, 401);
     let r = call("call-token-64", unknown).await;
-    assert_eq!((r.status, r.json["consents_withdrawn"].as_u64(), r.json["suppressions_added"].as_u64()), (200, Some(0), Some(1)));
+    assert_eq!(
+        (r.status, r.json["consents_withdrawn"].as_u64(), r.json["suppressions_added"].as_u64()),
+        (200, Some(0), Some(1))
+    );
     assert_eq!(suppressions(&app, "unbekannt@example.de").await.len(), 1, "never imported again");
 
     let mine = json!({"event": "receiver.unsubscribed", "condition": "1939",
@@ -400,7 +433,11 @@ app_test!(r44_r72_cleverreach_unsubscribe_with_call_token_unknown_address_suppre
     let r = call("call-token-64", mine).await;
     assert_eq!((r.status, r.json["consents_withdrawn"].as_u64()), (200, Some(1)), "{:?}", r.json);
     assert_eq!(check(&app, &app.api_key, &w, "email", json!({"email": EMAIL})).await["allowed"], false);
-    let r = call("call-token-64", json!({"event": "receiver.unsubscribed", "payload": {"pool_id": "42", "group_id": "1939"}})).await;
+    let r = call(
+        "call-token-64",
+        json!({"event": "receiver.unsubscribed", "payload": {"pool_id": "42", "group_id": "1939"}}),
+    )
+    .await;
     assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("payload.email")), "{:?}", r.json);
 
     // Deleted: the URL is gone.

@@ -175,7 +175,8 @@ pub fn hubspot(body: &[u8]) -> Result<Parsed, BadPayload> {
             Some(Value::String(s)) if !s.is_empty() && s.len() <= 40 => s.clone(),
             _ => return Err(bad(field("objectId"), "is required")),
         };
-        let name = e.get("propertyName").and_then(Value::as_str).ok_or_else(|| bad(field("propertyName"), "is required"))?;
+        let name =
+            e.get("propertyName").and_then(Value::as_str).ok_or_else(|| bad(field("propertyName"), "is required"))?;
         let value = e.get("propertyValue").and_then(Value::as_str).unwrap_or("");
         match name {
             "email" if !value.is_empty() => {
@@ -296,7 +297,10 @@ mod tests {
             {"eventId":3,"subscriptionType":"contact.creation","objectId":124}]"#;
         let p = hubspot(body).unwrap();
         assert_eq!(p.learned[0].0, "123");
-        assert_eq!(p.signals, vec![Signal { kind: SignalKind::Unsubscribe, subject: Subject::HubspotContact("123".into()) }]);
+        assert_eq!(
+            p.signals,
+            vec![Signal { kind: SignalKind::Unsubscribe, subject: Subject::HubspotContact("123".into()) }]
+        );
         assert_eq!(p.ignored, 1);
         assert_eq!(hubspot(br#"[{"objectId":1}]"#).unwrap_err().field, "[0].subscriptionType");
         assert_eq!(hubspot(br#"{"a":1}"#).unwrap_err().field, "body");
@@ -312,19 +316,39 @@ mod tests {
         let now = 1_700_000_060_000;
         assert_eq!(hubspot_verify(secret, "POST", uri, body, Some(ts), Some(&sig), now), Ok(()));
         assert_eq!(
-            hubspot_verify(secret, "POST", "https://konsent.example/hooks/in/hubspot%2Ftok", body, Some(ts), Some(&sig), now),
+            hubspot_verify(
+                secret,
+                "POST",
+                "https://konsent.example/hooks/in/hubspot%2Ftok",
+                body,
+                Some(ts),
+                Some(&sig),
+                now
+            ),
             Ok(())
         );
-        assert_eq!(hubspot_verify("other", "POST", uri, body, Some(ts), Some(&sig), now), Err(HubspotAuth::BadSignature));
-        assert_eq!(hubspot_verify(secret, "POST", uri, body, Some(ts), Some(&sig), now + 6 * 60_000), Err(HubspotAuth::Stale));
-        assert!(matches!(hubspot_verify(secret, "POST", uri, body, None, Some(&sig), now), Err(HubspotAuth::Missing(_))));
+        assert_eq!(
+            hubspot_verify("other", "POST", uri, body, Some(ts), Some(&sig), now),
+            Err(HubspotAuth::BadSignature)
+        );
+        assert_eq!(
+            hubspot_verify(secret, "POST", uri, body, Some(ts), Some(&sig), now + 6 * 60_000),
+            Err(HubspotAuth::Stale)
+        );
+        assert!(matches!(
+            hubspot_verify(secret, "POST", uri, body, None, Some(&sig), now),
+            Err(HubspotAuth::Missing(_))
+        ));
     }
 
     #[test]
     fn cleverreach_shapes() {
         let p = cleverreach(br#"{"event":"receiver.unsubscribed","condition":"1939","payload":{"pool_id":"42","group_id":"1939","email":"anna@example.de"}}"#).unwrap();
         assert_eq!(p.signals[0].kind, SignalKind::Unsubscribe);
-        let e = cleverreach(br#"{"event":"receiver.unsubscribed","condition":"1939","payload":{"pool_id":"42","group_id":"1939"}}"#).unwrap_err();
+        let e = cleverreach(
+            br#"{"event":"receiver.unsubscribed","condition":"1939","payload":{"pool_id":"42","group_id":"1939"}}"#,
+        )
+        .unwrap_err();
         assert_eq!(e.field, "payload.email");
         assert_eq!(cleverreach(br#"{"event":"receiver.subscribed","payload":{}}"#).unwrap().ignored, 1);
         assert_eq!(cleverreach(b"[]").unwrap_err().field, "event");

@@ -9,9 +9,9 @@ use konsent_domain::consent::ConsentRecord;
 use konsent_domain::ids::{ConsentId, TenantId};
 use konsent_domain::ledger::EventBody;
 use konsent_domain::webhook::{backoff, outbound, secret_key};
+use konsent_store::PendingEvent;
 use konsent_store::queries::{self, DeliveryRow};
 use konsent_store::side::HookItem;
-use konsent_store::PendingEvent;
 use serde::Serialize;
 
 use super::{aad, secret_key as sealing_key, ts};
@@ -109,13 +109,8 @@ impl Konsent {
     /// Claims due deliveries (each attempt counted) with their receiver and signing key.
     pub async fn claim_webhooks(&self, limit: i64) -> Result<Vec<Claimed>, ServiceError> {
         let now = self.now();
-        let rows = queries::claim_webhook_deliveries(
-            &self.db,
-            now.as_microsecond(),
-            LEASE.as_micros() as i64,
-            limit,
-        )
-        .await?;
+        let rows =
+            queries::claim_webhook_deliveries(&self.db, now.as_microsecond(), LEASE.as_micros() as i64, limit).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let target = match queries::webhook_endpoint(&self.db, &row.tenant_id, &row.endpoint_id).await? {
@@ -213,9 +208,7 @@ impl Konsent {
             return Ok(());
         }
         if queries::webhook_delivery_exists(&self.db, tenant, id).await? {
-            Err(ServiceError::Conflict(
-                "only a parked or delivered delivery of a live endpoint can be replayed".into(),
-            ))
+            Err(ServiceError::Conflict("only a parked or delivered delivery of a live endpoint can be replayed".into()))
         } else {
             Err(ServiceError::NotFound("delivery".into()))
         }

@@ -62,7 +62,11 @@ pub(super) fn view(r: InboundRow) -> Result<InboundView, ServiceError> {
 
 impl Konsent {
     /// The live incoming endpoint of this provider with this URL token.
-    pub async fn inbound_endpoint(&self, provider: Provider, token: &str) -> Result<Option<InboundEndpoint>, ServiceError> {
+    pub async fn inbound_endpoint(
+        &self,
+        provider: Provider,
+        token: &str,
+    ) -> Result<Option<InboundEndpoint>, ServiceError> {
         if token.len() > 100 {
             return Ok(None);
         }
@@ -101,14 +105,16 @@ impl Konsent {
         for s in parsed.signals {
             let key = match &s.subject {
                 Subject::Email(e) => bi.index(&ContactValue::Email(e.clone()).match_key()),
-                Subject::HubspotContact(object) => match queries::webhook_contact_key(&self.db, &ep.id, object).await? {
-                    Some(k) => k,
-                    None => {
-                        out.unresolved += 1;
-                        tracing::warn!(webhook = %ep.id, "HubSpot opt-out for a contact whose address was never reported");
-                        continue;
+                Subject::HubspotContact(object) => {
+                    match queries::webhook_contact_key(&self.db, &ep.id, object).await? {
+                        Some(k) => k,
+                        None => {
+                            out.unresolved += 1;
+                            tracing::warn!(webhook = %ep.id, "HubSpot opt-out for a contact whose address was never reported");
+                            continue;
+                        }
                     }
-                },
+                }
             };
             let (w, a) = self.honour(ep, s.kind, &key).await?;
             out.consents_withdrawn += w;
@@ -128,7 +134,8 @@ impl Konsent {
         if kind != SignalKind::Bounce {
             for (person, cp) in queries::persons_by_blind_index(&self.db, tenant, key).await? {
                 for c in queries::consents_of(&self.db, tenant, person).await? {
-                    let mine = ep.advertisers.is_empty() || c.scope.advertisers.iter().any(|a| ep.advertisers.contains(a));
+                    let mine =
+                        ep.advertisers.is_empty() || c.scope.advertisers.iter().any(|a| ep.advertisers.contains(a));
                     if c.status == ConsentStatus::Withdrawn
                         || !c.contact_points.contains(&cp)
                         || !c.scope.channels.contains(&Channel::Email)

@@ -98,9 +98,12 @@ impl Konsent {
         let url = HookUrl::parse(raw).map_err(|m| ServiceError::invalid("url", m))?;
         self.webhooks.check_url(&url).map_err(|m| ServiceError::invalid("url", m))?;
         if url.ip().is_none() {
-            let addrs = tokio::net::lookup_host((url.host.as_str(), url.port))
+            let lookup = tokio::net::lookup_host((url.host.as_str(), url.port));
+            let addrs = tokio::time::timeout(std::time::Duration::from_secs(5), lookup)
                 .await
-                .map_err(|_| ServiceError::invalid("url", "the host name does not resolve"))?;
+                .ok()
+                .and_then(Result::ok)
+                .ok_or_else(|| ServiceError::invalid("url", "the host name does not resolve"))?;
             for a in addrs {
                 self.webhooks.check_ip(a.ip()).map_err(|m| ServiceError::invalid("url", m))?;
             }
@@ -169,7 +172,8 @@ impl Konsent {
         });
         self.append(tenant, vec![ev], vec![side]).await?;
         tracing::info!(%tenant, webhook = %id, "webhook endpoint created");
-        let view = EndpointView { id, url: url.to_string(), events, description: description.into(), created_at: self.now() };
+        let view =
+            EndpointView { id, url: url.to_string(), events, description: description.into(), created_at: self.now() };
         Ok((view, secret))
     }
 
@@ -284,7 +288,9 @@ impl Konsent {
         if secret.is_empty() || secret.len() > 200 {
             return Err(ServiceError::invalid("signing_secret", "1 to 200 characters"));
         }
-        queries::webhook_inbound(&self.db, tenant, id).await?.ok_or_else(|| ServiceError::NotFound("webhook".into()))?;
+        queries::webhook_inbound(&self.db, tenant, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("webhook".into()))?;
         let sealed = secret_key(self).seal(self.random(), secret.as_bytes(), &aad(&tenant.to_string(), id));
         let ev = self.hook_event(actor, EventBody::WebhookSecretSet { webhook_id: id.into() });
         let side = SideWrite::Webhook(WebhookWrite::InboundSecret { id: id.into(), sealed_secret: sealed });
@@ -294,7 +300,9 @@ impl Konsent {
 
     /// Deletes an incoming endpoint: its URL answers 404 from now on.
     pub async fn delete_inbound(&self, tenant: TenantId, actor: &Actor, id: &str) -> Result<(), ServiceError> {
-        queries::webhook_inbound(&self.db, tenant, id).await?.ok_or_else(|| ServiceError::NotFound("webhook".into()))?;
+        queries::webhook_inbound(&self.db, tenant, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("webhook".into()))?;
         let ev = self.hook_event(actor, EventBody::WebhookDeleted { webhook_id: id.into(), direction: "in".into() });
         let side = SideWrite::Webhook(WebhookWrite::InboundDeleted { id: id.into() });
         self.append(tenant, vec![ev], vec![side]).await?;

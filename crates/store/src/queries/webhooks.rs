@@ -197,7 +197,10 @@ pub async fn webhook_replay(db: &Db, tenant: TenantId, id: &str, now: i64, log_l
 /// Whether a delivery of this tenant exists.
 pub async fn webhook_delivery_exists(db: &Db, tenant: TenantId, id: &str) -> Result<bool, StoreError> {
     Ok(db
-        .fetch_optional("SELECT 1 FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2", vals![tenant.to_string(), id])
+        .fetch_optional(
+            "SELECT 1 FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2",
+            vals![tenant.to_string(), id],
+        )
         .await?
         .is_some())
 }

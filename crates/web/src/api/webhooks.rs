@@ -194,9 +194,15 @@ pub async fn create_inbound(
             message: "HubSpot calls are checked with the app's client secret: give it".into(),
         }]));
     }
-    let n = s
-        .k
-        .create_inbound(caller.tenant, &caller.actor(), provider, b.advertisers, b.signing_secret.as_deref(), &b.description)
+    let n =
+        s.k.create_inbound(
+            caller.tenant,
+            &caller.actor(),
+            provider,
+            b.advertisers,
+            b.signing_secret.as_deref(),
+            &b.description,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(json!(n))))
 }
