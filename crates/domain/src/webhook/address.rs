@@ -141,9 +141,7 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
         "shared (CGNAT)"
     } else if ip.is_multicast() {
         "multicast"
-    } else if ip.is_broadcast() || a >= 240 {
-        "reserved"
-    } else if a == 192 && b == 0 && ip.octets()[2] == 0 {
+    } else if ip.is_broadcast() || a >= 240 || (a == 192 && b == 0 && ip.octets()[2] == 0) {
         "reserved"
     } else {
         return None;

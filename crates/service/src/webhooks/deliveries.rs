@@ -151,17 +151,15 @@ impl Konsent {
             }
         };
         let line = format!("{} attempt {}: {what} → {status}", now, row.attempts);
-        queries::webhook_attempt(
-            &self.db,
-            &row.id,
+        let attempt = queries::Attempt {
             status,
-            next.as_microsecond(),
-            now.as_microsecond(),
+            next: next.as_microsecond(),
+            now: now.as_microsecond(),
             code,
             error,
-            &line,
-        )
-        .await?;
+            log_line: &line,
+        };
+        queries::webhook_attempt(&self.db, &row.id, &attempt).await?;
         if status == "parked" {
             tracing::warn!(delivery = %row.id, attempts = row.attempts, "webhook delivery parked after its last attempt");
         }

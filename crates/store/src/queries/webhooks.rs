@@ -143,22 +143,30 @@ pub async fn claim_webhook_deliveries(
     rows.iter().map(delivery).collect()
 }
 
-/// Records an attempt's outcome: `delivered`, back to `pending` at `next`, or `parked`.
-pub async fn webhook_attempt(
-    db: &Db,
-    id: &str,
-    status: &str,
-    next: i64,
-    now: i64,
-    code: Option<i64>,
-    error: Option<&str>,
-    log_line: &str,
-) -> Result<(), StoreError> {
-    let delivered = (status == "delivered").then_some(now);
+/// The outcome of one delivery attempt.
+#[derive(Debug, Clone)]
+pub struct Attempt<'a> {
+    /// `delivered`, `pending` (again, at `next`) or `parked`.
+    pub status: &'a str,
+    /// Next attempt (µs).
+    pub next: i64,
+    /// Now (µs).
+    pub now: i64,
+    /// Status code, if the receiver answered.
+    pub code: Option<i64>,
+    /// Error kind, if it did not.
+    pub error: Option<&'a str>,
+    /// The line for the delivery's log.
+    pub log_line: &'a str,
+}
+
+/// Records an attempt's outcome on a claimed delivery.
+pub async fn webhook_attempt(db: &Db, id: &str, a: &Attempt<'_>) -> Result<(), StoreError> {
+    let delivered = (a.status == "delivered").then_some(a.now);
     db.exec(
         "UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, delivered_at = COALESCE($3, delivered_at), \
          last_status = $4, last_error = $5, log = log || $6 WHERE id = $7 AND status = 'pending'",
-        vals![status, next, delivered, code, error.map(str::to_string), format!("{log_line}\n"), id],
+        vals![a.status, a.next, delivered, a.code, a.error.map(str::to_string), format!("{}\n", a.log_line), id],
     )
     .await?;
     Ok(())
