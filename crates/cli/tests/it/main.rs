@@ -22,3 +22,4 @@ mod texts;
 mod vault;
 mod verify;
 mod webhooks;
+mod webhooks_in;
