@@ -23,6 +23,47 @@ pub struct Config {
     pub mail: MailConfig,
     /// Text messages (verification codes).
     pub sms: SmsConfig,
+    /// Webhooks out (receivers of consent events) and in (newsletter tools).
+    pub webhooks: WebhooksConfig,
+}
+
+/// Webhook settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Allow receivers on loopback, private (RFC 1918, fc00::/7), link-local and CGNAT addresses,
+    /// and plain http to them. Off: such URLs are refused at registration and at every delivery.
+    pub allow_private: bool,
+    /// Allow plain `http://` receivers on public addresses (https is strongly recommended).
+    pub allow_http: bool,
+    /// Attempts before a delivery is parked (it can be replayed).
+    pub max_attempts: u32,
+    /// Timeout of one delivery request, seconds.
+    pub timeout_seconds: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        let p = konsent_domain::webhook::HookPolicy::default();
+        Self {
+            allow_private: p.allow_private,
+            allow_http: p.allow_http,
+            max_attempts: p.max_attempts,
+            timeout_seconds: p.timeout_seconds,
+        }
+    }
+}
+
+impl WebhooksConfig {
+    /// The policy the services follow.
+    pub fn policy(&self) -> konsent_domain::webhook::HookPolicy {
+        konsent_domain::webhook::HookPolicy {
+            allow_private: self.allow_private,
+            allow_http: self.allow_http,
+            max_attempts: self.max_attempts.max(1),
+            timeout_seconds: self.timeout_seconds.clamp(1, 300),
+        }
+    }
 }
 
 /// SMS gateway settings: a generic HTTP provider.
@@ -148,14 +189,18 @@ impl Config {
 
 fn toml_string(c: &Config) -> String {
     format!(
-        "[server]\nbind = {:?}\n\n[database]\nurl = {:?}\n\n[jobs]\ncheckpoint_interval_seconds = {}\nverify_interval_seconds = {}\nretention_interval_seconds = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n",
+        "[server]\nbind = {:?}\n\n[database]\nurl = {:?}\n\n[jobs]\ncheckpoint_interval_seconds = {}\nverify_interval_seconds = {}\nretention_interval_seconds = {}\n\n[log]\nformat = {:?}\nlevel = {:?}\n\n[webhooks]\nallow_private = {}\nallow_http = {}\nmax_attempts = {}\ntimeout_seconds = {}\n",
         c.server.bind,
         c.database.url,
         c.jobs.checkpoint_interval_seconds,
         c.jobs.verify_interval_seconds,
         c.jobs.retention_interval_seconds,
         c.log.format,
-        c.log.level
+        c.log.level,
+        c.webhooks.allow_private,
+        c.webhooks.allow_http,
+        c.webhooks.max_attempts,
+        c.webhooks.timeout_seconds
     )
 }
 

@@ -24,3 +24,4 @@ pub mod suppression;
 pub mod text;
 pub mod time;
 pub mod usage;
+pub mod webhook;

@@ -1,9 +1,11 @@
 //! Konsent background jobs run inside `konsent serve`: sealing chain heads with signed
-//! checkpoints and the scheduled integrity check of every chain (R21).
+//! checkpoints, the scheduled integrity check of every chain (R21), the outbox (mail, SMS),
+//! webhook deliveries and the retention sweep.
 #![forbid(unsafe_code)]
 
 pub mod mailer;
 pub mod sms;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -19,6 +21,8 @@ pub struct Schedule {
     pub verify_every: Duration,
     /// Look for due mail this often.
     pub mail_every: Duration,
+    /// Look for due webhook deliveries this often.
+    pub webhooks_every: Duration,
     /// Run the retention sweep (deletion concept, R58) this often.
     pub retention_every: Duration,
     /// Send the one double opt-in reminder this long after the mail (R13); `None` = never.
@@ -31,6 +35,7 @@ impl Default for Schedule {
             checkpoint_every: Duration::from_secs(300),
             verify_every: Duration::from_secs(24 * 3600),
             mail_every: Duration::from_secs(1),
+            webhooks_every: Duration::from_secs(1),
             retention_every: Duration::from_secs(24 * 3600),
             doi_reminder_after: None,
         }
@@ -59,6 +64,8 @@ pub async fn run(k: Konsent, schedule: Schedule, senders: Option<mailer::Senders
     let mut remind = tokio::time::interval(Duration::from_secs(60));
     let mut check = tokio::time::interval(schedule.verify_every);
     let mut sweep = tokio::time::interval(schedule.retention_every);
+    let mut hooks = tokio::time::interval(schedule.webhooks_every);
+    let deliverer = webhooks::Deliverer::new(k.webhooks.clone());
     loop {
         tokio::select! {
             _ = stop.changed() => break,
@@ -81,6 +88,9 @@ pub async fn run(k: Konsent, schedule: Schedule, senders: Option<mailer::Senders
                 }
             }
             _ = sweep.tick() => retention_sweep(&k).await,
+            _ = hooks.tick() => {
+                webhooks::deliver_due(&k, &deliverer).await;
+            }
             _ = check.tick() => match verify::verify(&k).await {
                 Ok(r) if r.ok() => tracing::info!(entries = r.entries, seconds = r.seconds, "ledger verified"),
                 Ok(r) => tracing::error!(broken = ?r.broken, "LEDGER INTEGRITY CHECK FAILED"),

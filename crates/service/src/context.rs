@@ -52,6 +52,8 @@ pub struct Konsent {
     pub mail_configured: bool,
     /// Public address of this installation, for links in mails.
     pub public_url: String,
+    /// Where webhooks may go, how often they are tried (`[webhooks]` in the configuration).
+    pub webhooks: konsent_domain::webhook::HookPolicy,
 }
 
 impl std::fmt::Debug for Konsent {
@@ -123,16 +125,23 @@ impl Konsent {
             key_cache: Default::default(),
             mail_configured: false,
             public_url: "http://127.0.0.1:8080".into(),
+            webhooks: Default::default(),
         }
     }
 
-    /// Appends events (and sealed vault rows) to the tenant's ledger, durably, recorded now.
+    /// Appends events (and sealed vault rows) to the tenant's ledger, durably, recorded now. The
+    /// events receivers subscribe to become webhook deliveries in the same transaction: a
+    /// delivery exists if and only if its event committed.
     pub async fn append(
         &self,
         tenant: TenantId,
         events: Vec<PendingEvent>,
-        side: Vec<SideWrite>,
+        mut side: Vec<SideWrite>,
     ) -> Result<Vec<Appended>, ServiceError> {
+        let hooks = self.hook_items(tenant, &events).await?;
+        if !hooks.is_empty() {
+            side.push(SideWrite::Webhook(konsent_store::side::WebhookWrite::Deliveries(hooks)));
+        }
         // Erasures and suppressions also go to the deletion journal, outside the database, so a
         // restored backup can be brought up to date before use (R62).
         let journaled: Vec<EventBody> = events

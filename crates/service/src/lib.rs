@@ -35,6 +35,7 @@ pub mod system;
 pub mod table;
 pub mod uses;
 pub mod verify;
+pub mod webhooks;
 
 pub use context::Konsent;
 pub use error::{FieldError, ServiceError};

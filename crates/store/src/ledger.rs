@@ -105,7 +105,7 @@ pub async fn append_in(
         prev = hash;
     }
     for s in side {
-        write_side(tx, &t, micros(recorded_at), s).await?;
+        write_side(tx, &t, micros(recorded_at), s, &out).await?;
     }
     tx.exec(SET_HEAD, vals![t, seq as i64, prev.to_vec()]).await?;
     Ok(out)

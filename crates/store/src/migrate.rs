@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0004_imports.sql"),
     },
     Migration {
+        version: 5,
+        name: "webhooks",
+        sqlite: include_str!("../migrations/sqlite/0005_webhooks.sql"),
+        postgres: include_str!("../migrations/postgres/0005_webhooks.sql"),
+    },
+    Migration {
         version: 6,
         name: "segments",
         sqlite: include_str!("../migrations/sqlite/0006_segments.sql"),

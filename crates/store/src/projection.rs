@@ -422,6 +422,8 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         | EventBody::LeadsChecked { .. }
         | EventBody::ImportCompleted { .. }
         | EventBody::SegmentExported { .. } => {}
+        // The endpoint rows hold sealed secrets and are written as side rows of these entries.
+        EventBody::WebhookCreated { .. } | EventBody::WebhookDeleted { .. } | EventBody::WebhookSecretSet { .. } => {}
     }
     Ok(())
 }

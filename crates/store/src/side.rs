@@ -1,8 +1,13 @@
 //! Rows written next to the ledger entries in the same transaction: the vault (sealed personal
-//! data), the outbox, double opt-in tokens, one-time codes and evidence files.
+//! data), the outbox, double opt-in tokens, one-time codes, evidence files and webhooks.
+
+mod hooks;
+
+pub use hooks::{HookItem, WebhookWrite};
 
 use crate::db::Tx;
 use crate::error::StoreError;
+use crate::ledger::Appended;
 use crate::vals;
 
 /// A row written next to the events in the same transaction (vault data).
@@ -175,10 +180,19 @@ pub enum SideWrite {
         /// Sealed bytes.
         sealed: Vec<u8>,
     },
+    /// Webhook endpoints and the deliveries of the appended events.
+    Webhook(WebhookWrite),
 }
 
-pub(crate) async fn write_side(tx: &mut Tx, tenant: &str, now: i64, s: SideWrite) -> Result<(), StoreError> {
+pub(crate) async fn write_side(
+    tx: &mut Tx,
+    tenant: &str,
+    now: i64,
+    s: SideWrite,
+    appended: &[Appended],
+) -> Result<(), StoreError> {
     match s {
+        SideWrite::Webhook(w) => hooks::write(tx, tenant, now, w, appended).await?,
         SideWrite::PersonKey { person_id, wrapped_key, key_fp } => {
             tx.exec(
                 "INSERT INTO person_keys (tenant_id, person_id, wrapped_key, key_fp, created_at) VALUES ($1, $2, $3, $4, $5)",

@@ -38,6 +38,8 @@ pub enum Permission {
     ApproveConsent,
     /// Change the tenant's settings.
     ManageSettings,
+    /// Register and remove webhooks, list and replay their deliveries.
+    ManageWebhooks,
 }
 
 impl Permission {
@@ -57,6 +59,7 @@ impl Permission {
             Self::ManageKeys => "manage API keys",
             Self::ApproveConsent => "approve consents",
             Self::ManageSettings => "change the settings",
+            Self::ManageWebhooks => "manage webhooks",
         }
     }
 }
@@ -149,5 +152,10 @@ mod tests {
         }
         assert!(allowed(Role::Compliance, Permission::ReadEvidence));
         assert!(!allowed(Role::Marketing, Permission::ReadEvidence));
+        // Webhooks send data out of the system and take it in: the admin's alone.
+        for r in [Role::Agent, Role::Marketing, Role::Compliance, Role::Integration] {
+            assert!(!allowed(r, Permission::ManageWebhooks), "{r:?}");
+        }
+        assert!(allowed(Role::Admin, Permission::ManageWebhooks));
     }
 }

@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+mod hooks;
 mod idempotency;
 mod json;
 mod limits;
@@ -76,6 +77,10 @@ pub fn router(k: Konsent) -> Router {
         .route("/f/{slug}", get(pages::form::form_page).post(pages::form::form_submit))
         .route("/p/{token}", get(pages::prefs::prefs_page).post(pages::prefs::prefs_post))
         .route("/u/{token}", get(pages::prefs::unsubscribe_page).post(pages::prefs::unsubscribe_post))
+        .route(
+            "/hooks/in/{provider}/{token}",
+            get(hooks::check).post(hooks::receive).layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY)),
+        )
         .merge(api::routes())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
@@ -144,6 +149,19 @@ async fn metrics_text(State(s): State<AppState>) -> Response {
         Err(e) => {
             tracing::warn!(error = %e, "cannot count the outbox");
             String::new()
+        }
+    };
+    // Webhook deliveries waiting or given up (parked ones need an administrator's replay).
+    let extra = match konsent_store::queries::webhook_counts(&s.k.db).await {
+        Ok((pending, parked)) => format!(
+            "{extra}# HELP konsent_webhook_deliveries Webhook deliveries by status.\n\
+             # TYPE konsent_webhook_deliveries gauge\n\
+             konsent_webhook_deliveries{{status=\"pending\"}} {pending}\n\
+             konsent_webhook_deliveries{{status=\"parked\"}} {parked}\n"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot count the webhook deliveries");
+            extra
         }
     };
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render(&extra)).into_response()

@@ -11,7 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::{
     batch, calls, catalog, check, consents, erasure, evidence, forms, imports, lists, persons, schema, suppressions,
-    texts,
+    texts, webhooks,
 };
 use crate::problem;
 
@@ -99,6 +99,17 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         suppressions::lookup,
         suppressions::inbound_sms,
         suppressions::create_api_key,
+        webhooks::create_webhook,
+        webhooks::list_webhooks,
+        webhooks::delete_webhook,
+        webhooks::list_deliveries,
+        webhooks::replay,
+        webhooks::create_inbound,
+        webhooks::list_inbound,
+        webhooks::set_inbound_secret,
+        webhooks::delete_inbound,
+        crate::hooks::check,
+        crate::hooks::receive,
     ),
     components(
         schemas(
@@ -151,6 +162,10 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         (name = "suppressions", description = "Sperrliste: Kontaktpunkte, die nicht kontaktiert werden \
             dürfen. — Suppression list: contact points that must not be contacted."),
         (name = "api-keys", description = "API-Schlüssel und Rollen. — API keys and roles."),
+        (name = "webhooks", description = "Webhooks: Empfänger von Einwilligungsereignissen (signiert nach \
+            Standard Webhooks, nur IDs) und Rückmeldungen von Newsletter-Tools (Abmeldungen, Bounces, \
+            Beschwerden). — Receivers of consent events (signed, ids only) and newsletter tools' \
+            unsubscribes, bounces and complaints."),
         (name = "evidence", description = "Nachweise: Aufzeichnungen und Scans (verschlüsselt, jeder Zugriff \
             protokolliert) und das Nachweispaket nach § 7a UWG. — Evidence files and the § 7a proof package."),
         (name = "rights", description = "Betroffenenrechte und Löschkonzept: Löschung (Art. 17) mit \

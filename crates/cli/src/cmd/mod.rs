@@ -26,7 +26,10 @@ fn db_url(cli: &Cli, cfg: &Config) -> Option<String> {
 }
 
 async fn open(cli: &Cli, cfg: &Config) -> anyhow::Result<Konsent> {
-    Ok(Konsent::open(&cli.data_dir, db_url(cli, cfg).as_deref(), Arc::new(SystemClock), Arc::new(OsEntropy)).await?)
+    let mut k =
+        Konsent::open(&cli.data_dir, db_url(cli, cfg).as_deref(), Arc::new(SystemClock), Arc::new(OsEntropy)).await?;
+    k.webhooks = cfg.webhooks.policy();
+    Ok(k)
 }
 
 /// The tenant named on the command line, or the first one.

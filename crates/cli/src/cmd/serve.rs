@@ -28,6 +28,8 @@ pub async fn serve(cli: &Cli, cfg: &Config, bind: Option<String>) -> anyhow::Res
             println!("Erster Start: Datenverzeichnis {} eingerichtet / first start: data dir initialised.", r.data_dir);
             println!("  Mandant / tenant: {}", r.tenant_id);
             println!("  Admin-API-Schlüssel / admin API key (nur jetzt sichtbar / shown only now): {}", r.api_key);
+            let mut k = k;
+            k.webhooks = cfg.webhooks.policy();
             k
         }
         Err(e) => return Err(e),

@@ -51,6 +51,13 @@ impl TestApp {
         Self { k, tenant: report.tenant_id, api_key: report.api_key, clock, router, db_url: url, _dir: dir, _pg: pg }
     }
 
+    /// Lets webhooks go to this machine (test receivers listen on 127.0.0.1), as
+    /// `[webhooks] allow_private = true` does.
+    pub fn allow_private_webhooks(&mut self) {
+        self.k.webhooks.allow_private = true;
+        self.router = konsent_web::router(self.k.clone());
+    }
+
     /// Every ledger payload of the tenant as text (to check what the ledger holds).
     pub async fn ledger_text(&self) -> String {
         let head = konsent_store::ledger::chain_heads(&self.k.db)

@@ -93,6 +93,40 @@ app_test!(every_route_with_another_tenants_key_sees_nothing, |app| {
     assert_eq!(mine.json["items"].as_array().unwrap().len(), 1);
     let l = app.call("GET", "/v1/suppressions", k, None).await;
     assert_eq!((l.status, l.json["items"].clone()), (200, json!([])));
+
+    // Webhooks: A's endpoints, deliveries and callback URLs are invisible and untouchable for B.
+    let mine = Some(app.api_key.as_str());
+    let hook = app
+        .call(
+            "POST",
+            "/v1/webhooks",
+            mine,
+            Some(json!({"url": "https://93.184.215.14/hook", "events": ["suppression.added"]})),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{:?}", hook.json);
+    let hook_id = hook.json["id"].as_str().unwrap().to_string();
+    let inb = app.call("POST", "/v1/webhooks/inbound", mine, Some(json!({"provider": "cleverreach"}))).await;
+    let inb_id = inb.json["id"].as_str().unwrap().to_string();
+    app.call("POST", "/v1/suppressions", mine, Some(json!({"phone": PHONE, "reason": "manual"}))).await;
+    let dl = app.call("GET", "/v1/webhooks/deliveries", mine, None).await;
+    let delivery = dl.json["items"][0]["id"].as_str().unwrap().to_string();
+    for path in ["/v1/webhooks", "/v1/webhooks/deliveries", "/v1/webhooks/inbound"] {
+        let l = app.call("GET", path, k, None).await;
+        assert_eq!((l.status, l.json["items"].clone()), (200, json!([])), "{path}");
+    }
+    for (method, path, body) in [
+        ("DELETE", format!("/v1/webhooks/{hook_id}"), None),
+        ("POST", format!("/v1/webhooks/deliveries/{delivery}/replay"), None),
+        ("DELETE", format!("/v1/webhooks/inbound/{inb_id}"), None),
+        ("PUT", format!("/v1/webhooks/inbound/{inb_id}/secret"), Some(json!({"signing_secret": "x"}))),
+    ] {
+        let foreign = app.call(method, &path, k, body.clone()).await;
+        assert_eq!(foreign.status, 404, "{method} {path}: {:?}", foreign.json);
+        let missing_path = path.replace(&hook_id, "wh_0").replace(&delivery, "msg_0").replace(&inb_id, "whin_0");
+        let missing = app.call(method, &missing_path, k, body).await;
+        assert_eq!(foreign.json, missing.json, "{method} {path} must look exactly like a missing id");
+    }
 });
 
 /// Stores a recording for the world's person; returns its SHA-256.
@@ -144,6 +178,17 @@ app_test!(r53_role_matrix_through_http, |app| {
         ("POST", "/v1/evidence".into(), Some(json!({"phone": PHONE})), [false, false, true, false]),
         ("GET", format!("/v1/persons/{}/attachments/{sha}", w.person), None, [false, false, true, false]),
         ("GET", "/v1/settings".into(), None, [false, false, false, false]),
+        // Webhooks send data out and take it in: the admin's alone.
+        ("GET", "/v1/webhooks".into(), None, [false, false, false, false]),
+        (
+            "POST",
+            "/v1/webhooks".into(),
+            Some(json!({"url": "https://93.184.215.14/hook", "events": ["consent.given"]})),
+            [false, false, false, false],
+        ),
+        ("GET", "/v1/webhooks/deliveries".into(), None, [false, false, false, false]),
+        ("GET", "/v1/webhooks/inbound".into(), None, [false, false, false, false]),
+        ("POST", "/v1/webhooks/inbound".into(), Some(json!({"provider": "mailchimp"})), [false, false, false, false]),
     ];
     for (method, path, body, may) in routes {
         for (i, role) in ["agent", "marketing", "compliance", "integration"].iter().enumerate() {

@@ -22,3 +22,5 @@ mod sweep;
 mod texts;
 mod vault;
 mod verify;
+mod webhooks;
+mod webhooks_in;

@@ -434,6 +434,34 @@ pub enum EventBody {
         /// When.
         at: Timestamp,
     },
+    /// A webhook endpoint was registered: a receiver of events (`out`) or a newsletter tool's
+    /// callback (`in`). No secret, no full URL (it may carry tokens): the receiver's origin only.
+    WebhookCreated {
+        /// Endpoint id.
+        webhook_id: String,
+        /// `out` or `in`.
+        direction: String,
+        /// Out: the receiver's origin (`https://host:port`); in: the provider.
+        target: String,
+        /// Out: the event types subscribed to.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        events: Vec<String>,
+        /// In: whose e-mail consents an unsubscribe withdraws (empty: every advertiser).
+        #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+        advertisers: BTreeSet<AdvertiserId>,
+    },
+    /// A webhook endpoint was removed (what was still queued for it is cancelled).
+    WebhookDeleted {
+        /// Endpoint id.
+        webhook_id: String,
+        /// `out` or `in`.
+        direction: String,
+    },
+    /// The provider's signing secret of an incoming webhook was set or replaced (not its value).
+    WebhookSecretSet {
+        /// Endpoint id.
+        webhook_id: String,
+    },
     /// A lead list was checked before a phone campaign (Prüfpflicht, R24).
     LeadsChecked {
         /// Advertiser of the campaign.
@@ -497,6 +525,9 @@ impl EventBody {
             Self::SegmentFrozen { .. } => "segment_frozen",
             Self::SegmentExported { .. } => "segment_exported",
             Self::RobinsonListImported { .. } => "robinson_list_imported",
+            Self::WebhookCreated { .. } => "webhook_created",
+            Self::WebhookDeleted { .. } => "webhook_deleted",
+            Self::WebhookSecretSet { .. } => "webhook_secret_set",
         }
     }
 

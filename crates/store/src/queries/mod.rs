@@ -16,6 +16,7 @@ mod people;
 mod records;
 mod segments;
 mod sweep;
+mod webhooks;
 
 pub use admin::*;
 pub use catalog::*;
@@ -28,6 +29,7 @@ pub use people::*;
 pub use records::*;
 pub use segments::*;
 pub use sweep::*;
+pub use webhooks::*;
 
 /// Parses a stored id or code, naming it when corrupt.
 pub(crate) fn parse<T: std::str::FromStr>(s: String, what: &str) -> Result<T, StoreError> {

@@ -15,6 +15,7 @@ pub(crate) mod persons;
 pub(crate) mod schema;
 pub(crate) mod suppressions;
 pub(crate) mod texts;
+pub(crate) mod webhooks;
 
 use axum::Router;
 use axum::routing::MethodRouter;
@@ -102,6 +103,13 @@ v1_routes! {
     "/v1/suppressions/lookup" => post suppressions::lookup;
     "/v1/inbound/sms" => post suppressions::inbound_sms;
     "/v1/api-keys" => post suppressions::create_api_key;
+    "/v1/webhooks" => get webhooks::list_webhooks, post webhooks::create_webhook;
+    "/v1/webhooks/{id}" => delete webhooks::delete_webhook;
+    "/v1/webhooks/deliveries" => get webhooks::list_deliveries;
+    "/v1/webhooks/deliveries/{id}/replay" => post webhooks::replay;
+    "/v1/webhooks/inbound" => get webhooks::list_inbound, post webhooks::create_inbound;
+    "/v1/webhooks/inbound/{id}" => delete webhooks::delete_inbound;
+    "/v1/webhooks/inbound/{id}/secret" => put webhooks::set_inbound_secret;
 }
 
 /// A contact point as clients send it: exactly one of `email`, `phone`, `postal`.
