@@ -278,6 +278,19 @@ pub fn format_channel(f: konsent_formats::export::ExportFormat) -> Option<Channe
     }
 }
 
+/// What to export.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportRequest {
+    /// The frozen segment.
+    pub segment: SegmentId,
+    /// The tool's format.
+    pub format: konsent_formats::export::ExportFormat,
+    /// Header language where the format has a choice.
+    pub lang: konsent_formats::export::Lang,
+    /// Log every written contact as a use.
+    pub as_use: bool,
+}
+
 /// What an export wrote.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ExportSummary {
@@ -300,13 +313,11 @@ impl Konsent {
         &self,
         tenant: TenantId,
         actor: &Actor,
-        id: SegmentId,
-        format: konsent_formats::export::ExportFormat,
-        lang: konsent_formats::export::Lang,
-        as_use: bool,
+        request: &ExportRequest,
         out: W,
     ) -> Result<(W, ExportSummary), ServiceError> {
         use konsent_formats::export::{ExportContact, ExportOptions, ExportWriter};
+        let ExportRequest { segment: id, format, lang, as_use } = *request;
         let seg = self.segment(tenant, id).await?;
         let now = self.now();
         if now > seg.valid_until {

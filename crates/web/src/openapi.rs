@@ -10,8 +10,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    batch, calls, catalog, check, consents, erasure, evidence, forms, imports, lists, persons, schema, suppressions,
-    texts, webhooks,
+    batch, calls, catalog, check, consents, erasure, evidence, forms, imports, lists, persons, schema, segments,
+    suppressions, texts, webhooks,
 };
 use crate::problem;
 
@@ -46,6 +46,12 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         calls::check_leads,
         calls::import_call_log,
         imports::import,
+        segments::create,
+        segments::list,
+        segments::get,
+        segments::members,
+        segments::export,
+        segments::import_robinson,
         lists::list_persons,
         lists::list_consents,
         lists::list_suppressions,
@@ -173,6 +179,9 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         (name = "imports", description = "Importe aus Newsletter-Tools, CRM und Maklerverwaltung mit \
             Herkunftsnachweis, Sperrlistenabgleich und Fortsetzung nach Abbruch. — Imports from newsletter \
             tools, CRMs and broker software with provenance."),
+        (name = "segments", description = "Kampagnen-Segmente: wer erreichbar ist und warum nicht, \
+            eingefroren; Exporte für Newsletter-Tools und Dialer; Robinsonlisten. — Campaign segments, \
+            exports and Robinson lists."),
         (name = "admin", description = "Einstellungen des Mandanten (Vier-Augen-Freigabe, Prüfregeln). — \
             Tenant settings."),
         (name = "ops", description = "Betrieb: Liveness, Readiness, Metriken, dieses Dokument; ohne \

@@ -102,15 +102,16 @@ pub async fn segment(k: &Konsent, action: &SegmentAction) -> anyhow::Result<Exit
             let as_use = !no_use && format != ExportFormat::Dialer;
             let file = std::fs::File::create_new(out).with_context(|| format!("cannot create {}", out.display()))?;
             let lang = if *english { Lang::En } else { Lang::De };
-            let id = id.parse().context("not a segment id")?;
-            let (_, s) =
-                match k.export_segment(t, &actor, id, format, lang, as_use, std::io::BufWriter::new(file)).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = std::fs::remove_file(out);
-                        return Err(e.into());
-                    }
-                };
+            let segment = id.parse().context("not a segment id")?;
+            let request = konsent_service::segments::ExportRequest { segment, format, lang, as_use };
+            let (mut written, s) = match k.export_segment(t, &actor, &request, std::io::BufWriter::new(file)).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = std::fs::remove_file(out);
+                    return Err(e.into());
+                }
+            };
+            std::io::Write::flush(&mut written).with_context(|| format!("cannot write {}", out.display()))?;
             println!(
                 "{} Kontakte / contacts → {}; {} seit dem Einfrieren geändert / changed since frozen, {} ohne Kontaktdaten / without contact data{}",
                 s.rows,

@@ -161,3 +161,13 @@ pub struct Response {
     pub replayed: bool,
     pub headers: axum::http::HeaderMap,
 }
+
+impl Response {
+    /// The body as text (a body that is not JSON is kept as a string in `json`).
+    pub fn text(&self) -> String {
+        match &self.json {
+            serde_json::Value::String(s) => s.clone(),
+            v => v.to_string(),
+        }
+    }
+}

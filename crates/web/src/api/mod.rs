@@ -13,6 +13,7 @@ pub(crate) mod imports;
 pub(crate) mod lists;
 pub(crate) mod persons;
 pub(crate) mod schema;
+pub(crate) mod segments;
 pub(crate) mod suppressions;
 pub(crate) mod texts;
 pub(crate) mod webhooks;
@@ -53,8 +54,14 @@ macro_rules! v1_routes {
 }
 
 /// Routes whose bodies are streamed and may exceed `MAX_BODY`.
-const UNLIMITED: &[&str] =
-    &["/v1/check/batch", "/v1/persons/{id}/attachments", "/v1/leads/check", "/v1/uses/import", "/v1/imports"];
+const UNLIMITED: &[&str] = &[
+    "/v1/check/batch",
+    "/v1/persons/{id}/attachments",
+    "/v1/leads/check",
+    "/v1/uses/import",
+    "/v1/imports",
+    "/v1/robinson-lists/{list}",
+];
 
 v1_routes! {
     "/v1/check" => post check::check;
@@ -63,6 +70,11 @@ v1_routes! {
     "/v1/uses/import" => post calls::import_call_log;
     "/v1/leads/check" => post calls::check_leads;
     "/v1/imports" => post imports::import;
+    "/v1/segments" => get segments::list, post segments::create;
+    "/v1/segments/{id}" => get segments::get;
+    "/v1/segments/{id}/members" => get segments::members;
+    "/v1/segments/{id}/export" => post segments::export;
+    "/v1/robinson-lists/{list}" => post segments::import_robinson;
     "/v1/advertisers" => get catalog::list_advertisers, post catalog::create_advertiser;
     "/v1/categories" => get catalog::list_categories, post catalog::define_category;
     "/v1/texts" => get texts::list_texts, post texts::publish_text;
