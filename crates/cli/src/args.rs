@@ -222,6 +222,25 @@ pub enum Command {
         #[command(subcommand)]
         action: SegmentAction,
     },
+    /// Re-permission (R29, R43): consents of an advertiser that are Unknown or turn stale within
+    /// the window, each with the channel a request may use; `--send` mails the e-mail ones.
+    Repermission {
+        /// Advertiser id.
+        #[arg(long)]
+        advertiser: String,
+        /// Days ahead to look for consents turning stale.
+        #[arg(long, default_value_t = 60)]
+        within_days: u16,
+        /// Queue the re-permission mails (new consents under the current text, confirmed by click).
+        #[arg(long)]
+        send: bool,
+        /// Print the candidates as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Import a Robinson list (R31): one SHA-256 (hex) of the lower-case e-mail address or the
     /// E.164 number per line, as the list providers deliver them.
     Robinson {

@@ -28,6 +28,7 @@ pub mod otp;
 pub mod persons;
 pub mod prefs;
 pub mod proof;
+pub mod repermission;
 pub mod segments;
 pub mod suppression;
 pub mod sweep;

@@ -52,6 +52,8 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         segments::members,
         segments::export,
         segments::import_robinson,
+        segments::repermission_plan,
+        segments::repermission_send,
         lists::list_persons,
         lists::list_consents,
         lists::list_suppressions,

@@ -84,6 +84,31 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let k = open(&cli, &cfg).await?;
             segments::segment(&k, action).await
         }
+        Command::Repermission { advertiser, within_days, send, json, tenant } => {
+            let k = open(&cli, &cfg).await?;
+            let t = pick_tenant(&k, tenant.as_deref()).await?;
+            let advertiser = advertiser.parse().context("--advertiser must be an advertiser id")?;
+            let actor = konsent_domain::ledger::Actor::User("cli".into());
+            if *send {
+                let r = k.send_repermission(t, &actor, advertiser, *within_days).await?;
+                println!(
+                    "{} Mails eingereiht / mails queued; {} per Brief / by letter, {} ohne Rechtsgrundlage für eine Anfrage / \
+                     without a channel with a legal basis, {} nicht per Mail erneuerbar / not renewable by mail",
+                    r.mails, r.post, r.none, r.not_by_mail
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let plan = k.repermission_plan(t, advertiser, *within_days).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else {
+                println!("{} Einwilligungen zur Erneuerung / consents to renew", plan.candidates.len());
+                for (route, n) in &plan.by_route {
+                    println!("  Weg / route {route}: {n}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Robinson { file, list, tenant } => {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;

@@ -70,7 +70,7 @@ fn free_port() -> u16 {
 }
 
 /// The confirmation token in a mail (quoted-printable may wrap long lines).
-fn token_in(mail: &str) -> String {
+pub fn token_in(mail: &str) -> String {
     let flat = mail.replace("=\r\n", "").replace("=\n", "");
     let at = flat.find("/doi/").expect("the mail carries the link") + 5;
     flat[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()

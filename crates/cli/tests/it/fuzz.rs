@@ -173,6 +173,7 @@ app_test!(mutated_bodies_get_4xx_problems_never_5xx, |app| {
         ),
         ("POST", "/v1/suppressions".into(), json!({"email": EMAIL, "channels": ["email"], "reason": "complaint"})),
         ("POST", "/v1/suppressions/lookup".into(), json!({"phone": PHONE})),
+        ("POST", "/v1/repermission".into(), json!({"advertiser": w.advertiser, "within_days": 30})),
         (
             "POST",
             "/v1/segments".into(),

@@ -207,3 +207,72 @@ app_test!(r24_a_dialer_list_carries_its_expiry_and_is_not_itself_a_use, |app| {
         .await;
     assert_eq!(wrong.status, 422, "a phone segment is no newsletter list");
 });
+
+/// A person with the given contacts (and an address when asked) and an imported consent without
+/// proof: Unknown (R25, R26).
+async fn legacy(app: &TestApp, w: &World, first: &str, contact: Value, channel: &str, address: bool) -> String {
+    let key = Some(app.api_key.as_str());
+    let mut body = json!({"first_name": first, "last_name": "Alt", "contacts": [contact]});
+    if address {
+        body["address"] = json!({"street": "Ringstraße 1", "postcode": "50667", "city": "Köln"});
+    }
+    let p = app.call("POST", "/v1/persons", key, Some(body)).await;
+    assert_eq!(p.status, 201, "{:?}", p.json);
+    let c = app
+        .call("POST", "/v1/consents", key, Some(json!({
+            "person_id": p.json["person_id"], "contact_point_ids": [p.json["contact_points"][0]["id"]], "text_id": w.text,
+            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": [channel]},
+            "capture_method": "import", "affirmative_action": true, "given_at": "2019-05-02T10:00:00Z",
+            "evidence": [{"kind": "import", "provider": "Altbestand", "file_hash": "ab", "row": 3,
+                          "reported_optin_at": "2019-05-02T10:00:00Z", "reported_confirm_at": null, "reported_ip": false}]
+        })))
+        .await;
+    assert_eq!((c.status, c.json["status"].as_str()), (201, Some("ConsentUnknown")), "{:?}", c.json);
+    c.json["consent_id"].as_str().unwrap().to_string()
+}
+
+app_test!(r43_repermission_goes_only_by_a_channel_with_a_legal_basis_and_leaves_the_old_record_alone, |app| {
+    let w = crate::api::world(&app).await;
+    let (_, anna) = subscriber(&app, &w, "Anna", "anna@example.de").await;
+    let bernd = legacy(&app, &w, "Bernd", json!({"email": "bernd@example.de"}), "email", true).await;
+    let carl = legacy(&app, &w, "Carl", json!({"phone": "0171 9876543"}), "phone_live", false).await;
+    // Seventeen months on, Anna's consent turns stale within the next 60 days (R29: 18 months).
+    app.clock.advance(SignedDuration::from_hours(24 * 30 * 17));
+    let plan =
+        app.call("GET", &format!("/v1/repermission?advertiser={}", w.advertiser), Some(&app.api_key), None).await;
+    assert_eq!(plan.status, 200, "{:?}", plan.json);
+    let of =
+        |id: &str| plan.json["candidates"].as_array().unwrap().iter().find(|c| c["consent_id"] == id).cloned().unwrap();
+    assert_eq!((of(&anna)["why"].as_str(), of(&anna)["route"].as_str()), (Some("nearing_staleness"), Some("email")));
+    assert_eq!(
+        (of(&bernd)["why"].as_str(), of(&bernd)["route"].as_str()),
+        (Some("unknown"), Some("post")),
+        "no valid e-mail consent: a letter"
+    );
+    assert_eq!(of(&carl)["route"], Value::Null, "no call to obtain phone consent, no address: nothing");
+
+    let before = app.call("GET", &format!("/v1/consents/{anna}"), Some(&app.api_key), None).await.json;
+    let sent =
+        app.call("POST", "/v1/repermission", Some(&app.api_key), Some(json!({"advertiser": w.advertiser}))).await;
+    assert_eq!(sent.status, 200, "{:?}", sent.json);
+    assert_eq!(
+        (sent.json["mails"].as_u64(), sent.json["post"].as_u64(), sent.json["none"].as_u64()),
+        (Some(1), Some(1), Some(1))
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &crate::doi::senders(&mailer)).await, 1);
+    let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    let token = crate::doi::token_in(&std::fs::read_to_string(file).unwrap());
+    assert_eq!(app.call("POST", &format!("/doi/{token}"), None, None).await.status, 200);
+    // The renewal is a new consent under the current text; the old record is as it was.
+    let after = app.call("GET", &format!("/v1/consents/{anna}"), Some(&app.api_key), None).await.json;
+    assert_eq!(before, after);
+    let list = app.call("GET", "/v1/consents", Some(&app.api_key), None).await.json.to_string();
+    assert_eq!(list.matches("ConsentGiven").count(), 2, "Anna's old and her renewed consent: {list}");
+    let plan =
+        app.call("GET", &format!("/v1/repermission?advertiser={}", w.advertiser), Some(&app.api_key), None).await;
+    let annas: Vec<_> =
+        plan.json["candidates"].as_array().unwrap().iter().filter(|c| c["person_id"] == before["person_id"]).collect();
+    assert_eq!(annas.len(), 1, "the renewed consent is fresh, only the old one is listed: {annas:?}");
+});

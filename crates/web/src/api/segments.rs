@@ -222,3 +222,70 @@ pub async fn import_robinson(
     let n = s.k.import_robinson(caller.tenant, &caller.actor(), &list, &bytes).await?;
     Ok(Json(json!({"list": list, "entries": n})))
 }
+
+/// Query of the re-permission plan.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RepermissionQuery {
+    /// Advertiser id.
+    advertiser: String,
+    /// Days ahead to look for consents turning stale (default 60).
+    within_days: Option<u16>,
+}
+
+/// Body of `POST /v1/repermission`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepermissionBody {
+    /// Advertiser id.
+    #[schema(value_type = String, format = Uuid)]
+    advertiser: konsent_domain::ids::AdvertiserId,
+    /// Days ahead (default 60).
+    within_days: Option<u16>,
+}
+
+/// Neueinholung planen / re-permission candidates (R29, R43): consents of the advertiser that are
+/// Unknown or turn stale within the window, each with `route` `email` (a valid e-mail consent
+/// carries the request), `post` (address known, no objection) or none; never a call.
+#[utoipa::path(
+    get, path = "/v1/repermission", tag = "segments", security(("bearer" = [])),
+    params(RepermissionQuery),
+    responses(
+        (status = 200, description = "`candidates` [{consent_id, person_id, channels, why, stale_at, route, via_consent}], `by_route`", body = Object),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn repermission_plan(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<RepermissionQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Export)?;
+    let advertiser = q.advertiser.parse().map_err(|_| field("advertiser", "not an advertiser id"))?;
+    let plan = s.k.repermission_plan(caller.tenant, advertiser, q.within_days.unwrap_or(60)).await?;
+    Ok(Json(serde_json::to_value(plan).unwrap_or(Value::Null)))
+}
+
+/// Neueinholung senden / send the re-permission mails of the plan that may go by e-mail: for
+/// each e-mail consent a new consent under the current text version, confirmed by the person's
+/// click; the old record stays as it is (R43).
+#[utoipa::path(
+    post, path = "/v1/repermission", tag = "segments", security(("bearer" = [])),
+    request_body = RepermissionBody,
+    responses(
+        (status = 200, description = "`mails`, `post`, `none`, `not_by_mail`", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn repermission_send(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<RepermissionBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Export)?;
+    let r = s.k.send_repermission(caller.tenant, &caller.actor(), b.advertiser, b.within_days.unwrap_or(60)).await?;
+    Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null)))
+}

@@ -1,0 +1,280 @@
+//! Re-permission (R29, R43): consents of an advertiser that are Unknown (legacy, imported without
+//! proof) or will turn stale within a window, each with the channel a request may use: e-mail
+//! only where the gate allows e-mail advertising now, post where an address is known and no
+//! objection covers it, never a call. Sending creates a new consent under the current text
+//! version, confirmed by the person's click (the old record stays as it is).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::{SignedDuration, Timestamp};
+use konsent_domain::channel::Channel;
+use konsent_domain::consent::{CaptureMethod, ConsentRecord, ConsentStatus, Scope, Validity};
+use konsent_domain::contact::ContactKind;
+use konsent_domain::gate::{CampaignPolicy, GateRequest};
+use konsent_domain::ids::{AdvertiserId, ConsentId, PersonId, TenantId};
+use konsent_domain::ledger::Actor;
+use konsent_domain::text::TextState;
+use konsent_store::queries;
+use serde::Serialize;
+
+use crate::consents::NewConsent;
+use crate::context::Konsent;
+use crate::error::ServiceError;
+
+/// One consent to renew and how the request may reach the person.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    /// The consent to renew.
+    pub consent_id: ConsentId,
+    /// Its person.
+    pub person_id: PersonId,
+    /// Its channels.
+    pub channels: BTreeSet<Channel>,
+    /// `unknown` (no usable proof, R25/R26), `stale` (unused beyond the limit) or
+    /// `nearing_staleness` (will be within the window, R29).
+    pub why: &'static str,
+    /// When it turns (or turned) stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_at: Option<Timestamp>,
+    /// `email` (a valid e-mail consent carries the request) or `post` (an address, no objection);
+    /// none when no channel has a legal basis (R43).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<&'static str>,
+    /// The e-mail consent the request relies on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_consent: Option<ConsentId>,
+}
+
+/// The candidates of one advertiser.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepermissionPlan {
+    /// Advertiser.
+    pub advertiser: AdvertiserId,
+    /// Window in days.
+    pub within_days: u16,
+    /// Candidates.
+    pub candidates: Vec<Candidate>,
+    /// Count by route (`email`, `post`, `none`).
+    pub by_route: BTreeMap<String, u64>,
+}
+
+/// What sending did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RepermissionSent {
+    /// New consents created and confirmation mails queued.
+    pub mails: u64,
+    /// Candidates whose request must go by post (listed, not sent here).
+    pub post: u64,
+    /// Candidates with no channel that has a legal basis.
+    pub none: u64,
+    /// E-mail candidates not renewed here: their consent covers more than e-mail (a phone
+    /// consent needs its number verified again) or no current text covers it.
+    pub not_by_mail: u64,
+}
+
+fn stale_at(policy: &CampaignPolicy, c: &ConsentRecord) -> Option<Timestamp> {
+    let anchor = c.granted_at.unwrap_or(c.given_at).max(c.last_use_at.unwrap_or(c.given_at));
+    c.scope
+        .channels
+        .iter()
+        .filter_map(|ch| policy.staleness_months.get(ch))
+        .min()
+        .and_then(|m| jiff::Span::new().try_months(*m).ok())
+        .and_then(|span| anchor.to_zoned_datetime(jiff::tz::TimeZone::UTC).checked_add(span).ok())
+        .map(|z| z.timestamp())
+}
+
+impl Konsent {
+    /// The consents of `advertiser` to renew within `within_days`; see the module documentation.
+    pub async fn repermission_plan(
+        &self,
+        tenant: TenantId,
+        advertiser: AdvertiserId,
+        within_days: u16,
+    ) -> Result<RepermissionPlan, ServiceError> {
+        if !queries::advertisers(&self.db, tenant).await?.iter().any(|a| a.id == advertiser) {
+            return Err(ServiceError::invalid("advertiser", format!("no advertiser {advertiser} in this tenant")));
+        }
+        let now = self.now();
+        let horizon = now + SignedDuration::from_hours(24 * i64::from(within_days));
+        let policy = CampaignPolicy::default();
+        let mut found: Vec<(ConsentRecord, &'static str, Option<Timestamp>)> = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = queries::consents_page(&self.db, tenant, 0, cursor, 1000).await?;
+            for c in page.items {
+                if !c.scope.advertisers.contains(&advertiser) {
+                    continue;
+                }
+                let at = stale_at(&policy, &c);
+                let why = match c.status {
+                    ConsentStatus::Unknown => "unknown",
+                    s if s.is_valid_for_processing() => match at {
+                        Some(t) if t <= now => "stale",
+                        Some(t) if t <= horizon => "nearing_staleness",
+                        _ => continue,
+                    },
+                    _ => continue,
+                };
+                found.push((c, why, at));
+            }
+            match page.next {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+        let mut candidates = Vec::new();
+        let mut email_route: HashMap<PersonId, Option<ConsentId>> = HashMap::new();
+        for (c, why, at) in found {
+            if queries::restriction(&self.db, tenant, c.person_id).await?.is_some() {
+                continue;
+            }
+            let via = match email_route.get(&c.person_id) {
+                Some(v) => *v,
+                None => {
+                    let v = self.email_basis(tenant, c.person_id, advertiser, now).await?;
+                    email_route.insert(c.person_id, v);
+                    v
+                }
+            };
+            let route = if via.is_some() {
+                Some("email")
+            } else if self.post_allowed(tenant, c.person_id, advertiser).await? {
+                Some("post")
+            } else {
+                None
+            };
+            candidates.push(Candidate {
+                consent_id: c.id,
+                person_id: c.person_id,
+                channels: c.scope.channels.clone(),
+                why,
+                stale_at: at,
+                route,
+                via_consent: via,
+            });
+        }
+        let mut by_route = BTreeMap::new();
+        for c in &candidates {
+            *by_route.entry(c.route.unwrap_or("none").to_string()).or_default() += 1;
+        }
+        Ok(RepermissionPlan { advertiser, within_days, candidates, by_route })
+    }
+
+    /// The e-mail consent the gate relies on for advertising to the person by e-mail now.
+    async fn email_basis(
+        &self,
+        tenant: TenantId,
+        person: PersonId,
+        advertiser: AdvertiserId,
+        now: Timestamp,
+    ) -> Result<Option<ConsentId>, ServiceError> {
+        let keys: Vec<(String, ContactKind)> = queries::contact_points(&self.db, tenant, person)
+            .await?
+            .into_iter()
+            .filter(|c| c.kind == "email")
+            .map(|c| (c.blind_index, ContactKind::Email))
+            .collect();
+        let req = GateRequest {
+            channel: Channel::Email,
+            advertiser,
+            categories: BTreeSet::new(),
+            policy: CampaignPolicy::default(),
+            now,
+        };
+        for (_, state) in self.load_key_states(tenant, &keys).await? {
+            for p in state.persons.iter().filter(|p| p.person_id == person) {
+                let d = p.decide(&state.suppressions, &req);
+                if d.allowed
+                    && let Some(c) = d.relied_on.first()
+                {
+                    return Ok(Some(*c));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// A letter may go: an address is known and no objection covers post for the advertiser (R37).
+    async fn post_allowed(
+        &self,
+        tenant: TenantId,
+        person: PersonId,
+        advertiser: AdvertiserId,
+    ) -> Result<bool, ServiceError> {
+        let has_address = self.person_data(tenant, person).await?.is_some_and(|d| d.address.is_some());
+        let objected = queries::objections_of(&self.db, tenant, person).await?.iter().any(|o| {
+            matches!(o, konsent_domain::ledger::EventBody::ObjectionRecorded { channels, advertisers, .. }
+                    if (channels.is_empty() || channels.contains(&Channel::Post))
+                        && (advertisers.is_empty() || advertisers.contains(&advertiser)))
+        });
+        Ok(has_address && !objected)
+    }
+
+    /// Sends the re-permission requests of the plan that may go by e-mail: for an e-mail consent,
+    /// a new consent under the current version of its text, waiting for the person's confirmation
+    /// click (R43); the old record is not touched.
+    pub async fn send_repermission(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        advertiser: AdvertiserId,
+        within_days: u16,
+    ) -> Result<RepermissionSent, ServiceError> {
+        let plan = self.repermission_plan(tenant, advertiser, within_days).await?;
+        let texts = queries::texts(&self.db, tenant).await?;
+        let mut out = RepermissionSent::default();
+        for c in plan.candidates {
+            match c.route {
+                Some("email") => {}
+                Some(_) => {
+                    out.post += 1;
+                    continue;
+                }
+                None => {
+                    out.none += 1;
+                    continue;
+                }
+            }
+            let Some(old) = queries::consent(&self.db, tenant, c.consent_id).await? else { continue };
+            let key = texts.iter().find(|t| t.id == old.text_id).map(|t| t.key.clone());
+            let current = texts
+                .iter()
+                .filter(|t| Some(&t.key) == key.as_ref() && t.state == TextState::Published)
+                .max_by_key(|t| t.version);
+            let email_only = old.scope.channels.iter().all(|ch| *ch == Channel::Email);
+            let (Some(text), true) = (current, email_only) else {
+                out.not_by_mail += 1;
+                continue;
+            };
+            let scope = Scope {
+                advertisers: old.scope.advertisers.intersection(&text.scope.advertisers).copied().collect(),
+                product_categories: old
+                    .scope
+                    .product_categories
+                    .intersection(&text.scope.product_categories)
+                    .cloned()
+                    .collect(),
+                channels: [Channel::Email].into(),
+            };
+            let nc = NewConsent {
+                person_id: old.person_id,
+                contact_points: old.contact_points.clone(),
+                text_id: text.id,
+                scope,
+                capture_method: CaptureMethod::Api,
+                declaration_recipient: None,
+                source: old.source.clone(),
+                affirmative_action: true,
+                given_at: self.now(),
+                capture_offset_seconds: 0,
+                evidence: vec![],
+                validity: Validity::Endless,
+            };
+            let a = self.record_consent(tenant, actor, nc).await?;
+            self.request_doi(tenant, actor, a.record.id, &self.public_url).await?;
+            out.mails += 1;
+        }
+        Ok(out)
+    }
+}
