@@ -241,6 +241,24 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Compare a newsletter tool's export with Konsent: subscribed there but not allowed here
+    /// (unsubscribe them there), opted out there but allowed here (import the export).
+    Reconcile {
+        /// The tool's export (CSV, or Mailchimp's ZIP).
+        file: std::path::PathBuf,
+        /// mailchimp, cleverreach, hubspot or generic.
+        #[arg(long)]
+        format: String,
+        /// Advertiser whose e-mail advertising is compared.
+        #[arg(long)]
+        advertiser: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Tenant (default: the first tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Import a Robinson list (R31): one SHA-256 (hex) of the lower-case e-mail address or the
     /// E.164 number per line, as the list providers deliver them.
     Robinson {

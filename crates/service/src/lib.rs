@@ -28,6 +28,7 @@ pub mod otp;
 pub mod persons;
 pub mod prefs;
 pub mod proof;
+pub mod reconcile;
 pub mod repermission;
 pub mod segments;
 pub mod suppression;

@@ -46,6 +46,7 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         calls::check_leads,
         calls::import_call_log,
         imports::import,
+        imports::reconcile,
         segments::create,
         segments::list,
         segments::get,

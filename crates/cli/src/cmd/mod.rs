@@ -109,6 +109,32 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Reconcile { file, format, advertiser, json, tenant } => {
+            let k = open(&cli, &cfg).await?;
+            let t = pick_tenant(&k, tenant.as_deref()).await?;
+            let format = format.parse().map_err(|e| anyhow::anyhow!("--format: {e}"))?;
+            let advertiser = advertiser.parse().context("--advertiser must be an advertiser id")?;
+            let r = k.reconcile(t, file, format, advertiser).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{} Zeilen / rows: {} übereinstimmend / in sync, {} dort angemeldet, hier gesperrt / subscribed there, blocked here, \
+                 {} dort abgemeldet, hier erlaubt / opted out there, allowed here",
+                r.rows,
+                r.in_sync,
+                r.subscribed_there_blocked_here.len(),
+                r.opted_out_there_allowed_here.len()
+            );
+            for m in &r.subscribed_there_blocked_here {
+                println!("  abmelden / unsubscribe: Zeile / row {} {} ({})", m.row, m.email, m.reasons_here.join(", "));
+            }
+            for m in &r.opted_out_there_allowed_here {
+                println!("  importieren / import: Zeile / row {} {} ({})", m.row, m.email, m.status_there);
+            }
+            Ok(if r.subscribed_there_blocked_here.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
+        }
         Command::Robinson { file, list, tenant } => {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;

@@ -227,6 +227,7 @@ app_test!(mutated_bodies_get_4xx_problems_never_5xx, |app| {
                 "/v1/leads/check",
                 "/v1/uses/import",
                 "/v1/imports",
+                "/v1/reconcile",
                 "/v1/robinson-lists/{list}",
             ]
             .contains(p);

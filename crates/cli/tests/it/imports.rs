@@ -226,3 +226,60 @@ app_test!(r25_bad_requests_name_the_field, |app| {
     assert_eq!(r.status, 422, "{:?}", r.json);
     assert!(r.json["detail"].as_str().unwrap().contains("no e-mail or phone column"), "{:?}", r.json);
 });
+
+app_test!(r39_reconciliation_lists_who_is_subscribed_there_but_blocked_here_and_the_reverse, |app| {
+    let w = world(&app).await;
+    let unsub = other_file("unsubscribed");
+    // Before any import: an address unsubscribed there still has a valid consent here.
+    let p = app
+        .call(
+            "POST",
+            "/v1/persons",
+            Some(&app.api_key),
+            Some(json!({"first_name": "U", "last_name": "X", "contacts": [{"email": unsub[0]}]})),
+        )
+        .await;
+    let cp = p.json["contact_points"][0]["id"].clone();
+    let now = app.k.now().to_string();
+    let c = app
+        .call("POST", "/v1/consents", Some(&app.api_key), Some(json!({
+            "person_id": p.json["person_id"], "contact_point_ids": [cp], "text_id": w.text,
+            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
+            "capture_method": "web_form", "affirmative_action": true,
+            "evidence": [{"kind": "web_form", "at": now, "form_ref": "/f/n", "form_version": "1", "affirmative_action": true, "request_details": null},
+                         {"kind": "email_doi", "contact_point": cp, "sent_at": now, "message_id": "<1@x>", "token_hash": "ab", "confirmed_at": now, "request_details": null}]
+        })))
+        .await;
+    assert_eq!(c.json["status"], "ConsentGiven", "{:?}", c.json);
+    let bytes = std::fs::read(fixture(MAILCHIMP_ZIP)).unwrap();
+    let path = format!("/v1/reconcile?format=mailchimp&advertiser={}", w.advertiser);
+    let r = app.call_raw("POST", &path, Some(&app.api_key), Some(bytes.clone()), "application/zip").await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let reverse = r.json["opted_out_there_allowed_here"].as_array().unwrap();
+    assert_eq!(reverse.len(), 1, "{reverse:?}");
+    assert_eq!(reverse[0]["email"], unsub[0].as_str());
+    assert!(
+        r.json["subscribed_there_blocked_here"].as_array().unwrap().len() > 30,
+        "nobody subscribed there has a consent here yet"
+    );
+
+    // After the import, a withdrawal here makes that subscriber a mismatch to fix in the tool.
+    upload(&app, &w, "mailchimp", MAILCHIMP_ZIP, "").await;
+    let whole = &subscribed_rows().into_iter().find(|r| r.1 && r.2 && r.3).unwrap().0.clone();
+    let d = check(&app, &app.api_key, &w, "email", json!({"email": whole})).await;
+    let consent = d["consents_relied_on"][0].as_str().unwrap().to_string();
+    let wd = app
+        .call("POST", &format!("/v1/consents/{consent}/withdraw"), Some(&app.api_key), Some(json!({"via": "letter"})))
+        .await;
+    assert!(wd.status < 300);
+    let r = app.call_raw("POST", &path, Some(&app.api_key), Some(bytes), "application/zip").await;
+    let blocked = r.json["subscribed_there_blocked_here"].as_array().unwrap();
+    let mine = blocked.iter().find(|m| m["email"] == whole.as_str()).expect("the withdrawn subscriber is listed");
+    assert!(
+        mine["reasons_here"].to_string().contains("consent_not_valid")
+            || mine["reasons_here"].to_string().contains("withdrawn"),
+        "{mine}"
+    );
+    assert_eq!(r.json["opted_out_there_allowed_here"], json!([]), "the import suppressed them");
+    assert!(r.json["in_sync"].as_u64().unwrap() > 0);
+});

@@ -143,3 +143,48 @@ async fn save(body: Body, path: &std::path::Path) -> Result<(), ApiError> {
     }
     file.flush().await.map_err(|e| internal(&e))
 }
+
+/// Query of `POST /v1/reconcile`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReconcileQuery {
+    /// `mailchimp`, `cleverreach`, `hubspot` or `generic`.
+    format: String,
+    /// Advertiser whose e-mail advertising is compared.
+    advertiser: String,
+}
+
+/// Abgleich / reconcile a newsletter tool's export (the body) with Konsent: addresses subscribed
+/// there but not allowed here, with the gate's reasons (unsubscribe them there now), and
+/// addresses unsubscribed, bounced or complained there but still allowed here (import the export).
+#[utoipa::path(
+    post, path = "/v1/reconcile", tag = "imports", security(("bearer" = [])),
+    params(ReconcileQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 200, description = "`rows`, `in_sync`, `subscribed_there_blocked_here` [{row, file, external_id, email, status_there, reasons_here}], `opted_out_there_allowed_here`, `by_reason`", body = Object),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn reconcile(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ReconcileQuery>,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Export)?;
+    let format = q.format.parse::<Format>().map_err(|e| field("format", e.to_string()))?;
+    let advertiser: AdvertiserId = q.advertiser.parse().map_err(|_| field("advertiser", "not an advertiser id"))?;
+    let dir = s.k.data_dir.join("uploads");
+    tokio::fs::create_dir_all(&dir).await.map_err(|e| internal(&e))?;
+    let path = dir.join(format!("reconcile-{}.upload", uuid::Uuid::now_v7()));
+    let result = match save(body, &path).await {
+        Ok(()) => s.k.reconcile(caller.tenant, &path, format, advertiser).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    let _ = tokio::fs::remove_file(&path).await;
+    Ok(Json(serde_json::to_value(result?).unwrap_or(Value::Null)))
+}

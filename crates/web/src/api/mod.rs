@@ -60,6 +60,7 @@ const UNLIMITED: &[&str] = &[
     "/v1/leads/check",
     "/v1/uses/import",
     "/v1/imports",
+    "/v1/reconcile",
     "/v1/robinson-lists/{list}",
 ];
 
@@ -70,6 +71,7 @@ v1_routes! {
     "/v1/uses/import" => post calls::import_call_log;
     "/v1/leads/check" => post calls::check_leads;
     "/v1/imports" => post imports::import;
+    "/v1/reconcile" => post imports::reconcile;
     "/v1/segments" => get segments::list, post segments::create;
     "/v1/segments/{id}" => get segments::get;
     "/v1/segments/{id}/members" => get segments::members;
