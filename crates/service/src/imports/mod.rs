@@ -5,6 +5,7 @@
 //! resumes and the same file imported again changes nothing; a dry run writes nothing.
 
 mod plan;
+mod row;
 mod run;
 
 use std::collections::{BTreeMap, BTreeSet};

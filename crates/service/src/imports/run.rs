@@ -3,65 +3,59 @@
 //! evidence decides, and opt-outs honoured here; batches commit with the progress.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::path::Path;
 
-use jiff::Timestamp;
-use konsent_domain::channel::Channel;
-use konsent_domain::consent::{CaptureMethod, ConsentRecord, ConsentStatus, Evidence, Scope, Source, Validity};
-use konsent_domain::contact::{ContactKind, ContactValue};
-use konsent_domain::ids::{AdvertiserId, ConsentId, ContactPointId, PersonId, TenantId};
+use konsent_domain::consent::Source;
+use konsent_domain::contact::ContactValue;
+use konsent_domain::ids::{AdvertiserId, ContactPointId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
-use konsent_domain::party::{Advertiser, RecipientClass};
+use konsent_domain::party::Advertiser;
 use konsent_domain::settings::TenantSettings;
-use konsent_domain::suppression::{SuppressionReason, SuppressionScope};
 use konsent_domain::text::{ConsentTextVersion, TextState};
-use konsent_formats::import::{ImportRow, RowError, open_path};
+use konsent_formats::import::{RowError, open_path};
 use konsent_store::{PendingEvent, SideWrite, queries};
 use sha2::{Digest, Sha256};
 
-use super::plan::{OptOut, RowPlan, plan_row};
 use super::{ImportOptions, ImportReport, RowProblem};
-use crate::consents::{ConsentContext, NewConsent, assess};
 use crate::context::Konsent;
 use crate::error::ServiceError;
-use crate::persons::NewPerson;
 
 /// What every row of one import shares.
-struct Env<'a> {
-    tenant: TenantId,
-    actor: &'a Actor,
-    opts: &'a ImportOptions,
-    text: ConsentTextVersion,
-    advertisers: Vec<Advertiser>,
-    ours: BTreeSet<AdvertiserId>,
-    settings: TenantSettings,
-    provider: String,
-    source: Source,
-    file_sha256: String,
-    import_id: String,
+pub(super) struct Env<'a> {
+    pub(super) tenant: TenantId,
+    pub(super) actor: &'a Actor,
+    pub(super) opts: &'a ImportOptions,
+    pub(super) text: ConsentTextVersion,
+    pub(super) advertisers: Vec<Advertiser>,
+    pub(super) ours: BTreeSet<AdvertiserId>,
+    pub(super) settings: TenantSettings,
+    pub(super) provider: String,
+    pub(super) source: Source,
+    pub(super) file_sha256: String,
+    pub(super) import_id: String,
 }
 
 /// Writes not yet committed, and what they make known before they are.
 #[derive(Default)]
-struct Batch {
-    events: Vec<PendingEvent>,
-    side: Vec<SideWrite>,
+pub(super) struct Batch {
+    pub(super) events: Vec<PendingEvent>,
+    pub(super) side: Vec<SideWrite>,
     /// Contact (hashed match key) → person and contact point created by this batch (or, in a
     /// dry run, by the whole file).
-    created: HashMap<u64, (PersonId, ContactPointId)>,
+    pub(super) created: HashMap<u64, (PersonId, ContactPointId)>,
     /// Contacts (hashed match key) suppressed by this batch.
-    suppressed: HashSet<u64>,
+    pub(super) suppressed: HashSet<u64>,
     /// Data keys of the persons this batch created (to add contact points to them).
-    keys: HashMap<PersonId, konsent_domain::crypto::DataKey>,
+    pub(super) keys: HashMap<PersonId, konsent_domain::crypto::DataKey>,
     /// Persons who got a consent from this file in this batch.
-    consented: HashSet<PersonId>,
-    rows: u64,
+    pub(super) consented: HashSet<PersonId>,
+    pub(super) rows: u64,
 }
 
-fn key(c: &ContactValue) -> u64 {
+pub(super) fn key(c: &ContactValue) -> u64 {
     let mut h = DefaultHasher::new();
     c.match_key().hash(&mut h);
     h.finish()
@@ -239,302 +233,6 @@ impl Konsent {
         self.append(env.tenant, events, side).await?;
         Ok(())
     }
-
-    async fn import_row(
-        &self,
-        env: &Env<'_>,
-        row: &ImportRow,
-        batch: &mut Batch,
-        report: &mut ImportReport,
-    ) -> Result<(), ServiceError> {
-        let plan = match plan_row(row, env.opts.format, &env.text.scope.channels) {
-            Ok(p) => p,
-            Err(e) => {
-                report.problem(e.into());
-                return Ok(());
-            }
-        };
-        if let Some(skip) = plan.skip {
-            report.count(skip);
-            return Ok(());
-        }
-        // The suppression list first: an erased person never comes back (R44), a suppressed
-        // channel gets no consent (R30, R63).
-        let mut channels = plan.channels.clone();
-        for c in &plan.contacts {
-            let entries = self.suppressions_for(env.tenant, c).await?;
-            if entries.iter().any(|s| s.reason == SuppressionReason::Erasure) {
-                report.count("erased");
-                return Ok(());
-            }
-            let in_batch = batch.suppressed.contains(&key(c));
-            channels.retain(|ch| {
-                ch.contact_kind() != c.kind()
-                    || !(in_batch || entries.iter().any(|s| env.ours.iter().any(|a| s.scope.covers(*ch, *a))))
-            });
-        }
-        let opted = match plan.opt_out {
-            Some(o) => self.opt_out(env, &plan, o, batch).await?,
-            None => None,
-        };
-        if channels.is_empty() {
-            report.count(opted.unwrap_or("suppressed"));
-            return Ok(());
-        }
-        if let Some(outcome) = self.import_consent(env, row, &plan, &channels, batch, report).await? {
-            report.count(outcome);
-        }
-        Ok(())
-    }
-
-    /// Suppresses the address as the source reports and withdraws its e-mail consents here.
-    async fn opt_out(
-        &self,
-        env: &Env<'_>,
-        plan: &RowPlan,
-        o: OptOut,
-        batch: &mut Batch,
-    ) -> Result<Option<&'static str>, ServiceError> {
-        let Some(email) = plan.contacts.iter().find(|c| c.kind() == ContactKind::Email) else { return Ok(None) };
-        let (reason, outcome) = match o {
-            OptOut::Unsubscribed => (SuppressionReason::Withdrawal, "opt_out"),
-            OptOut::Complained => (SuppressionReason::Complaint, "opt_out"),
-            OptOut::Bounced => (SuppressionReason::Bounce, "bounced"),
-        };
-        let scope = SuppressionScope {
-            channels: [Channel::Email].into(),
-            advertisers: if o == OptOut::Bounced { BTreeSet::new() } else { env.ours.clone() },
-        };
-        let known =
-            self.suppressions_for(env.tenant, email).await?.iter().any(|s| s.reason == reason && s.scope == scope);
-        if known || !batch.suppressed.insert(key(email)) {
-            return Ok(Some("unchanged"));
-        }
-        let entry = self.suppression_entry(env.tenant, email, scope, reason, &format!("import {}", env.provider));
-        batch.events.push(self.pending(env.actor, EventBody::SuppressionAdded { entry }));
-        if o == OptOut::Bounced {
-            return Ok(Some(outcome));
-        }
-        let now = self.now();
-        for (person, cp) in self.find_by_contact(env.tenant, email).await? {
-            for c in queries::consents_of(&self.db, env.tenant, person).await? {
-                let ours: BTreeSet<AdvertiserId> = c.scope.advertisers.intersection(&env.ours).copied().collect();
-                if !c.status.is_valid_for_processing()
-                    || !c.contact_points.contains(&cp)
-                    || !c.scope.channels.contains(&Channel::Email)
-                    || ours.is_empty()
-                {
-                    continue;
-                }
-                let delta = Scope {
-                    advertisers: ours,
-                    product_categories: c.scope.product_categories.clone(),
-                    channels: [Channel::Email].into(),
-                };
-                let delta = (delta != c.scope).then_some(delta);
-                batch.events.push(self.withdrawal_event(env.actor, c.id, delta, "import", now));
-            }
-        }
-        Ok(Some(outcome))
-    }
-
-    /// Records the imported consent for the row's person (found or created) and names its outcome.
-    async fn import_consent(
-        &self,
-        env: &Env<'_>,
-        row: &ImportRow,
-        plan: &RowPlan,
-        channels: &BTreeSet<Channel>,
-        batch: &mut Batch,
-        report: &mut ImportReport,
-    ) -> Result<Option<&'static str>, ServiceError> {
-        let needed: Vec<&ContactValue> =
-            plan.contacts.iter().filter(|c| channels.iter().any(|ch| ch.contact_kind() == c.kind())).collect();
-        let mut found: Option<PersonId> = None;
-        let mut missing: Vec<&ContactValue> = Vec::new();
-        let mut cps: BTreeMap<ContactPointId, ContactKind> = BTreeMap::new();
-        // The address identifies the person when the row has one: a number may be shared by a
-        // household. Without an address the number does.
-        let by_email = needed.iter().any(|c| c.kind() == ContactKind::Email);
-        for c in &needed {
-            let mut hits = self.find_by_contact(env.tenant, c).await?;
-            hits.extend(batch.created.get(&key(c)).copied());
-            let identifies = c.kind() == ContactKind::Email || !by_email;
-            match hits.into_iter().find(|(p, _)| found.map_or(identifies, |f| f == *p)) {
-                Some((p, cp)) => {
-                    found = Some(p);
-                    cps.insert(cp, c.kind());
-                }
-                None => missing.push(*c),
-            }
-        }
-        let now = self.now();
-        let mut new_person = None;
-        let mut new_points = Vec::new();
-        let person_id;
-        let data;
-        let class;
-        if let Some(p) = found {
-            if queries::restriction(&self.db, env.tenant, p).await?.is_some() {
-                return Ok(Some("restricted"));
-            }
-            let existing = queries::consents_of(&self.db, env.tenant, p).await?;
-            if existing.iter().any(|c| same_import(c, env, row)) {
-                return Ok(Some("unchanged"));
-            }
-            // A second row of the same person in this file (e.g. the address in other case).
-            if batch.consented.contains(&p) || existing.iter().any(|c| from_file(c, &env.file_sha256)) {
-                return Ok(Some("duplicate"));
-            }
-            // The row's other contact points join the person it was found by.
-            if !missing.is_empty() {
-                let dek = match batch.keys.get(&p) {
-                    Some(k) => Some(k.clone()),
-                    None => self.person_key(env.tenant, p).await?,
-                };
-                let Some(dek) = dek else { return Ok(Some("erased")) };
-                for c in &missing {
-                    let (cp, ev, sw) = self.contact_point_write(env.tenant, env.actor, p, &dek, c);
-                    cps.insert(cp, c.kind());
-                    new_points.push((key(c), cp, ev, sw));
-                }
-            }
-            person_id = p;
-            data = self.person_data(env.tenant, p).await?;
-            let row = queries::person(&self.db, env.tenant, p).await?;
-            class = if row.is_some_and(|r| r.recipient_class == "business") {
-                RecipientClass::Business
-            } else {
-                RecipientClass::Consumer
-            };
-        } else {
-            let np = NewPerson {
-                data: plan.person.clone(),
-                recipient_class: RecipientClass::Consumer,
-                org_unit: env.opts.org_unit,
-                contacts: needed.iter().map(|c| (*c).clone()).collect(),
-            };
-            let w = self.person_write(env.tenant, env.actor, &np);
-            for (c, cp) in needed.iter().zip(&w.contact_point_ids) {
-                cps.insert(*cp, c.kind());
-            }
-            person_id = w.person_id;
-            new_person = Some((w, needed.clone()));
-            data = Some(plan.person.clone());
-            class = RecipientClass::Consumer;
-        }
-        let given_at: Timestamp = plan.given_at.filter(|t| *t <= now).unwrap_or(now);
-        let ctx = ConsentContext {
-            text: &env.text,
-            advertisers: &env.advertisers,
-            person: data.as_ref(),
-            recipient_class: class,
-            contact_kinds: &cps,
-            age: data.as_ref().and_then(|d| d.age_on(konsent_domain::time::utc_date(now))),
-            settings: &env.settings,
-        };
-        // One consent per kind of contact point: an address confirmed by the tool's double
-        // opt-in is usable even when the phone permission of the same row is not (R25, R26).
-        let mut groups: BTreeMap<ContactKind, BTreeSet<Channel>> = BTreeMap::new();
-        for ch in channels {
-            groups.entry(ch.contact_kind()).or_default().insert(*ch);
-        }
-        let mut assessed = Vec::new();
-        for (kind, group) in groups {
-            let points: BTreeSet<ContactPointId> = cps.iter().filter(|(_, k)| **k == kind).map(|(cp, _)| *cp).collect();
-            let evidence = Evidence::Import {
-                provider: env.provider.chars().take(100).collect(),
-                file_hash: env.file_sha256.clone(),
-                row: row.row,
-                contract_ref: env.opts.third_party_contract.clone(),
-                reported_optin_at: row.optin_at,
-                reported_confirm_at: row.confirm_at,
-                reported_ip: row.optin_ip.is_some() || row.confirm_ip.is_some(),
-                confirmed_contact_point: if kind == ContactKind::Email { points.first().copied() } else { None },
-            };
-            let nc = NewConsent {
-                person_id,
-                contact_points: points,
-                text_id: env.text.id,
-                scope: Scope {
-                    advertisers: env.ours.clone(),
-                    product_categories: env.text.scope.product_categories.clone(),
-                    channels: group,
-                },
-                capture_method: CaptureMethod::Import,
-                declaration_recipient: None,
-                source: env.source.clone(),
-                affirmative_action: true,
-                given_at,
-                capture_offset_seconds: 0,
-                evidence: vec![evidence],
-                validity: Validity::Endless,
-            };
-            match assess(self.id(ConsentId::from_parts), nc, &ctx, now) {
-                Ok(a) => assessed.push(a),
-                Err(ServiceError::Invalid(errors)) => {
-                    // Nothing is written for the row: a person without their consent is no import.
-                    let message = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>();
-                    report.problem(RowProblem {
-                        row: row.row,
-                        file: row.file.clone(),
-                        field: "(row)".into(),
-                        message: message.join("; "),
-                    });
-                    return Ok(None);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        if let Some((w, needed)) = new_person {
-            for (c, cp) in needed.iter().zip(&w.contact_point_ids) {
-                batch.created.insert(key(c), (w.person_id, *cp));
-            }
-            batch.events.extend(w.events);
-            batch.side.extend(w.side);
-            if !env.opts.dry_run {
-                batch.keys.insert(w.person_id, w.dek);
-            }
-            report.persons_created += 1;
-        }
-        for (k, cp, ev, sw) in new_points {
-            batch.created.insert(k, (person_id, cp));
-            batch.events.push(ev);
-            batch.side.push(sw);
-        }
-        batch.consented.insert(person_id);
-        let mut usable = false;
-        for a in &assessed {
-            batch.events.extend(self.consent_events(env.actor, &a.record));
-            for m in &a.missing {
-                *report.unknown_because.entry(m.code.to_string()).or_default() += 1;
-            }
-            let status = match a.record.status {
-                ConsentStatus::Given | ConsentStatus::RenewedGiven => "given",
-                ConsentStatus::Refused => "refused",
-                _ => "unknown",
-            };
-            usable |= status == "given";
-            for ch in &a.record.scope.channels {
-                *report.consents.entry(format!("{}:{status}", ch.as_str())).or_default() += 1;
-            }
-        }
-        Ok(Some(if usable { "given" } else { "unknown" }))
-    }
-}
-
-/// The row was imported before into this person: same provider, text and reported times.
-fn same_import(c: &ConsentRecord, env: &Env<'_>, row: &ImportRow) -> bool {
-    c.text_id == env.text.id
-        && c.evidence.iter().any(|e| {
-            matches!(e, Evidence::Import { provider, reported_optin_at, reported_confirm_at, .. }
-                if *provider == env.provider && *reported_optin_at == row.optin_at && *reported_confirm_at == row.confirm_at)
-        })
-}
-
-/// The consent was imported from this file.
-fn from_file(c: &ConsentRecord, file_sha256: &str) -> bool {
-    c.evidence.iter().any(|e| matches!(e, Evidence::Import { file_hash, .. } if file_hash == file_sha256))
 }
 
 fn tool_name(f: konsent_formats::import::Format) -> &'static str {
