@@ -34,6 +34,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use api::ROUTES as V1_ROUTES;
+pub use api::UNLIMITED as RAW_BODY_ROUTES;
 pub use auth::{Permission, allowed};
 pub use metrics::Metrics;
 pub use openapi::{ApiDoc, openapi_json};

@@ -221,16 +221,7 @@ app_test!(mutated_bodies_get_4xx_problems_never_5xx, |app| {
             && !p.ends_with("/erasure")
             && !p.ends_with("/restriction")
             // Raw bodies (CSV, files), not JSON: their own tests send broken ones.
-            && ![
-                "/v1/check/batch",
-                "/v1/persons/{id}/attachments",
-                "/v1/leads/check",
-                "/v1/uses/import",
-                "/v1/imports",
-                "/v1/reconcile",
-                "/v1/robinson-lists/{list}",
-            ]
-            .contains(p);
+            && !konsent_web::RAW_BODY_ROUTES.contains(p);
         if takes_body {
             let known = seeds.iter().any(|(sm, sp, _)| {
                 sm.eq_ignore_ascii_case(m)

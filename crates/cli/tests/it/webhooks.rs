@@ -236,3 +236,68 @@ app_test!(private_receivers_are_refused_unless_allowed_and_only_the_admin_manage
     let r = app.call("GET", "/v1/webhooks", Some(key), None).await;
     assert_eq!(r.status, 403);
 });
+
+app_test!(r50_corrections_restrictions_objections_withdrawals_and_erasure_reach_every_receiver_acknowledged, |app| {
+    let mut app = app;
+    app.allow_private_webhooks();
+    let (crm, crm_seen) = receiver(0).await;
+    let (pool, pool_seen) = receiver(0).await;
+    let all = json!([
+        "consent.withdrawn",
+        "objection.recorded",
+        "erasure.requested",
+        "person.erased",
+        "person.corrected",
+        "restriction.requested",
+        "restriction.lifted"
+    ]);
+    register(&app, &crm, all.clone()).await;
+    register(&app, &pool, all).await;
+    let w = world(&app).await;
+    let c = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    let key = Some(app.api_key.as_str());
+    let person = format!("/v1/persons/{}", w.person);
+    let fix = app.call("PATCH", &person, key, Some(json!({"first_name": "Anne", "last_name": "Meier"}))).await;
+    assert!(fix.status < 300, "{:?}", fix.json);
+    let r =
+        app.call("POST", &format!("{person}/restriction"), key, Some(json!({"reason": "accuracy_contested"}))).await;
+    assert!(r.status < 300, "{:?}", r.json);
+    assert!(app.call("DELETE", &format!("{person}/restriction"), key, None).await.status < 300);
+    let o = app
+        .call("POST", &format!("{person}/objection"), key, Some(json!({"channels": ["email"], "via": "letter"})))
+        .await;
+    assert!(o.status < 300, "{:?}", o.json);
+    let id = c["consent_id"].as_str().unwrap();
+    assert!(app.call("POST", &format!("/v1/consents/{id}/withdraw"), key, Some(json!({}))).await.status < 300);
+    assert_eq!(app.call("POST", &format!("{person}/erasure"), key, Some(json!({}))).await.status, 200);
+
+    let d = Deliverer::new(app.k.webhooks.clone());
+    while deliver_due(&app.k, &d).await > 0 {}
+    let wanted = [
+        "person.corrected",
+        "restriction.requested",
+        "restriction.lifted",
+        "objection.recorded",
+        "consent.withdrawn",
+        "erasure.requested",
+    ];
+    for seen in [&crm_seen, &pool_seen] {
+        let types: Vec<String> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, b)| serde_json::from_slice::<Value>(b).unwrap()["type"].as_str().unwrap().to_string())
+            .collect();
+        for t in wanted {
+            assert!(types.iter().any(|x| x == t), "{t} not received: {types:?}");
+        }
+        for (_, b) in seen.lock().unwrap().iter() {
+            assert_no_personal_data(&String::from_utf8_lossy(b));
+        }
+    }
+    // Every notification is acknowledged on record: delivered, with the receiver's answer.
+    let done = deliveries(&app, "delivered").await;
+    assert!(done.len() >= 2 * wanted.len(), "{}", done.len());
+    assert!(done.iter().all(|d| d["last_status"] == 204), "{done:?}");
+    assert!(deliveries(&app, "pending").await.is_empty() && deliveries(&app, "parked").await.is_empty());
+});

@@ -41,17 +41,29 @@ pub enum HookEvent {
     /// A contact point was put on the suppression list.
     #[serde(rename = "suppression.added")]
     SuppressionAdded,
+    /// A person's data was corrected (Art. 16): fetch the new version (Art. 19).
+    #[serde(rename = "person.corrected")]
+    PersonCorrected,
+    /// Processing of a person was restricted (Art. 18): stop using them.
+    #[serde(rename = "restriction.requested")]
+    RestrictionRequested,
+    /// An Art. 18 restriction was lifted.
+    #[serde(rename = "restriction.lifted")]
+    RestrictionLifted,
 }
 
 impl HookEvent {
     /// Every event type.
-    pub const ALL: [HookEvent; 6] = [
+    pub const ALL: [HookEvent; 9] = [
         Self::ConsentGiven,
         Self::ConsentWithdrawn,
         Self::ObjectionRecorded,
         Self::ErasureRequested,
         Self::PersonErased,
         Self::SuppressionAdded,
+        Self::PersonCorrected,
+        Self::RestrictionRequested,
+        Self::RestrictionLifted,
     ];
 
     /// The name receivers see, e.g. `consent.withdrawn`.
@@ -63,6 +75,9 @@ impl HookEvent {
             Self::ErasureRequested => "erasure.requested",
             Self::PersonErased => "person.erased",
             Self::SuppressionAdded => "suppression.added",
+            Self::PersonCorrected => "person.corrected",
+            Self::RestrictionRequested => "restriction.requested",
+            Self::RestrictionLifted => "restriction.lifted",
         }
     }
 }
@@ -157,6 +172,21 @@ pub fn outbound(body: &EventBody, consent: Option<&ConsentRecord>) -> Option<(Ho
             d.insert("reason".into(), json!(entry.reason));
             d.insert("at".into(), json!(entry.created_at));
             HookEvent::SuppressionAdded
+        }
+        // Art. 19: recipients learn that the data changed, not the data (they fetch it if allowed).
+        EventBody::PersonCorrected { person_id, .. } => {
+            d.insert("person_id".into(), json!(person_id));
+            HookEvent::PersonCorrected
+        }
+        EventBody::RestrictionRequested { person_id, at, .. } => {
+            d.insert("person_id".into(), json!(person_id));
+            d.insert("at".into(), json!(at));
+            HookEvent::RestrictionRequested
+        }
+        EventBody::RestrictionLifted { person_id, at } => {
+            d.insert("person_id".into(), json!(person_id));
+            d.insert("at".into(), json!(at));
+            HookEvent::RestrictionLifted
         }
         _ => return None,
     };

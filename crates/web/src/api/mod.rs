@@ -53,8 +53,8 @@ macro_rules! v1_routes {
     };
 }
 
-/// Routes whose bodies are streamed and may exceed `MAX_BODY`.
-const UNLIMITED: &[&str] = &[
+/// Routes whose bodies are streamed and may exceed `MAX_BODY` (raw files, not JSON).
+pub const UNLIMITED: &[&str] = &[
     "/v1/check/batch",
     "/v1/persons/{id}/attachments",
     "/v1/leads/check",

@@ -29,7 +29,8 @@ pub struct WebhookBody {
     #[schema(example = "https://crm.example.de/hooks/konsent")]
     url: String,
     /// Event types: `consent.given`, `consent.withdrawn`, `objection.recorded`, `erasure.requested`,
-    /// `person.erased`, `suppression.added`.
+    /// `person.erased`, `suppression.added`, `person.corrected`, `restriction.requested`,
+    /// `restriction.lifted`.
     #[schema(example = json!(["consent.withdrawn", "objection.recorded"]))]
     events: Vec<String>,
     /// Note for administrators (at most 200 characters).
