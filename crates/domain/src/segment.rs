@@ -50,6 +50,10 @@ pub struct SegmentSpec {
     /// Product categories advertised (purposes); every one must be covered.
     #[serde(default)]
     pub categories: BTreeSet<ProductCategory>,
+    /// Only consents in these statuses (e.g. `ConsentUnknown` for a re-permission campaign);
+    /// empty: any status.
+    #[serde(default)]
+    pub statuses: Vec<crate::consent::ConsentStatus>,
     /// Only consents from this kind of source.
     #[serde(default)]
     pub source: Option<SourceFilter>,
@@ -91,6 +95,7 @@ impl SegmentSpec {
             && self.provider.as_deref().is_none_or(|p| {
                 c.evidence.iter().any(|e| matches!(e, Evidence::Import { provider, .. } if provider == p))
             })
+            && (self.statuses.is_empty() || self.statuses.contains(&c.status))
             && self.given_from.is_none_or(|t| c.given_at >= t)
             && self.given_to.is_none_or(|t| c.given_at < t)
     }
@@ -128,6 +133,7 @@ mod tests {
             channel: Channel::Email,
             advertiser: adv(1),
             categories: BTreeSet::new(),
+            statuses: vec![],
             source: None,
             provider: None,
             given_from: None,
@@ -147,6 +153,8 @@ mod tests {
         assert!(!SegmentSpec { channel: Channel::Sms, ..spec() }.selects(&mail));
         assert!(!SegmentSpec { source: Some(SourceFilter::ThirdParty), ..spec() }.selects(&mail));
         assert!(SegmentSpec { source: Some(SourceFilter::FirstParty), ..spec() }.selects(&mail));
+        assert!(!SegmentSpec { statuses: vec![crate::consent::ConsentStatus::Unknown], ..spec() }.selects(&mail));
+        assert!(SegmentSpec { statuses: vec![crate::consent::ConsentStatus::Given], ..spec() }.selects(&mail));
         assert!(!SegmentSpec { given_from: Some(ts("2026-02-01T00:00:00Z")), ..spec() }.selects(&mail));
         assert!(SegmentSpec { given_to: Some(ts("2026-02-01T00:00:00Z")), ..spec() }.selects(&mail));
         assert!(!SegmentSpec { provider: Some("Mailchimp".into()), ..spec() }.selects(&mail));

@@ -18,6 +18,12 @@ pub enum SegmentAction {
         /// Product categories advertised, comma-separated.
         #[arg(long, default_value = "")]
         categories: String,
+        /// Only consents in these statuses, comma-separated DPV names (e.g. ConsentUnknown).
+        #[arg(long, default_value = "")]
+        statuses: String,
+        /// Only persons of this org unit (id).
+        #[arg(long)]
+        org_unit: Option<String>,
         /// Only consents of this source: first_party or third_party.
         #[arg(long)]
         source: Option<String>,

@@ -29,6 +29,8 @@ pub async fn segment(k: &Konsent, action: &SegmentAction) -> anyhow::Result<Exit
             channel,
             advertiser,
             categories,
+            statuses,
+            org_unit,
             source,
             provider,
             given_from,
@@ -58,11 +60,25 @@ pub async fn segment(k: &Konsent, action: &SegmentAction) -> anyhow::Result<Exit
                 channel,
                 advertiser: advertiser.parse().context("--advertiser must be an advertiser id")?,
                 categories: cats,
+                statuses: statuses
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(|x| {
+                        serde_json::from_value(serde_json::Value::String(x.into())).with_context(|| {
+                            format!("--statuses: {x} is no DPV status (ConsentGiven, ConsentUnknown, …)")
+                        })
+                    })
+                    .collect::<anyhow::Result<_>>()?,
                 source,
                 provider: provider.clone(),
                 given_from: day(given_from, "--given-from")?,
                 given_to: day(given_to, "--given-to")?,
-                org_unit: None,
+                org_unit: org_unit
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .context("--org-unit must be an org unit id")?,
                 staleness_months: *staleness_months,
                 robinson: RobinsonPolicy {
                     required: *robinson_required,
