@@ -24,20 +24,41 @@ use crate::error::ServiceError;
 use crate::persons::NewPerson;
 
 impl Konsent {
-    pub(super) async fn import_row(
+    /// Plans a chunk of rows, looks up every contact point they name in two queries, then
+    /// imports them one by one.
+    pub(super) async fn import_chunk(
         &self,
         env: &Env<'_>,
-        row: &ImportRow,
+        rows: Vec<Result<ImportRow, konsent_formats::import::RowError>>,
         batch: &mut Batch,
         report: &mut ImportReport,
     ) -> Result<(), ServiceError> {
-        let plan = match plan_row(row, env.opts.format, &env.text.scope.channels) {
-            Ok(p) => p,
-            Err(e) => {
-                report.problem(e.into());
-                return Ok(());
+        let mut planned = Vec::with_capacity(rows.len());
+        for item in rows {
+            match item.and_then(|row| plan_row(&row, env.opts.format, &env.text.scope.channels).map(|p| (row, p))) {
+                Ok(rp) => planned.push(rp),
+                Err(e) => report.problem(e.into()),
             }
-        };
+        }
+        let mut keys: Vec<String> =
+            planned.iter().flat_map(|(_, p)| p.contacts.iter().map(|c| env.bi.index(&c.match_key()))).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        batch.lookup = queries::key_lookup(&self.db, env.tenant, &keys).await?;
+        for (row, plan) in planned {
+            self.import_row(env, &row, plan, batch, report).await?;
+        }
+        Ok(())
+    }
+
+    async fn import_row(
+        &self,
+        env: &Env<'_>,
+        row: &ImportRow,
+        plan: RowPlan,
+        batch: &mut Batch,
+        report: &mut ImportReport,
+    ) -> Result<(), ServiceError> {
         if let Some(skip) = plan.skip {
             report.count(skip);
             return Ok(());
@@ -46,7 +67,7 @@ impl Konsent {
         // channel gets no consent (R30, R63).
         let mut channels = plan.channels.clone();
         for c in &plan.contacts {
-            let entries = self.suppressions_for(env.tenant, c).await?;
+            let entries = batch.suppressions(env, c);
             if entries.iter().any(|s| s.reason == SuppressionReason::Erasure) {
                 report.count("erased");
                 return Ok(());
@@ -89,8 +110,7 @@ impl Konsent {
             channels: [Channel::Email].into(),
             advertisers: if o == OptOut::Bounced { BTreeSet::new() } else { env.ours.clone() },
         };
-        let known =
-            self.suppressions_for(env.tenant, email).await?.iter().any(|s| s.reason == reason && s.scope == scope);
+        let known = batch.suppressions(env, email).iter().any(|s| s.reason == reason && s.scope == scope);
         if known || !batch.suppressed.insert(key(email)) {
             return Ok(Some("unchanged"));
         }
@@ -100,7 +120,7 @@ impl Konsent {
             return Ok(Some(outcome));
         }
         let now = self.now();
-        for (person, cp) in self.find_by_contact(env.tenant, email).await? {
+        for (person, cp) in batch.holders(env, email) {
             for c in queries::consents_of(&self.db, env.tenant, person).await? {
                 let ours: BTreeSet<AdvertiserId> = c.scope.advertisers.intersection(&env.ours).copied().collect();
                 if !c.status.is_valid_for_processing()
@@ -141,7 +161,7 @@ impl Konsent {
         // household. Without an address the number does.
         let by_email = needed.iter().any(|c| c.kind() == ContactKind::Email);
         for c in &needed {
-            let mut hits = self.find_by_contact(env.tenant, c).await?;
+            let mut hits = batch.holders(env, c);
             hits.extend(batch.created.get(&key(c)).copied());
             let identifies = c.kind() == ContactKind::Email || !by_email;
             match hits.into_iter().find(|(p, _)| found.map_or(identifies, |f| f == *p)) {

@@ -25,6 +25,7 @@ use crate::error::ServiceError;
 
 /// What every row of one import shares.
 pub(super) struct Env<'a> {
+    pub(super) bi: konsent_domain::crypto::BlindIndexKey,
     pub(super) tenant: TenantId,
     pub(super) actor: &'a Actor,
     pub(super) opts: &'a ImportOptions,
@@ -50,6 +51,8 @@ pub(super) struct Batch {
     pub(super) suppressed: HashSet<u64>,
     /// Data keys of the persons this batch created (to add contact points to them).
     pub(super) keys: HashMap<PersonId, konsent_domain::crypto::DataKey>,
+    /// The store's holders and suppressions of every contact point of the current chunk.
+    pub(super) lookup: queries::KeyLookup,
     /// Persons who got a consent from this file in this batch.
     pub(super) consented: HashSet<PersonId>,
     pub(super) rows: u64,
@@ -59,6 +62,22 @@ pub(super) fn key(c: &ContactValue) -> u64 {
     let mut h = DefaultHasher::new();
     c.match_key().hash(&mut h);
     h.finish()
+}
+
+impl Batch {
+    /// Suppression entries of a contact point as the store had them before this chunk.
+    pub(super) fn suppressions<'b>(
+        &'b self,
+        env: &Env<'_>,
+        c: &ContactValue,
+    ) -> &'b [konsent_domain::suppression::SuppressionEntry] {
+        self.lookup.suppressions.get(&env.bi.index(&c.match_key())).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Persons holding a contact point as the store had them before this chunk.
+    pub(super) fn holders(&self, env: &Env<'_>, c: &ContactValue) -> Vec<(PersonId, ContactPointId)> {
+        self.lookup.holders.get(&env.bi.index(&c.match_key())).cloned().unwrap_or_default()
+    }
 }
 
 impl From<RowError> for RowProblem {
@@ -149,6 +168,7 @@ impl Konsent {
         };
         report.columns = rows.columns().iter().map(|c| (c.field.to_string(), c.header.clone())).collect();
         let env = Env {
+            bi: self.keys.blind_index(tenant),
             tenant,
             actor,
             opts,
@@ -163,18 +183,16 @@ impl Konsent {
         };
         let mut batch = Batch::default();
         let mut n: u64 = 0;
+        let mut chunk = Vec::new();
         for item in rows {
             n += 1;
             if n <= resume {
                 continue;
             }
             report.rows = n;
-            match item {
-                Err(e) => report.problem(e.into()),
-                Ok(row) => self.import_row(&env, &row, &mut batch, &mut report).await?,
-            }
-            batch.rows += 1;
-            if batch.rows >= opts.batch_rows.max(1) {
+            chunk.push(item);
+            if chunk.len() as u64 >= opts.batch_rows.max(1) {
+                self.import_chunk(&env, std::mem::take(&mut chunk), &mut batch, &mut report).await?;
                 self.flush(&env, &mut batch, &mut report, n, false).await?;
                 if !progress(n) {
                     // Stopped: committed up to here; the next run resumes after row n.
@@ -183,6 +201,7 @@ impl Konsent {
                 }
             }
         }
+        self.import_chunk(&env, chunk, &mut batch, &mut report).await?;
         report.rows = report.rows.max(n);
         self.flush(&env, &mut batch, &mut report, n, true).await?;
         progress(n);

@@ -201,3 +201,43 @@ pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Gat
     .await?;
     Ok(g)
 }
+
+/// What is known under many keyed hashes at once, for bulk paths (imports): the persons and
+/// contact points holding each key, and each key's suppression entries; two queries per 500 keys.
+#[derive(Debug, Default)]
+pub struct KeyLookup {
+    /// Key → (person, contact point), oldest first.
+    pub holders: HashMap<String, Vec<(PersonId, konsent_domain::ids::ContactPointId)>>,
+    /// Key → suppression entries.
+    pub suppressions: HashMap<String, Vec<SuppressionEntry>>,
+}
+
+/// See [`KeyLookup`].
+pub async fn key_lookup(db: &Db, tenant: TenantId, keys: &[String]) -> Result<KeyLookup, StoreError> {
+    let mut out = KeyLookup::default();
+    each_chunk(
+        db,
+        tenant,
+        "SELECT blind_index, person_id, id FROM contact_points WHERE tenant_id = $1 AND blind_index IN ({in}) \
+         ORDER BY created_at, id",
+        keys,
+        |r| {
+            let holder = (parse(r.text(1)?, "person id")?, parse(r.text(2)?, "contact point id")?);
+            out.holders.entry(r.text(0)?).or_default().push(holder);
+            Ok(())
+        },
+    )
+    .await?;
+    each_chunk(
+        db,
+        tenant,
+        "SELECT key_hmac, data FROM suppressions WHERE tenant_id = $1 AND key_hmac IN ({in}) ORDER BY created_at, id",
+        keys,
+        |r| {
+            out.suppressions.entry(r.text(0)?).or_default().push(serde_json::from_str(&r.text(1)?)?);
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(out)
+}
