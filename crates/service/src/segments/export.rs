@@ -99,10 +99,9 @@ impl Konsent {
             let page = queries::segment_members(&self.db, tenant, id, after, PAGE, true).await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
-            let mut values = Vec::new();
-            for m in &page {
-                values.push(self.contact_value(tenant, m.person_id, m.contact_point_id).await?);
-            }
+            let ids: Vec<_> = page.iter().map(|m| m.contact_point_id).collect();
+            let mut found = self.contact_values(tenant, &ids).await?;
+            let values: Vec<Option<ContactValue>> = page.iter().map(|m| found.remove(&m.contact_point_id)).collect();
             let keys: Vec<(String, ContactKind)> =
                 values.iter().flatten().map(|v| (bi.index(&v.match_key()), kind)).collect();
             let states = self.load_key_states(tenant, &keys).await?;

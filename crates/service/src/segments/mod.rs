@@ -96,6 +96,10 @@ impl Konsent {
             after = last.0.to_string();
             let keys: Vec<(String, ContactKind)> = page.iter().map(|(_, _, k)| (k.clone(), kind)).collect();
             let states = self.load_key_states(tenant, &keys).await?;
+            let values = match &robinson {
+                Some(_) => self.contact_values(tenant, &page.iter().map(|(cp, _, _)| *cp).collect::<Vec<_>>()).await?,
+                None => Default::default(),
+            };
             let mut rows = Vec::new();
             for (cp, person, key) in &page {
                 let Some(state) = states.get(key) else { continue };
@@ -107,10 +111,7 @@ impl Konsent {
                 }
                 let mut r = req.clone();
                 if let Some(set) = &robinson {
-                    let listed = match self.contact_value(tenant, *person, *cp).await? {
-                        Some(v) => set.contains(&robinson_hash(&v)),
-                        None => false,
-                    };
+                    let listed = values.get(cp).is_some_and(|v| set.contains(&robinson_hash(v)));
                     r.policy.robinson_match = Some(listed);
                 }
                 let d = p.decide(&state.suppressions, &r);

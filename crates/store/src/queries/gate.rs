@@ -241,3 +241,27 @@ pub async fn key_lookup(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Ke
     .await?;
     Ok(out)
 }
+
+/// The sealed values of many contact points with their person's wrapped key (erased persons have
+/// none and are left out): contact point → (person, wrapped key, sealed value).
+pub async fn sealed_contacts(
+    db: &Db,
+    tenant: TenantId,
+    contact_points: &[String],
+) -> Result<HashMap<String, (PersonId, Vec<u8>, Vec<u8>)>, StoreError> {
+    let mut out = HashMap::new();
+    each_chunk(
+        db,
+        tenant,
+        "SELECT cv.contact_point_id, cv.person_id, pk.wrapped_key, cv.sealed FROM contact_values cv \
+         JOIN person_keys pk ON pk.tenant_id = cv.tenant_id AND pk.person_id = cv.person_id \
+         WHERE cv.tenant_id = $1 AND cv.contact_point_id IN ({in})",
+        contact_points,
+        |r| {
+            out.insert(r.text(0)?, (parse(r.text(1)?, "person id")?, r.bytes(2)?, r.bytes(3)?));
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(out)
+}
