@@ -10,8 +10,9 @@
 #   PERF=1 ...      also records the import with `perf record --call-graph dwarf` (report in $DATA.perf.txt)
 #   NO_DRY=1 ...    skips the dry run
 #   RESYNC=1 ...    then imports a later export of the same list (same members and opt-in records,
-#                   LAST_CHANGED one day later, so another file): every row finds its person and
-#                   its consent ("unchanged"): 7 lookups a row instead of 2, nothing written
+#                   LAST_CHANGED one day later, so another file; generated with the first file's
+#                   date as --until): every row finds its person and consent ("unchanged"), the
+#                   found-person lookups run per row, nothing is written but import_completed
 # Data dirs: /tmp/bench-import-<engine>-<rows>; CSVs: /tmp/bench-files/mc-<rows>.csv (kept, reused).
 # Build first: CARGO_TARGET_DIR=/work/target-bench cargo build --release -p konsent --locked
 set -euo pipefail
