@@ -98,6 +98,10 @@ app_test!(r29_r30_every_contact_is_in_or_out_with_reasons_and_the_export_leaves_
     assert_eq!(member(&all, &dora)["included"], false, "withdrawn before freezing");
     assert_eq!(seg["by_reason"]["stale"], 1);
     assert!(app.ledger_text().await.contains("segment_frozen"), "the selection is on record");
+    let state = konsent_store::projection::dump(&app.k.db).await.unwrap();
+    assert!(state.contains("Herbstaktion"), "segments are a projection");
+    konsent_store::projection::rebuild(&app.k.db, &[app.tenant]).await.unwrap();
+    assert_eq!(konsent_store::projection::dump(&app.k.db).await.unwrap(), state, "rebuilt from the ledger alone");
 
     // Bernd withdraws after the segment was frozen: the export leaves him out.
     let wd = app

@@ -3,6 +3,7 @@
 
 mod chain;
 mod checkpoint;
+mod classify;
 mod entry;
 mod events;
 pub mod merkle;

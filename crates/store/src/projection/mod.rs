@@ -1,37 +1,18 @@
 //! Current-state tables as projections of the ledger: [`apply`] folds one entry in,
 //! [`rebuild`] recreates every projection from the ledger alone.
 
+mod tables;
+pub use tables::{dump, rebuild};
+
 use jiff::Timestamp;
 use konsent_domain::basis::DocumentedBasis;
 use konsent_domain::consent::{ConsentRecord, ConsentStatus, Scope};
-use konsent_domain::ids::{ConsentId, TenantId};
+use konsent_domain::ids::ConsentId;
 use konsent_domain::ledger::{Entry, EventBody};
 
-use crate::db::{Db, Tx};
+use crate::db::Tx;
 use crate::error::StoreError;
 use crate::vals;
-
-/// Projection tables, in the order they are cleared and dumped.
-pub const TABLES: &[&str] = &[
-    "tenants",
-    "advertisers",
-    "org_units",
-    "categories",
-    "consent_texts",
-    "persons",
-    "contact_points",
-    "consents",
-    "objections",
-    "withdrawals",
-    "uses",
-    "suppressions",
-    "bases",
-    "forms",
-    "tenant_settings",
-    "restrictions",
-    "holds",
-    "requests",
-];
 
 fn us(t: Timestamp) -> i64 {
     t.as_microsecond()
@@ -426,102 +407,4 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         EventBody::WebhookCreated { .. } | EventBody::WebhookDeleted { .. } | EventBody::WebhookSecretSet { .. } => {}
     }
     Ok(())
-}
-
-const CLEAR: [&str; 20] = [
-    "DELETE FROM tenants",
-    "DELETE FROM advertisers",
-    "DELETE FROM org_units",
-    "DELETE FROM categories",
-    "DELETE FROM consent_texts",
-    "DELETE FROM persons",
-    "DELETE FROM contact_points",
-    "DELETE FROM consents",
-    "DELETE FROM objections",
-    "DELETE FROM withdrawals",
-    "DELETE FROM uses",
-    "DELETE FROM suppressions",
-    "DELETE FROM bases",
-    "DELETE FROM forms",
-    "DELETE FROM tenant_settings",
-    "DELETE FROM restrictions",
-    "DELETE FROM holds",
-    "DELETE FROM requests",
-    "DELETE FROM segments",
-    "DELETE FROM robinson_lists",
-];
-
-/// Clears every projection and replays every tenant's ledger into it, in one transaction.
-/// Returns the number of entries replayed.
-pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
-    const PAGE: i64 = 2000;
-    let mut tx = db.begin().await?;
-    for sql in CLEAR {
-        tx.exec(sql, vec![]).await?;
-    }
-    let mut n = 0;
-    for tenant in tenants {
-        let mut after = 0i64;
-        loop {
-            let rows = tx
-                .fetch_all(
-                    "SELECT seq, payload FROM ledger WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                    vals![tenant.to_string(), after, PAGE],
-                )
-                .await?;
-            if rows.is_empty() {
-                break;
-            }
-            for r in &rows {
-                after = r.i64(0)?;
-                let entry = Entry::decode(&r.bytes(1)?)
-                    .map_err(|e| StoreError::Corrupt(format!("entry {after} of tenant {tenant}: {e}")))?;
-                apply(&mut tx, &entry).await?;
-                n += 1;
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok(n)
-}
-
-/// Every projection row as text, in key order: two states are equal iff their dumps are.
-pub async fn dump(db: &Db) -> Result<String, StoreError> {
-    const Q: [&str; 18] = [
-        "SELECT id || '|' || name || '|' || CAST(created_at AS TEXT) FROM tenants ORDER BY id",
-        "SELECT tenant_id || '|' || id || '|' || legal_name || '|' || data FROM advertisers ORDER BY tenant_id, id",
-        "SELECT tenant_id || '|' || id || '|' || name || '|' || COALESCE(parent_id, '-') FROM org_units ORDER BY tenant_id, id",
-        "SELECT tenant_id || '|' || code || '|' || label_de || '|' || label_en FROM categories ORDER BY tenant_id, code",
-        "SELECT tenant_id || '|' || id || '|' || state || '|' || sha256 || '|' || data FROM consent_texts ORDER BY tenant_id, id",
-        "SELECT tenant_id || '|' || id || '|' || recipient_class || '|' || COALESCE(org_unit_id, '-') || '|' || data_hash || '|' || \
-         CAST(data_version AS TEXT) || '|' || CAST(created_at AS TEXT) || '|' || CAST(updated_at AS TEXT) FROM persons ORDER BY tenant_id, id",
-        "SELECT tenant_id || '|' || id || '|' || person_id || '|' || kind || '|' || blind_index || '|' || value_hash || '|' || \
-         COALESCE(CAST(verified_at AS TEXT), '-') || '|' || COALESCE(verified_method, '-') FROM contact_points ORDER BY tenant_id, id",
-        "SELECT tenant_id || '|' || id || '|' || status || '|' || COALESCE(CAST(granted_at AS TEXT), '-') || '|' || \
-         COALESCE(CAST(last_use_at AS TEXT), '-') || '|' || CAST(last_change_at AS TEXT) || '|' || data FROM consents ORDER BY tenant_id, id",
-        "SELECT tenant_id || '|' || CAST(seq AS TEXT) || '|' || person_id || '|' || data FROM objections ORDER BY tenant_id, seq",
-        "SELECT tenant_id || '|' || CAST(seq AS TEXT) || '|' || consent_id || '|' || data FROM withdrawals ORDER BY tenant_id, seq",
-        "SELECT tenant_id || '|' || id || '|' || data FROM uses ORDER BY tenant_id, id",
-        "SELECT tenant_id || '|' || id || '|' || key_hmac || '|' || data FROM suppressions ORDER BY tenant_id, id",
-        "SELECT tenant_id || '|' || id || '|' || kind || '|' || data FROM bases ORDER BY tenant_id, id",
-        "SELECT tenant_id || '|' || slug || '|' || data FROM forms ORDER BY slug",
-        "SELECT tenant_id || '|' || settings || '|' || CAST(updated_at AS TEXT) FROM tenant_settings ORDER BY tenant_id",
-        "SELECT tenant_id || '|' || person_id || '|' || state || '|' || COALESCE(CAST(until AS TEXT), '-') FROM restrictions \
-         ORDER BY tenant_id, person_id",
-        "SELECT tenant_id || '|' || id || '|' || data || '|' || COALESCE(CAST(released_at AS TEXT), '-') FROM holds \
-         ORDER BY tenant_id, id",
-        "SELECT tenant_id || '|' || id || '|' || person_id || '|' || kind || '|' || CAST(due_at AS TEXT) || '|' || \
-         COALESCE(CAST(closed_at AS TEXT), '-') FROM requests ORDER BY tenant_id, id",
-    ];
-    let mut out = String::new();
-    for (name, sql) in TABLES.iter().zip(Q) {
-        out.push_str("## ");
-        out.push_str(name);
-        out.push('\n');
-        for r in db.fetch_all(sql, vec![]).await? {
-            out.push_str(&r.text(0)?);
-            out.push('\n');
-        }
-    }
-    Ok(out)
 }
