@@ -80,37 +80,11 @@ where
 
 /// Loads what the gate needs for `keys` (deduplicated by the caller).
 pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<GateRows, StoreError> {
-    let mut g = GateRows::default();
-    each_chunk(
-        db,
-        tenant,
-        "SELECT blind_index, person_id, id, kind, verified_at, verified_method FROM contact_points \
-         WHERE tenant_id = $1 AND blind_index IN ({in}) ORDER BY created_at, id",
-        keys,
-        |r| {
-            let cp = ContactPointRow {
-                id: parse(r.text(2)?, "contact point id")?,
-                kind: r.text(3)?,
-                blind_index: r.text(0)?,
-                verified_at: r.opt_i64(4)?.map(ts).transpose()?,
-                verified_method: r.opt_text(5)?,
-            };
-            g.matches.push((r.text(0)?, parse(r.text(1)?, "person id")?, cp));
-            Ok(())
-        },
-    )
-    .await?;
-    each_chunk(
-        db,
-        tenant,
-        "SELECT key_hmac, data FROM suppressions WHERE tenant_id = $1 AND key_hmac IN ({in}) ORDER BY created_at, id",
-        keys,
-        |r| {
-            g.suppressions.entry(r.text(0)?).or_default().push(serde_json::from_str(&r.text(1)?)?);
-            Ok(())
-        },
-    )
-    .await?;
+    let mut g = GateRows {
+        matches: holders_of_keys(db, tenant, keys).await?,
+        suppressions: suppressions_of_keys(db, tenant, keys).await?,
+        ..GateRows::default()
+    };
     let mut ids: Vec<String> = g.matches.iter().map(|(_, p, _)| p.to_string()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -214,27 +188,56 @@ pub struct KeyLookup {
 
 /// See [`KeyLookup`].
 pub async fn key_lookup(db: &Db, tenant: TenantId, keys: &[String]) -> Result<KeyLookup, StoreError> {
-    let mut out = KeyLookup::default();
+    let mut holders: HashMap<String, Vec<(PersonId, konsent_domain::ids::ContactPointId)>> = HashMap::new();
+    for (key, person, cp) in holders_of_keys(db, tenant, keys).await? {
+        holders.entry(key).or_default().push((person, cp.id));
+    }
+    Ok(KeyLookup { holders, suppressions: suppressions_of_keys(db, tenant, keys).await? })
+}
+
+/// Every contact point holding one of the keyed hashes, with its person, oldest first.
+async fn holders_of_keys(
+    db: &Db,
+    tenant: TenantId,
+    keys: &[String],
+) -> Result<Vec<(String, PersonId, ContactPointRow)>, StoreError> {
+    let mut out = Vec::new();
     each_chunk(
         db,
         tenant,
-        "SELECT blind_index, person_id, id FROM contact_points WHERE tenant_id = $1 AND blind_index IN ({in}) \
-         ORDER BY created_at, id",
+        "SELECT blind_index, person_id, id, kind, verified_at, verified_method FROM contact_points \
+         WHERE tenant_id = $1 AND blind_index IN ({in}) ORDER BY created_at, id",
         keys,
         |r| {
-            let holder = (parse(r.text(1)?, "person id")?, parse(r.text(2)?, "contact point id")?);
-            out.holders.entry(r.text(0)?).or_default().push(holder);
+            let cp = ContactPointRow {
+                id: parse(r.text(2)?, "contact point id")?,
+                kind: r.text(3)?,
+                blind_index: r.text(0)?,
+                verified_at: r.opt_i64(4)?.map(ts).transpose()?,
+                verified_method: r.opt_text(5)?,
+            };
+            out.push((r.text(0)?, parse(r.text(1)?, "person id")?, cp));
             Ok(())
         },
     )
     .await?;
+    Ok(out)
+}
+
+/// The suppression entries of the keyed hashes.
+async fn suppressions_of_keys(
+    db: &Db,
+    tenant: TenantId,
+    keys: &[String],
+) -> Result<HashMap<String, Vec<SuppressionEntry>>, StoreError> {
+    let mut out: HashMap<String, Vec<SuppressionEntry>> = HashMap::new();
     each_chunk(
         db,
         tenant,
         "SELECT key_hmac, data FROM suppressions WHERE tenant_id = $1 AND key_hmac IN ({in}) ORDER BY created_at, id",
         keys,
         |r| {
-            out.suppressions.entry(r.text(0)?).or_default().push(serde_json::from_str(&r.text(1)?)?);
+            out.entry(r.text(0)?).or_default().push(serde_json::from_str(&r.text(1)?)?);
             Ok(())
         },
     )
