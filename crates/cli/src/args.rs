@@ -255,6 +255,9 @@ pub enum Command {
         /// Advertiser whose e-mail advertising is compared.
         #[arg(long)]
         advertiser: String,
+        /// Mapping file (TOML) naming columns and status values the format does not know.
+        #[arg(long)]
+        mapping: Option<std::path::PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,

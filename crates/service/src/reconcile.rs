@@ -59,9 +59,10 @@ impl Konsent {
         tenant: TenantId,
         path: &Path,
         format: Format,
+        mapping: Option<&konsent_formats::import::Mapping>,
         advertiser: AdvertiserId,
     ) -> Result<Reconciliation, ServiceError> {
-        let rows = open_path(path, format, None).map_err(|e| ServiceError::invalid("file", e.to_string()))?;
+        let rows = open_path(path, format, mapping).map_err(|e| ServiceError::invalid("file", e.to_string()))?;
         let mut out = Reconciliation::default();
         let mut batch = Vec::new();
         for row in rows {

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use konsent_domain::ledger::Actor;
 use konsent_service::Konsent;
-use konsent_service::imports::{Format, ImportOptions, ImportReport, Mapping};
+use konsent_service::imports::{Format, ImportOptions, ImportReport, Mapping, Progress};
 
 use super::pick_tenant;
 use crate::args::Command;
@@ -55,10 +55,18 @@ pub async fn import(k: &Konsent, command: &Command) -> anyhow::Result<ExitCode> 
     };
     let live = std::io::stderr().is_terminal() && !json;
     let started = Instant::now();
-    let progress = move |n: u64| {
+    let progress = move |p: Progress| {
         if live {
-            let rate = n as f64 / started.elapsed().as_secs_f64().max(0.001);
-            eprint!("\r  {n} Zeilen gelesen / rows read ({rate:.0}/s)   ");
+            let rate = p.rows as f64 / started.elapsed().as_secs_f64().max(0.001);
+            let done = if p.total_bytes > 0 { p.bytes as f64 / p.total_bytes as f64 } else { 0.0 };
+            let filled = (done * 30.0).round() as usize;
+            eprint!(
+                "\r  [{}{}] {:>3.0} %  {} Zeilen / rows ({rate:.0}/s)   ",
+                "#".repeat(filled),
+                ".".repeat(30 - filled.min(30)),
+                done * 100.0,
+                p.rows
+            );
             let _ = std::io::stderr().flush();
         }
         true

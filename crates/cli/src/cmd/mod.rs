@@ -109,12 +109,17 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Reconcile { file, format, advertiser, json, tenant } => {
+        Command::Reconcile { file, format, advertiser, mapping, json, tenant } => {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
             let format = format.parse().map_err(|e| anyhow::anyhow!("--format: {e}"))?;
             let advertiser = advertiser.parse().context("--advertiser must be an advertiser id")?;
-            let r = k.reconcile(t, file, format, advertiser).await?;
+            let mapping = mapping
+                .as_deref()
+                .map(konsent_service::imports::Mapping::from_path)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--mapping: {e}"))?;
+            let r = k.reconcile(t, file, format, mapping.as_ref(), advertiser).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
                 return Ok(ExitCode::SUCCESS);

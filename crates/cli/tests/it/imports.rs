@@ -177,7 +177,7 @@ app_test!(r25_dry_run_writes_nothing_and_an_interrupted_import_resumes_where_it_
     let actor = konsent_domain::ledger::Actor::User("test".into());
     let path = fixture(MAILCHIMP_ZIP);
     // Stopped after the second batch: rows 1–20 are committed.
-    let first: ImportReport = app.k.import_file(app.tenant, &actor, &path, &opts, &|n| n < 20).await.unwrap();
+    let first: ImportReport = app.k.import_file(app.tenant, &actor, &path, &opts, &|p| p.rows < 20).await.unwrap();
     assert!(first.stopped);
     assert_eq!(first.rows, 20);
     let rest = app.k.import_file(app.tenant, &actor, &path, &opts, &|_| true).await.unwrap();
@@ -282,4 +282,46 @@ app_test!(r39_reconciliation_lists_who_is_subscribed_there_but_blocked_here_and_
     );
     assert_eq!(r.json["opted_out_there_allowed_here"], json!([]), "the import suppressed them");
     assert!(r.json["in_sync"].as_u64().unwrap() > 0);
+});
+
+app_test!(r25_uploads_carry_their_file_name_and_a_mapping_file, |app| {
+    let w = world(&app).await;
+    // A single Mailchimp member file says its status by its name: unsubscribed rows are opt-outs,
+    // never consents.
+    let unsub =
+        std::fs::read(fixture("mailchimp/members_export_67bf5f325a/unsubscribed_members_export_67bf5f325a.csv"))
+            .unwrap();
+    let path = format!("/v1/imports?format=mailchimp&text={}&name=unsubscribed_members_export_67bf5f325a.csv", w.text);
+    let r = app.call_raw("POST", &path, Some(&app.api_key), Some(unsub), "text/csv").await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    assert_eq!(
+        (r.json["outcomes"]["opt_out"].as_u64(), r.json["outcomes"]["given"].as_u64()),
+        (Some(5), None),
+        "{}",
+        r.json
+    );
+
+    // A CRM export read through a mapping file sent with it as a form.
+    let csv = std::fs::read(fixture("mapping-example.csv")).unwrap();
+    let toml = std::fs::read(fixture("mapping-example.toml")).unwrap();
+    let form = |mapping: &[u8]| {
+        let mut b = Vec::new();
+        b.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"mapping\"\r\n\r\n");
+        b.extend_from_slice(mapping);
+        b.extend_from_slice(b"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kontakte.csv\"\r\nContent-Type: text/csv\r\n\r\n");
+        b.extend_from_slice(&csv);
+        b.extend_from_slice(b"\r\n--XyZ--\r\n");
+        b
+    };
+    let path = format!("/v1/imports?format=generic&text={}&dry_run=true", w.text);
+    let ct = "multipart/form-data; boundary=XyZ";
+    let r = app.call_raw("POST", &path, Some(&app.api_key), Some(form(&toml)), ct).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    assert_eq!(r.json["columns"]["email"], "Mailadresse", "{}", r.json);
+    assert_eq!(r.json["outcomes"]["pending"], 1, "\"DOI offen\" is pending by the mapping: {}", r.json);
+    let bad = app.call_raw("POST", &path, Some(&app.api_key), Some(form(b"colums = 1\n")), ct).await;
+    assert_eq!((bad.status, bad.json["errors"][0]["field"].as_str()), (422, Some("mapping")), "{:?}", bad.json);
+    assert!(bad.json["detail"].as_str().unwrap().contains("colums"), "the unknown key is named: {:?}", bad.json);
+    let uploads = app.k.data_dir.join("uploads");
+    assert!(std::fs::read_dir(&uploads).map_or(true, |mut d| d.next().is_none()), "uploads are removed after the run");
 });

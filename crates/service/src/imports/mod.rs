@@ -15,6 +15,7 @@ pub use konsent_formats::import::{Format, Mapping};
 use serde::{Deserialize, Serialize};
 
 pub use plan::{OptOut, RowPlan, plan_row};
+pub use run::Progress;
 
 /// How to import a file.
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::Advertiser;
 use konsent_domain::settings::TenantSettings;
 use konsent_domain::text::{ConsentTextVersion, TextState};
-use konsent_formats::import::{RowError, open_path};
+use konsent_formats::import::{RowError, open_seekable};
 use konsent_store::{PendingEvent, SideWrite, queries};
 use sha2::{Digest, Sha256};
 
@@ -64,6 +64,39 @@ pub(super) fn key(c: &ContactValue) -> u64 {
     h.finish()
 }
 
+/// How far an import is: rows read, and the position in the file (for a bar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Rows read so far.
+    pub rows: u64,
+    /// Bytes of the file read so far (for a ZIP: the position in the archive).
+    pub bytes: u64,
+    /// Size of the file.
+    pub total_bytes: u64,
+}
+
+/// The uploaded file, telling [`Progress`] where the reader is.
+struct Tracked {
+    inner: std::fs::File,
+    position: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Read for Tracked {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.position.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Tracked {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let at = self.inner.seek(to)?;
+        self.position.store(at, std::sync::atomic::Ordering::Relaxed);
+        Ok(at)
+    }
+}
+
 impl Batch {
     /// Suppression entries of a contact point as the store had them before this chunk.
     pub(super) fn suppressions<'b>(
@@ -102,14 +135,14 @@ fn file_sha256(path: &Path) -> Result<String, ServiceError> {
 
 impl Konsent {
     /// Imports a file; see the module documentation. After each committed batch `progress` is
-    /// told the rows read so far; it answers `false` to stop there (the next run resumes).
+    /// told how far the run is; it answers `false` to stop there (the next run resumes).
     pub async fn import_file(
         &self,
         tenant: TenantId,
         actor: &Actor,
         path: &Path,
         opts: &ImportOptions,
-        progress: &(dyn Fn(u64) -> bool + Send + Sync),
+        progress: &(dyn Fn(Progress) -> bool + Send + Sync),
     ) -> Result<ImportReport, ServiceError> {
         let text = queries::text(&self.db, tenant, opts.text_id)
             .await?
@@ -159,7 +192,17 @@ impl Konsent {
             }
             _ => {}
         }
-        let rows = open_path(path, opts.format, opts.mapping.as_ref())
+        let file = std::fs::File::open(path).map_err(|e| ServiceError::invalid("file", format!("cannot open: {e}")))?;
+        let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let position = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let tracked = Tracked { inner: file, position: position.clone() };
+        let name = path.file_name().and_then(|n| n.to_str());
+        let at = |rows: u64| Progress {
+            rows,
+            bytes: position.load(std::sync::atomic::Ordering::Relaxed).min(total_bytes),
+            total_bytes,
+        };
+        let rows = open_seekable(tracked, name, opts.format, opts.mapping.as_ref())
             .map_err(|e| ServiceError::invalid("file", e.to_string()))?;
         report.encoding = rows.encoding().as_str().into();
         report.delimiter = match rows.delimiter() {
@@ -184,6 +227,7 @@ impl Konsent {
         let mut batch = Batch::default();
         let mut n: u64 = 0;
         let mut chunk = Vec::new();
+        let mut chunks: u64 = 0;
         for item in rows {
             n += 1;
             if n <= resume {
@@ -194,7 +238,12 @@ impl Konsent {
             if chunk.len() as u64 >= opts.batch_rows.max(1) {
                 self.import_chunk(&env, std::mem::take(&mut chunk), &mut batch, &mut report).await?;
                 self.flush(&env, &mut batch, &mut report, n, false).await?;
-                if !progress(n) {
+                chunks += 1;
+                // The tables grow under the import: keep the planner's picture of them current.
+                if chunks.is_power_of_two() || chunks.is_multiple_of(64) {
+                    queries::refresh_statistics(&self.db).await?;
+                }
+                if !progress(at(n)) {
                     // Stopped: committed up to here; the next run resumes after row n.
                     report.stopped = true;
                     return Ok(report);
@@ -204,7 +253,10 @@ impl Konsent {
         self.import_chunk(&env, chunk, &mut batch, &mut report).await?;
         report.rows = report.rows.max(n);
         self.flush(&env, &mut batch, &mut report, n, true).await?;
-        progress(n);
+        if !opts.dry_run {
+            queries::refresh_statistics(&self.db).await?;
+        }
+        progress(Progress { rows: n, bytes: total_bytes, total_bytes });
         Ok(report)
     }
 

@@ -83,6 +83,7 @@ impl Konsent {
             policy,
             now,
         };
+        queries::refresh_statistics(&self.db).await?;
         let kind = spec.channel.contact_kind();
         let id = self.id(SegmentId::from_parts);
         let mut hasher = Sha256::new();

@@ -200,3 +200,16 @@ pub async fn suppression_exists(db: &Db, tenant: TenantId, id: &str) -> Result<b
         .await?
         .is_some())
 }
+
+/// Refreshes PostgreSQL's planner statistics of the tables bulk writes grow (contact points,
+/// suppressions, consents). Without them the planner scans a whole table for every keyed-hash
+/// lookup of an import or segment once it has grown (autovacuum may be off or late). SQLite
+/// plans these lookups by index regardless: nothing to do there.
+pub async fn refresh_statistics(db: &Db) -> Result<(), StoreError> {
+    if db.engine() == crate::db::Engine::Postgres {
+        for sql in ["ANALYZE contact_points", "ANALYZE suppressions", "ANALYZE consents"] {
+            db.exec(sql, vec![]).await?;
+        }
+    }
+    Ok(())
+}

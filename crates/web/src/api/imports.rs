@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
 use futures_util::StreamExt;
 use konsent_domain::ids::AdvertiserId;
 use konsent_service::FieldError;
@@ -42,6 +43,9 @@ pub struct ImportQuery {
     /// Only report what would happen.
     #[serde(default)]
     dry_run: bool,
+    /// The export's file name, for a raw body (Mailchimp's `unsubscribed_members_export_….csv`
+    /// says its status by its name); a multipart upload carries it itself.
+    name: Option<String>,
 }
 
 fn internal(e: &std::io::Error) -> ApiError {
@@ -58,7 +62,9 @@ fn field(name: &str, message: impl Into<String>) -> ApiError {
 }
 
 /// Kontakte importieren / import a contact export: Mailchimp (the ZIP of three CSVs or one CSV),
-/// CleverReach, HubSpot or broker software (`generic`), as the request body. Delimiter,
+/// CleverReach, HubSpot or broker software (`generic`), as the request body (then `name` gives
+/// its file name) or as `multipart/form-data` with a `file` part and an optional `mapping` part
+/// (TOML: columns, status values, date formats; see the API guide). Delimiter,
 /// byte-order mark and encoding (UTF-8 or Windows-1252) are detected, columns found by header
 /// name. The suppression list is matched before anything is created; imported consents get
 /// the status their evidence supports (`given` only with the source's whole double opt-in
@@ -81,6 +87,7 @@ pub async fn import(
     State(s): State<AppState>,
     caller: Caller,
     Query(q): Query<ImportQuery>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::RecordConsent)?;
@@ -107,24 +114,112 @@ pub async fn import(
         dry_run: q.dry_run,
         batch_rows: konsent_service::imports::BATCH_ROWS,
     };
-    // Streamed to disk: memory stays flat however large the export is.
-    let dir = s.k.data_dir.join("uploads");
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| internal(&e))?;
-    let path = dir.join(format!("import-{}.upload", uuid::Uuid::now_v7()));
-    let written = save(body, &path).await;
-    let result = match written {
-        Ok(()) => {
-            s.k.import_file(caller.tenant, &caller.actor(), &path, &opts, &|_| true).await.map_err(ApiError::from)
+    let upload = Upload::receive(&s, &headers, body, q.name.as_deref()).await?;
+    let result = match upload.mapping() {
+        Ok(mapping) => {
+            let opts = ImportOptions { mapping, ..opts };
+            s.k.import_file(caller.tenant, &caller.actor(), &upload.path, &opts, &|_| true)
+                .await
+                .map_err(ApiError::from)
         }
         Err(e) => Err(e),
     };
-    let _ = tokio::fs::remove_file(&path).await;
+    upload.remove().await;
     Ok(Json(serde_json::to_value(result?).unwrap_or(Value::Null)))
 }
 
-async fn save(body: Body, path: &std::path::Path) -> Result<(), ApiError> {
+/// An export received over HTTP, streamed to its own folder in the data directory under its
+/// own file name: a raw body, or `multipart/form-data` with a `file` part and an optional
+/// `mapping` part (TOML).
+struct Upload {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+    mapping: Option<String>,
+}
+
+/// Largest mapping file accepted.
+const MAX_MAPPING: usize = 64 << 10;
+
+impl Upload {
+    async fn receive(s: &AppState, headers: &HeaderMap, body: Body, name: Option<&str>) -> Result<Upload, ApiError> {
+        let dir = s.k.data_dir.join("uploads").join(uuid::Uuid::now_v7().to_string());
+        tokio::fs::create_dir_all(&dir).await.map_err(|e| internal(&e))?;
+        let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mut up = Upload { path: dir.join(file_name(name)), dir, mapping: None };
+        let result = match multer::parse_boundary(ctype) {
+            Ok(boundary) if ctype.starts_with("multipart/form-data") => up.parts(body, boundary).await,
+            _ => save(body.into_data_stream(), &up.path).await,
+        };
+        match result {
+            Ok(()) => Ok(up),
+            Err(e) => {
+                up.remove().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn parts(&mut self, body: Body, boundary: String) -> Result<(), ApiError> {
+        let mut form = multer::Multipart::new(body.into_data_stream(), boundary);
+        let mut saw_file = false;
+        while let Some(mut part) =
+            form.next_field().await.map_err(|e| field("body", format!("not a valid form: {e}")))?
+        {
+            match part.name().unwrap_or_default() {
+                "file" => {
+                    self.path = self.dir.join(file_name(part.file_name()));
+                    let stream = futures_util::stream::poll_fn(move |cx| part.poll_next_unpin(cx));
+                    save(stream, &self.path).await?;
+                    saw_file = true;
+                }
+                "mapping" => {
+                    let mut text = Vec::new();
+                    while let Some(chunk) = part.chunk().await.map_err(|e| field("mapping", e.to_string()))? {
+                        text.extend_from_slice(&chunk);
+                        if text.len() > MAX_MAPPING {
+                            return Err(field("mapping", format!("exceeds {} KiB", MAX_MAPPING >> 10)));
+                        }
+                    }
+                    let text = String::from_utf8(text).map_err(|_| field("mapping", "is not UTF-8 text"))?;
+                    self.mapping = Some(text);
+                }
+                other => {
+                    let shown: String = other.chars().take(40).collect();
+                    return Err(field(&format!("form.{shown}"), "unknown part; send `file` and optionally `mapping`"));
+                }
+            }
+        }
+        if saw_file { Ok(()) } else { Err(field("file", "the form has no `file` part")) }
+    }
+
+    /// The mapping sent with the file, parsed.
+    fn mapping(&self) -> Result<Option<konsent_service::imports::Mapping>, ApiError> {
+        self.mapping
+            .as_deref()
+            .map(|m| konsent_service::imports::Mapping::parse(m).map_err(|e| field("mapping", e.to_string())))
+            .transpose()
+    }
+
+    async fn remove(&self) {
+        let _ = tokio::fs::remove_dir_all(&self.dir).await;
+    }
+}
+
+/// A file name safe to use in the upload's folder (the tool's name kept where it is plain).
+fn file_name(name: Option<&str>) -> String {
+    let base = name.and_then(|n| n.rsplit(['/', '\\']).next()).unwrap_or("");
+    let clean: String =
+        base.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')).take(120).collect();
+    if clean.trim_matches('.').is_empty() { "upload".into() } else { clean }
+}
+
+async fn save<S, E>(stream: S, path: &std::path::Path) -> Result<(), ApiError>
+where
+    S: futures_util::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     let mut file = tokio::fs::File::create(path).await.map_err(|e| internal(&e))?;
-    let mut stream = body.into_data_stream();
+    let mut stream = stream;
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| field("file", format!("upload broke off: {e}")))?;
@@ -153,6 +248,8 @@ pub struct ReconcileQuery {
     format: String,
     /// Advertiser whose e-mail advertising is compared.
     advertiser: String,
+    /// The export's file name, for a raw body.
+    name: Option<String>,
 }
 
 /// Abgleich / reconcile a newsletter tool's export (the body) with Konsent: addresses subscribed
@@ -173,18 +270,21 @@ pub async fn reconcile(
     State(s): State<AppState>,
     caller: Caller,
     Query(q): Query<ReconcileQuery>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Export)?;
     let format = q.format.parse::<Format>().map_err(|e| field("format", e.to_string()))?;
     let advertiser: AdvertiserId = q.advertiser.parse().map_err(|_| field("advertiser", "not an advertiser id"))?;
-    let dir = s.k.data_dir.join("uploads");
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| internal(&e))?;
-    let path = dir.join(format!("reconcile-{}.upload", uuid::Uuid::now_v7()));
-    let result = match save(body, &path).await {
-        Ok(()) => s.k.reconcile(caller.tenant, &path, format, advertiser).await.map_err(ApiError::from),
+    let upload = Upload::receive(&s, &headers, body, q.name.as_deref()).await?;
+    let result = match upload.mapping() {
+        Ok(mapping) => {
+            s.k.reconcile(caller.tenant, &upload.path, format, mapping.as_ref(), advertiser)
+                .await
+                .map_err(ApiError::from)
+        }
         Err(e) => Err(e),
     };
-    let _ = tokio::fs::remove_file(&path).await;
+    upload.remove().await;
     Ok(Json(serde_json::to_value(result?).unwrap_or(Value::Null)))
 }
