@@ -5,7 +5,7 @@
 mod policy;
 mod reason;
 
-pub use policy::CampaignPolicy;
+pub use policy::{CampaignPolicy, staleness_anchor};
 pub use reason::{CustomerCondition, Reason};
 
 use std::collections::BTreeSet;
@@ -288,7 +288,7 @@ fn record_problems(record: &ConsentRecord, s: &GateSubject<'_>, req: &GateReques
     {
         found.push(Reason::Incomplete7a { missing });
     }
-    let anchor = record.granted_at.unwrap_or(record.given_at).max(record.last_use_at.unwrap_or(record.given_at));
+    let anchor = policy::staleness_anchor(record);
     if valid && req.policy.is_stale(req.channel, anchor, req.now) {
         found.push(Reason::Stale);
     }

@@ -72,16 +72,10 @@ pub struct RepermissionSent {
     pub not_by_mail: u64,
 }
 
+/// When the consent turns stale on the first of its channels to do so.
 fn stale_at(policy: &CampaignPolicy, c: &ConsentRecord) -> Option<Timestamp> {
-    let anchor = c.granted_at.unwrap_or(c.given_at).max(c.last_use_at.unwrap_or(c.given_at));
-    c.scope
-        .channels
-        .iter()
-        .filter_map(|ch| policy.staleness_months.get(ch))
-        .min()
-        .and_then(|m| jiff::Span::new().try_months(*m).ok())
-        .and_then(|span| anchor.to_zoned_datetime(jiff::tz::TimeZone::UTC).checked_add(span).ok())
-        .map(|z| z.timestamp())
+    let anchor = konsent_domain::gate::staleness_anchor(c);
+    c.scope.channels.iter().filter_map(|ch| policy.stale_after(*ch, anchor)).min()
 }
 
 impl Konsent {

@@ -52,12 +52,24 @@ impl CampaignPolicy {
     /// Whether a consent last granted or used at `anchor` is stale at `now` on `channel`: more than
     /// the limit's calendar months (UTC) have passed. The last instant of the limit itself is fresh.
     pub fn is_stale(&self, channel: Channel, anchor: Timestamp, now: Timestamp) -> bool {
-        let Some(&months) = self.staleness_months.get(&channel) else {
-            return false;
-        };
+        self.stale_after(channel, anchor).is_some_and(|limit| now > limit)
+    }
+
+    /// The last fresh instant of a consent last granted or used at `anchor` on `channel`
+    /// (`None`: the channel has no staleness limit).
+    pub fn stale_after(&self, channel: Channel, anchor: Timestamp) -> Option<Timestamp> {
+        let months = *self.staleness_months.get(&channel)?;
         Span::new()
             .try_months(months)
             .and_then(|span| anchor.to_zoned_datetime(TimeZone::UTC).checked_add(span))
-            .is_ok_and(|limit| now > limit.timestamp())
+            .ok()
+            .map(|z| z.timestamp())
     }
 }
+
+/// What staleness counts from (R29): the later of the grant and the last use.
+pub fn staleness_anchor(record: &crate::consent::ConsentRecord) -> Timestamp {
+    record.granted_at.unwrap_or(record.given_at).max(record.last_use_at.unwrap_or(record.given_at))
+}
+
+impl CampaignPolicy {}
