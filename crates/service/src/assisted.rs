@@ -4,7 +4,7 @@
 
 use konsent_domain::attachment::AttachmentKind;
 use konsent_domain::consent::{ConsentRecord, ConsentStatus, Evidence};
-use konsent_domain::ids::{ConsentId, EventId, PersonId, TenantId};
+use konsent_domain::ids::{ConsentId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, Entry, EventBody};
 use konsent_domain::settings::TenantSettings;
 use konsent_store::{PendingEvent, ledger, queries};
@@ -166,10 +166,5 @@ impl Konsent {
     /// A consent record of the tenant.
     pub async fn consent_record(&self, tenant: TenantId, id: ConsentId) -> Result<ConsentRecord, ServiceError> {
         queries::consent(&self.db, tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("consent {id}")))
-    }
-
-    /// An event to append, caused by `actor`.
-    pub(crate) fn pending(&self, actor: &Actor, body: EventBody) -> PendingEvent {
-        PendingEvent { event_id: self.id(EventId::from_parts), actor: actor.clone(), body }
     }
 }

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use konsent_domain::channel::Channel;
 use konsent_domain::consent::{ConsentRecord, ConsentStatus, Scope};
 use konsent_domain::contact::ContactKind;
-use konsent_domain::ids::{AdvertiserId, ConsentId, ContactPointId, EventId, PersonId, TenantId};
+use konsent_domain::ids::{AdvertiserId, ConsentId, ContactPointId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::{Advertiser, PersonData, RecipientClass};
 use konsent_domain::settings::TenantSettings;
@@ -92,18 +92,14 @@ impl Konsent {
         Ok(LoadedContext { text, advertisers, data, class, kinds, settings })
     }
 
-    fn event(&self, actor: &Actor, body: EventBody) -> PendingEvent {
-        PendingEvent { event_id: self.id(EventId::from_parts), actor: actor.clone(), body }
-    }
-
     /// The events that record an assessed consent (and mark the contact points its evidence verified).
     pub fn consent_events(&self, actor: &Actor, record: &ConsentRecord) -> Vec<PendingEvent> {
-        let mut out = vec![self.event(actor, EventBody::ConsentRecorded { consent: record.clone() })];
+        let mut out = vec![self.pending(actor, EventBody::ConsentRecorded { consent: record.clone() })];
         for ev in &record.evidence {
             if let Some(cp) = ev.verifies_contact_point()
                 && record.contact_points.contains(&cp)
             {
-                out.push(self.event(
+                out.push(self.pending(
                     actor,
                     EventBody::ContactPointVerified {
                         contact_point_id: cp,
@@ -203,7 +199,7 @@ impl Konsent {
         via: &str,
         at: Timestamp,
     ) -> PendingEvent {
-        self.event(
+        self.pending(
             actor,
             EventBody::ConsentWithdrawn { consent_id, scope_delta, via: via.to_string(), receiving_agent: None, at },
         )
@@ -219,7 +215,7 @@ impl Konsent {
         via: &str,
         at: Timestamp,
     ) -> PendingEvent {
-        self.event(actor, EventBody::ObjectionRecorded { person_id, channels, advertisers, via: via.to_string(), at })
+        self.pending(actor, EventBody::ObjectionRecorded { person_id, channels, advertisers, via: via.to_string(), at })
     }
 
     /// The event of a status change (scheduler expiry, controller revocation, invalidation).
@@ -232,11 +228,11 @@ impl Konsent {
         reason: &str,
         at: Timestamp,
     ) -> PendingEvent {
-        self.event(actor, EventBody::ConsentStatusChanged { consent_id, from, to, reason: reason.to_string(), at })
+        self.pending(actor, EventBody::ConsentStatusChanged { consent_id, from, to, reason: reason.to_string(), at })
     }
 
     /// The event of a use.
     pub fn use_event(&self, actor: &Actor, record: UseRecord) -> PendingEvent {
-        self.event(actor, EventBody::UseRecorded { record })
+        self.pending(actor, EventBody::UseRecorded { record })
     }
 }

@@ -182,6 +182,11 @@ impl Konsent {
         make(unix_millis(self.now()), random_array(&*self.entropy))
     }
 
+    /// An event to append, caused by `actor`, with a fresh id.
+    pub(crate) fn pending(&self, actor: &konsent_domain::ledger::Actor, body: EventBody) -> PendingEvent {
+        PendingEvent { event_id: self.id(konsent_domain::ids::EventId::from_parts), actor: actor.clone(), body }
+    }
+
     /// Random bytes.
     pub fn random<const N: usize>(&self) -> [u8; N] {
         random_array(&*self.entropy)
