@@ -219,6 +219,11 @@ impl Db {
                 let opts = SqliteConnectOptions::from_str(url)
                     .map_err(|e| StoreError::BadUrl(e.to_string()))?
                     .create_if_missing(true)
+                    // A new database gets 16 KB pages (an existing one keeps its size): an import
+                    // writes ~10 KB a row, and with 4 KB pages SQLite spent its time in the
+                    // system calls of four times as many WAL frames (1.7× the rows/s, see
+                    // BENCHMARKS.md).
+                    .page_size(16_384)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(30))

@@ -2,15 +2,18 @@
 //! a row lock on the tenant's chain head on PostgreSQL) and applied to the projections in the
 //! same transaction.
 
+use std::collections::HashMap;
+
 use futures_util::TryStreamExt;
 use jiff::Timestamp;
 use konsent_domain::ids::{EventId, TenantId};
 use konsent_domain::ledger::{Actor, Checkpoint, Entry, EventBody, GENESIS_HASH, entry_hash};
 use sqlx::Row as _;
 
+use crate::bulk::{Bulk, LEDGER};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::side::{SideWrite, write_side};
+use crate::side::{SideWrite, write_side_bulk};
 use crate::{projection, vals};
 
 /// An event about to be appended.
@@ -37,8 +40,6 @@ pub struct Appended {
 
 const LOCK_HEAD: &str = "INSERT INTO chain_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) \
     ON CONFLICT (tenant_id) DO UPDATE SET seq = chain_heads.seq RETURNING seq, hash";
-const INSERT_ENTRY: &str = "INSERT INTO ledger (tenant_id, seq, event_id, kind, person_id, recorded_at, payload, prev_hash, hash) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const SET_HEAD: &str = "UPDATE chain_heads SET seq = $2, hash = $3 WHERE tenant_id = $1";
 
 fn micros(t: Timestamp) -> i64 {
@@ -79,14 +80,30 @@ pub async fn append_in(
     let mut seq = u64::try_from(head.i64(0)?).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
     let mut prev = to_hash(head.bytes(1)?)?;
     let mut out = Vec::with_capacity(events.len());
+    // Persons of the consents and contact points this append creates: an import's verification
+    // events name their person without a query each.
+    let mut known: HashMap<uuid::Uuid, String> = HashMap::new();
+    let mut bulk = Bulk::default();
     for ev in events {
         seq += 1;
         let entry = Entry { v: 1, tenant, seq, event_id: ev.event_id, recorded_at, actor: ev.actor, body: ev.body };
         let payload = entry.encode();
         let hash = entry_hash(&prev, &payload);
-        let person = person_of(tx, &t, &entry.body).await?;
-        tx.exec(
-            INSERT_ENTRY,
+        let person = match (entry.body.subject(), entry.body.person()) {
+            (Some(subject), Some(p)) => {
+                let p = p.to_string();
+                known.insert(subject, p.clone());
+                Some(p)
+            }
+            (_, Some(p)) => Some(p.to_string()),
+            (Some(subject), None) if known.contains_key(&subject) => known.get(&subject).cloned(),
+            _ => {
+                bulk.flush(tx).await?;
+                person_of(tx, &t, &entry.body).await?
+            }
+        };
+        bulk.push(
+            &LEDGER,
             vals![
                 t.clone(),
                 seq as i64,
@@ -98,15 +115,15 @@ pub async fn append_in(
                 prev.to_vec(),
                 hash.to_vec()
             ],
-        )
-        .await?;
-        projection::apply(tx, &entry).await?;
+        );
+        projection::apply_bulk(tx, &mut bulk, &entry).await?;
         out.push(Appended { seq, event_id: ev.event_id, hash });
         prev = hash;
     }
     for s in side {
-        write_side(tx, &t, micros(recorded_at), s, &out).await?;
+        write_side_bulk(tx, &mut bulk, &t, micros(recorded_at), s, &out).await?;
     }
+    bulk.flush(tx).await?;
     tx.exec(SET_HEAD, vals![t, seq as i64, prev.to_vec()]).await?;
     Ok(out)
 }

@@ -1,6 +1,7 @@
 //! Konsent store: the only place that speaks SQL. One code path for SQLite and PostgreSQL.
 #![forbid(unsafe_code)]
 
+mod bulk;
 pub mod db;
 pub mod error;
 pub mod group;

@@ -3,6 +3,7 @@
 //! thread one by one. A group commit of 64 appends is ~800 statements; the hand-offs, not SQLite,
 //! were most of its cost.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -30,9 +31,14 @@ impl ToSql for Val {
     }
 }
 
+/// Which value each parameter of a statement takes, by the statement text's address: SQLite
+/// answers a parameter's name by walking the list of names, so asking for all of them is
+/// quadratic (a multi-row insert of 640 values spent most of its time there).
+type ParamMaps = HashMap<(usize, usize), Vec<usize>>;
+
 /// A writer connection, shared by the writer thread's transactions one after another.
 #[derive(Clone)]
-pub struct NativeConn(Arc<Mutex<Connection>>);
+pub struct NativeConn(Arc<Mutex<Connection>>, Arc<Mutex<ParamMaps>>);
 
 impl std::fmt::Debug for NativeConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,8 +61,11 @@ impl NativeConn {
         // Savepoint journals (one per append of a batch) in memory, and room for the hot pages.
         c.pragma_update(None, "temp_store", "MEMORY").map_err(err)?;
         c.pragma_update(None, "cache_size", -65_536).map_err(err)?;
+        // Checkpoint the WAL every 64 MB instead of every 4 MB: a bulk import commits tens of MB
+        // at a time, and each checkpoint writes the hot index pages back once more.
+        c.pragma_update(None, "wal_autocheckpoint", 16_384).map_err(err)?;
         c.set_prepared_statement_cache_capacity(256);
-        Ok(Self(Arc::new(Mutex::new(c))))
+        Ok(Self(Arc::new(Mutex::new(c)), Arc::default()))
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -77,29 +86,41 @@ pub struct NativeTx {
 }
 
 /// Binds `args` by the number in each `$N` placeholder (SQLite numbers named parameters by first
-/// appearance, so the text of the name is what counts).
-fn bind(stmt: &mut rusqlite::CachedStatement<'_>, args: &[Val]) -> Result<(), StoreError> {
-    for i in 1..=stmt.parameter_count() {
-        let n: usize =
-            stmt.parameter_name(i).and_then(|name| name.trim_start_matches(['$', '?']).parse().ok()).unwrap_or(i);
+/// appearance, so the text of the name is what counts). `sql` is a `'static` statement text: its
+/// address keys the cached order.
+fn bind(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    maps: &Mutex<ParamMaps>,
+    sql: &'static str,
+    args: &[Val],
+) -> Result<(), StoreError> {
+    let mut maps = maps.lock().unwrap_or_else(|e| e.into_inner());
+    let order = maps.entry((sql.as_ptr() as usize, sql.len())).or_insert_with(|| {
+        (1..=stmt.parameter_count())
+            .map(|i| {
+                stmt.parameter_name(i).and_then(|name| name.trim_start_matches(['$', '?']).parse().ok()).unwrap_or(i)
+            })
+            .collect()
+    });
+    for (i, n) in order.iter().enumerate() {
         let v = args.get(n - 1).ok_or_else(|| StoreError::Native(format!("no value for parameter {n}")))?;
-        stmt.raw_bind_parameter(i, v).map_err(err)?;
+        stmt.raw_bind_parameter(i + 1, v).map_err(err)?;
     }
     Ok(())
 }
 
 impl NativeTx {
-    pub(crate) fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64, StoreError> {
+    pub(crate) fn exec(&mut self, sql: &'static str, args: &[Val]) -> Result<u64, StoreError> {
         let c = self.conn.lock();
         let mut stmt = c.prepare_cached(sql).map_err(err)?;
-        bind(&mut stmt, args)?;
+        bind(&mut stmt, &self.conn.1, sql, args)?;
         Ok(stmt.raw_execute().map_err(err)? as u64)
     }
 
-    pub(crate) fn fetch_all(&mut self, sql: &str, args: &[Val]) -> Result<Vec<Row>, StoreError> {
+    pub(crate) fn fetch_all(&mut self, sql: &'static str, args: &[Val]) -> Result<Vec<Row>, StoreError> {
         let c = self.conn.lock();
         let mut stmt = c.prepare_cached(sql).map_err(err)?;
-        bind(&mut stmt, args)?;
+        bind(&mut stmt, &self.conn.1, sql, args)?;
         let n = stmt.column_count();
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();

@@ -184,6 +184,34 @@ pub enum SideWrite {
     Webhook(WebhookWrite),
 }
 
+/// Writes a side row, queueing the vault rows an import writes by the thousand.
+pub(crate) async fn write_side_bulk(
+    tx: &mut Tx,
+    bulk: &mut crate::bulk::Bulk,
+    tenant: &str,
+    now: i64,
+    s: SideWrite,
+    appended: &[Appended],
+) -> Result<(), StoreError> {
+    use crate::bulk::{CONTACT_VALUES, PERSON_DATA, PERSON_KEYS};
+    match s {
+        SideWrite::PersonKey { person_id, wrapped_key, key_fp } => {
+            bulk.push(&PERSON_KEYS, vals![tenant, person_id, wrapped_key, key_fp, now]);
+        }
+        SideWrite::PersonData { person_id, version, sealed, sha256 } => {
+            bulk.push(&PERSON_DATA, vals![tenant, person_id, version, sealed, sha256, now]);
+        }
+        SideWrite::ContactValue { contact_point_id, person_id, sealed, sha256 } => {
+            bulk.push(&CONTACT_VALUES, vals![tenant, contact_point_id, person_id, sealed, sha256]);
+        }
+        other => {
+            bulk.flush(tx).await?;
+            write_side(tx, tenant, now, other, appended).await?;
+        }
+    }
+    Ok(())
+}
+
 pub(crate) async fn write_side(
     tx: &mut Tx,
     tenant: &str,

@@ -59,6 +59,25 @@ impl EventBody {
         }
     }
 
+    /// The consent or contact point this event creates or is about, when that (not a person id)
+    /// is what it names: the store resolves the person through it.
+    pub fn subject(&self) -> Option<uuid::Uuid> {
+        match self {
+            Self::ConsentRecorded { consent } => Some(consent.id.as_uuid()),
+            Self::EvidenceAdded { consent_id, .. }
+            | Self::DoiRequested { consent_id, .. }
+            | Self::ReceiptIssued { consent_id, .. }
+            | Self::OtpSent { consent_id, .. }
+            | Self::ConsentStatusChanged { consent_id, .. }
+            | Self::ConsentWithdrawn { consent_id, .. }
+            | Self::ConsentApproved { consent_id, .. } => Some(consent_id.as_uuid()),
+            Self::ContactPointAdded { contact_point_id, .. } | Self::ContactPointVerified { contact_point_id, .. } => {
+                Some(contact_point_id.as_uuid())
+            }
+            _ => None,
+        }
+    }
+
     /// The person this event concerns, if any (for per-person proof packages).
     pub fn person(&self) -> Option<PersonId> {
         match self {

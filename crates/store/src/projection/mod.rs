@@ -18,6 +18,22 @@ fn us(t: Timestamp) -> i64 {
     t.as_microsecond()
 }
 
+/// The `consents` row of a consent record.
+fn consent_row(tenant: &str, c: &ConsentRecord) -> Result<Vec<crate::db::Val>, StoreError> {
+    Ok(vals![
+        tenant,
+        c.id.to_string(),
+        c.person_id.to_string(),
+        c.status.as_str(),
+        c.text_id.to_string(),
+        us(c.given_at),
+        c.granted_at.map(us),
+        c.last_use_at.map(us),
+        us(c.last_change_at),
+        serde_json::to_string(c)?
+    ])
+}
+
 /// Writes all columns of a consent record.
 pub(crate) async fn put_consent(tx: &mut Tx, tenant: &str, c: &ConsentRecord) -> Result<(), StoreError> {
     tx.exec(
@@ -25,21 +41,60 @@ pub(crate) async fn put_consent(tx: &mut Tx, tenant: &str, c: &ConsentRecord) ->
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, granted_at = excluded.granted_at, \
          last_use_at = excluded.last_use_at, last_change_at = excluded.last_change_at, data = excluded.data",
-        vals![
-            tenant,
-            c.id.to_string(),
-            c.person_id.to_string(),
-            c.status.as_str(),
-            c.text_id.to_string(),
-            us(c.given_at),
-            c.granted_at.map(us),
-            c.last_use_at.map(us),
-            us(c.last_change_at),
-            serde_json::to_string(c)?
-        ],
+        consent_row(tenant, c)?,
     )
     .await?;
     Ok(())
+}
+
+/// Applies one ledger entry like [`apply`], queueing the inserts of new persons, contact points
+/// and consents in `bulk`; anything else writes what is queued first.
+pub(crate) async fn apply_bulk(tx: &mut Tx, bulk: &mut crate::bulk::Bulk, e: &Entry) -> Result<(), StoreError> {
+    use crate::bulk::PERSONS;
+    let t = e.tenant.to_string();
+    let at = us(e.recorded_at);
+    let queued = match &e.body {
+        EventBody::PersonRegistered { person_id, recipient_class, org_unit, data_hash } => {
+            bulk.push(
+                &PERSONS,
+                vals![
+                    t,
+                    person_id.to_string(),
+                    recipient_class.as_str(),
+                    org_unit.map(|o| o.to_string()),
+                    data_hash.clone(),
+                    1_i64,
+                    at,
+                    at
+                ],
+            );
+            true
+        }
+        EventBody::ContactPointAdded { contact_point_id, person_id, kind, blind_index, value_hash } => {
+            bulk.push_contact_point(vals![
+                t,
+                contact_point_id.to_string(),
+                person_id.to_string(),
+                kind.as_str(),
+                blind_index.clone(),
+                value_hash.clone(),
+                at,
+                None::<i64>,
+                None::<String>
+            ]);
+            true
+        }
+        EventBody::ContactPointVerified { contact_point_id, method, at: when } => {
+            bulk.verify_contact_point(&contact_point_id.to_string(), us(*when), method)
+        }
+        EventBody::ConsentRecorded { consent } => bulk.push_consent(&consent.id.to_string(), consent_row(&t, consent)?),
+        _ => false,
+    };
+    if queued {
+        return Ok(());
+    }
+    bulk.flush(tx).await?;
+    apply(tx, e).await
 }
 
 async fn load_consent(tx: &mut Tx, tenant: &str, id: ConsentId) -> Result<ConsentRecord, StoreError> {

@@ -73,9 +73,19 @@ pub enum WebhookWrite {
 }
 
 const ENQUEUE: &str = "INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_type, ledger_seq, payload, \
-    status, attempts, next_attempt_at, created_at, log) \
-    SELECT $2 || e.id, e.tenant_id, e.id, $3, $4, $5, 'pending', 0, $6, $6, '' FROM webhook_endpoints e \
-    WHERE e.tenant_id = $1 AND e.deleted_at IS NULL AND e.events LIKE $7";
+    status, attempts, next_attempt_at, created_at, log) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, '')";
+
+/// The tenant's live outgoing endpoints with their comma-framed event types, read in the
+/// appending transaction (so an endpoint registered by another instance counts at once).
+async fn live_endpoints(tx: &mut Tx, tenant: &str) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = tx
+        .fetch_all(
+            "SELECT id, events FROM webhook_endpoints WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id",
+            vals![tenant],
+        )
+        .await?;
+    rows.iter().map(|r| Ok((r.text(0)?, r.text(1)?))).collect()
+}
 
 pub(super) async fn write(
     tx: &mut Tx,
@@ -86,8 +96,16 @@ pub(super) async fn write(
 ) -> Result<u64, StoreError> {
     Ok(match w {
         WebhookWrite::Deliveries(items) => {
+            // Most appends (an import's rows) have no receiver: one equality lookup, no envelope.
+            let endpoints = live_endpoints(tx, tenant).await?;
             let mut n = 0;
             for it in items {
+                let framed = format!(",{},", it.event);
+                let to: Vec<&String> =
+                    endpoints.iter().filter(|(_, events)| events.contains(&framed)).map(|(id, _)| id).collect();
+                if to.is_empty() {
+                    continue;
+                }
                 let a = appended
                     .get(it.event_index)
                     .ok_or_else(|| StoreError::Corrupt("webhook item names no appended event".into()))?;
@@ -95,12 +113,22 @@ pub(super) async fn write(
                 let body = envelope(it.event, &it.data, a.seq, &a.event_id.to_string(), at);
                 // Stable per event and endpoint: the receiver deduplicates by it (webhook-id).
                 let prefix = format!("msg_{}_", a.event_id.as_uuid().simple());
-                n += tx
-                    .exec(
-                        ENQUEUE,
-                        vals![tenant, prefix, it.event, a.seq as i64, body, now, format!("%,{},%", it.event)],
-                    )
-                    .await?;
+                for endpoint in to {
+                    n += tx
+                        .exec(
+                            ENQUEUE,
+                            vals![
+                                format!("{prefix}{endpoint}"),
+                                tenant,
+                                endpoint.clone(),
+                                it.event,
+                                a.seq as i64,
+                                body.clone(),
+                                now
+                            ],
+                        )
+                        .await?;
+                }
             }
             n
         }

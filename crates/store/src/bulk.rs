@@ -1,0 +1,202 @@
+//! Multi-row INSERTs for an append: rows that only insert are gathered per table and written
+//! [`ROWS`] to a statement, so an import batch of thousands of rows is a few hundred statements
+//! instead of about ten per row (each one a round trip on PostgreSQL). Anything that reads or
+//! updates those tables flushes first, so every statement sees the rows appended before it.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use crate::db::{Tx, Val};
+use crate::error::StoreError;
+
+/// Rows per multi-row statement (PostgreSQL allows 65,535 parameters, SQLite 32,766).
+const ROWS: usize = 64;
+
+/// A table rows are inserted into: the statement up to `VALUES`, the number of columns, and what
+/// follows the values (an `ON CONFLICT` clause, or nothing).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Table {
+    pub(crate) head: &'static str,
+    pub(crate) cols: usize,
+    pub(crate) tail: &'static str,
+}
+
+pub(crate) const LEDGER: Table = Table {
+    head: "INSERT INTO ledger (tenant_id, seq, event_id, kind, person_id, recorded_at, payload, prev_hash, hash)",
+    cols: 9,
+    tail: "",
+};
+pub(crate) const PERSONS: Table = Table {
+    head: "INSERT INTO persons (tenant_id, id, recipient_class, org_unit_id, data_hash, data_version, created_at, updated_at)",
+    cols: 8,
+    tail: "",
+};
+/// The last two columns (`verified_at`, `verified_method`) are set by a verification appended
+/// in the same batch.
+pub(crate) const CONTACT_POINTS: Table = Table {
+    head: "INSERT INTO contact_points (tenant_id, id, person_id, kind, blind_index, value_hash, created_at, verified_at, verified_method)",
+    cols: 9,
+    tail: "",
+};
+pub(crate) const CONSENTS: Table = Table {
+    head: "INSERT INTO consents (tenant_id, id, person_id, status, text_id, given_at, granted_at, last_use_at, last_change_at, data)",
+    cols: 10,
+    tail: " ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, granted_at = excluded.granted_at, \
+           last_use_at = excluded.last_use_at, last_change_at = excluded.last_change_at, data = excluded.data",
+};
+pub(crate) const PERSON_KEYS: Table = Table {
+    head: "INSERT INTO person_keys (tenant_id, person_id, wrapped_key, key_fp, created_at)",
+    cols: 5,
+    tail: "",
+};
+pub(crate) const PERSON_DATA: Table = Table {
+    head: "INSERT INTO person_data (tenant_id, person_id, version, sealed, sha256, created_at)",
+    cols: 6,
+    tail: "",
+};
+pub(crate) const CONTACT_VALUES: Table = Table {
+    head: "INSERT INTO contact_values (tenant_id, contact_point_id, person_id, sealed, sha256)",
+    cols: 5,
+    tail: "",
+};
+
+/// The statement inserting `rows` rows into `t`, made once per table and size and kept for the
+/// life of the process (a handful of strings), so the drivers' statement caches can keep it.
+fn statement(t: &'static Table, rows: usize) -> &'static str {
+    static MADE: OnceLock<Mutex<HashMap<(usize, usize), &'static str>>> = OnceLock::new();
+    let made = MADE.get_or_init(Default::default);
+    let mut made = made.lock().unwrap_or_else(|e| e.into_inner());
+    made.entry((std::ptr::from_ref(t) as usize, rows)).or_insert_with(|| {
+        let mut sql = String::with_capacity(t.head.len() + rows * t.cols * 6 + t.tail.len() + 8);
+        sql.push_str(t.head);
+        sql.push_str(" VALUES ");
+        for r in 0..rows {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..t.cols {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", r * t.cols + c + 1));
+            }
+            sql.push(')');
+        }
+        sql.push_str(t.tail);
+        Box::leak(sql.into_boxed_str())
+    })
+}
+
+/// Rows waiting to be inserted, per table in the order the tables were first used.
+#[derive(Default)]
+pub(crate) struct Bulk {
+    tables: Vec<(&'static Table, Vec<Vec<Val>>)>,
+    /// Buffered `contact_points` rows by id (their index in that table's rows).
+    contact_points: HashMap<String, usize>,
+    /// Ids of buffered `consents` rows (a second write of one goes through after a flush).
+    consents: std::collections::HashSet<String>,
+}
+
+impl Bulk {
+    fn rows(&mut self, t: &'static Table) -> &mut Vec<Vec<Val>> {
+        let i = match self.tables.iter().position(|(x, _)| std::ptr::eq(*x, t)) {
+            Some(i) => i,
+            None => {
+                self.tables.push((t, Vec::new()));
+                self.tables.len() - 1
+            }
+        };
+        &mut self.tables[i].1
+    }
+
+    /// Queues a row of `t`.
+    pub(crate) fn push(&mut self, t: &'static Table, row: Vec<Val>) {
+        debug_assert_eq!(row.len(), t.cols, "{}", t.head);
+        self.rows(t).push(row);
+    }
+
+    /// Queues a contact point (its id is the second column).
+    pub(crate) fn push_contact_point(&mut self, row: Vec<Val>) {
+        if let Some(Val::Text(id)) = row.get(1) {
+            let id = id.clone();
+            let rows = self.rows(&CONTACT_POINTS);
+            rows.push(row);
+            let at = rows.len() - 1;
+            self.contact_points.insert(id, at);
+        }
+    }
+
+    /// Marks a queued contact point verified; `false` when it is not queued.
+    pub(crate) fn verify_contact_point(&mut self, id: &str, at: i64, method: &str) -> bool {
+        let Some(&i) = self.contact_points.get(id) else { return false };
+        match self.rows(&CONTACT_POINTS).get_mut(i) {
+            Some(row) => {
+                row[7] = Val::OptI64(Some(at));
+                row[8] = Val::OptText(Some(method.to_string()));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Queues a consent row unless one of the same id is queued (`false`: write it after a flush).
+    pub(crate) fn push_consent(&mut self, id: &str, row: Vec<Val>) -> bool {
+        if !self.consents.insert(id.to_string()) {
+            return false;
+        }
+        self.push(&CONSENTS, row);
+        true
+    }
+
+    /// Whether nothing is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tables.iter().all(|(_, rows)| rows.is_empty())
+    }
+
+    /// Writes everything queued.
+    pub(crate) async fn flush(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        self.contact_points.clear();
+        self.consents.clear();
+        for (t, rows) in std::mem::take(&mut self.tables) {
+            let mut rows = rows.into_iter().peekable();
+            while rows.peek().is_some() {
+                let chunk: Vec<Vec<Val>> = rows.by_ref().take(ROWS).collect();
+                // Full statements of ROWS rows, the rest of a batch in eights and ones: few
+                // distinct statements to prepare.
+                let mut chunk = chunk.into_iter().peekable();
+                while chunk.peek().is_some() {
+                    let left = chunk.len();
+                    let n = if left >= ROWS {
+                        ROWS
+                    } else if left >= 8 {
+                        8
+                    } else {
+                        1
+                    };
+                    let args: Vec<Val> = chunk.by_ref().take(n).flatten().collect();
+                    tx.exec(statement(t, n), args).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_number_every_value_and_keep_the_tail() {
+        let s = statement(&CONSENTS, 2);
+        assert!(s.starts_with("INSERT INTO consents ("), "{s}");
+        assert!(s.contains("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), ($11, "), "{s}");
+        assert!(s.contains("$20) ON CONFLICT (tenant_id, id) DO UPDATE"), "{s}");
+        assert!(std::ptr::eq(s, statement(&CONSENTS, 2)), "made once");
+        assert_eq!(statement(&LEDGER, 1).matches('$').count(), 9);
+    }
+}
