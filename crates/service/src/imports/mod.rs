@@ -41,7 +41,7 @@ pub struct ImportOptions {
 }
 
 /// Rows per transaction by default.
-pub const BATCH_ROWS: u64 = 250;
+pub const BATCH_ROWS: u64 = 2000;
 
 /// One row that could not be imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -72,7 +72,7 @@ impl Konsent {
                 report.count("erased");
                 return Ok(());
             }
-            let in_batch = batch.suppressed.contains(&key(c));
+            let in_batch = batch.is_suppressed(key(c));
             channels.retain(|ch| {
                 ch.contact_kind() != c.kind()
                     || !(in_batch || entries.iter().any(|s| env.ours.iter().any(|a| s.scope.covers(*ch, *a))))
@@ -111,7 +111,7 @@ impl Konsent {
             advertisers: if o == OptOut::Bounced { BTreeSet::new() } else { env.ours.clone() },
         };
         let known = batch.suppressions(env, email).iter().any(|s| s.reason == reason && s.scope == scope);
-        if known || !batch.suppressed.insert(key(email)) {
+        if known || !batch.suppress(key(email)) {
             return Ok(Some("unchanged"));
         }
         let entry = self.suppression_entry(env.tenant, email, scope, reason, &format!("import {}", env.provider));
@@ -162,7 +162,7 @@ impl Konsent {
         let by_email = needed.iter().any(|c| c.kind() == ContactKind::Email);
         for c in &needed {
             let mut hits = batch.holders(env, c);
-            hits.extend(batch.created.get(&key(c)).copied());
+            hits.extend(batch.created(key(c)));
             let identifies = c.kind() == ContactKind::Email || !by_email;
             match hits.into_iter().find(|(p, _)| found.map_or(identifies, |f| f == *p)) {
                 Some((p, cp)) => {
@@ -187,13 +187,13 @@ impl Konsent {
                 return Ok(Some("unchanged"));
             }
             // A second row of the same person in this file (e.g. the address in other case).
-            if batch.consented.contains(&p) || existing.iter().any(|c| from_file(c, &env.file_sha256)) {
+            if batch.has_consented(p) || existing.iter().any(|c| from_file(c, &env.file_sha256)) {
                 return Ok(Some("duplicate"));
             }
             // The row's other contact points join the person it was found by.
             if !missing.is_empty() {
-                let dek = match batch.keys.get(&p) {
-                    Some(k) => Some(k.clone()),
+                let dek = match batch.key_of(p) {
+                    Some(k) => Some(k),
                     None => self.person_key(env.tenant, p).await?,
                 };
                 let Some(dek) = dek else { return Ok(Some("erased")) };
@@ -292,21 +292,21 @@ impl Konsent {
         }
         if let Some((w, needed)) = new_person {
             for (c, cp) in needed.iter().zip(&w.contact_point_ids) {
-                batch.created.insert(key(c), (w.person_id, *cp));
+                batch.known.created.insert(key(c), (w.person_id, *cp));
             }
             batch.events.extend(w.events);
             batch.side.extend(w.side);
             if !env.opts.dry_run {
-                batch.keys.insert(w.person_id, w.dek);
+                batch.known.keys.insert(w.person_id, w.dek);
             }
             report.persons_created += 1;
         }
         for (k, cp, ev, sw) in new_points {
-            batch.created.insert(k, (person_id, cp));
+            batch.known.created.insert(k, (person_id, cp));
             batch.events.push(ev);
             batch.side.push(sw);
         }
-        batch.consented.insert(person_id);
+        batch.known.consented.insert(person_id);
         let mut usable = false;
         for a in &assessed {
             batch.events.extend(self.consent_events(env.actor, &a.record));

@@ -39,22 +39,31 @@ pub(super) struct Env<'a> {
     pub(super) import_id: String,
 }
 
+/// What a batch has made known before the store shows it: contacts created or suppressed,
+/// data keys of new persons, persons who got a consent from this file.
+#[derive(Default)]
+pub(super) struct Known {
+    /// Contact (hashed match key) → person and contact point created.
+    pub(super) created: HashMap<u64, (PersonId, ContactPointId)>,
+    /// Contacts (hashed match key) suppressed.
+    pub(super) suppressed: HashSet<u64>,
+    /// Data keys of the persons created (to add contact points to them).
+    pub(super) keys: HashMap<PersonId, konsent_domain::crypto::DataKey>,
+    /// Persons who got a consent from this file.
+    pub(super) consented: HashSet<PersonId>,
+}
+
 /// Writes not yet committed, and what they make known before they are.
 #[derive(Default)]
 pub(super) struct Batch {
     pub(super) events: Vec<PendingEvent>,
     pub(super) side: Vec<SideWrite>,
-    /// Contact (hashed match key) → person and contact point created by this batch (or, in a
-    /// dry run, by the whole file).
-    pub(super) created: HashMap<u64, (PersonId, ContactPointId)>,
-    /// Contacts (hashed match key) suppressed by this batch.
-    pub(super) suppressed: HashSet<u64>,
-    /// Data keys of the persons this batch created (to add contact points to them).
-    pub(super) keys: HashMap<PersonId, konsent_domain::crypto::DataKey>,
+    /// Made known by this batch (in a dry run: by the whole file).
+    pub(super) known: Known,
+    /// Made known by the batch before, which may still be committing while this one is planned.
+    pub(super) in_flight: Known,
     /// The store's holders and suppressions of every contact point of the current chunk.
     pub(super) lookup: queries::KeyLookup,
-    /// Persons who got a consent from this file in this batch.
-    pub(super) consented: HashSet<PersonId>,
     pub(super) rows: u64,
 }
 
@@ -98,6 +107,31 @@ impl std::io::Seek for Tracked {
 }
 
 impl Batch {
+    /// The person and contact point this batch or the one in flight created for a contact.
+    pub(super) fn created(&self, key: u64) -> Option<(PersonId, ContactPointId)> {
+        self.known.created.get(&key).or_else(|| self.in_flight.created.get(&key)).copied()
+    }
+
+    /// Whether this batch or the one in flight suppressed a contact.
+    pub(super) fn is_suppressed(&self, key: u64) -> bool {
+        self.known.suppressed.contains(&key) || self.in_flight.suppressed.contains(&key)
+    }
+
+    /// Marks a contact suppressed; `false` when it already was (here or in flight).
+    pub(super) fn suppress(&mut self, key: u64) -> bool {
+        !self.in_flight.suppressed.contains(&key) && self.known.suppressed.insert(key)
+    }
+
+    /// The data key of a person created by this batch or the one in flight.
+    pub(super) fn key_of(&self, p: PersonId) -> Option<konsent_domain::crypto::DataKey> {
+        self.known.keys.get(&p).or_else(|| self.in_flight.keys.get(&p)).cloned()
+    }
+
+    /// Whether the person got a consent from this file in this batch or the one in flight.
+    pub(super) fn has_consented(&self, p: PersonId) -> bool {
+        self.known.consented.contains(&p) || self.in_flight.consented.contains(&p)
+    }
+
     /// Suppression entries of a contact point as the store had them before this chunk.
     pub(super) fn suppressions<'b>(
         &'b self,
@@ -197,7 +231,7 @@ impl Konsent {
         let position = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let tracked = Tracked { inner: file, position: position.clone() };
         let name = path.file_name().and_then(|n| n.to_str());
-        let at = |rows: u64| Progress {
+        let at = move |rows: u64| Progress {
             rows,
             bytes: position.load(std::sync::atomic::Ordering::Relaxed).min(total_bytes),
             total_bytes,
@@ -225,6 +259,7 @@ impl Konsent {
             import_id,
         };
         let mut batch = Batch::default();
+        let mut pending: Option<Writes> = None;
         let mut n: u64 = 0;
         let mut chunk = Vec::new();
         let mut chunks: u64 = 0;
@@ -236,23 +271,29 @@ impl Konsent {
             report.rows = n;
             chunk.push(item);
             if chunk.len() as u64 >= opts.batch_rows.max(1) {
-                self.import_chunk(&env, std::mem::take(&mut chunk), &mut batch, &mut report).await?;
-                self.flush(&env, &mut batch, &mut report, n, false).await?;
+                let step = Step { rows_done: n, done: false };
+                let chunk = std::mem::take(&mut chunk);
+                if let Some(stopped) = self
+                    .step(&env, chunk, &mut batch, &mut report, &mut pending, step, &progress_at(&at, progress))
+                    .await?
+                {
+                    return Ok(stopped);
+                }
                 chunks += 1;
                 // The tables grow under the import: keep the planner's picture of them current.
                 if chunks.is_power_of_two() || chunks.is_multiple_of(64) {
                     queries::refresh_statistics(&self.db).await?;
                 }
-                if !progress(at(n)) {
-                    // Stopped: committed up to here; the next run resumes after row n.
-                    report.stopped = true;
-                    return Ok(report);
-                }
             }
         }
-        self.import_chunk(&env, chunk, &mut batch, &mut report).await?;
         report.rows = report.rows.max(n);
-        self.flush(&env, &mut batch, &mut report, n, true).await?;
+        let step = Step { rows_done: n, done: true };
+        if let Some(stopped) =
+            self.step(&env, chunk, &mut batch, &mut report, &mut pending, step, &progress_at(&at, progress)).await?
+        {
+            return Ok(stopped);
+        }
+        self.commit(env.tenant, pending).await?;
         if !opts.dry_run {
             queries::refresh_statistics(&self.db).await?;
         }
@@ -260,26 +301,59 @@ impl Konsent {
         Ok(report)
     }
 
-    /// Commits the batch with the import's progress (a dry run only forgets its writes).
-    async fn flush(
+    /// Plans a chunk while the batch before it commits (two cores at work), then tells
+    /// `progress` what is committed and sets the chunk's writes going. `Some(report)`: stopped,
+    /// with the report of what is committed.
+    #[allow(clippy::too_many_arguments)]
+    async fn step(
         &self,
         env: &Env<'_>,
+        chunk: Vec<Result<konsent_formats::import::ImportRow, RowError>>,
         batch: &mut Batch,
         report: &mut ImportReport,
-        rows_done: u64,
-        done: bool,
-    ) -> Result<(), ServiceError> {
+        pending: &mut Option<Writes>,
+        step: Step,
+        progress: &(dyn Fn(u64) -> bool + Send + Sync),
+    ) -> Result<Option<ImportReport>, ServiceError> {
+        let (committed, planned) =
+            tokio::join!(self.commit(env.tenant, pending.take()), self.import_chunk(env, chunk, batch, report));
+        let committed = committed?;
+        planned?;
+        if let Some((rows_done, snapshot)) = committed
+            && !progress(rows_done)
+        {
+            // Stopped: committed up to here; the next run resumes after that row. The chunk
+            // just planned is dropped unwritten.
+            let mut r = snapshot;
+            r.stopped = true;
+            return Ok(Some(r));
+        }
+        *pending = Some(self.take_writes(env, batch, report, step));
+        Ok(None)
+    }
+
+    /// Appends a batch's writes (a dry run's are empty); answers what they committed.
+    async fn commit(&self, tenant: TenantId, w: Option<Writes>) -> Result<Option<(u64, ImportReport)>, ServiceError> {
+        let Some(w) = w else { return Ok(None) };
+        if !w.events.is_empty() || !w.side.is_empty() {
+            self.append(tenant, w.events, w.side).await?;
+        }
+        Ok(Some((w.rows_done, w.report)))
+    }
+
+    /// Takes the batch's writes with the import's progress (a dry run only forgets its writes).
+    fn take_writes(&self, env: &Env<'_>, batch: &mut Batch, report: &ImportReport, step: Step) -> Writes {
         let mut events = std::mem::take(&mut batch.events);
         let mut side = std::mem::take(&mut batch.side);
         batch.rows = 0;
-        batch.suppressed.clear();
+        let snapshot = report.clone();
         if env.opts.dry_run {
-            return Ok(());
+            // A dry run keeps what the whole file made known: nothing reaches the store.
+            return Writes { rows_done: step.rows_done, events: vec![], side: vec![], report: snapshot };
         }
-        batch.created.clear();
-        batch.keys.clear();
-        batch.consented.clear();
-        if done {
+        // What the batch before made known is committed by now; this batch's goes in flight.
+        batch.in_flight = std::mem::take(&mut batch.known);
+        if step.done {
             events.push(self.pending(
                 env.actor,
                 EventBody::ImportCompleted {
@@ -297,13 +371,34 @@ impl Konsent {
             id: env.import_id.clone(),
             file_sha256: env.file_sha256.clone(),
             format: env.opts.format.as_str().into(),
-            state: if done { "done" } else { "running" }.into(),
-            rows_done: rows_done as i64,
-            report: serde_json::to_string(&*report).unwrap_or_default(),
+            state: if step.done { "done" } else { "running" }.into(),
+            rows_done: step.rows_done as i64,
+            report: serde_json::to_string(report).unwrap_or_default(),
         });
-        self.append(env.tenant, events, side).await?;
-        Ok(())
+        Writes { rows_done: step.rows_done, events, side, report: snapshot }
     }
+}
+
+/// Where a step ends: rows read, and whether the file is at its end.
+#[derive(Clone, Copy)]
+struct Step {
+    rows_done: u64,
+    done: bool,
+}
+
+/// A batch's writes on their way to the ledger, with the report as of their last row.
+struct Writes {
+    rows_done: u64,
+    events: Vec<PendingEvent>,
+    side: Vec<SideWrite>,
+    report: ImportReport,
+}
+
+fn progress_at<'a>(
+    at: &'a (dyn Fn(u64) -> Progress + Send + Sync),
+    progress: &'a (dyn Fn(Progress) -> bool + Send + Sync),
+) -> impl Fn(u64) -> bool + Send + Sync + 'a {
+    move |rows| progress(at(rows))
 }
 
 fn tool_name(f: konsent_formats::import::Format) -> &'static str {

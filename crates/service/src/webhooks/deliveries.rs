@@ -79,12 +79,12 @@ impl Konsent {
         tenant: TenantId,
         events: &[PendingEvent],
     ) -> Result<Vec<HookItem>, ServiceError> {
-        let mut recorded: HashMap<ConsentId, ConsentRecord> = HashMap::new();
+        let mut recorded: HashMap<ConsentId, &ConsentRecord> = HashMap::new();
         let mut out = Vec::new();
         for (i, e) in events.iter().enumerate() {
             let named = match &e.body {
                 EventBody::ConsentRecorded { consent } => {
-                    recorded.insert(consent.id, consent.clone());
+                    recorded.insert(consent.id, consent);
                     None
                 }
                 EventBody::ConsentStatusChanged { consent_id, .. } | EventBody::ConsentWithdrawn { consent_id, .. } => {
@@ -94,7 +94,7 @@ impl Konsent {
             };
             let consent = match named {
                 Some(id) => match recorded.get(&id) {
-                    Some(c) => Some(c.clone()),
+                    Some(c) => Some((*c).clone()),
                     None => queries::consent(&self.db, tenant, id).await?,
                 },
                 None => None,
