@@ -1,0 +1,164 @@
+//! What SQLite alone can do with the rows an import writes: `cargo run --release -p konsent-store
+//! --example import_ceiling -- FILE N [BATCH]`. Creates Konsent's schema in FILE (a new SQLite
+//! database), then writes N imported persons the way the import's ledger writer does, without any
+//! of Konsent's own work (no CSV, no checks, no encryption, no JSON): per person four ledger
+//! entries chained by SHA-256, and the rows of `persons`, `person_keys`, `person_data`,
+//! `contact_points`, `contact_values` and `consents`, with the byte sizes a real import stores
+//! (measured on a 100,000-row Mailchimp import). Prepared statements on one connection, BATCH
+//! persons per transaction, `synchronous=FULL` as in Konsent. The rate is an upper bound for an
+//! import that keeps today's rows.
+
+use std::time::Instant;
+
+use konsent_store::{Db, migrate};
+use rusqlite::{Connection, params};
+use sha2::{Digest, Sha256};
+
+/// Bytes a real import stores per person (averages of a 100,000-row Mailchimp import).
+const PAYLOAD: [(&str, usize); 4] = [
+    ("person_registered", 410),
+    ("contact_point_added", 523),
+    ("consent_recorded", 1460),
+    ("contact_point_verified", 354),
+];
+const CONSENT_JSON: usize = 1215;
+const SEALED_DATA: usize = 199;
+const SEALED_CONTACT: usize = 102;
+const WRAPPED_KEY: usize = 72;
+
+fn id(n: u64, salt: u64) -> String {
+    // UUIDv7-shaped: time-ordered prefix, pseudo-random tail.
+    let r = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
+    format!("0193{:04x}-{:04x}-7{:03x}-8{:03x}-{:012x}", n >> 32, (n >> 16) & 0xffff, n & 0xfff, r & 0xfff, r >> 16)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let file = args.get(1).expect("usage: import_ceiling FILE N [BATCH]").clone();
+    let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let batch: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let _ = std::fs::remove_file(&file);
+    if let Some(size) = std::env::var("PAGE_SIZE").ok().and_then(|s| s.parse::<i64>().ok()) {
+        // Only an empty database takes another page size.
+        let c = Connection::open(&file).expect("create");
+        c.pragma_update(None, "page_size", size).expect("page size");
+        c.execute_batch("CREATE TABLE page_size_probe (x); DROP TABLE page_size_probe;").expect("probe");
+    }
+    let db = Db::connect(&format!("sqlite://{file}"), 1).await.expect("create the database");
+    migrate::migrate(&db, 0).await.expect("migrate");
+    drop(db);
+
+    let c = Connection::open(&file).expect("open");
+    c.pragma_update(None, "journal_mode", "WAL").expect("wal");
+    c.pragma_update(None, "synchronous", "FULL").expect("sync");
+    c.pragma_update(None, "wal_autocheckpoint", 16_384).expect("checkpoint");
+    c.pragma_update(None, "cache_size", -65_536).expect("cache");
+    let tenant = id(1, 1);
+    let blob = |len: usize, seed: u64| -> Vec<u8> { (0..len).map(|i| (seed as usize + i * 31) as u8).collect() };
+    let mut prev = [0u8; 32];
+    let mut seq: i64 = 0;
+    let started = Instant::now();
+    let mut done = 0;
+    while done < n {
+        let k = batch.min(n - done);
+        c.execute_batch("BEGIN IMMEDIATE").expect("begin");
+        {
+            let mut ledger = c
+                .prepare_cached(
+                    "INSERT INTO ledger (tenant_id, seq, event_id, kind, person_id, recorded_at, payload, prev_hash, hash) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .expect("prepare");
+            let mut persons = c
+                .prepare_cached(
+                    "INSERT INTO persons (tenant_id, id, recipient_class, org_unit_id, data_hash, data_version, created_at, updated_at) \
+                     VALUES (?1, ?2, 'consumer', NULL, ?3, 1, ?4, ?4)",
+                )
+                .expect("prepare");
+            let mut keys = c
+                .prepare_cached(
+                    "INSERT INTO person_keys (tenant_id, person_id, wrapped_key, key_fp, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .expect("prepare");
+            let mut data = c
+                .prepare_cached(
+                    "INSERT INTO person_data (tenant_id, person_id, version, sealed, sha256, created_at) VALUES (?1, ?2, 1, ?3, ?4, ?5)",
+                )
+                .expect("prepare");
+            let mut points = c
+                .prepare_cached(
+                    "INSERT INTO contact_points (tenant_id, id, person_id, kind, blind_index, value_hash, verified_at, verified_method, created_at) \
+                     VALUES (?1, ?2, ?3, 'email', ?4, ?5, ?6, 'import', ?6)",
+                )
+                .expect("prepare");
+            let mut values = c
+                .prepare_cached(
+                    "INSERT INTO contact_values (tenant_id, contact_point_id, person_id, sealed, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .expect("prepare");
+            let mut consents = c
+                .prepare_cached(
+                    "INSERT INTO consents (tenant_id, id, person_id, status, text_id, given_at, granted_at, last_use_at, last_change_at, data) \
+                     VALUES (?1, ?2, ?3, 'given', ?4, ?5, ?5, NULL, ?5, ?6)",
+                )
+                .expect("prepare");
+            for i in done..done + k {
+                let at = 1_700_000_000_000_000 + i as i64;
+                let person = id(i, 2);
+                let cp = id(i, 3);
+                let hash_hex = hex::encode(Sha256::digest(person.as_bytes()));
+                for (kind, len) in PAYLOAD {
+                    seq += 1;
+                    let payload = blob(len, i);
+                    let mut h = Sha256::new();
+                    h.update(prev);
+                    h.update(&payload);
+                    let hash: [u8; 32] = h.finalize().into();
+                    ledger
+                        .execute(params![
+                            tenant,
+                            seq,
+                            id(seq as u64, 4),
+                            kind,
+                            person,
+                            at,
+                            payload,
+                            prev.to_vec(),
+                            hash.to_vec()
+                        ])
+                        .expect("ledger");
+                    prev = hash;
+                }
+                persons.execute(params![tenant, person, hash_hex, at]).expect("persons");
+                keys.execute(params![tenant, person, blob(WRAPPED_KEY, i), "fp", at]).expect("keys");
+                data.execute(params![tenant, person, blob(SEALED_DATA, i), hash_hex, at]).expect("data");
+                let blind = hex::encode(Sha256::digest(cp.as_bytes()));
+                points.execute(params![tenant, cp, person, blind, hash_hex, at]).expect("points");
+                values.execute(params![tenant, cp, person, blob(SEALED_CONTACT, i), hash_hex]).expect("values");
+                consents
+                    .execute(params![
+                        tenant,
+                        id(i, 5),
+                        person,
+                        "text",
+                        at,
+                        String::from_utf8(vec![b'x'; CONSENT_JSON]).unwrap_or_default()
+                    ])
+                    .expect("consents");
+            }
+        }
+        c.execute("UPDATE chain_heads SET seq = ?1 WHERE tenant_id = ?2", params![seq, tenant]).expect("head");
+        c.execute_batch("COMMIT").expect("commit");
+        done += k;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0)
+        + std::fs::metadata(format!("{file}-wal")).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{n} persons ({} ledger entries), {batch} per transaction: {secs:.2} s = {:.0} persons/s, {:.1} KB per person",
+        seq,
+        n as f64 / secs,
+        size as f64 / n as f64 / 1024.0
+    );
+}
