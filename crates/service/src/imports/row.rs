@@ -92,6 +92,20 @@ impl Konsent {
         Ok(())
     }
 
+    /// A found person's consents: as the chunk's lookup read them, or from the store for a person
+    /// the lookup did not see (created by the batch before, committed since).
+    async fn consents_found(
+        &self,
+        env: &Env<'_>,
+        batch: &Batch,
+        person: PersonId,
+    ) -> Result<Vec<ConsentRecord>, ServiceError> {
+        if batch.lookup.persons.contains_key(&person) {
+            return Ok(batch.lookup.consents.get(&person).cloned().unwrap_or_default());
+        }
+        Ok(queries::consents_of(&self.db, env.tenant, person).await?)
+    }
+
     /// Suppresses the address as the source reports and withdraws its e-mail consents here.
     async fn opt_out(
         &self,
@@ -121,7 +135,7 @@ impl Konsent {
         }
         let now = self.now();
         for (person, cp) in batch.holders(env, email) {
-            for c in queries::consents_of(&self.db, env.tenant, person).await? {
+            for c in self.consents_found(env, batch, person).await? {
                 let ours: BTreeSet<AdvertiserId> = c.scope.advertisers.intersection(&env.ours).copied().collect();
                 if !c.status.is_valid_for_processing()
                     || !c.contact_points.contains(&cp)
@@ -179,10 +193,14 @@ impl Konsent {
         let data;
         let class;
         if let Some(p) = found {
-            if queries::restriction(&self.db, env.tenant, p).await?.is_some() {
+            let restricted = match batch.lookup.persons.get(&p) {
+                Some(row) => row.restricted,
+                None => queries::restriction(&self.db, env.tenant, p).await?.is_some(),
+            };
+            if restricted {
                 return Ok(Some("restricted"));
             }
-            let existing = queries::consents_of(&self.db, env.tenant, p).await?;
+            let existing = self.consents_found(env, batch, p).await?;
             if existing.iter().any(|c| same_import(c, env, row)) {
                 return Ok(Some("unchanged"));
             }
@@ -205,12 +223,13 @@ impl Konsent {
             }
             person_id = p;
             data = self.person_data(env.tenant, p).await?;
-            let row = queries::person(&self.db, env.tenant, p).await?;
-            class = if row.is_some_and(|r| r.recipient_class == "business") {
-                RecipientClass::Business
-            } else {
-                RecipientClass::Consumer
+            let business = match batch.lookup.persons.get(&p) {
+                Some(row) => row.recipient_class == "business",
+                None => {
+                    queries::person(&self.db, env.tenant, p).await?.is_some_and(|r| r.recipient_class == "business")
+                }
             };
+            class = if business { RecipientClass::Business } else { RecipientClass::Consumer };
         } else {
             let np = NewPerson {
                 data: plan.person.clone(),

@@ -78,6 +78,49 @@ where
     Ok(())
 }
 
+/// Persons (with whether they are restricted) and their consents, for sorted distinct ids.
+async fn persons_and_consents(
+    db: &Db,
+    tenant: TenantId,
+    ids: &[String],
+) -> Result<(HashMap<PersonId, PersonRow>, HashMap<PersonId, Vec<ConsentRecord>>), StoreError> {
+    let pid = |r: &Row| -> Result<PersonId, StoreError> { parse(r.text(0)?, "person id") };
+    let mut persons = HashMap::new();
+    let mut consents: HashMap<PersonId, Vec<ConsentRecord>> = HashMap::new();
+    each_chunk(
+        db,
+        tenant,
+        "SELECT id, recipient_class, org_unit_id, data_version, CAST(CASE WHEN EXISTS (SELECT 1 FROM restrictions r \
+         WHERE r.tenant_id = persons.tenant_id AND r.person_id = persons.id) THEN 1 ELSE 0 END AS BIGINT) \
+         FROM persons WHERE tenant_id = $1 AND id IN ({in})",
+        ids,
+        |r| {
+            let p = PersonRow {
+                id: pid(&r)?,
+                recipient_class: r.text(1)?,
+                org_unit_id: r.opt_text(2)?,
+                data_version: r.i64(3)?,
+                restricted: r.i64(4)? == 1,
+            };
+            persons.insert(p.id, p);
+            Ok(())
+        },
+    )
+    .await?;
+    each_chunk(
+        db,
+        tenant,
+        "SELECT person_id, data FROM consents WHERE tenant_id = $1 AND person_id IN ({in}) ORDER BY given_at, id",
+        ids,
+        |r| {
+            consents.entry(pid(&r)?).or_default().push(serde_json::from_str(&r.text(1)?)?);
+            Ok(())
+        },
+    )
+    .await?;
+    Ok((persons, consents))
+}
+
 /// Loads what the gate needs for `keys` (deduplicated by the caller).
 pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<GateRows, StoreError> {
     let mut g = GateRows {
@@ -92,37 +135,7 @@ pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Gat
         return Ok(g);
     }
     let pid = |r: &Row| -> Result<PersonId, StoreError> { parse(r.text(0)?, "person id") };
-    each_chunk(
-        db,
-        tenant,
-        "SELECT id, recipient_class, org_unit_id, data_version, CAST(CASE WHEN EXISTS (SELECT 1 FROM restrictions r \
-         WHERE r.tenant_id = persons.tenant_id AND r.person_id = persons.id) THEN 1 ELSE 0 END AS BIGINT) \
-         FROM persons WHERE tenant_id = $1 AND id IN ({in})",
-        &ids,
-        |r| {
-            let p = PersonRow {
-                id: pid(&r)?,
-                recipient_class: r.text(1)?,
-                org_unit_id: r.opt_text(2)?,
-                data_version: r.i64(3)?,
-                restricted: r.i64(4)? == 1,
-            };
-            g.persons.insert(p.id, p);
-            Ok(())
-        },
-    )
-    .await?;
-    each_chunk(
-        db,
-        tenant,
-        "SELECT person_id, data FROM consents WHERE tenant_id = $1 AND person_id IN ({in}) ORDER BY given_at, id",
-        &ids,
-        |r| {
-            g.consents.entry(pid(&r)?).or_default().push(serde_json::from_str(&r.text(1)?)?);
-            Ok(())
-        },
-    )
-    .await?;
+    (g.persons, g.consents) = persons_and_consents(db, tenant, &ids).await?;
     each_chunk(
         db,
         tenant,
@@ -184,6 +197,10 @@ pub struct KeyLookup {
     pub holders: HashMap<String, Vec<(PersonId, konsent_domain::ids::ContactPointId)>>,
     /// Key → suppression entries.
     pub suppressions: HashMap<String, Vec<SuppressionEntry>>,
+    /// The holders as persons (with whether they are restricted).
+    pub persons: HashMap<PersonId, PersonRow>,
+    /// The holders' consents, oldest first.
+    pub consents: HashMap<PersonId, Vec<ConsentRecord>>,
 }
 
 /// See [`KeyLookup`].
@@ -192,7 +209,13 @@ pub async fn key_lookup(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Ke
     for (key, person, cp) in holders_of_keys(db, tenant, keys).await? {
         holders.entry(key).or_default().push((person, cp.id));
     }
-    Ok(KeyLookup { holders, suppressions: suppressions_of_keys(db, tenant, keys).await? })
+    // A later export of a list finds most of its persons: their records come in two queries per
+    // chunk, not two per row.
+    let mut ids: Vec<String> = holders.values().flatten().map(|(p, _)| p.to_string()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let (persons, consents) = persons_and_consents(db, tenant, &ids).await?;
+    Ok(KeyLookup { holders, suppressions: suppressions_of_keys(db, tenant, keys).await?, persons, consents })
 }
 
 /// Every contact point holding one of the keyed hashes, with its person, oldest first.
