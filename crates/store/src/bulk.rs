@@ -88,6 +88,11 @@ fn statement(t: &'static Table, rows: usize) -> &'static str {
     })
 }
 
+/// The single-row insert into `t` (the same statement text as the queued path writes).
+pub(crate) fn one(t: &'static Table) -> &'static str {
+    statement(t, 1)
+}
+
 /// Rows waiting to be inserted, per table in the order the tables were first used.
 #[derive(Default)]
 pub(crate) struct Bulk {

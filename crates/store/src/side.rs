@@ -223,14 +223,14 @@ pub(crate) async fn write_side(
         SideWrite::Webhook(w) => hooks::write(tx, tenant, now, w, appended).await?,
         SideWrite::PersonKey { person_id, wrapped_key, key_fp } => {
             tx.exec(
-                "INSERT INTO person_keys (tenant_id, person_id, wrapped_key, key_fp, created_at) VALUES ($1, $2, $3, $4, $5)",
+                crate::bulk::one(&crate::bulk::PERSON_KEYS),
                 vals![tenant, person_id, wrapped_key, key_fp, now],
             )
             .await?
         }
         SideWrite::PersonData { person_id, version, sealed, sha256 } => {
             tx.exec(
-                "INSERT INTO person_data (tenant_id, person_id, version, sealed, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                crate::bulk::one(&crate::bulk::PERSON_DATA),
                 vals![tenant, person_id, version, sealed, sha256, now],
             )
             .await?
@@ -293,7 +293,7 @@ pub(crate) async fn write_side(
         }
         SideWrite::ContactValue { contact_point_id, person_id, sealed, sha256 } => {
             tx.exec(
-                "INSERT INTO contact_values (tenant_id, contact_point_id, person_id, sealed, sha256) VALUES ($1, $2, $3, $4, $5)",
+                crate::bulk::one(&crate::bulk::CONTACT_VALUES),
                 vals![tenant, contact_point_id, person_id, sealed, sha256],
             )
             .await?

@@ -36,14 +36,7 @@ fn consent_row(tenant: &str, c: &ConsentRecord) -> Result<Vec<crate::db::Val>, S
 
 /// Writes all columns of a consent record.
 pub(crate) async fn put_consent(tx: &mut Tx, tenant: &str, c: &ConsentRecord) -> Result<(), StoreError> {
-    tx.exec(
-        "INSERT INTO consents (tenant_id, id, person_id, status, text_id, given_at, granted_at, last_use_at, last_change_at, data) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, granted_at = excluded.granted_at, \
-         last_use_at = excluded.last_use_at, last_change_at = excluded.last_change_at, data = excluded.data",
-        consent_row(tenant, c)?,
-    )
-    .await?;
+    tx.exec(crate::bulk::one(&crate::bulk::CONSENTS), consent_row(tenant, c)?).await?;
     Ok(())
 }
 
@@ -186,14 +179,15 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         }
         EventBody::PersonRegistered { person_id, recipient_class, org_unit, data_hash } => {
             tx.exec(
-                "INSERT INTO persons (tenant_id, id, recipient_class, org_unit_id, data_hash, data_version, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 1, $6, $6)",
+                crate::bulk::one(&crate::bulk::PERSONS),
                 vals![
                     t,
                     person_id.to_string(),
                     recipient_class.as_str(),
                     org_unit.map(|o| o.to_string()),
                     data_hash.clone(),
+                    1_i64,
+                    at,
                     at
                 ],
             )
@@ -209,8 +203,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         }
         EventBody::ContactPointAdded { contact_point_id, person_id, kind, blind_index, value_hash } => {
             tx.exec(
-                "INSERT INTO contact_points (tenant_id, id, person_id, kind, blind_index, value_hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                crate::bulk::one(&crate::bulk::CONTACT_POINTS),
                 vals![
                     t,
                     contact_point_id.to_string(),
@@ -218,7 +211,9 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
                     kind.as_str(),
                     blind_index.clone(),
                     value_hash.clone(),
-                    at
+                    at,
+                    None::<i64>,
+                    None::<String>
                 ],
             )
             .await?;
