@@ -23,7 +23,8 @@ pub async fn run(
     let mut leads = match leads_out {
         Some(p) => {
             let mut w = std::io::BufWriter::new(
-                std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+                std::fs::File::create(p)
+                    .with_context(|| format!("Schreiben fehlgeschlagen / cannot write {}", p.display()))?,
             );
             writeln!(w, "ref;telefon;email")?;
             Some(w)

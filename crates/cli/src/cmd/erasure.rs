@@ -15,7 +15,7 @@ fn actor() -> Actor {
 }
 
 pub async fn erase(k: &Konsent, tenant: TenantId, person: &str, via: &str, json: bool) -> anyhow::Result<ExitCode> {
-    let person = person.parse().context("--person must be a person id")?;
+    let person = person.parse().context("--person: keine ID einer Person / not a person id")?;
     let o = k.erase_person(tenant, &actor(), person, via).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&o)?);
@@ -64,7 +64,7 @@ pub async fn hold(k: &Konsent, action: &HoldAction) -> anyhow::Result<ExitCode> 
     match action {
         HoldAction::Add { person, reason, owner, review, tenant } => {
             let t = pick_tenant(k, tenant.as_deref()).await?;
-            let person = person.parse().context("--person must be a person id")?;
+            let person = person.parse().context("--person: keine ID einer Person / not a person id")?;
             let day: jiff::civil::Date = review.parse().context("--review must be a date YYYY-MM-DD")?;
             let review_at = day.to_zoned_datetime(jiff::tz::TimeZone::UTC)?.timestamp();
             let h = k.place_hold(t, &actor(), person, reason, owner, review_at).await?;
@@ -94,7 +94,8 @@ async fn rules(
             .map(|(_, n)| n)
             .unwrap_or_default();
         let bytes = k.deletion_concept_pdf(t, &name).await?;
-        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, bytes)
+            .with_context(|| format!("Schreiben fehlgeschlagen / cannot write {}", path.display()))?;
         println!("Löschkonzept / deletion concept → {}", path.display());
         return Ok(ExitCode::SUCCESS);
     }

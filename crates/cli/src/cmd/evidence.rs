@@ -19,14 +19,19 @@ pub fn subject(
     match (phone, email, person) {
         (Some(p), None, None) => Ok(ProofSubject::Phone(p.clone())),
         (None, Some(e), None) => Ok(ProofSubject::Email(e.clone())),
-        (None, None, Some(id)) => Ok(ProofSubject::Person(id.parse().context("--person must be a person id")?)),
-        _ => anyhow::bail!("name exactly one of --phone, --email, --person"),
+        (None, None, Some(id)) => {
+            Ok(ProofSubject::Person(id.parse().context("--person: keine ID einer Person / not a person id")?))
+        }
+        _ => anyhow::bail!(
+            "genau eines von --phone, --email, --person angeben / name exactly one of --phone, --email, --person"
+        ),
     }
 }
 
 /// Start of a UTC day, or the start of the next one (`end`).
 fn day(s: &str, end: bool, flag: &str) -> anyhow::Result<Timestamp> {
-    let d: jiff::civil::Date = s.parse().with_context(|| format!("{flag} must be a date YYYY-MM-DD"))?;
+    let d: jiff::civil::Date =
+        s.parse().with_context(|| format!("{flag}: Datum als JJJJ-MM-TT angeben / must be a date YYYY-MM-DD"))?;
     let d = if end { d.tomorrow()? } else { d };
     let t = d.to_zoned_datetime(jiff::tz::TimeZone::UTC)?.timestamp();
     Ok(if end { t - jiff::SignedDuration::from_micros(1) } else { t })
@@ -49,7 +54,8 @@ pub async fn run(
     };
     let started = std::time::Instant::now();
     let p = k.evidence_package(tenant, &Actor::User("cli".into()), subject, range).await?;
-    std::fs::write(out, &p.zip).with_context(|| format!("cannot write {}", out.display()))?;
+    std::fs::write(out, &p.zip)
+        .with_context(|| format!("Schreiben fehlgeschlagen / cannot write {}", out.display()))?;
     println!(
         "Nachweispaket / proof package {} → {} ({} Bytes, {} Person(en), {} Ledger-Einträge, {} Dateien, {:.0} ms)",
         p.package_id,
@@ -64,7 +70,8 @@ pub async fn run(
 }
 
 pub fn verify(file: &Path, public_key: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes =
+        std::fs::read(file).with_context(|| format!("Lesen fehlgeschlagen / cannot read {}", file.display()))?;
     let files = read_package(&bytes)?;
     let (key_hex, from_package) = match public_key {
         Some(k) => (k.trim().to_string(), false),
@@ -115,8 +122,9 @@ pub async fn lead_check(
     campaign: Option<String>,
     out: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let advertiser = advertiser.parse().context("--advertiser must be an advertiser id (konsent status lists them)")?;
+    let bytes =
+        std::fs::read(file).with_context(|| format!("Lesen fehlgeschlagen / cannot read {}", file.display()))?;
+    let advertiser = advertiser.parse().context("--advertiser: keine ID eines Werbenden (konsent status listet sie) / not an advertiser id (konsent status lists them)")?;
     let mut cats = std::collections::BTreeSet::new();
     for c in categories.split(',').map(str::trim).filter(|c| !c.is_empty()) {
         cats.insert(
@@ -127,7 +135,8 @@ pub async fn lead_check(
     let hash = konsent_domain::crypto::sha256_hex(&bytes);
     let c = konsent_service::leads::LeadCampaign { advertiser, categories: cats, campaign };
     let r = k.check_leads(tenant, &Actor::User("cli".into()), c, &leads, Some(hash)).await?;
-    std::fs::write(out, r.to_csv()).with_context(|| format!("cannot write {}", out.display()))?;
+    std::fs::write(out, r.to_csv())
+        .with_context(|| format!("Schreiben fehlgeschlagen / cannot write {}", out.display()))?;
     println!(
         "{} Leads geprüft / checked: {} erlaubt / allowed, {} gesperrt / blocked → {}",
         r.total,
@@ -147,8 +156,11 @@ pub async fn call_log(
     file: &Path,
     advertiser: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let advertiser = advertiser.map(|a| a.parse().context("--advertiser must be an advertiser id")).transpose()?;
+    let bytes =
+        std::fs::read(file).with_context(|| format!("Lesen fehlgeschlagen / cannot read {}", file.display()))?;
+    let advertiser = advertiser
+        .map(|a| a.parse().context("--advertiser: keine ID eines Werbenden / not an advertiser id"))
+        .transpose()?;
     let r = k.import_call_log(tenant, &Actor::User("cli".into()), &bytes, advertiser).await?;
     println!(
         "{} Zeilen / rows: {} protokolliert / recorded, {} bereits importiert / already imported, {} fehlerhaft / refused",

@@ -68,7 +68,8 @@ struct Input {
 
 impl Input {
     fn open(file: &Path, column: Option<&str>) -> anyhow::Result<Self> {
-        let raw = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let raw = std::fs::File::open(file)
+            .with_context(|| format!("Öffnen fehlgeschlagen / cannot open {}", file.display()))?;
         let mut first = String::new();
         {
             use std::io::BufRead;
@@ -169,7 +170,7 @@ pub async fn run(k: &Konsent, tenant: TenantId, a: ScrubArgs<'_>) -> anyhow::Res
     let mut out = csv::WriterBuilder::new()
         .delimiter(delim)
         .from_path(a.out)
-        .with_context(|| format!("cannot write {}", a.out.display()))?;
+        .with_context(|| format!("Schreiben fehlgeschlagen / cannot write {}", a.out.display()))?;
     let mut head = headers.clone();
     head.extend(["allowed".into(), "reasons".into(), "decision_id".into()]);
     out.write_record(&head)?;

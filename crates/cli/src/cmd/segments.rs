@@ -15,7 +15,9 @@ use crate::args::SegmentAction;
 fn day(s: &Option<String>, flag: &str) -> anyhow::Result<Option<jiff::Timestamp>> {
     s.as_deref()
         .map(|d| {
-            let d: jiff::civil::Date = d.parse().with_context(|| format!("{flag} must be a date YYYY-MM-DD"))?;
+            let d: jiff::civil::Date = d
+                .parse()
+                .with_context(|| format!("{flag}: Datum als JJJJ-MM-TT angeben / must be a date YYYY-MM-DD"))?;
             Ok(d.to_zoned_datetime(jiff::tz::TimeZone::UTC)?.timestamp())
         })
         .transpose()
@@ -58,7 +60,9 @@ pub async fn segment(k: &Konsent, action: &SegmentAction) -> anyhow::Result<Exit
             let spec = SegmentSpec {
                 name: name.clone(),
                 channel,
-                advertiser: advertiser.parse().context("--advertiser must be an advertiser id")?,
+                advertiser: advertiser
+                    .parse()
+                    .context("--advertiser: keine ID eines Werbenden / not an advertiser id")?,
                 categories: cats,
                 statuses: statuses
                     .split(',')
@@ -78,7 +82,7 @@ pub async fn segment(k: &Konsent, action: &SegmentAction) -> anyhow::Result<Exit
                     .as_deref()
                     .map(str::parse)
                     .transpose()
-                    .context("--org-unit must be an org unit id")?,
+                    .context("--org-unit: keine ID einer Organisationseinheit / not an org unit id")?,
                 staleness_months: *staleness_months,
                 robinson: RobinsonPolicy {
                     required: *robinson_required,
@@ -116,9 +120,10 @@ pub async fn segment(k: &Konsent, action: &SegmentAction) -> anyhow::Result<Exit
             let t = pick_tenant(k, tenant.as_deref()).await?;
             let format: ExportFormat = format.parse().map_err(|e| anyhow::anyhow!("--format: {e}"))?;
             let as_use = !no_use && format != ExportFormat::Dialer;
-            let file = std::fs::File::create_new(out).with_context(|| format!("cannot create {}", out.display()))?;
+            let file = std::fs::File::create_new(out)
+                .with_context(|| format!("Anlegen fehlgeschlagen / cannot create {}", out.display()))?;
             let lang = if *english { Lang::En } else { Lang::De };
-            let segment = id.parse().context("not a segment id")?;
+            let segment = id.parse().context("keine Segment-ID / not a segment id")?;
             let request = konsent_service::segments::ExportRequest { segment, format, lang, as_use };
             let (mut written, s) = match k.export_segment(t, &actor, &request, std::io::BufWriter::new(file)).await {
                 Ok(r) => r,
@@ -127,7 +132,8 @@ pub async fn segment(k: &Konsent, action: &SegmentAction) -> anyhow::Result<Exit
                     return Err(e.into());
                 }
             };
-            std::io::Write::flush(&mut written).with_context(|| format!("cannot write {}", out.display()))?;
+            std::io::Write::flush(&mut written)
+                .with_context(|| format!("Schreiben fehlgeschlagen / cannot write {}", out.display()))?;
             println!(
                 "{} Kontakte / contacts → {}; {} seit dem Einfrieren geändert / changed since frozen, {} ohne Kontaktdaten / without contact data{}",
                 s.rows,

@@ -43,7 +43,9 @@ pub async fn serve(cli: &Cli, cfg: &Config, bind: Option<String>) -> anyhow::Res
     // The first proof package should not pay for typst's font load.
     tokio::task::spawn_blocking(konsent_service::proof::warm_up);
     let addr = bind.unwrap_or_else(|| cfg.server.bind.clone());
-    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("Port nicht verfügbar / cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     println!("Konsent läuft / is running on http://{local}  (Health: http://{local}/healthz)");
     tracing::info!(%local, engine = ?k.db.engine(), "serving");

@@ -101,8 +101,12 @@ impl<'a> Cells<'a> {
     /// The field read as yes/no.
     pub fn flag(&self, f: Field) -> Result<Option<bool>, RowError> {
         match self.get(f) {
-            Some((i, v)) => values::flag(&v)
-                .map_err(|()| self.error(i, format!("{} is not yes/no (true/false, ja/nein, 1/0)", quoted(&v)))),
+            Some((i, v)) => values::flag(&v).map_err(|()| {
+                self.error(
+                    i,
+                    format!("{} ist kein Ja/Nein-Wert / is not yes/no (true/false, ja/nein, 1/0)", quoted(&v)),
+                )
+            }),
             None => Ok(None),
         }
     }

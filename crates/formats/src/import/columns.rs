@@ -131,7 +131,12 @@ pub(crate) fn resolve(
         for table in [format.aliases(), COMMON] {
             for (field, aliases) in table {
                 if matches!(field, Field::Email | Field::Phone | Field::Mobile) {
-                    expected.extend(aliases.iter());
+                    // Names that differ only in case or punctuation are one name to the reader.
+                    for a in aliases.iter() {
+                        if !expected.iter().any(|e| normalize(e) == normalize(a)) {
+                            expected.push(a);
+                        }
+                    }
                 }
             }
         }

@@ -1,6 +1,6 @@
 //! Errors of the import readers: [`RowError`] for one bad row, [`ImportError`] for what stops a file.
 //!
-//! Messages are English and never quote e-mail addresses or phone numbers: they name the row
+//! Messages are German first, then English, and never quote e-mail addresses or phone numbers: they name the row
 //! and the column, and quote only cells that are not contact points (dates, flags).
 
 use std::fmt;
@@ -36,7 +36,7 @@ pub const WHOLE_ROW: &str = "(row)";
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// The file or archive could not be read.
-    #[error("cannot read {what}: {source}")]
+    #[error("{what} ist nicht lesbar / cannot read {what}: {source}")]
     Io {
         /// What was being read.
         what: String,
@@ -45,7 +45,7 @@ pub enum ImportError {
         source: std::io::Error,
     },
     /// The file is empty or its first row holds no header names.
-    #[error("{file}: no header row ({reason})")]
+    #[error("{file}: keine Kopfzeile / no header row ({reason})")]
     NoHeader {
         /// File name (or `upload`).
         file: String,
@@ -54,8 +54,9 @@ pub enum ImportError {
     },
     /// Neither an e-mail nor a phone column was found among the headers.
     #[error(
-        "{file}: no e-mail or phone column; found headers [{found}]; expected one of [{expected}] \
-         (or name the column in a mapping file: [columns] email = \"...\")"
+        "{file}: keine Spalte für E-Mail oder Telefon (gefunden: [{found}]; erkannt werden: [{expected}]; oder die \
+         Spalte in einer Mapping-Datei benennen) / no e-mail or phone column; found headers [{found}]; expected one \
+         of [{expected}] (or name the column in a mapping file: [columns] email = \"...\")"
     )]
     NoContactColumn {
         /// File name (or `upload`).
@@ -67,7 +68,8 @@ pub enum ImportError {
     },
     /// A column named in the mapping file is not among the headers.
     #[error(
-        "{file}: mapping file names column '{header}' for field '{field}', but the file has no such header; found headers [{found}]"
+        "{file}: die Mapping-Datei nennt die Spalte '{header}' für das Feld '{field}', die Datei hat sie nicht / \
+         mapping file names column '{header}' for field '{field}', but the file has no such header; found headers [{found}]"
     )]
     MappedColumnMissing {
         /// File name (or `upload`).
@@ -80,16 +82,19 @@ pub enum ImportError {
         found: String,
     },
     /// The format name is not one of ours.
-    #[error("unknown format '{0}' (expected mailchimp, cleverreach, hubspot or generic)")]
+    #[error("unbekanntes Format / unknown format '{0}' (mailchimp, cleverreach, hubspot, generic)")]
     UnknownFormat(String),
     /// The mapping file is invalid.
-    #[error("mapping file: {0}")]
+    #[error("Mapping-Datei / mapping file: {0}")]
     Mapping(String),
     /// The ZIP archive is unreadable or holds no CSV file.
-    #[error("ZIP archive: {0}")]
+    #[error("ZIP-Archiv / ZIP archive: {0}")]
     Zip(String),
     /// The time zone for local times is missing from this system.
-    #[error("time zone '{0}' is not available on this system (install tzdata or set time_zone in a mapping file)")]
+    #[error(
+        "Zeitzone '{0}' fehlt auf diesem System (tzdata installieren oder time_zone in einer Mapping-Datei setzen) / \
+         time zone '{0}' is not available on this system (install tzdata or set time_zone in a mapping file)"
+    )]
     TimeZone(String),
 }
 
@@ -127,7 +132,7 @@ pub(crate) fn quoted(v: &str) -> String {
     let phone_start = v.starts_with(['+', '0', '(']);
     let contact = v.contains('@') || (phone_chars && ((phone_start && digits >= 7) || digits >= 11));
     if contact {
-        "(value withheld: it looks like contact data)".to_string()
+        "(Wert ausgelassen, sieht nach Kontaktdaten aus / value withheld: it looks like contact data)".to_string()
     } else if v.chars().count() > 80 {
         format!("'{}…'", v.chars().take(80).collect::<String>())
     } else {

@@ -60,7 +60,9 @@ impl Read for RowLimit {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
-                    "a row is larger than {} MiB (an unclosed quote?); the rest of the file is not read",
+                    "eine Zeile ist größer als {} MiB (ein nicht geschlossenes Anführungszeichen?); der Rest der Datei wird \
+                     nicht gelesen / a row is larger than {} MiB (an unclosed quote?); the rest of the file is not read",
+                    MAX_ROW_BYTES >> 20,
                     MAX_ROW_BYTES >> 20
                 ),
             ));
@@ -146,12 +148,12 @@ impl FileReader {
         let no_header = |reason: &str| ImportError::NoHeader { file: display.clone(), reason: reason.to_string() };
         match csv.read_byte_record(&mut header) {
             Ok(true) => {}
-            Ok(false) => return Err(no_header("the file is empty")),
+            Ok(false) => return Err(no_header("die Datei ist leer / the file is empty")),
             Err(e) => return Err(ImportError::io(display.clone(), std::io::Error::other(e.to_string()))),
         }
         let headers: Vec<String> = header.iter().map(|h| decode_lossy(encoding, h).trim().to_string()).collect();
         if headers.iter().all(String::is_empty) {
-            return Err(no_header("the first row is empty"));
+            return Err(no_header("die erste Zeile ist leer / the first row is empty"));
         }
         let cols = resolve(&headers, format, mapping, &display)?;
         let tz = match mapping.and_then(|m| m.time_zone.clone()) {
@@ -233,7 +235,7 @@ impl FileReader {
             }
             Err(e) => {
                 self.done = true;
-                Some(Err(self.row_error(WHOLE_ROW, format!("reading stopped: {e}"))))
+                Some(Err(self.row_error(WHOLE_ROW, format!("Lesen abgebrochen / reading stopped: {e}"))))
             }
         }
     }
@@ -249,13 +251,17 @@ impl FileReader {
             |message: String| RowError { row: self.row, file: self.ctx.file.clone(), field: WHOLE_ROW.into(), message };
         if rec.len() > n && rec.iter().skip(n).any(|c| !c.is_empty()) {
             return Err(err(format!(
-                "the row has {} cells, the header {n} (a delimiter inside an unquoted cell?)",
+                "die Zeile hat {} Zellen, die Kopfzeile {n} (ein Trennzeichen in einer Zelle ohne Anführungszeichen?) / \
+                 the row has {} cells, the header {n} (a delimiter inside an unquoted cell?)",
+                rec.len(),
                 rec.len()
             )));
         }
         if rec.len() < n && rec.iter().any(|c| c.contains(&b'\n') || c.contains(&b'\r')) {
             return Err(err(format!(
-                "a cell runs over several lines and the row has only {} of {n} cells (an unclosed quote?)",
+                "eine Zelle läuft über mehrere Zeilen und die Zeile hat nur {} von {n} Zellen (ein nicht geschlossenes \
+                 Anführungszeichen?) / a cell runs over several lines and the row has only {} of {n} cells (an unclosed quote?)",
+                rec.len(),
                 rec.len()
             )));
         }
@@ -266,8 +272,9 @@ impl FileReader {
                 row: self.row,
                 file: self.ctx.file.clone(),
                 field,
-                message: "invalid UTF-8 (the file's first 64 KiB were read as UTF-8; for a Windows-1252 file set \
-                          encoding = \"windows-1252\" in a mapping file)"
+                message: "ungültiges UTF-8 (die ersten 64 KiB der Datei waren UTF-8; für eine Windows-1252-Datei in einer \
+                          Mapping-Datei encoding = \"windows-1252\" setzen) / invalid UTF-8 (the file's first 64 KiB \
+                          were read as UTF-8; for a Windows-1252 file set encoding = \"windows-1252\" in a mapping file)"
                     .into(),
             });
         }
@@ -349,7 +356,10 @@ fn read_permissions(c: &Cells<'_>) -> Result<Vec<(Permission, Consent)>, RowErro
             Err(()) => {
                 return Err(c.error(
                     p.index,
-                    format!("{} is not a consent value (ja/nein/widerrufen, yes/no, true/false, 1/0)", quoted(v)),
+                    format!(
+                        "{} ist kein Einwilligungswert / is not a consent value (ja/nein/widerrufen, yes/no, true/false, 1/0)",
+                        quoted(v)
+                    ),
                 ));
             }
         };

@@ -105,13 +105,16 @@ pub(crate) fn timestamp(s: &str, rules: &TimeRules) -> Result<Option<Timestamp>,
     if let Some(n) = digits(s.as_bytes()) {
         return match s.len() {
             1 if n == 0 => Ok(None),
-            9 | 10 => {
-                Timestamp::from_second(n).map(Some).map_err(|e| format!("{} is not a valid Unix time: {e}", quoted(s)))
-            }
+            9 | 10 => Timestamp::from_second(n)
+                .map(Some)
+                .map_err(|e| format!("{} ist keine gültige Unix-Zeit / is not a valid Unix time: {e}", quoted(s))),
             13 => Timestamp::from_millisecond(n)
                 .map(Some)
-                .map_err(|e| format!("{} is not a valid Unix time: {e}", quoted(s))),
-            _ => Err(format!("{} is neither a date nor a Unix time in seconds", quoted(s))),
+                .map_err(|e| format!("{} ist keine gültige Unix-Zeit / is not a valid Unix time: {e}", quoted(s))),
+            _ => Err(format!(
+                "{} ist weder ein Datum noch eine Unix-Zeit in Sekunden / is neither a date nor a Unix time in seconds",
+                quoted(s)
+            )),
         };
     }
     if let Some(dt) = civil_datetime(s) {
@@ -121,7 +124,8 @@ pub(crate) fn timestamp(s: &str, rules: &TimeRules) -> Result<Option<Timestamp>,
         return Ok(Some(ts));
     }
     Err(format!(
-        "cannot read {} as a date or time (expected e.g. 2024-05-17 14:30, 17.05.2024 or Unix seconds)",
+        "{} ist kein lesbares Datum mit Uhrzeit (erwartet z. B. 2024-05-17 14:30, 17.05.2024 oder Unix-Sekunden) / \
+         cannot read it as a date or time (expected e.g. 2024-05-17 14:30, 17.05.2024 or Unix seconds)",
         quoted(s)
     ))
 }
@@ -145,7 +149,10 @@ pub(crate) fn date(s: &str, rules: &TimeRules) -> Result<Option<Date>, String> {
     if b.len() == 5 && b[2] == b'/' && digits(&b[..2]).is_some() && digits(&b[3..]).is_some() {
         return Ok(None);
     }
-    Err(format!("cannot read {} as a date (expected YYYY-MM-DD or DD.MM.YYYY)", quoted(s)))
+    Err(format!(
+        "{} ist kein lesbares Datum (erwartet JJJJ-MM-TT oder TT.MM.JJJJ) / cannot read it as a date (expected YYYY-MM-DD or DD.MM.YYYY)",
+        quoted(s)
+    ))
 }
 
 /// Yes/no flags: `yes y true 1 x ja j wahr` and `no n false 0 nein falsch`; `None` for an empty

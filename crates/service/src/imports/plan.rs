@@ -55,7 +55,13 @@ pub fn plan_row(row: &ImportRow, format: Format, allowed: &BTreeSet<Channel>) ->
         SourceStatus::Cleaned => Some(OptOut::Bounced),
         SourceStatus::Unknown(v) => {
             let shown: String = v.chars().take(40).collect();
-            return Err(row_error(row, "status", &format!("unknown status value '{shown}'; map it in a mapping file")));
+            return Err(row_error(
+                row,
+                "status",
+                &format!(
+                    "unbekannter Statuswert '{shown}'; bitte in einer Mapping-Datei zuordnen / unknown status value '{shown}'; map it in a mapping file"
+                ),
+            ));
         }
         _ => None,
     };
@@ -77,10 +83,16 @@ pub fn plan_row(row: &ImportRow, format: Format, allowed: &BTreeSet<Channel>) ->
     let mut contacts = Vec::new();
     if needs_email {
         match row.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-            None => return Err(row_error(row, "email", "is empty")),
+            None => return Err(row_error(row, "email", "ist leer / is empty")),
             Some(e) => match EmailAddress::parse(e) {
                 Ok(e) => contacts.push(ContactValue::Email(e)),
-                Err(err) => return Err(row_error(row, "email", &format!("is not a valid e-mail address ({err})"))),
+                Err(err) => {
+                    return Err(row_error(
+                        row,
+                        "email",
+                        &format!("ist keine gültige E-Mail-Adresse / is not a valid e-mail address ({err})"),
+                    ));
+                }
             },
         }
     }
@@ -95,8 +107,12 @@ pub fn plan_row(row: &ImportRow, format: Format, allowed: &BTreeSet<Channel>) ->
             }
         }
         if !contacts.iter().any(|c| c.kind() == ContactKind::Phone) {
-            let (field, why) = bad.unwrap_or(("phone", "is empty".into()));
-            return Err(row_error(row, field, &format!("no usable phone number ({why})")));
+            let (field, why) = bad.unwrap_or(("phone", "leer / empty".into()));
+            return Err(row_error(
+                row,
+                field,
+                &format!("keine verwendbare Rufnummer / no usable phone number ({why})"),
+            ));
         }
     }
     let address = match (&row.street, &row.postcode, &row.city) {
