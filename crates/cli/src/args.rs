@@ -237,6 +237,10 @@ pub enum Command {
         /// Queue the re-permission mails (new consents under the current text, confirmed by click).
         #[arg(long)]
         send: bool,
+        /// Write the letters for the candidates that may only be asked by post to this file
+        /// (mail-merge CSV: name, address, consents to renew).
+        #[arg(long, value_name = "FILE")]
+        letters: Option<std::path::PathBuf>,
         /// Print the candidates as JSON.
         #[arg(long)]
         json: bool,

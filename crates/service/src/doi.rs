@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::{SignedDuration, Timestamp};
 use konsent_domain::consent::{ConsentRecord, Evidence};
-use konsent_domain::contact::ContactValue;
+use konsent_domain::contact::{ContactKind, ContactValue};
 use konsent_domain::crypto::{DataKey, sha256_hex};
 use konsent_domain::ids::{ConsentId, ContactPointId, EventId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
@@ -57,6 +57,9 @@ pub enum DoiState {
         title: String,
         /// The advertisers' legal names.
         company: String,
+        /// The consent also covers a phone number that is not verified yet: after the click, a
+        /// code goes by text message to it (R15, R16).
+        number_follows: bool,
     },
     /// Already used.
     Used,
@@ -68,7 +71,7 @@ fn outbox_key(k: &Konsent) -> DataKey {
     DataKey::from_bytes(k.keys.master().derive(b"konsent-outbox-v1"))
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     sha256_hex(token.as_bytes())
 }
 
@@ -227,7 +230,13 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound("consent".into()))?;
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
-        Ok(Some(DoiState::Open { title: l.text().title.clone(), company: company_of(&c, l.advertisers()) }))
+        let number_follows = c.scope.channels.iter().any(|ch| ch.contact_kind() == ContactKind::Phone)
+            && !c.evidence.iter().any(|e| matches!(e, Evidence::Otp { .. }));
+        Ok(Some(DoiState::Open {
+            title: l.text().title.clone(),
+            company: company_of(&c, l.advertisers()),
+            number_follows,
+        }))
     }
 
     /// Confirms: single use, before expiry. Adds the DOI evidence (time, and a hash of IP and user

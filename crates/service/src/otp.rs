@@ -18,6 +18,8 @@ use crate::error::ServiceError;
 
 /// How long a code is valid.
 pub const CODE_VALIDITY: SignedDuration = SignedDuration::from_mins(10);
+/// How long after the click of a confirmation link its page may still verify the number.
+pub const LINK_FOLLOW_UP: SignedDuration = SignedDuration::from_mins(60);
 /// Wrong entries before a code is void.
 pub const MAX_ATTEMPTS: i64 = 5;
 
@@ -136,6 +138,40 @@ impl Konsent {
             },
         )?;
         Ok((c, missing))
+    }
+
+    /// The tenant and consent of a confirmation link that was clicked within the last
+    /// [`LINK_FOLLOW_UP`]: its page may then send a code to the consent's number and check it, so
+    /// that a person who confirmed by e-mail verifies the number in the same visit (R15, R16).
+    async fn clicked_link(&self, token: &str) -> Result<(TenantId, ConsentId), ServiceError> {
+        let row = queries::doi_token(&self.db, &crate::doi::token_hash(token))
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("confirmation link".into()))?;
+        let clicked = row.used_at.ok_or_else(|| ServiceError::Conflict("the link was not confirmed yet".into()))?;
+        if self.now().as_microsecond() >= clicked + LINK_FOLLOW_UP.as_micros() as i64 {
+            return Err(ServiceError::Conflict("the link was confirmed too long ago; ask for a new one".into()));
+        }
+        let bad = |what: &str| ServiceError::Conflict(format!("stored token has a bad {what}"));
+        Ok((
+            row.tenant_id.parse().map_err(|_| bad("tenant id"))?,
+            row.consent_id.parse().map_err(|_| bad("consent id"))?,
+        ))
+    }
+
+    /// Sends a code to the number of the consent behind a clicked confirmation link.
+    pub async fn request_otp_by_link(&self, token: &str) -> Result<(), ServiceError> {
+        let (tenant, consent_id) = self.clicked_link(token).await?;
+        self.request_otp(tenant, &Actor::System, consent_id).await.map(|_| ())
+    }
+
+    /// Checks a code entered on the page of a clicked confirmation link.
+    pub async fn verify_otp_by_link(
+        &self,
+        token: &str,
+        code: &str,
+    ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
+        let (tenant, consent_id) = self.clicked_link(token).await?;
+        self.verify_otp(tenant, &Actor::System, consent_id, code).await
     }
 
     async fn consent_of(&self, tenant: TenantId, id: ConsentId) -> Result<ConsentRecord, ServiceError> {

@@ -2,18 +2,21 @@
 //! proof) or will turn stale within a window, each with the channel a request may use: e-mail
 //! only where the gate allows e-mail advertising now, post where an address is known and no
 //! objection covers it, never a call. Sending creates a new consent under the current text
-//! version, confirmed by the person's click (the old record stays as it is).
+//! version, confirmed by the person's click (the old record stays as it is); a renewed phone, SMS
+//! or messenger consent becomes usable only after the number is verified by a text-message code
+//! on the page the click opens.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
 use konsent_domain::channel::Channel;
 use konsent_domain::consent::{CaptureMethod, ConsentRecord, ConsentStatus, Scope, Validity};
-use konsent_domain::contact::ContactKind;
+use konsent_domain::contact::{ContactKind, ContactValue};
 use konsent_domain::gate::{CampaignPolicy, GateRequest};
 use konsent_domain::ids::{AdvertiserId, ConsentId, PersonId, TenantId};
 use konsent_domain::ledger::Actor;
 use konsent_domain::text::TextState;
+use konsent_formats::export::Letter;
 use konsent_store::queries;
 use serde::Serialize;
 
@@ -67,8 +70,11 @@ pub struct RepermissionSent {
     pub post: u64,
     /// Candidates with no channel that has a legal basis.
     pub none: u64,
-    /// E-mail candidates not renewed here: their consent covers more than e-mail (a phone
-    /// consent needs its number verified again) or no current text covers it.
+    /// Of the mails, those whose renewal covers a phone, SMS or messenger channel: the person
+    /// verifies the number by a text-message code after the click (R15, R16).
+    pub with_number: u64,
+    /// E-mail candidates not renewed here: no published text covers their channels, or a phone
+    /// consent is bound to no number.
     pub not_by_mail: u64,
 }
 
@@ -205,6 +211,54 @@ impl Konsent {
         Ok(has_address && !objected)
     }
 
+    /// The letters of the plan: one per person whose request may only go by post, with the name,
+    /// the address and the consents to renew, for a mail merge. The reply comes back on paper
+    /// and is captured like any paper consent.
+    pub async fn repermission_letters(
+        &self,
+        tenant: TenantId,
+        advertiser: AdvertiserId,
+        within_days: u16,
+    ) -> Result<Vec<Letter>, ServiceError> {
+        let plan = self.repermission_plan(tenant, advertiser, within_days).await?;
+        let name = queries::advertisers(&self.db, tenant)
+            .await?
+            .into_iter()
+            .find(|a| a.id == advertiser)
+            .map(|a| a.legal_name)
+            .unwrap_or_default();
+        let mut letters: Vec<Letter> = Vec::new();
+        let mut at: HashMap<PersonId, usize> = HashMap::new();
+        for c in plan.candidates.iter().filter(|c| c.route == Some("post")) {
+            if let Some(&i) = at.get(&c.person_id) {
+                let l = &mut letters[i];
+                l.consent_ids.push(c.consent_id.to_string());
+                for ch in &c.channels {
+                    if !l.channels.iter().any(|x| x == ch.as_str()) {
+                        l.channels.push(ch.as_str().to_string());
+                    }
+                }
+                continue;
+            }
+            let Some(d) = self.person_data(tenant, c.person_id).await? else { continue };
+            let Some(a) = d.address else { continue };
+            at.insert(c.person_id, letters.len());
+            letters.push(Letter {
+                person_id: c.person_id.to_string(),
+                first_name: d.first_name,
+                last_name: d.last_name,
+                street: a.street,
+                postcode: a.postcode,
+                city: a.city,
+                country: a.country,
+                advertiser: name.clone(),
+                consent_ids: vec![c.consent_id.to_string()],
+                channels: c.channels.iter().map(|ch| ch.as_str().to_string()).collect(),
+            });
+        }
+        Ok(letters)
+    }
+
     /// Sends the re-permission requests of the plan that may go by e-mail: for an e-mail consent,
     /// a new consent under the current version of its text, waiting for the person's confirmation
     /// click (R43); the old record is not touched.
@@ -236,11 +290,33 @@ impl Konsent {
                 .iter()
                 .filter(|t| Some(&t.key) == key.as_ref() && t.state == TextState::Published)
                 .max_by_key(|t| t.version);
-            let email_only = old.scope.channels.iter().all(|ch| *ch == Channel::Email);
-            let (Some(text), true) = (current, email_only) else {
+            let Some(text) = current else {
                 out.not_by_mail += 1;
                 continue;
             };
+            // The renewal covers the channels of the old consent the current text still names. A
+            // phone, SMS or messenger channel needs the number the old consent was bound to: after
+            // the click in the mail, a code goes to it by text message (R15, R16); never a call.
+            let channels: BTreeSet<Channel> = old.scope.channels.intersection(&text.scope.channels).copied().collect();
+            let needs_number = channels.iter().any(|ch| ch.contact_kind() == ContactKind::Phone);
+            if channels.is_empty() || (needs_number && !self.has_phone(tenant, &old).await?) {
+                out.not_by_mail += 1;
+                continue;
+            }
+            // The request goes to the address of the e-mail consent it relies on, which the
+            // renewal is then also bound to.
+            let mut contact_points = old.contact_points.clone();
+            if let Some(via) = c.via_consent
+                && let Some(v) = queries::consent(&self.db, tenant, via).await?
+            {
+                for cp in v.contact_points {
+                    let is_email =
+                        matches!(self.contact_value(tenant, v.person_id, cp).await?, Some(ContactValue::Email(_)));
+                    if is_email {
+                        contact_points.insert(cp);
+                    }
+                }
+            }
             let scope = Scope {
                 advertisers: old.scope.advertisers.intersection(&text.scope.advertisers).copied().collect(),
                 product_categories: old
@@ -249,15 +325,15 @@ impl Konsent {
                     .intersection(&text.scope.product_categories)
                     .cloned()
                     .collect(),
-                channels: [Channel::Email].into(),
+                channels,
             };
             let nc = NewConsent {
                 person_id: old.person_id,
-                contact_points: old.contact_points.clone(),
+                contact_points,
                 text_id: text.id,
                 scope,
                 capture_method: CaptureMethod::Api,
-                declaration_recipient: None,
+                declaration_recipient: old.declaration_recipient.clone(),
                 source: old.source.clone(),
                 affirmative_action: true,
                 given_at: self.now(),
@@ -268,7 +344,20 @@ impl Konsent {
             let a = self.record_consent(tenant, actor, nc).await?;
             self.request_doi(tenant, actor, a.record.id, &self.public_url).await?;
             out.mails += 1;
+            if needs_number {
+                out.with_number += 1;
+            }
         }
         Ok(out)
+    }
+
+    /// The consent is bound to a phone number.
+    async fn has_phone(&self, tenant: TenantId, c: &ConsentRecord) -> Result<bool, ServiceError> {
+        for cp in &c.contact_points {
+            if matches!(self.contact_value(tenant, c.person_id, *cp).await?, Some(ContactValue::Phone(_))) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }

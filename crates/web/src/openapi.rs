@@ -55,6 +55,7 @@ it only ever sees its own tenant). Errors are `application/problem+json` (RFC 94
         segments::import_robinson,
         segments::repermission_plan,
         segments::repermission_send,
+        segments::repermission_letters,
         lists::list_persons,
         lists::list_consents,
         lists::list_suppressions,

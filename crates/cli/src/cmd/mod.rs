@@ -37,10 +37,13 @@ async fn pick_tenant(k: &Konsent, wanted: Option<&str>) -> anyhow::Result<Tenant
     let tenants = konsent_store::queries::tenants(&k.db).await?;
     match wanted {
         Some(w) => {
-            let id: TenantId = w.parse().context("--tenant must be a tenant id")?;
-            tenants.iter().find(|(t, _)| *t == id).map(|(t, _)| *t).context("no such tenant")
+            let id: TenantId = w.parse().context("--tenant: keine ID eines Mandanten / not a tenant id")?;
+            tenants.iter().find(|(t, _)| *t == id).map(|(t, _)| *t).context("Mandant unbekannt / no such tenant")
         }
-        None => tenants.first().map(|(t, _)| *t).context("no tenant exists: run `konsent init`"),
+        None => tenants
+            .first()
+            .map(|(t, _)| *t)
+            .context("kein Mandant vorhanden, bitte `konsent init` ausführen / no tenant exists: run `konsent init`"),
     }
 }
 
@@ -60,7 +63,7 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             }
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
-            let out = out.as_deref().context("--out is required")?;
+            let out = out.as_deref().context("--out fehlt / --out is required")?;
             let a = scrub::ScrubArgs { file, out, channel, advertiser, categories, column: column.as_deref() };
             scrub::run(&k, t, a).await
         }
@@ -84,17 +87,28 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let k = open(&cli, &cfg).await?;
             segments::segment(&k, action).await
         }
-        Command::Repermission { advertiser, within_days, send, json, tenant } => {
+        Command::Repermission { advertiser, within_days, send, letters, json, tenant } => {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
-            let advertiser = advertiser.parse().context("--advertiser must be an advertiser id")?;
+            let advertiser =
+                advertiser.parse().context("--advertiser: keine ID eines Werbenden / not an advertiser id")?;
             let actor = konsent_domain::ledger::Actor::User("cli".into());
+            if let Some(out) = letters {
+                let l = k.repermission_letters(t, advertiser, *within_days).await?;
+                std::fs::write(out, konsent_formats::export::letters_csv(&l))
+                    .with_context(|| format!("Schreiben fehlgeschlagen / cannot write {}", out.display()))?;
+                println!("{} Briefe / letters -> {}", l.len(), out.display());
+                if !*send {
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
             if *send {
                 let r = k.send_repermission(t, &actor, advertiser, *within_days).await?;
                 println!(
-                    "{} Mails eingereiht / mails queued; {} per Brief / by letter, {} ohne Rechtsgrundlage für eine Anfrage / \
+                    "{} Mails eingereiht / mails queued ({} davon mit SMS-Code für die Rufnummer / of them with a text \
+                     code for the number); {} per Brief / by letter, {} ohne Rechtsgrundlage für eine Anfrage / \
                      without a channel with a legal basis, {} nicht per Mail erneuerbar / not renewable by mail",
-                    r.mails, r.post, r.none, r.not_by_mail
+                    r.mails, r.with_number, r.post, r.none, r.not_by_mail
                 );
                 return Ok(ExitCode::SUCCESS);
             }
@@ -113,7 +127,8 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
             let format = format.parse().map_err(|e| anyhow::anyhow!("--format: {e}"))?;
-            let advertiser = advertiser.parse().context("--advertiser must be an advertiser id")?;
+            let advertiser =
+                advertiser.parse().context("--advertiser: keine ID eines Werbenden / not an advertiser id")?;
             let mapping = mapping
                 .as_deref()
                 .map(konsent_service::imports::Mapping::from_path)
@@ -143,7 +158,8 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
         Command::Robinson { file, list, tenant } => {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
-            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = std::fs::read(file)
+                .with_context(|| format!("Lesen fehlgeschlagen / cannot read {}", file.display()))?;
             let n = k.import_robinson(t, &konsent_domain::ledger::Actor::User("cli".into()), list, &bytes).await?;
             println!("Robinsonliste / Robinson list '{list}': {n} Einträge / entries");
             Ok(ExitCode::SUCCESS)
@@ -160,9 +176,10 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
         Command::Access { person, out, tenant } => {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
-            let p = person.parse().context("--person must be a person id")?;
+            let p = person.parse().context("--person: keine ID einer Person / not a person id")?;
             let x = k.access_export(t, &konsent_domain::ledger::Actor::User("cli".into()), p).await?;
-            std::fs::write(out, &x.zip).with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::write(out, &x.zip)
+                .with_context(|| format!("Schreiben fehlgeschlagen / cannot write {}", out.display()))?;
             println!(
                 "Auskunft / access answer → {} ({} offene Anfrage(n) beantwortet / request(s) answered)",
                 out.display(),

@@ -144,3 +144,68 @@ app_test!(r13_r66_a_browser_signs_up_and_confirms_by_mail, |app| {
     assert!(doi["request_details"].is_string(), "IP and user agent are kept as a hash: {doi}");
     c.close().await.unwrap();
 });
+
+app_test!(r43_r15_a_phone_consent_renewed_by_mail_counts_only_after_the_sms_code_entered_in_the_browser, |app| {
+    use jiff::SignedDuration;
+
+    use crate::api::{PHONE, check, consent, doi, otp, web};
+    let w = world(&app).await;
+    let key = Some(app.api_key.as_str());
+    let old = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    assert_eq!(old["status"], "ConsentGiven", "{old}");
+    let old_id = old["consent_id"].as_str().unwrap().to_string();
+    // Eleven and a half months on, the phone consent turns stale within the window (R29: 12 months).
+    app.clock.advance(SignedDuration::from_hours(24 * 345));
+    let sent = app.call("POST", "/v1/repermission", key, Some(json!({"advertiser": w.advertiser}))).await;
+    assert_eq!(sent.status, 200, "{:?}", sent.json);
+    assert_eq!((sent.json["mails"].as_u64(), sent.json["with_number"].as_u64()), (Some(1), Some(1)), "{:?}", sent.json);
+    let before = app.call("GET", &format!("/v1/consents/{old_id}"), key, None).await.json;
+
+    let base = serve(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 1);
+    let eml = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    let token = crate::doi::token_in(&std::fs::read_to_string(eml).unwrap());
+    let list = app.call("GET", "/v1/consents", key, None).await.json;
+    let renewal =
+        list["items"].as_array().unwrap().iter().find(|c| c["consent_id"] != old_id.as_str()).cloned().unwrap();
+    let renewal = renewal["consent_id"].as_str().unwrap().to_string();
+
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{base}/doi/{token}")).await.unwrap();
+    assert!(text_of(&c).await.contains("Code per SMS"), "the page says a text message follows");
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#code")).await.unwrap();
+    assert!(text_of(&c).await.contains("E-Mail-Adresse ist bestätigt"));
+    assert_eq!(status(&app, &renewal).await, "ConsentRequested", "e-mail alone does not verify the number (R15)");
+
+    let (url, seen) = crate::otp::gateway().await;
+    let mut with_gateway = senders(&mailer);
+    with_gateway.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &with_gateway).await, 1);
+    let (_, sms) = seen.lock().unwrap()[0].clone();
+    assert_eq!(sms["to"], "+491712345678");
+    let code: String = sms["text"].as_str().unwrap().chars().take(6).collect();
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    c.find(Locator::Css("#code")).await.unwrap().send_keys(wrong).await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//p[contains(., 'Code stimmt nicht')]")).await.unwrap();
+    assert_eq!(status(&app, &renewal).await, "ConsentRequested");
+    c.find(Locator::Css("#code")).await.unwrap().send_keys(&code).await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//h1[contains(., 'bestätigt')]")).await.unwrap();
+    assert!(text_of(&c).await.contains("Rufnummer und Ihre Einwilligung sind bestätigt"));
+    assert_eq!(storage(&c).await, "|0|0");
+    c.close().await.unwrap();
+    assert_eq!(status(&app, &renewal).await, "ConsentGiven");
+
+    // The old record is as it was (R43); a month later it is stale and the call rests on the renewal.
+    assert_eq!(app.call("GET", &format!("/v1/consents/{old_id}"), key, None).await.json, before);
+    app.clock.advance(SignedDuration::from_hours(24 * 30));
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
+    assert_eq!(d["allowed"], true, "{d}");
+    assert!(d.to_string().contains(&renewal), "{d}");
+    assert!(!d.to_string().contains(&old_id), "{d}");
+});

@@ -139,3 +139,41 @@ async fn sms_text(app: &crate::harness::TestApp, w: &crate::api::World) -> Strin
     assert_eq!(t.status, 201, "{:?}", t.json);
     t.json["id"].as_str().unwrap().to_string()
 }
+
+app_test!(r15_a_confirmation_link_verifies_the_number_only_within_an_hour_and_three_codes, |app| {
+    let w = world(&app).await;
+    let c = consent(&app, &w, json!([web(&app)])).await;
+    let id = c["consent_id"].as_str().unwrap().to_string();
+    let key = Some(app.api_key.as_str());
+    assert_eq!(app.call("POST", &format!("/v1/consents/{id}/doi"), key, None).await.status, 202);
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &crate::doi::senders(&mailer)).await, 1);
+    let eml = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    let token = crate::doi::token_in(&std::fs::read_to_string(eml).unwrap());
+    let form = |body: &str| body.as_bytes().to_vec();
+    let post = |body: &'static str| {
+        let path = format!("/doi/{token}");
+        let app = &app;
+        async move { app.call_raw("POST", &path, None, Some(form(body)), "application/x-www-form-urlencoded").await }
+    };
+    // Before the click, the link checks no codes.
+    assert_eq!(post("code=123456").await.status, 410);
+    // The click confirms the address and sends the first code.
+    let first = post("").await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert!(first.text().contains("name=\"code\""), "{}", first.text());
+    let sms = app.call("GET", &format!("/v1/consents/{id}"), key, None).await.json;
+    assert_eq!(sms["status"], "ConsentRequested", "the number is not verified yet: {sms}");
+    // Two more codes may be asked for; the fourth is refused.
+    assert_eq!(post("resend=1").await.status, 200);
+    assert_eq!(post("resend=1").await.status, 200);
+    assert_eq!(post("resend=1").await.status, 429);
+    assert_eq!(app.ledger_text().await.matches("otp_sent").count(), 3);
+    // A wrong code is refused; an hour after the click the link is done with.
+    assert_eq!(post("code=12345x").await.status, 422);
+    app.clock.advance(jiff::SignedDuration::from_mins(61));
+    let late = post("code=123456").await;
+    assert_eq!(late.status, 410, "{}", late.text());
+    assert_eq!(app.call("GET", &format!("/v1/consents/{id}"), key, None).await.json["status"], "ConsentRequested");
+});

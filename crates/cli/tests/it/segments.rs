@@ -254,6 +254,16 @@ app_test!(r43_repermission_goes_only_by_a_channel_with_a_legal_basis_and_leaves_
         "no valid e-mail consent: a letter"
     );
     assert_eq!(of(&carl)["route"], Value::Null, "no call to obtain phone consent, no address: nothing");
+    // The letters: Bernd's name and address with his consent, for a mail merge; nobody else.
+    let letters = app
+        .call("GET", &format!("/v1/repermission/letters?advertiser={}", w.advertiser), Some(&app.api_key), None)
+        .await;
+    assert_eq!(letters.status, 200, "{}", letters.text());
+    let csv = letters.text();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 2, "a header and one letter: {csv}");
+    assert!(lines[1].contains("Bernd;Alt;Ringstraße 1;50667;Köln;DE;Muster Versicherungsmakler GmbH"), "{csv}");
+    assert!(lines[1].contains(&bernd) && lines[1].ends_with(";email"), "{csv}");
 
     let before = app.call("GET", &format!("/v1/consents/{anna}"), Some(&app.api_key), None).await.json;
     let sent =

@@ -11,6 +11,7 @@ mod cleverreach;
 mod dialer;
 mod hubspot;
 mod jsonl;
+mod letters;
 mod mailchimp;
 mod writer;
 
@@ -20,6 +21,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use cell::{is_e164, neutralize_cell, neutralize_phone_cell};
+pub use letters::{Letter, letters_csv};
 pub use writer::ExportWriter;
 
 /// The tool a list is written for.

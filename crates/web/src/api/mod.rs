@@ -78,6 +78,7 @@ v1_routes! {
     "/v1/segments/{id}/export" => post segments::export;
     "/v1/robinson-lists/{list}" => post segments::import_robinson;
     "/v1/repermission" => get segments::repermission_plan, post segments::repermission_send;
+    "/v1/repermission/letters" => get segments::repermission_letters;
     "/v1/advertisers" => get catalog::list_advertisers, post catalog::create_advertiser;
     "/v1/categories" => get catalog::list_categories, post catalog::define_category;
     "/v1/texts" => get texts::list_texts, post texts::publish_text;

@@ -274,7 +274,7 @@ pub async fn repermission_plan(
     post, path = "/v1/repermission", tag = "segments", security(("bearer" = [])),
     request_body = RepermissionBody,
     responses(
-        (status = 200, description = "`mails`, `post`, `none`, `not_by_mail`", body = Object),
+        (status = 200, description = "`mails`, `with_number`, `post`, `none`, `not_by_mail`", body = Object),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
@@ -288,4 +288,32 @@ pub async fn repermission_send(
     caller.require(Permission::Export)?;
     let r = s.k.send_repermission(caller.tenant, &caller.actor(), b.advertiser, b.within_days.unwrap_or(60)).await?;
     Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null)))
+}
+
+/// Neueinholung per Brief / the re-permission letters of the plan: one row per person whose
+/// request may only go by post (address known, no objection to post, no e-mail basis), with name,
+/// address and the consents to renew, as a mail-merge CSV (`;`, UTF-8 with BOM). The signed reply
+/// is captured like any paper consent.
+#[utoipa::path(
+    get, path = "/v1/repermission/letters", tag = "segments", security(("bearer" = [])),
+    params(RepermissionQuery),
+    responses(
+        (status = 200, description = "The mail-merge list", content_type = "text/csv"),
+        (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn repermission_letters(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<RepermissionQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Export)?;
+    let advertiser = q.advertiser.parse().map_err(|_| field("advertiser", "not an advertiser id"))?;
+    let letters = s.k.repermission_letters(caller.tenant, advertiser, q.within_days.unwrap_or(60)).await?;
+    let mut r = Body::from(konsent_formats::export::letters_csv(&letters)).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"neueinholung-briefe.csv\""));
+    h.insert("x-konsent-rows", HeaderValue::from(letters.len() as u64));
+    Ok(r)
 }

@@ -3,6 +3,7 @@
 //! confirms (mail scanners open links), only the button's POST does.
 
 pub(crate) mod form;
+pub(crate) mod number;
 pub(crate) mod prefs;
 
 use axum::extract::{ConnectInfo, Path, Request, State};
@@ -87,20 +88,30 @@ pub(crate) fn gone(what_de: &str, what_en: &str, status: StatusCode) -> Response
 /// `GET /doi/{token}`: what is to be confirmed, and a button. Confirms nothing.
 pub async fn doi_page(State(s): State<AppState>, Path(token): Path<String>) -> Response {
     match s.k.doi_state(&token).await {
-        Ok(Some(DoiState::Open { title, company })) => page(
-            StatusCode::OK,
-            "Einwilligung bestätigen",
-            "Confirm your consent",
-            &format!(
-                "<p>Sie haben gegenüber <strong>{c}</strong> eingewilligt: „{t}“. Bitte bestätigen Sie, \
-                 dass diese E-Mail-Adresse Ihnen gehört.</p>\
-                 <form method=\"post\"><button type=\"submit\">Bestätigen / Confirm</button></form>\
-                 <p class=\"en\" lang=\"en\">You gave your consent to <strong>{c}</strong>: \"{t}\". Please \
-                 confirm that this e-mail address is yours.</p>",
-                c = esc(&company),
-                t = esc(&title)
-            ),
-        ),
+        Ok(Some(DoiState::Open { title, company, number_follows })) => {
+            let (then_de, then_en) = if number_follows {
+                (
+                    " Danach schicken wir Ihnen einen Code per SMS, mit dem Sie Ihre Rufnummer bestätigen.",
+                    " After that we send you a code by text message to verify your phone number.",
+                )
+            } else {
+                ("", "")
+            };
+            page(
+                StatusCode::OK,
+                "Einwilligung bestätigen",
+                "Confirm your consent",
+                &format!(
+                    "<p>Sie haben gegenüber <strong>{c}</strong> eingewilligt: „{t}“. Bitte bestätigen Sie, \
+                     dass diese E-Mail-Adresse Ihnen gehört.{then_de}</p>\
+                     <form method=\"post\"><button type=\"submit\">Bestätigen / Confirm</button></form>\
+                     <p class=\"en\" lang=\"en\">You gave your consent to <strong>{c}</strong>: \"{t}\". \
+                     Please confirm that this e-mail address is yours.{then_en}</p>",
+                    c = esc(&company),
+                    t = esc(&title)
+                ),
+            )
+        }
         Ok(Some(DoiState::Used)) => {
             gone("Dieser Link wurde bereits verwendet.", "This link was already used.", StatusCode::CONFLICT)
         }
@@ -114,14 +125,32 @@ pub async fn doi_page(State(s): State<AppState>, Path(token): Path<String>) -> R
     }
 }
 
-/// `POST /doi/{token}`: confirms, recording time, IP and user agent as evidence.
+/// `POST /doi/{token}`: confirms, recording time, IP and user agent as evidence. When the consent
+/// also needs its phone number verified, a code goes by text message and the page asks for it;
+/// the code (field `code`) or a request for a new one (`resend`) is posted to the same link.
 pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, req: Request) -> Response {
-    let ua = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     let ip = client_ip(req.extensions());
     if let Err(wait) = s.limits.hit(&format!("post:{ip}"), crate::limits::POSTS_PER_IP, s.k.now().as_microsecond()) {
         return too_many(wait);
     }
-    match s.k.confirm_doi(&token, Some(&ip), ua).await {
+    let ua = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let Ok(body) = axum::body::to_bytes(req.into_body(), 4096).await else {
+        return gone("Ungültige Anfrage.", "Bad request.", StatusCode::BAD_REQUEST);
+    };
+    let step = number::NumberStep::parse(&body);
+    if step.is_some() {
+        return match step.code {
+            Some(code) => number::check_code(&s, &token, &code).await,
+            None => number::send_code(&s, &token, ("", "")).await,
+        };
+    }
+    match s.k.confirm_doi(&token, Some(&ip), ua.as_deref()).await {
+        Ok((_, missing))
+            if missing.iter().any(|m| matches!(m.code, "phone_not_verified" | "number_holder_not_verified")) =>
+        {
+            number::send_code(&s, &token, ("Ihre E-Mail-Adresse ist bestätigt.", "Your e-mail address is confirmed."))
+                .await
+        }
         Ok(_) => page(
             StatusCode::OK,
             "Vielen Dank – bestätigt",
