@@ -4,7 +4,7 @@
 
 use konsent_domain::attachment::{AttachmentKind, AttachmentMeta, classify};
 use konsent_domain::crypto::DataKey;
-use konsent_domain::ids::{EventId, PersonId, TenantId};
+use konsent_domain::ids::{PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_store::{PendingEvent, SideWrite, queries};
 
@@ -72,11 +72,7 @@ impl Konsent {
             size: meta.size as i64,
             sealed,
         };
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::AttachmentStored { person_id: person, attachment: meta.clone() },
-        };
+        let ev = self.pending(actor, EventBody::AttachmentStored { person_id: person, attachment: meta.clone() });
         (ev, side)
     }
 
@@ -95,11 +91,10 @@ impl Konsent {
         purpose: &str,
     ) -> Result<(AttachmentMeta, Vec<u8>), ServiceError> {
         let (meta, plain) = self.open_attachment(tenant, person, sha256).await?;
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::AttachmentRead { person_id: person, sha256: meta.sha256.clone(), purpose: purpose.into() },
-        };
+        let ev = self.pending(
+            actor,
+            EventBody::AttachmentRead { person_id: person, sha256: meta.sha256.clone(), purpose: purpose.into() },
+        );
         self.append(tenant, vec![ev], vec![]).await?;
         Ok((meta, plain))
     }

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use konsent_domain::channel::CategoryDef;
 use konsent_domain::consent::{LintIssue, Scope, lint_text};
-use konsent_domain::ids::{AdvertiserId, EventId, TenantId, TextId};
+use konsent_domain::ids::{AdvertiserId, TenantId, TextId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::Advertiser;
 use konsent_domain::text::{ConsentTextVersion, PrivacyNoticeRef, TextState, body_sha256};
@@ -37,11 +37,7 @@ pub struct NewText {
 impl Konsent {
     /// Builds the event that registers an advertiser.
     pub fn advertiser_event(&self, actor: &Actor, advertiser: Advertiser) -> PendingEvent {
-        PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::AdvertiserRegistered { advertiser },
-        }
+        self.pending(actor, EventBody::AdvertiserRegistered { advertiser })
     }
 
     /// Registers an advertiser (legal name, seat, address for service).
@@ -68,11 +64,7 @@ impl Konsent {
                 return Err(ServiceError::invalid(field, "must be 1-200 characters"));
             }
         }
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::CategoryDefined { category },
-        };
+        let ev = self.pending(actor, EventBody::CategoryDefined { category });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok(())
     }
@@ -130,11 +122,7 @@ impl Konsent {
             return Err(ServiceError::Invalid(errors));
         }
         text.state = TextState::Published;
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::TextPublished { text: text.clone() },
-        };
+        let ev = self.pending(actor, EventBody::TextPublished { text: text.clone() });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok(text)
     }
@@ -156,11 +144,7 @@ impl Konsent {
             text.id = id;
         }
         text.state = TextState::Draft;
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::TextDraftSaved { text: text.clone() },
-        };
+        let ev = self.pending(actor, EventBody::TextDraftSaved { text: text.clone() });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok((text, issues))
     }
@@ -182,11 +166,7 @@ impl Konsent {
     /// Discards a draft.
     pub async fn discard_draft(&self, tenant: TenantId, actor: &Actor, id: TextId) -> Result<(), ServiceError> {
         self.draft(tenant, id).await?;
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::TextDraftDiscarded { text_id: id },
-        };
+        let ev = self.pending(actor, EventBody::TextDraftDiscarded { text_id: id });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok(())
     }
@@ -200,11 +180,7 @@ impl Konsent {
                 state_name(text.state)
             )));
         }
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::TextRetired { text_id: id },
-        };
+        let ev = self.pending(actor, EventBody::TextRetired { text_id: id });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok(())
     }

@@ -12,8 +12,8 @@ use konsent_domain::crypto::{DataKey, sha256_hex};
 use konsent_domain::ids::{ConsentId, ContactPointId, EventId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::mail::{Outgoing, OutgoingMail, ReceiptFacts, consent_receipt, doi_confirmation};
+use konsent_store::SideWrite;
 use konsent_store::queries::{self, OutboxRow};
-use konsent_store::{PendingEvent, SideWrite};
 
 use crate::consents::{Missing, decide_status};
 use crate::context::Konsent;
@@ -286,29 +286,23 @@ impl Konsent {
         c.evidence.push(evidence.clone());
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         let missing = decide_status(&mut c, &l.context(now), now);
-        let actor = Actor::System;
-        let mut events = vec![PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::EvidenceAdded { consent_id, evidence },
-        }];
-        events.push(PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::ContactPointVerified { contact_point_id: cp, method: evidence_kind.into(), at: now },
-        });
+        let actor = &Actor::System;
+        let mut events = vec![self.pending(actor, EventBody::EvidenceAdded { consent_id, evidence })];
+        events.push(self.pending(
+            actor,
+            EventBody::ContactPointVerified { contact_point_id: cp, method: evidence_kind.into(), at: now },
+        ));
         if c.status != before {
-            events.push(PendingEvent {
-                event_id: self.id(EventId::from_parts),
+            events.push(self.pending(
                 actor,
-                body: EventBody::ConsentStatusChanged {
+                EventBody::ConsentStatusChanged {
                     consent_id,
                     from: before,
                     to: c.status,
                     reason: format!("{evidence_kind}_confirmed"),
                     at: now,
                 },
-            });
+            ));
         }
         let mut side = vec![SideWrite::DoiUsed { token_hash: hash, used_at: now.as_microsecond() }];
         let email = if c.status.is_valid_for_processing() { self.email_of(tenant, &c).await.ok() } else { None };
@@ -323,11 +317,10 @@ impl Konsent {
             let ids = (receipt_id.as_str(), self.id(EventId::from_parts).to_string());
             let mail = receipt_mail(&c, &l, ids, now, address, &prefs);
             side.push(self.outbox_write(&mail, "consent_receipt", &c)?);
-            events.push(PendingEvent {
-                event_id: self.id(EventId::from_parts),
-                actor: Actor::System,
-                body: EventBody::ReceiptIssued { consent_id, receipt_id, message_id: mail.message_id.clone(), at: now },
-            });
+            events.push(self.pending(
+                &Actor::System,
+                EventBody::ReceiptIssued { consent_id, receipt_id, message_id: mail.message_id.clone(), at: now },
+            ));
         }
         self.append(tenant, events, side).await.map_err(|e| match e {
             ServiceError::Store(konsent_store::StoreError::NotFound(_)) => {

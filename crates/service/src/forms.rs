@@ -12,7 +12,7 @@ use konsent_domain::ids::{EventId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::{Advertiser, PersonData, RecipientClass};
 use konsent_domain::text::{ConsentTextVersion, TextState};
-use konsent_store::{PendingEvent, queries};
+use konsent_store::queries;
 
 use crate::consents::NewConsent;
 use crate::context::Konsent;
@@ -100,11 +100,7 @@ impl Konsent {
         {
             return Err(ServiceError::Conflict(format!("the form name {:?} is taken", form.slug)));
         }
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::FormDefined { form: form.clone() },
-        };
+        let ev = self.pending(actor, EventBody::FormDefined { form: form.clone() });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok(form)
     }

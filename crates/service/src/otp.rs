@@ -9,7 +9,7 @@ use konsent_domain::crypto::hmac256;
 use konsent_domain::ids::{ConsentId, ContactPointId, EventId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::mail::{Outgoing, OutgoingSms, otp_text};
-use konsent_store::{PendingEvent, SideWrite, queries};
+use konsent_store::{SideWrite, queries};
 
 use crate::consents::{Missing, decide_status};
 use crate::context::Konsent;
@@ -58,11 +58,10 @@ impl Konsent {
                 expires_at: (now + CODE_VALIDITY).as_microsecond(),
             },
         ];
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::OtpSent { consent_id, contact_point: cp, message_id: sms.message_id.clone(), at: now },
-        };
+        let ev = self.pending(
+            actor,
+            EventBody::OtpSent { consent_id, contact_point: cp, message_id: sms.message_id.clone(), at: now },
+        );
         self.append(tenant, vec![ev], side).await?;
         Ok(sms.message_id)
     }
@@ -105,29 +104,23 @@ impl Konsent {
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         let missing = decide_status(&mut c, &l.context(now), now);
         let mut events = vec![
-            PendingEvent {
-                event_id: self.id(EventId::from_parts),
-                actor: actor.clone(),
-                body: EventBody::EvidenceAdded { consent_id, evidence },
-            },
-            PendingEvent {
-                event_id: self.id(EventId::from_parts),
-                actor: actor.clone(),
-                body: EventBody::ContactPointVerified { contact_point_id: cp, method: "otp".into(), at: now },
-            },
+            self.pending(actor, EventBody::EvidenceAdded { consent_id, evidence }),
+            self.pending(
+                actor,
+                EventBody::ContactPointVerified { contact_point_id: cp, method: "otp".into(), at: now },
+            ),
         ];
         if c.status != before {
-            events.push(PendingEvent {
-                event_id: self.id(EventId::from_parts),
-                actor: actor.clone(),
-                body: EventBody::ConsentStatusChanged {
+            events.push(self.pending(
+                actor,
+                EventBody::ConsentStatusChanged {
                     consent_id,
                     from: before,
                     to: c.status,
                     reason: "number_verified".into(),
                     at: now,
                 },
-            });
+            ));
         }
         self.append(tenant, events, vec![SideWrite::OtpUsed { id, used_at: now.as_microsecond() }]).await.map_err(
             |e| match e {

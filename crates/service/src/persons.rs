@@ -3,7 +3,7 @@
 
 use konsent_domain::contact::ContactValue;
 use konsent_domain::crypto::{DataKey, sha256_hex};
-use konsent_domain::ids::{ContactPointId, EventId, OrgUnitId, PersonId, TenantId};
+use konsent_domain::ids::{ContactPointId, OrgUnitId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::{PersonData, RecipientClass};
 use konsent_store::{PendingEvent, SideWrite, queries};
@@ -58,16 +58,15 @@ impl Konsent {
         let plain = serde_json::to_vec(&p.data).expect("person data serialises");
         let sealed = dek.seal(self.random(), &plain, &data_aad(tenant, person_id, 1));
         let data_hash = sha256_hex(&sealed);
-        let mut events = vec![PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::PersonRegistered {
+        let mut events = vec![self.pending(
+            actor,
+            EventBody::PersonRegistered {
                 person_id,
                 recipient_class: p.recipient_class,
                 org_unit: p.org_unit,
                 data_hash: data_hash.clone(),
             },
-        }];
+        )];
         let pid = person_id.to_string();
         let mut side = vec![
             SideWrite::PersonKey {
@@ -100,17 +99,16 @@ impl Konsent {
         let plain = serde_json::to_vec(c).expect("contact serialises");
         let sealed = dek.seal(self.random(), &plain, &contact_aad(tenant, cp));
         let value_hash = sha256_hex(&sealed);
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::ContactPointAdded {
+        let ev = self.pending(
+            actor,
+            EventBody::ContactPointAdded {
                 contact_point_id: cp,
                 person_id,
                 kind: c.kind(),
                 blind_index: self.keys.blind_index(tenant).index(&c.match_key()),
                 value_hash: value_hash.clone(),
             },
-        };
+        );
         let side = SideWrite::ContactValue {
             contact_point_id: cp.to_string(),
             person_id: person_id.to_string(),
@@ -213,11 +211,10 @@ impl Konsent {
         let sealed =
             dek.seal(self.random(), &serde_json::to_vec(data).expect("serialises"), &data_aad(tenant, person, version));
         let data_hash = sha256_hex(&sealed);
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::PersonCorrected { person_id: person, data_hash: data_hash.clone(), recipient_class },
-        };
+        let ev = self.pending(
+            actor,
+            EventBody::PersonCorrected { person_id: person, data_hash: data_hash.clone(), recipient_class },
+        );
         let side = SideWrite::PersonData { person_id: person.to_string(), version, sealed, sha256: data_hash };
         self.append(tenant, vec![ev], vec![side]).await?;
         Ok(())

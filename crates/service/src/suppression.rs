@@ -2,10 +2,10 @@
 //! or re-imported for a scope (R30, R44, R63).
 
 use konsent_domain::contact::ContactValue;
-use konsent_domain::ids::{EventId, SuppressionId, TenantId};
+use konsent_domain::ids::{SuppressionId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::suppression::{SuppressionEntry, SuppressionReason, SuppressionScope};
-use konsent_store::{PendingEvent, queries};
+use konsent_store::queries;
 
 use crate::context::Konsent;
 use crate::error::ServiceError;
@@ -22,11 +22,7 @@ impl Konsent {
         source: &str,
     ) -> Result<SuppressionEntry, ServiceError> {
         let entry = self.suppression_entry(tenant, contact, scope, reason, source);
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::SuppressionAdded { entry: entry.clone() },
-        };
+        let ev = self.pending(actor, EventBody::SuppressionAdded { entry: entry.clone() });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok(entry)
     }

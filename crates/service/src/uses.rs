@@ -4,10 +4,9 @@
 use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};
-use konsent_domain::ids::{EventId, TenantId, UseId};
+use konsent_domain::ids::{TenantId, UseId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::usage::{UseOutcome, UseRecord};
-use konsent_store::PendingEvent;
 
 use crate::context::Konsent;
 use crate::error::ServiceError;
@@ -78,11 +77,7 @@ impl Konsent {
             at,
             decision_snapshot: Some(serde_json::to_value(&snap).map_err(|e| ServiceError::Conflict(e.to_string()))?),
         };
-        let ev = PendingEvent {
-            event_id: self.id(EventId::from_parts),
-            actor: actor.clone(),
-            body: EventBody::UseRecorded { record: record.clone() },
-        };
+        let ev = self.pending(actor, EventBody::UseRecorded { record: record.clone() });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok(record)
     }

@@ -9,12 +9,12 @@ use konsent_domain::channel::Channel;
 use konsent_domain::consent::{ConsentStatus, Scope};
 use konsent_domain::contact::{ContactKind, ContactValue};
 use konsent_domain::crypto::sha256_hex;
-use konsent_domain::ids::{AdvertiserId, EventId, SuppressionId, TenantId};
+use konsent_domain::ids::{AdvertiserId, SuppressionId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::suppression::{SuppressionEntry, SuppressionReason, SuppressionScope};
 use konsent_domain::webhook::inbound::{Parsed, Provider, SignalKind, Subject};
+use konsent_store::SideWrite;
 use konsent_store::queries::{self, InboundRow};
-use konsent_store::{PendingEvent, SideWrite};
 use serde::Serialize;
 
 use super::{InboundView, aad, secret_key, ts};
@@ -186,11 +186,7 @@ impl Konsent {
                 created_at: now,
                 source: via.clone(),
             };
-            events.push(PendingEvent {
-                event_id: self.id(EventId::from_parts),
-                actor: Actor::System,
-                body: EventBody::SuppressionAdded { entry },
-            });
+            events.push(self.pending(&Actor::System, EventBody::SuppressionAdded { entry }));
         }
         if !events.is_empty() {
             self.append(tenant, events, side).await?;

@@ -12,12 +12,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
 use konsent_domain::crypto::{DataKey, sha256_hex};
-use konsent_domain::ids::{AdvertiserId, EventId, TenantId};
+use konsent_domain::ids::{AdvertiserId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::webhook::inbound::Provider;
 use konsent_domain::webhook::{HookEvent, HookUrl, secret_string};
 use konsent_store::side::WebhookWrite;
-use konsent_store::{PendingEvent, SideWrite, queries};
+use konsent_store::{SideWrite, queries};
 use serde::Serialize;
 
 pub use deliveries::{Claimed, DeliveryView, Outcome};
@@ -84,10 +84,6 @@ fn ts(us: i64) -> Timestamp {
 }
 
 impl Konsent {
-    fn hook_event(&self, actor: &Actor, body: EventBody) -> PendingEvent {
-        PendingEvent { event_id: self.id(EventId::from_parts), actor: actor.clone(), body }
-    }
-
     fn webhook_id(&self, prefix: &str) -> String {
         format!("{prefix}_{}", hex::encode(self.random::<10>()))
     }
@@ -153,7 +149,7 @@ impl Konsent {
         let events: Vec<String> = kinds.iter().map(|k| k.as_str().to_string()).collect();
         let scheme = if parsed.https { "https" } else { "http" };
         let host = if parsed.ip().is_some_and(|i| i.is_ipv6()) { format!("[{}]", parsed.host) } else { parsed.host };
-        let ev = self.hook_event(
+        let ev = self.pending(
             actor,
             EventBody::WebhookCreated {
                 webhook_id: id.clone(),
@@ -197,7 +193,7 @@ impl Konsent {
         if !queries::webhook_endpoints(&self.db, tenant).await?.iter().any(|e| e.id == id) {
             return Err(ServiceError::NotFound("webhook".into()));
         }
-        let ev = self.hook_event(actor, EventBody::WebhookDeleted { webhook_id: id.into(), direction: "out".into() });
+        let ev = self.pending(actor, EventBody::WebhookDeleted { webhook_id: id.into(), direction: "out".into() });
         let side = SideWrite::Webhook(WebhookWrite::EndpointDeleted { id: id.into() });
         self.append(tenant, vec![ev], vec![side]).await?;
         Ok(())
@@ -230,7 +226,7 @@ impl Konsent {
         let sealed = signing_secret
             .map(|s| secret_key(self).seal(self.random(), s.as_bytes(), &aad(&tenant.to_string(), &id)))
             .unwrap_or_default();
-        let ev = self.hook_event(
+        let ev = self.pending(
             actor,
             EventBody::WebhookCreated {
                 webhook_id: id.clone(),
@@ -292,7 +288,7 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound("webhook".into()))?;
         let sealed = secret_key(self).seal(self.random(), secret.as_bytes(), &aad(&tenant.to_string(), id));
-        let ev = self.hook_event(actor, EventBody::WebhookSecretSet { webhook_id: id.into() });
+        let ev = self.pending(actor, EventBody::WebhookSecretSet { webhook_id: id.into() });
         let side = SideWrite::Webhook(WebhookWrite::InboundSecret { id: id.into(), sealed_secret: sealed });
         self.append(tenant, vec![ev], vec![side]).await?;
         Ok(())
@@ -303,7 +299,7 @@ impl Konsent {
         queries::webhook_inbound(&self.db, tenant, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound("webhook".into()))?;
-        let ev = self.hook_event(actor, EventBody::WebhookDeleted { webhook_id: id.into(), direction: "in".into() });
+        let ev = self.pending(actor, EventBody::WebhookDeleted { webhook_id: id.into(), direction: "in".into() });
         let side = SideWrite::Webhook(WebhookWrite::InboundDeleted { id: id.into() });
         self.append(tenant, vec![ev], vec![side]).await?;
         Ok(())
