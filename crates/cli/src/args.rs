@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-/// Konsent: opt-in management for German financial sales (Einwilligungsmanagement).
+/// Konsent: Einwilligungsmanagement für den Finanzvertrieb / opt-in management for German financial sales.
 #[derive(Debug, Parser)]
-#[command(name = "konsent", version, about, propagate_version = true)]
+#[command(name = "konsent", version, propagate_version = true)]
 pub struct Cli {
     /// Data directory (keys, SQLite database, configuration).
     #[arg(long, global = true, env = "KONSENT_DATA_DIR", default_value = "./konsent-data")]
@@ -25,6 +25,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Datenverzeichnis anlegen: Schlüssel, Datenbank, Standardmandant, Admin-API-Schlüssel.
+    ///
     /// Initialise a data directory: keys, database, default tenant, admin API key.
     Init {
         /// Print the result as JSON (tenant_id, api_key, …).
@@ -34,12 +36,16 @@ pub enum Command {
         #[arg(long, default_value = "Mein Maklerunternehmen")]
         tenant_name: String,
     },
+    /// HTTP-Server starten (legt beim ersten Start das Datenverzeichnis an).
+    ///
     /// Run the HTTP server (initialises the data directory on first start).
     Serve {
         /// Address to listen on.
         #[arg(long)]
         bind: Option<String>,
     },
+    /// Die Datenbank mit realistischen synthetischen deutschen Daten füllen.
+    ///
     /// Fill the store with realistic synthetic German data.
     Demo {
         /// Number of persons.
@@ -55,14 +61,20 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         leads_out: Option<std::path::PathBuf>,
     },
+    /// Das Ledger prüfen: jeden Hash und jeden signierten Checkpoint. Exit 0, wenn intakt.
+    ///
     /// Verify the ledger: every hash and every signed checkpoint. Exit 0 when intact.
     Verify {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Alle Tabellen des aktuellen Stands aus dem Ledger neu aufbauen.
+    ///
     /// Recreate all current-state tables from the ledger.
     Rebuild,
+    /// Jede Zeile einer CSV-Liste (Leads, Wählliste) gegen die Prüfung abgleichen.
+    ///
     /// Check every row of a CSV list (leads, dialer list) against the gate.
     Scrub {
         /// Input CSV (`,`, `;` or tab; a phone or e-mail column).
@@ -89,6 +101,8 @@ pub enum Command {
         #[arg(long)]
         validate_only: bool,
     },
+    /// Das Nachweispaket nach § 7a UWG (PDF, JSON, Belege, Ledger-Nachweis) als ZIP erzeugen.
+    ///
     /// Produce the § 7a UWG proof package (PDF, JSON, evidence files, ledger proof) as a ZIP.
     Evidence {
         /// Everyone with this phone number.
@@ -113,6 +127,8 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Ein Nachweispaket offline prüfen: Signatur, Hash jeder Datei, jeden Ledger-Eintrag. Exit 0, wenn intakt.
+    ///
     /// Verify a proof package offline: signature, every file's hash, every ledger entry up to a
     /// signed checkpoint. Needs no data directory. Exit 0 when intact.
     VerifyPackage {
@@ -126,6 +142,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Eine Leadliste vor einer Telefonkampagne prüfen (Prüfpflicht, R24): je Lead ein Ergebnis mit Gründen.
+    ///
     /// Check a lead list before a phone campaign (Prüfpflicht, R24): a report per lead with reasons.
     LeadCheck {
         /// Lead list CSV (a phone column; optional `ref`).
@@ -146,6 +164,8 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Das Anrufprotokoll eines Dialers einlesen: jeder Anruf ist eine Nutzung und setzt die Frist nach § 7a neu (R23).
+    ///
     /// Import a dialer's call log (CSV): every call is logged as a use, moving the § 7a clock (R23).
     CallLog {
         /// Call log CSV (phone and time columns; optional outcome, advertiser, campaign, agent).
@@ -157,6 +177,8 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Einen Kontaktexport importieren (Mailchimp, CleverReach, HubSpot, Maklersoftware): Status nach Nachweislage, Abmeldungen und Sperrliste zuerst; setzt nach Abbruch fort.
+    ///
     /// Import a contact export (Mailchimp ZIP or CSV, CleverReach, HubSpot, broker software):
     /// imported consents get the status their evidence supports (R25, R26), opt-outs there are
     /// honoured here, the suppression list is matched first; resumes after an interruption.
@@ -191,6 +213,8 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Eine Person löschen (Art. 17): löschen, was gehen darf, Nachweise gesperrt aufbewahren, Kontakte sperren.
+    ///
     /// Erase a person (Art. 17): delete what may go now, keep the proof that must be kept
     /// restricted until its date, suppress the contact points; prints the reply to the person.
     Erase {
@@ -207,6 +231,8 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Eine Auskunft beantworten (Art. 15/20): ZIP mit JSON, CSV und deutscher PDF-Übersicht.
+    ///
     /// Answer an access request (Art. 15/20): a ZIP with JSON, CSV and a German PDF summary.
     Access {
         /// Person id.
@@ -219,12 +245,16 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Kampagnensegmente: wen eine Kampagne erreichen darf, eingefroren und für ein Werkzeug exportiert.
+    ///
     /// Campaign segments: who a campaign may reach, frozen, and exported for a tool.
     Segment {
         /// What to do.
         #[command(subcommand)]
         action: SegmentAction,
     },
+    /// Neueinholung (R29, R43): unbekannte und bald veraltete Einwilligungen mit dem zulässigen Weg der Anfrage.
+    ///
     /// Re-permission (R29, R43): consents of an advertiser that are Unknown or turn stale within
     /// the window, each with the channel a request may use; `--send` mails the e-mail ones.
     Repermission {
@@ -248,6 +278,8 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Einen Newsletter-Export mit Konsent abgleichen: dort angemeldet, hier nicht erlaubt, und umgekehrt.
+    ///
     /// Compare a newsletter tool's export with Konsent: subscribed there but not allowed here
     /// (unsubscribe them there), opted out there but allowed here (import the export).
     Reconcile {
@@ -269,6 +301,8 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Eine Robinsonliste einlesen (R31): je Zeile ein SHA-256 der E-Mail-Adresse oder Rufnummer.
+    ///
     /// Import a Robinson list (R31): one SHA-256 (hex) of the lower-case e-mail address or the
     /// E.164 number per line, as the list providers deliver them.
     Robinson {
@@ -281,18 +315,24 @@ pub enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Das Löschkonzept: Regeln und Löschlauf.
+    ///
     /// The deletion concept: the retention sweep.
     Retention {
         /// What to do.
         #[command(subcommand)]
         action: RetentionAction,
     },
+    /// Die SQLite-Datenbank im laufenden Betrieb sichern (PostgreSQL: pg_dump).
+    ///
     /// Copy the SQLite database while Konsent runs (PostgreSQL: use pg_dump).
     Backup {
         /// The copy to write (must not exist).
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Eine SQLite-Sicherung einspielen und das Löschjournal nachziehen, damit nichts Gelöschtes zurückkehrt.
+    ///
     /// Put a SQLite backup in place (stop `serve` first), then replay the deletion journal so no
     /// erased person or objection comes back. With `--replay-only` (PostgreSQL after pg_restore)
     /// only the journal is replayed.
@@ -303,26 +343,36 @@ pub enum Command {
         #[arg(long)]
         replay_only: bool,
     },
+    /// Aufbewahrungspflichten, die das Löschen aussetzen (Legal Hold, R61).
+    ///
     /// Legal holds that suspend deletion (R61).
     Hold {
         /// What to do.
         #[command(subcommand)]
         action: HoldAction,
     },
+    /// Die aktuellen Kettenenden mit signierten Checkpoints versiegeln.
+    ///
     /// Seal the current chain heads with signed checkpoints.
     Checkpoint,
+    /// API-Schlüssel verwalten.
+    ///
     /// Manage API keys.
     Apikey {
         /// What to do with keys.
         #[command(subcommand)]
         action: ApikeyAction,
     },
+    /// Personen, Einwilligungen und Ledger-Einträge zählen.
+    ///
     /// Show counts of persons, consents and ledger entries.
     Status {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Die wirksame Konfiguration ausgeben (Geheimnisse geschwärzt).
+    ///
     /// Print the effective configuration (secrets redacted).
     Config,
 }
