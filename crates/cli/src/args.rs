@@ -256,7 +256,8 @@ pub enum Command {
     /// Neueinholung (R29, R43): unbekannte und bald veraltete Einwilligungen mit dem zulässigen Weg der Anfrage.
     ///
     /// Re-permission (R29, R43): consents of an advertiser that are Unknown or turn stale within
-    /// the window, each with the channel a request may use; `--send` mails the e-mail ones.
+    /// the window, each with the channel a request may use; `--send` mails the e-mail ones,
+    /// `--letters` writes the post ones for a mail merge.
     Repermission {
         /// Advertiser id.
         #[arg(long)]
@@ -380,6 +381,8 @@ pub enum Command {
 /// API key actions.
 #[derive(Debug, Subcommand)]
 pub enum ApikeyAction {
+    /// Einen Schlüssel anlegen; das Geheimnis wird nur einmal angezeigt.
+    ///
     /// Create a key; the secret is printed once.
     Create {
         /// Role: admin, marketing, agent, compliance, integration.
@@ -397,6 +400,8 @@ pub enum ApikeyAction {
 /// Retention subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum RetentionAction {
+    /// Das Löschkonzept ausgeben (Datenarten und Löschregeln) oder als PDF schreiben.
+    ///
     /// Print the deletion concept (Datenarten and Löschregeln in force), or write it as a PDF.
     Rules {
         /// Write the German document for the data protection officer to this PDF.
@@ -409,6 +414,8 @@ pub enum RetentionAction {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Löschen, was jetzt fällig ist (der tägliche Lauf von `serve`).
+    ///
     /// Delete what is due now (the daily job of `serve`).
     Run {
         /// Only list what would be deleted.
@@ -423,6 +430,8 @@ pub enum RetentionAction {
 /// Hold subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum HoldAction {
+    /// Die Daten einer Person mit einer Aufbewahrungspflicht belegen.
+    ///
     /// Place a hold on a person's data.
     Add {
         /// Person id.
@@ -441,6 +450,8 @@ pub enum HoldAction {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Eine Aufbewahrungspflicht aufheben.
+    ///
     /// Release a hold.
     Release {
         /// Hold id.

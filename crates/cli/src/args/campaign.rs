@@ -3,6 +3,8 @@
 /// Segment subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum SegmentAction {
+    /// Ein Segment auswerten und einfrieren: jeder Kontakt mit Einwilligung für Werbenden und Kanal, drin oder draußen mit den Gründen der Prüfung.
+    ///
     /// Evaluate and freeze a segment: every contact point with a consent naming the advertiser
     /// and channel, in or out with the gate's reasons.
     Create {
@@ -55,12 +57,16 @@ pub enum SegmentAction {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Eingefrorene Segmente auflisten.
+    ///
     /// List frozen segments.
     List {
         /// Tenant (default: the first tenant).
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Die Kontakte eines eingefrorenen Segments für ein Werkzeug schreiben: mailchimp, cleverreach, hubspot, dialer oder jsonl.
+    ///
     /// Write a frozen segment's contacts for a tool: mailchimp, cleverreach, hubspot, dialer or jsonl.
     Export {
         /// Segment id.
