@@ -145,10 +145,13 @@ impl Konsent {
             return Err(ServiceError::Conflict("the link was confirmed too long ago; ask for a new one".into()));
         }
         let bad = |what: &str| ServiceError::Conflict(format!("stored token has a bad {what}"));
-        Ok((
-            row.tenant_id.parse().map_err(|_| bad("tenant id"))?,
-            row.consent_id.parse().map_err(|_| bad("consent id"))?,
-        ))
+        let tenant: TenantId = row.tenant_id.parse().map_err(|_| bad("tenant id"))?;
+        let consent_id: ConsentId = row.consent_id.parse().map_err(|_| bad("consent id"))?;
+        // Once the code was entered, the link neither sends nor checks another.
+        if self.consent_of(tenant, consent_id).await?.evidence.iter().any(|e| matches!(e, Evidence::Otp { .. })) {
+            return Err(ServiceError::Conflict("the number is already verified".into()));
+        }
+        Ok((tenant, consent_id))
     }
 
     /// Sends a code to the number of the consent behind a clicked confirmation link.

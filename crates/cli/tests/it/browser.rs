@@ -200,6 +200,28 @@ app_test!(r43_r15_a_phone_consent_renewed_by_mail_counts_only_after_the_sms_code
     assert_eq!(storage(&c).await, "|0|0");
     c.close().await.unwrap();
     assert_eq!(status(&app, &renewal).await, "ConsentGiven");
+    // The link is done with: the same code again is answered as already verified, no new code goes.
+    let again = app
+        .call_raw(
+            "POST",
+            &format!("/doi/{token}"),
+            None,
+            Some(format!("code={code}").into_bytes()),
+            "application/x-www-form-urlencoded",
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.text());
+    assert!(again.text().contains("bereits bestätigt"), "{}", again.text());
+    let resend = app
+        .call_raw(
+            "POST",
+            &format!("/doi/{token}"),
+            None,
+            Some(b"resend=1".to_vec()),
+            "application/x-www-form-urlencoded",
+        )
+        .await;
+    assert_eq!(resend.status, 409, "{}", resend.text());
 
     // The old record is as it was (R43); a month later it is stale and the call rests on the renewal.
     assert_eq!(app.call("GET", &format!("/v1/consents/{old_id}"), key, None).await.json, before);

@@ -132,7 +132,7 @@ fn step_failed(e: &ServiceError) -> Response {
             "The phone number can no longer be verified through this link. Please contact us.",
             StatusCode::GONE,
         ),
-        ServiceError::Conflict(m) if m.contains("already used") => gone(
+        ServiceError::Conflict(m) if m.contains("already used") || m.contains("already verified") => gone(
             "Ihre Rufnummer ist bereits bestätigt.",
             "Your phone number is already verified.",
             StatusCode::CONFLICT,
