@@ -13,48 +13,49 @@ use crate::error::StoreError;
 const ROWS: usize = 64;
 
 /// A table rows are inserted into: the statement up to `VALUES`, the number of columns, and what
-/// follows the values (an `ON CONFLICT` clause, or nothing).
-#[derive(Debug, PartialEq, Eq, Hash)]
+/// follows the values (an `ON CONFLICT` clause, or nothing). Tables are `static`s and told apart
+/// by address, which a `static` has exactly one of (a `const` may have many).
+#[derive(Debug)]
 pub(crate) struct Table {
     pub(crate) head: &'static str,
     pub(crate) cols: usize,
     pub(crate) tail: &'static str,
 }
 
-pub(crate) const LEDGER: Table = Table {
+pub(crate) static LEDGER: Table = Table {
     head: "INSERT INTO ledger (tenant_id, seq, event_id, kind, person_id, recorded_at, payload, prev_hash, hash)",
     cols: 9,
     tail: "",
 };
-pub(crate) const PERSONS: Table = Table {
+pub(crate) static PERSONS: Table = Table {
     head: "INSERT INTO persons (tenant_id, id, recipient_class, org_unit_id, data_hash, data_version, created_at, updated_at)",
     cols: 8,
     tail: "",
 };
 /// The last two columns (`verified_at`, `verified_method`) are set by a verification appended
 /// in the same batch.
-pub(crate) const CONTACT_POINTS: Table = Table {
+pub(crate) static CONTACT_POINTS: Table = Table {
     head: "INSERT INTO contact_points (tenant_id, id, person_id, kind, blind_index, value_hash, created_at, verified_at, verified_method)",
     cols: 9,
     tail: "",
 };
-pub(crate) const CONSENTS: Table = Table {
+pub(crate) static CONSENTS: Table = Table {
     head: "INSERT INTO consents (tenant_id, id, person_id, status, text_id, given_at, granted_at, last_use_at, last_change_at, data)",
     cols: 10,
     tail: " ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, granted_at = excluded.granted_at, \
            last_use_at = excluded.last_use_at, last_change_at = excluded.last_change_at, data = excluded.data",
 };
-pub(crate) const PERSON_KEYS: Table = Table {
+pub(crate) static PERSON_KEYS: Table = Table {
     head: "INSERT INTO person_keys (tenant_id, person_id, wrapped_key, key_fp, created_at)",
     cols: 5,
     tail: "",
 };
-pub(crate) const PERSON_DATA: Table = Table {
+pub(crate) static PERSON_DATA: Table = Table {
     head: "INSERT INTO person_data (tenant_id, person_id, version, sealed, sha256, created_at)",
     cols: 6,
     tail: "",
 };
-pub(crate) const CONTACT_VALUES: Table = Table {
+pub(crate) static CONTACT_VALUES: Table = Table {
     head: "INSERT INTO contact_values (tenant_id, contact_point_id, person_id, sealed, sha256)",
     cols: 5,
     tail: "",
