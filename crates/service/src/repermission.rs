@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use jiff::{SignedDuration, Timestamp};
 use konsent_domain::channel::Channel;
 use konsent_domain::consent::{CaptureMethod, ConsentRecord, ConsentStatus, Scope, Validity};
-use konsent_domain::contact::{ContactKind, ContactValue};
+use konsent_domain::contact::ContactKind;
 use konsent_domain::gate::{CampaignPolicy, GateRequest};
-use konsent_domain::ids::{AdvertiserId, ConsentId, PersonId, TenantId};
+use konsent_domain::ids::{AdvertiserId, ConsentId, ContactPointId, PersonId, TenantId};
 use konsent_domain::ledger::Actor;
 use konsent_domain::text::TextState;
 use konsent_formats::export::Letter;
@@ -299,7 +299,15 @@ impl Konsent {
             // the click in the mail, a code goes to it by text message (R15, R16); never a call.
             let channels: BTreeSet<Channel> = old.scope.channels.intersection(&text.scope.channels).copied().collect();
             let needs_number = channels.iter().any(|ch| ch.contact_kind() == ContactKind::Phone);
-            if channels.is_empty() || (needs_number && !self.has_phone(tenant, &old).await?) {
+            // The kinds of the person's contact points, without opening their values.
+            let kinds: HashMap<ContactPointId, String> = queries::contact_points(&self.db, tenant, old.person_id)
+                .await?
+                .into_iter()
+                .map(|cp| (cp.id, cp.kind))
+                .collect();
+            let is = |cp: &ContactPointId, kind: ContactKind| kinds.get(cp).is_some_and(|k| k == kind.as_str());
+            if channels.is_empty() || (needs_number && !old.contact_points.iter().any(|cp| is(cp, ContactKind::Phone)))
+            {
                 out.not_by_mail += 1;
                 continue;
             }
@@ -309,13 +317,7 @@ impl Konsent {
             if let Some(via) = c.via_consent
                 && let Some(v) = queries::consent(&self.db, tenant, via).await?
             {
-                for cp in v.contact_points {
-                    let is_email =
-                        matches!(self.contact_value(tenant, v.person_id, cp).await?, Some(ContactValue::Email(_)));
-                    if is_email {
-                        contact_points.insert(cp);
-                    }
-                }
+                contact_points.extend(v.contact_points.into_iter().filter(|cp| is(cp, ContactKind::Email)));
             }
             let scope = Scope {
                 advertisers: old.scope.advertisers.intersection(&text.scope.advertisers).copied().collect(),
@@ -349,15 +351,5 @@ impl Konsent {
             }
         }
         Ok(out)
-    }
-
-    /// The consent is bound to a phone number.
-    async fn has_phone(&self, tenant: TenantId, c: &ConsentRecord) -> Result<bool, ServiceError> {
-        for cp in &c.contact_points {
-            if matches!(self.contact_value(tenant, c.person_id, *cp).await?, Some(ContactValue::Phone(_))) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
     }
 }
