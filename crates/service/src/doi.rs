@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::{SignedDuration, Timestamp};
 use konsent_domain::consent::{ConsentRecord, Evidence};
-use konsent_domain::contact::{ContactKind, ContactValue};
+use konsent_domain::contact::ContactValue;
 use konsent_domain::crypto::{DataKey, sha256_hex};
 use konsent_domain::ids::{ConsentId, ContactPointId, EventId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
@@ -18,6 +18,7 @@ use konsent_store::queries::{self, OutboxRow};
 use crate::consents::{Missing, decide_status};
 use crate::context::Konsent;
 use crate::error::ServiceError;
+use crate::otp::number_pending;
 
 /// How long a confirmation link stays valid by default (R13).
 pub const TOKEN_VALIDITY: SignedDuration = SignedDuration::from_hours(7 * 24);
@@ -230,8 +231,7 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound("consent".into()))?;
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
-        let number_follows = c.scope.channels.iter().any(|ch| ch.contact_kind() == ContactKind::Phone)
-            && !c.evidence.iter().any(|e| matches!(e, Evidence::Otp { .. }));
+        let number_follows = number_pending(&decide_status(&mut c.clone(), &l.context(self.now()), self.now()));
         Ok(Some(DoiState::Open {
             title: l.text().title.clone(),
             company: company_of(&c, l.advertisers()),

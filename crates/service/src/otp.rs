@@ -18,6 +18,13 @@ use crate::error::ServiceError;
 
 /// How long a code is valid.
 pub const CODE_VALIDITY: SignedDuration = SignedDuration::from_mins(10);
+/// Whether what keeps a consent from use includes its phone number not being verified (R15,
+/// R16): the one test behind the confirmation page's promise of a text message, its sending of
+/// the code, and its refusal of codes once the number is verified.
+pub fn number_pending(missing: &[Missing]) -> bool {
+    missing.iter().any(|m| matches!(m.code, "phone_not_verified" | "number_holder_not_verified"))
+}
+
 /// How long after the click of a confirmation link its page may still verify the number.
 pub const LINK_FOLLOW_UP: SignedDuration = SignedDuration::from_mins(60);
 /// Wrong entries before a code is void.
@@ -147,8 +154,10 @@ impl Konsent {
         let bad = |what: &str| ServiceError::Conflict(format!("stored token has a bad {what}"));
         let tenant: TenantId = row.tenant_id.parse().map_err(|_| bad("tenant id"))?;
         let consent_id: ConsentId = row.consent_id.parse().map_err(|_| bad("consent id"))?;
-        // Once the code was entered, the link neither sends nor checks another.
-        if self.consent_of(tenant, consent_id).await?.evidence.iter().any(|e| matches!(e, Evidence::Otp { .. })) {
+        // Once the number is verified, the link neither sends nor checks another code.
+        let mut c = self.consent_of(tenant, consent_id).await?;
+        let l = self.load_context(tenant, c.person_id, c.text_id).await?;
+        if !number_pending(&decide_status(&mut c, &l.context(self.now()), self.now())) {
             return Err(ServiceError::Conflict("the number is already verified".into()));
         }
         Ok((tenant, consent_id))

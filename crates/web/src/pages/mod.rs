@@ -145,9 +145,7 @@ pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, r
         };
     }
     match s.k.confirm_doi(&token, Some(&ip), ua.as_deref()).await {
-        Ok((_, missing))
-            if missing.iter().any(|m| matches!(m.code, "phone_not_verified" | "number_holder_not_verified")) =>
-        {
+        Ok((_, missing)) if konsent_service::otp::number_pending(&missing) => {
             number::send_code(&s, &token, ("Ihre E-Mail-Adresse ist bestätigt.", "Your e-mail address is confirmed."))
                 .await
         }
