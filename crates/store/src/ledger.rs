@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use futures_util::TryStreamExt;
 use jiff::Timestamp;
 use konsent_domain::ids::{EventId, TenantId};
-use konsent_domain::ledger::{Actor, Checkpoint, Entry, EventBody, GENESIS_HASH, entry_hash};
+use konsent_domain::ledger::{Actor, Checkpoint, Entry, EventBody, GENESIS_HASH, Subject, entry_hash};
 use sqlx::Row as _;
 
 use crate::bulk::{Bulk, LEDGER};
@@ -82,7 +82,7 @@ pub async fn append_in(
     let mut out = Vec::with_capacity(events.len());
     // Persons of the consents and contact points this append creates: an import's verification
     // events name their person without a query each.
-    let mut known: HashMap<uuid::Uuid, String> = HashMap::new();
+    let mut known: HashMap<Subject, String> = HashMap::new();
     let mut bulk = Bulk::default();
     for ev in events {
         seq += 1;
@@ -96,11 +96,13 @@ pub async fn append_in(
                 Some(p)
             }
             (_, Some(p)) => Some(p.to_string()),
-            (Some(subject), None) if known.contains_key(&subject) => known.get(&subject).cloned(),
-            _ => {
-                bulk.flush(tx).await?;
-                person_of(tx, &t, &entry.body).await?
-            }
+            (subject, None) => match subject.and_then(|s| known.get(&s)) {
+                Some(p) => Some(p.clone()),
+                None => {
+                    bulk.flush(tx).await?;
+                    person_of(tx, &t, &entry.body).await?
+                }
+            },
         };
         bulk.push(
             &LEDGER,
@@ -134,20 +136,14 @@ async fn person_of(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<Option
     if let Some(p) = body.person() {
         return Ok(Some(p.to_string()));
     }
-    let (sql, id): (&'static str, String) = match body {
-        EventBody::EvidenceAdded { consent_id, .. }
-        | EventBody::DoiRequested { consent_id, .. }
-        | EventBody::ReceiptIssued { consent_id, .. }
-        | EventBody::OtpSent { consent_id, .. }
-        | EventBody::ConsentStatusChanged { consent_id, .. }
-        | EventBody::ConsentWithdrawn { consent_id, .. }
-        | EventBody::ConsentApproved { consent_id, .. } => {
-            ("SELECT person_id FROM consents WHERE tenant_id = $1 AND id = $2", consent_id.to_string())
+    let (sql, id) = match body.subject() {
+        Some(Subject::Consent(id)) => {
+            ("SELECT person_id FROM consents WHERE tenant_id = $1 AND id = $2", id.to_string())
         }
-        EventBody::ContactPointVerified { contact_point_id, .. } => {
-            ("SELECT person_id FROM contact_points WHERE tenant_id = $1 AND id = $2", contact_point_id.to_string())
+        Some(Subject::ContactPoint(id)) => {
+            ("SELECT person_id FROM contact_points WHERE tenant_id = $1 AND id = $2", id.to_string())
         }
-        _ => return Ok(None),
+        None => return Ok(None),
     };
     tx.fetch_optional(sql, vals![tenant, id]).await?.map(|r| r.text(0)).transpose()
 }

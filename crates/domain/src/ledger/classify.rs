@@ -1,9 +1,18 @@
 //! What an event is, for indexing and proofs: its stable type code and the person it concerns.
 
 use crate::basis::DocumentedBasis;
-use crate::ids::PersonId;
+use crate::ids::{ConsentId, ContactPointId, PersonId};
 
 use super::EventBody;
+
+/// What an event names instead of a person: the store finds the person through it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// A consent.
+    Consent(ConsentId),
+    /// A contact point.
+    ContactPoint(ContactPointId),
+}
 
 impl EventBody {
     /// Stable type code (the serde tag).
@@ -61,18 +70,18 @@ impl EventBody {
 
     /// The consent or contact point this event creates or is about, when that (not a person id)
     /// is what it names: the store resolves the person through it.
-    pub fn subject(&self) -> Option<uuid::Uuid> {
+    pub fn subject(&self) -> Option<Subject> {
         match self {
-            Self::ConsentRecorded { consent } => Some(consent.id.as_uuid()),
+            Self::ConsentRecorded { consent } => Some(Subject::Consent(consent.id)),
             Self::EvidenceAdded { consent_id, .. }
             | Self::DoiRequested { consent_id, .. }
             | Self::ReceiptIssued { consent_id, .. }
             | Self::OtpSent { consent_id, .. }
             | Self::ConsentStatusChanged { consent_id, .. }
             | Self::ConsentWithdrawn { consent_id, .. }
-            | Self::ConsentApproved { consent_id, .. } => Some(consent_id.as_uuid()),
+            | Self::ConsentApproved { consent_id, .. } => Some(Subject::Consent(*consent_id)),
             Self::ContactPointAdded { contact_point_id, .. } | Self::ContactPointVerified { contact_point_id, .. } => {
-                Some(contact_point_id.as_uuid())
+                Some(Subject::ContactPoint(*contact_point_id))
             }
             _ => None,
         }

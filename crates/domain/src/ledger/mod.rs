@@ -12,5 +12,6 @@ mod tests;
 
 pub use chain::{BreakKind, ChainBreak, ChainVerifier};
 pub use checkpoint::{CHECKPOINT_SPAN, Checkpoint, Sealed, hash32};
+pub use classify::Subject;
 pub use entry::{DecodeError, Entry, GENESIS_HASH, entry_hash, payload_prefix};
 pub use events::{Actor, EventBody};
