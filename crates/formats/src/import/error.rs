@@ -126,7 +126,7 @@ pub(crate) fn redact_headers(headers: &[String]) -> String {
 /// A cell quoted for an error message, or a placeholder when it looks like an e-mail address
 /// or a phone number (an `@`; or only digits, spaces and `+-/()` with a leading `+`, `0` or `(`
 /// and seven digits or more, or eleven digits or more).
-pub(crate) fn quoted(v: &str) -> String {
+pub fn quoted(v: &str) -> String {
     let digits = v.chars().filter(char::is_ascii_digit).count();
     let phone_chars = v.chars().all(|c| c.is_ascii_digit() || " +-/()".contains(c));
     let phone_start = v.starts_with(['+', '0', '(']);

@@ -99,7 +99,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 pub use columns::{ColumnMatch, PermissionColumn};
-pub use error::{ImportError, RowError, WHOLE_ROW};
+pub use error::{ImportError, RowError, WHOLE_ROW, quoted};
 pub use fields::{Field, normalize};
 pub use mapping::Mapping;
 pub use reader::{FileInfo, MAX_ROW_BYTES};

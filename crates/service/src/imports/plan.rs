@@ -54,12 +54,13 @@ pub fn plan_row(row: &ImportRow, format: Format, allowed: &BTreeSet<Channel>) ->
         SourceStatus::Complained => Some(OptOut::Complained),
         SourceStatus::Cleaned => Some(OptOut::Bounced),
         SourceStatus::Unknown(v) => {
-            let shown: String = v.chars().take(40).collect();
+            // Quoted like every cell in an error: withheld when it looks like contact data.
+            let shown = konsent_formats::import::quoted(v);
             return Err(row_error(
                 row,
                 "status",
                 &format!(
-                    "unbekannter Statuswert '{shown}'; bitte in einer Mapping-Datei zuordnen / unknown status value '{shown}'; map it in a mapping file"
+                    "unbekannter Statuswert {shown}; bitte in einer Mapping-Datei zuordnen / unknown status value {shown}; map it in a mapping file"
                 ),
             ));
         }
