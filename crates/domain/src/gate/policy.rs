@@ -71,5 +71,3 @@ impl CampaignPolicy {
 pub fn staleness_anchor(record: &crate::consent::ConsentRecord) -> Timestamp {
     record.granted_at.unwrap_or(record.given_at).max(record.last_use_at.unwrap_or(record.given_at))
 }
-
-impl CampaignPolicy {}

@@ -190,7 +190,8 @@ pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Gat
 }
 
 /// What is known under many keyed hashes at once, for bulk paths (imports): the persons and
-/// contact points holding each key, and each key's suppression entries; two queries per 500 keys.
+/// contact points holding each key, each key's suppression entries, and the holders' person rows
+/// and consents; four queries per 500 keys.
 #[derive(Debug, Default)]
 pub struct KeyLookup {
     /// Key → (person, contact point), oldest first.
