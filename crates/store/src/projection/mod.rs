@@ -10,6 +10,7 @@ use konsent_domain::consent::{ConsentRecord, ConsentStatus, Scope};
 use konsent_domain::ids::ConsentId;
 use konsent_domain::ledger::{Entry, EventBody};
 
+use crate::bulk::{CONTACT_POINTS, PERSONS, Table};
 use crate::db::Tx;
 use crate::error::StoreError;
 use crate::vals;
@@ -40,31 +41,26 @@ pub(crate) async fn put_consent(tx: &mut Tx, tenant: &str, c: &ConsentRecord) ->
     Ok(())
 }
 
-/// Applies one ledger entry like [`apply`], queueing the inserts of new persons, contact points
-/// and consents in `bulk`; anything else writes what is queued first.
-pub(crate) async fn apply_bulk(tx: &mut Tx, bulk: &mut crate::bulk::Bulk, e: &Entry) -> Result<(), StoreError> {
-    use crate::bulk::PERSONS;
-    let t = e.tenant.to_string();
-    let at = us(e.recorded_at);
-    let queued = match &e.body {
-        EventBody::PersonRegistered { person_id, recipient_class, org_unit, data_hash } => {
-            bulk.push(
-                &PERSONS,
-                vals![
-                    t,
-                    person_id.to_string(),
-                    recipient_class.as_str(),
-                    org_unit.map(|o| o.to_string()),
-                    data_hash.clone(),
-                    1_i64,
-                    at,
-                    at
-                ],
-            );
-            true
-        }
-        EventBody::ContactPointAdded { contact_point_id, person_id, kind, blind_index, value_hash } => {
-            bulk.push_contact_point(vals![
+/// The row that registering a person or a contact point inserts, with its table (the queued and
+/// the direct path write the same row).
+fn registration_row(t: &str, at: i64, body: &EventBody) -> Option<(&'static Table, Vec<crate::db::Val>)> {
+    Some(match body {
+        EventBody::PersonRegistered { person_id, recipient_class, org_unit, data_hash } => (
+            &PERSONS,
+            vals![
+                t,
+                person_id.to_string(),
+                recipient_class.as_str(),
+                org_unit.map(|o| o.to_string()),
+                data_hash.clone(),
+                1_i64,
+                at,
+                at
+            ],
+        ),
+        EventBody::ContactPointAdded { contact_point_id, person_id, kind, blind_index, value_hash } => (
+            &CONTACT_POINTS,
+            vals![
                 t,
                 contact_point_id.to_string(),
                 person_id.to_string(),
@@ -74,9 +70,25 @@ pub(crate) async fn apply_bulk(tx: &mut Tx, bulk: &mut crate::bulk::Bulk, e: &En
                 at,
                 None::<i64>,
                 None::<String>
-            ]);
-            true
+            ],
+        ),
+        _ => return None,
+    })
+}
+
+/// Applies one ledger entry like [`apply`], queueing the inserts of new persons, contact points
+/// and consents in `bulk`; anything else writes what is queued first.
+pub(crate) async fn apply_bulk(tx: &mut Tx, bulk: &mut crate::bulk::Bulk, e: &Entry) -> Result<(), StoreError> {
+    let t = e.tenant.to_string();
+    let at = us(e.recorded_at);
+    if let Some((table, row)) = registration_row(&t, at, &e.body) {
+        match e.body {
+            EventBody::ContactPointAdded { .. } => bulk.push_contact_point(row),
+            _ => bulk.push(table, row),
         }
+        return Ok(());
+    }
+    let queued = match &e.body {
         EventBody::ContactPointVerified { contact_point_id, method, at: when } => {
             bulk.verify_contact_point(&contact_point_id.to_string(), us(*when), method)
         }
@@ -177,22 +189,6 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
-        EventBody::PersonRegistered { person_id, recipient_class, org_unit, data_hash } => {
-            tx.exec(
-                crate::bulk::one(&crate::bulk::PERSONS),
-                vals![
-                    t,
-                    person_id.to_string(),
-                    recipient_class.as_str(),
-                    org_unit.map(|o| o.to_string()),
-                    data_hash.clone(),
-                    1_i64,
-                    at,
-                    at
-                ],
-            )
-            .await?;
-        }
         EventBody::PersonCorrected { person_id, data_hash, recipient_class } => {
             tx.exec(
                 "UPDATE persons SET data_hash = $3, data_version = data_version + 1, updated_at = $4, \
@@ -201,22 +197,10 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
-        EventBody::ContactPointAdded { contact_point_id, person_id, kind, blind_index, value_hash } => {
-            tx.exec(
-                crate::bulk::one(&crate::bulk::CONTACT_POINTS),
-                vals![
-                    t,
-                    contact_point_id.to_string(),
-                    person_id.to_string(),
-                    kind.as_str(),
-                    blind_index.clone(),
-                    value_hash.clone(),
-                    at,
-                    None::<i64>,
-                    None::<String>
-                ],
-            )
-            .await?;
+        EventBody::PersonRegistered { .. } | EventBody::ContactPointAdded { .. } => {
+            if let Some((table, row)) = registration_row(&t, at, &e.body) {
+                tx.exec(crate::bulk::one(table), row).await?;
+            }
         }
         EventBody::ContactPointVerified { contact_point_id, method, at: when } => {
             tx.exec(
