@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use crate::channel::Channel;
+use crate::consent::DeclarationRecipient;
 use crate::ids::TextId;
 
 /// A form definition.
@@ -26,6 +27,18 @@ pub struct FormDef {
     /// Ask the browser for a small proof of work before a submission counts (needs JavaScript).
     #[serde(default)]
     pub proof_of_work: bool,
+    /// Who receives the declarations the form takes, for its phone consents (R20): the
+    /// organisation and the code of the form. Set when a form offering calls is defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declaration_recipient: Option<DeclarationRecipient>,
+}
+
+impl FormDef {
+    /// Whether the form offers phone advertising (live or automated calls), whose consents need
+    /// the residential address and the recipient of the declaration (R20).
+    pub fn offers_calls(&self) -> bool {
+        self.channels.iter().any(|c| c.is_phone())
+    }
 }
 
 /// Leading zero bits the proof of work needs (about 16,000 hashes in a browser, one to check).

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use konsent_domain::channel::Channel;
-use konsent_domain::consent::{CaptureMethod, Evidence, Scope, Source, Validity};
-use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164};
+use konsent_domain::consent::{CaptureMethod, DeclarationRecipient, Evidence, Scope, Source, Validity};
+use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164, PostalAddress};
 use konsent_domain::form::{FormDef, check_slug};
 use konsent_domain::ids::{EventId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
@@ -45,6 +45,8 @@ pub struct Submission {
     pub email: String,
     /// Phone number.
     pub phone: String,
+    /// Residential address: street and number, postcode, city (asked for phone advertising, R20).
+    pub address: [String; 3],
     /// Ticked channels.
     pub channels: BTreeSet<Channel>,
     /// The honeypot field (people leave it empty; bots fill it).
@@ -94,6 +96,38 @@ impl Konsent {
             form.channels.iter().filter(|c| !text.scope.channels.contains(c)).map(|c| c.as_str()).collect();
         if !outside.is_empty() {
             return Err(ServiceError::invalid("channels", format!("not covered by the text: {}", outside.join(", "))));
+        }
+        // Phone consents name who received the declaration (R20): the form's own setting, or the
+        // one advertiser its text names.
+        let mut form = form;
+        if form.offers_calls() {
+            match &form.declaration_recipient {
+                Some(r) if r.organisation.trim().is_empty() || r.agent_pseudonym.trim().is_empty() => {
+                    return Err(ServiceError::invalid(
+                        "declaration_recipient",
+                        "Organisation und Kennung angeben / give organisation and agent_pseudonym",
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    let advertisers = queries::advertisers(&self.db, tenant).await?;
+                    let named: Vec<&Advertiser> =
+                        advertisers.iter().filter(|a| text.scope.advertisers.contains(&a.id)).collect();
+                    let [one] = named.as_slice() else {
+                        return Err(ServiceError::invalid(
+                            "declaration_recipient",
+                            "Der Text nennt mehrere Werbende: Empfänger der Erklärung angeben / the text names \
+                             several advertisers: say who receives the declarations (R20)",
+                        ));
+                    };
+                    form.declaration_recipient = Some(DeclarationRecipient {
+                        organisation: one.legal_name.clone(),
+                        agent_pseudonym: format!("Webformular /f/{}", form.slug),
+                    });
+                }
+            }
+        } else {
+            form.declaration_recipient = None;
         }
         if let Some((owner, _)) = queries::form(&self.db, &form.slug).await?
             && owner != tenant
@@ -182,6 +216,27 @@ impl Konsent {
                 "Für Telefon, SMS und Messenger erforderlich / required for phone, SMS and messenger",
             ));
         }
+        // Phone advertising to a consumer needs the residential address (R20); other channels
+        // never ask for it (R12).
+        let address = if s.channels.iter().any(|c| c.is_phone()) {
+            let [street, postcode, city] = &s.address;
+            for (field, v) in [("street", street), ("postcode", postcode), ("city", city)] {
+                if v.trim().is_empty() {
+                    errors.push(err(field, "Für Telefonwerbung erforderlich / required for phone advertising"));
+                }
+            }
+            match PostalAddress::new(street, postcode, city, "DE") {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    if !errors.iter().any(|x| matches!(x.field.as_str(), "street" | "postcode" | "city")) {
+                        errors.push(FieldError { field: "address".into(), message: e.to_string() });
+                    }
+                    None
+                }
+            }
+        } else {
+            None
+        };
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
@@ -197,9 +252,20 @@ impl Konsent {
             Some((p, _)) => {
                 let mut cps = BTreeSet::new();
                 for c in &contacts {
-                    if let Some((_, cp)) = self.find_by_contact(tenant, c).await?.into_iter().find(|(q, _)| *q == p) {
-                        cps.insert(cp);
-                    }
+                    let cp = match self.find_by_contact(tenant, c).await?.into_iter().find(|(q, _)| *q == p) {
+                        Some((_, cp)) => cp,
+                        // A number new to the person joins them; it is verified like any other.
+                        None => self.add_contact_point(tenant, &Actor::System, p, c).await?,
+                    };
+                    cps.insert(cp);
+                }
+                // An address only fills a gap: a form never overwrites what is on record.
+                if let Some(a) = &address
+                    && let Some(mut data) = self.person_data(tenant, p).await?
+                    && data.address.is_none()
+                {
+                    data.address = Some(a.clone());
+                    self.correct_person(tenant, &Actor::System, p, &data, None).await?;
                 }
                 (p, cps)
             }
@@ -208,7 +274,7 @@ impl Konsent {
                     data: PersonData {
                         first_name: s.first_name.trim().to_string(),
                         last_name: s.last_name.trim().to_string(),
-                        address: None,
+                        address: address.clone(),
                         birth_date: None,
                     },
                     recipient_class: RecipientClass::Consumer,
@@ -232,7 +298,11 @@ impl Konsent {
                 channels: s.channels.clone(),
             },
             capture_method: CaptureMethod::WebForm,
-            declaration_recipient: None,
+            declaration_recipient: if s.channels.iter().any(|c| c.is_phone()) {
+                form.declaration_recipient.clone()
+            } else {
+                None
+            },
             source: Source::FirstParty,
             affirmative_action: true,
             given_at: now,

@@ -231,3 +231,87 @@ app_test!(r43_r15_a_phone_consent_renewed_by_mail_counts_only_after_the_sms_code
     assert!(d.to_string().contains(&renewal), "{d}");
     assert!(!d.to_string().contains(&old_id), "{d}");
 });
+
+app_test!(r20_r15_a_phone_consent_from_the_hosted_form_is_given_after_the_mail_click_and_the_sms_code, |app| {
+    use crate::api::check;
+    let w = world(&app).await;
+    let key = Some(app.api_key.as_str());
+    let f = app
+        .call(
+            "POST",
+            "/v1/forms",
+            key,
+            Some(json!({
+                "slug": "rueckruf", "text_id": w.text, "channels": ["email", "phone_live"], "title": "Beratung"
+            })),
+        )
+        .await;
+    assert_eq!(f.status, 201, "{:?}", f.json);
+    // The text names one advertiser: it receives the declarations, through this form (R20).
+    assert_eq!(
+        f.json["declaration_recipient"],
+        json!({"organisation": "Muster Versicherungsmakler GmbH", "agent_pseudonym": "Webformular /f/rueckruf"})
+    );
+    let base = serve(&app).await;
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{base}/f/rueckruf")).await.unwrap();
+    let fill = |id: &'static str, v: &'static str| {
+        let c = c.clone();
+        async move { c.find(Locator::Css(id)).await.unwrap().send_keys(v).await.unwrap() }
+    };
+    fill("#first_name", "Clara").await;
+    fill("#last_name", "Berg").await;
+    fill("#email", "clara.berg@example.de").await;
+    fill("#phone", "0171 9876543").await;
+    c.find(Locator::Css("#ch-email")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#ch-phone_live")).await.unwrap().click().await.unwrap();
+    // Calls need the residential address: without it the form names the fields.
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//h1[contains(., 'Bitte prüfen')]")).await.unwrap();
+    let page = text_of(&c).await;
+    assert!(page.contains("street") && page.contains("Für Telefonwerbung erforderlich"), "{page}");
+    assert_eq!(app.call("GET", "/v1/consents", key, None).await.json["items"].as_array().unwrap().len(), 0);
+    c.back().await.unwrap();
+    c.wait().for_element(Locator::Css("#street")).await.unwrap();
+    fill("#street", "Hohe Straße 3").await;
+    fill("#postcode", "50667").await;
+    fill("#city", "Köln").await;
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//h1[contains(., 'Fast geschafft')]")).await.unwrap();
+    let list = app.call("GET", "/v1/consents", key, None).await.json;
+    let consent = list["items"].as_array().unwrap().last().unwrap()["consent_id"].as_str().unwrap().to_string();
+
+    // The mail's link confirms the address; the page then sends a code to the number.
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 1);
+    let eml = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    let token = crate::doi::token_in(&std::fs::read_to_string(eml).unwrap());
+    c.goto(&format!("{base}/doi/{token}")).await.unwrap();
+    assert!(text_of(&c).await.contains("Code per SMS"), "the page says a text message follows");
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#code")).await.unwrap();
+    assert_eq!(status(&app, &consent).await, "ConsentRequested", "the number is not verified yet (R15)");
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": "+491719876543"})).await;
+    assert_eq!(d["allowed"], false, "{d}");
+
+    let (url, seen) = crate::otp::gateway().await;
+    let mut with_gateway = senders(&mailer);
+    with_gateway.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &with_gateway).await, 1);
+    let (_, sms) = seen.lock().unwrap()[0].clone();
+    assert_eq!(sms["to"], "+491719876543");
+    let code: String = sms["text"].as_str().unwrap().chars().take(6).collect();
+    c.find(Locator::Css("#code")).await.unwrap().send_keys(&code).await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//h1[contains(., 'bestätigt')]")).await.unwrap();
+    assert_eq!(storage(&c).await, "|0|0");
+    c.close().await.unwrap();
+
+    // Complete (R20) and verified (R15): the call may be made, and the proof names the recipient.
+    assert_eq!(status(&app, &consent).await, "ConsentGiven");
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": "+491719876543"})).await;
+    assert_eq!(d["allowed"], true, "{d}");
+    let full = app.call("GET", &format!("/v1/consents/{consent}"), key, None).await.json;
+    assert_eq!(full["declaration_recipient"]["agent_pseudonym"], "Webformular /f/rueckruf", "{full}");
+});

@@ -205,3 +205,52 @@ app_test!(proof_of_work_is_checked_when_the_form_asks_for_it, |app| {
     let with = submit(&app, &format!("{fields}&pow={answer}")).await;
     assert_eq!(with.status, 200, "{:?}", with.json);
 });
+
+app_test!(r20_r12_a_form_offering_calls_asks_for_the_address_and_names_who_receives_the_declaration, |app| {
+    let w = world(&app).await;
+    let key = Some(app.api_key.as_str());
+    // Calls offered: the address fields are there; e-mail only: they are not (R12).
+    assert_eq!(define(&app, &w, json!(["email", "phone_live"])).await, 201);
+    let html = app.call("GET", "/f/beratung", None, None).await.json.as_str().unwrap().to_string();
+    assert!(html.contains("id=\"street\"") && html.contains("id=\"postcode\"") && html.contains("id=\"city\""));
+    assert_eq!(define(&app, &w, json!(["email"])).await, 201);
+    let html = app.call("GET", "/f/beratung", None, None).await.json.as_str().unwrap().to_string();
+    assert!(!html.contains("id=\"street\""), "{html}");
+
+    // A text of two advertisers: the form must say who receives the declarations.
+    let b = app
+        .call(
+            "POST",
+            "/v1/advertisers",
+            key,
+            Some(json!({"legal_name": "Partner Finanz AG", "seat": "Bonn",
+                "address_for_service": {"street": "Markt 1", "postcode": "53111", "city": "Bonn"}})),
+        )
+        .await;
+    assert_eq!(b.status, 201, "{:?}", b.json);
+    let t = app
+        .call("POST", "/v1/texts", key, Some(json!({
+            "key": "zwei",
+            "title": "Einwilligung Telefon",
+            "body": "Ich bin einverstanden, dass mich die Muster Versicherungsmakler GmbH und die Partner Finanz AG per Telefon über Versicherungen informieren. Widerruf jederzeit.",
+            "scope": {"advertisers": [w.advertiser, b.json["id"]], "product_categories": ["insurance"], "channels": ["phone_live"]},
+            "privacy_notice": {"url": "https://makler.example/datenschutz", "version": "2026-01"}
+        })))
+        .await;
+    assert_eq!(t.status, 201, "{:?}", t.json);
+    let form = |extra: serde_json::Value| {
+        let mut body = json!({"slug": "zwei", "text_id": t.json["id"], "channels": ["phone_live"], "title": "Zwei"});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        app.call("POST", "/v1/forms", key, Some(body))
+    };
+    let r = form(json!({})).await;
+    assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("declaration_recipient")), "{:?}", r.json);
+    let r = form(
+        json!({"declaration_recipient": {"organisation": "Muster Versicherungsmakler GmbH", "agent_pseudonym": " "}}),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{:?}", r.json);
+    let mine = json!({"organisation": "Muster Versicherungsmakler GmbH", "agent_pseudonym": "Web-Team 7"});
+    let r = form(json!({ "declaration_recipient": mine })).await;
+    assert_eq!((r.status, &r.json["declaration_recipient"]), (201, &mine), "{:?}", r.json);
+});

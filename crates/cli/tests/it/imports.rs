@@ -325,3 +325,60 @@ app_test!(r25_uploads_carry_their_file_name_and_a_mapping_file, |app| {
     let uploads = app.k.data_dir.join("uploads");
     assert!(std::fs::read_dir(&uploads).map_or(true, |mut d| d.next().is_none()), "uploads are removed after the run");
 });
+
+app_test!(r39_an_unsubscribe_row_withdraws_the_consent_a_row_of_the_same_file_just_gave, |app| {
+    let w = world(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let actor = konsent_domain::ledger::Actor::User("test".into());
+    // One batch for the whole file, then one batch a row: there the unsubscribe row is planned
+    // while the row before it is still being committed.
+    for (round, batch_rows) in [(0, 100), (1, 1)] {
+        // Rows of the same person, as a tool's "all contacts with history" export has them: the
+        // sign-up with its whole double opt-in record, then the unsubscribe, at once or later.
+        let path = dir.path().join(format!("members-{round}.csv"));
+        let mut csv =
+            String::from("Email Address,First Name,Last Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,Status\n");
+        for (who, status) in
+            [("nah", "subscribed"), ("nah", "unsubscribed"), ("fern", "subscribed"), ("x", "subscribed")]
+        {
+            csv += &format!(
+                "{who}{round}@beispiel.de,Nora,Hahn,2025-03-01 10:00:00,192.0.2.7,2025-03-01 10:05:00,192.0.2.7,{status}\n"
+            );
+        }
+        csv += &format!("fern{round}@beispiel.de,Nora,Hahn,,,,,unsubscribed\n");
+        std::fs::write(&path, csv).unwrap();
+        let opts = ImportOptions {
+            format: Format::Mailchimp,
+            mapping: None,
+            text_id: w.text.parse().unwrap(),
+            advertisers: None,
+            provider: None,
+            third_party_contract: None,
+            org_unit: None,
+            dry_run: false,
+            batch_rows,
+        };
+        let r = app.k.import_file(app.tenant, &actor, &path, &opts, &|_| true).await.unwrap();
+        assert_eq!((r.outcomes.get("given"), r.outcomes.get("opt_out")), (Some(&3), Some(&2)), "round {round}: {r:?}");
+        assert!(email_allowed(&app, &w, &format!("x{round}@beispiel.de")).await.0, "round {round}: x stays subscribed");
+        for who in ["nah", "fern"] {
+            let email = format!("{who}{round}@beispiel.de");
+            let (allowed, reasons) = email_allowed(&app, &w, &email).await;
+            assert!(!allowed, "round {round}: {email} {reasons}");
+            let value = konsent_domain::contact::ContactValue::Email(
+                konsent_domain::contact::EmailAddress::parse(&email).unwrap(),
+            );
+            let found = app.k.find_by_contact(app.tenant, &value).await.unwrap();
+            assert_eq!(found.len(), 1, "round {round}: {email}");
+            let p = app.call("GET", &format!("/v1/persons/{}", found[0].0), Some(&app.api_key), None).await;
+            let consents = p.json["consents"].as_array().unwrap();
+            assert_eq!(consents.len(), 1, "round {round}: {email}: {consents:?}");
+            assert_eq!(
+                consents[0]["status"], "ConsentWithdrawn",
+                "round {round}: {email} is withdrawn, not only suppressed"
+            );
+        }
+    }
+    let v = konsent_service::verify::verify(&app.k).await.unwrap();
+    assert!(v.ok(), "{:?}", v.broken);
+});

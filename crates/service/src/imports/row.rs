@@ -134,8 +134,24 @@ impl Konsent {
             return Ok(Some(outcome));
         }
         let now = self.now();
-        for (person, cp) in batch.holders(env, email) {
-            for c in self.consents_found(env, batch, person).await? {
+        // Holders the store showed, and persons this batch or the one in flight created for the
+        // address (a subscribe row shortly before the unsubscribe row of the same file).
+        let mut holders = batch.holders(env, email);
+        holders.extend(batch.created(key(email)));
+        holders.sort_unstable();
+        holders.dedup();
+        for (person, cp) in holders {
+            let mut consents = if batch.known.keys.contains_key(&person) {
+                vec![]
+            } else {
+                self.consents_found(env, batch, person).await?
+            };
+            for c in batch.recorded(person) {
+                if !consents.iter().any(|s| s.id == c.id) {
+                    consents.push(c.clone());
+                }
+            }
+            for c in consents {
                 let ours: BTreeSet<AdvertiserId> = c.scope.advertisers.intersection(&env.ours).copied().collect();
                 if !c.status.is_valid_for_processing()
                     || !c.contact_points.contains(&cp)
@@ -326,6 +342,9 @@ impl Konsent {
             batch.side.push(sw);
         }
         batch.known.consented.insert(person_id);
+        if !env.opts.dry_run {
+            batch.known.consents.entry(person_id).or_default().extend(assessed.iter().map(|a| a.record.clone()));
+        }
         let mut usable = false;
         for a in &assessed {
             batch.events.extend(self.consent_events(env.actor, &a.record));

@@ -8,7 +8,7 @@ use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::path::Path;
 
-use konsent_domain::consent::Source;
+use konsent_domain::consent::{ConsentRecord, Source};
 use konsent_domain::contact::ContactValue;
 use konsent_domain::ids::{AdvertiserId, ContactPointId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
@@ -51,6 +51,9 @@ pub(super) struct Known {
     pub(super) keys: HashMap<PersonId, konsent_domain::crypto::DataKey>,
     /// Persons who got a consent from this file.
     pub(super) consented: HashSet<PersonId>,
+    /// The consents this batch recorded, by person (not in a dry run), so that a later row's
+    /// opt-out withdraws them before the store shows them.
+    pub(super) consents: HashMap<PersonId, Vec<ConsentRecord>>,
 }
 
 /// Writes not yet committed, and what they make known before they are.
@@ -130,6 +133,11 @@ impl Batch {
     /// Whether the person got a consent from this file in this batch or the one in flight.
     pub(super) fn has_consented(&self, p: PersonId) -> bool {
         self.known.consented.contains(&p) || self.in_flight.consented.contains(&p)
+    }
+
+    /// Consents this batch or the one in flight recorded for a person.
+    pub(super) fn recorded(&self, p: PersonId) -> impl Iterator<Item = &ConsentRecord> {
+        [&self.in_flight, &self.known].into_iter().flat_map(move |k| k.consents.get(&p).into_iter().flatten())
     }
 
     /// Suppression entries of a contact point as the store had them before this chunk.

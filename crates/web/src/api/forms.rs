@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use konsent_domain::channel::Channel;
+use konsent_domain::consent::DeclarationRecipient;
 use konsent_domain::form::FormDef;
 use konsent_domain::ids::TextId;
 use konsent_store::queries;
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::schema::ChannelDoc;
+use super::schema::{ChannelDoc, DeclarationRecipientDoc};
 use crate::AppState;
 use crate::auth::{Caller, Permission};
 use crate::json::ApiJson;
@@ -45,6 +46,12 @@ pub struct FormBody {
     /// default off.
     #[serde(default)]
     proof_of_work: bool,
+    /// Who receives the form's declarations, for its phone, SMS and messenger consents (R20):
+    /// organisation and a code of the form. Default, when the text names one advertiser: that
+    /// advertiser and `Webformular /f/{slug}`.
+    #[serde(default)]
+    #[schema(value_type = Option<DeclarationRecipientDoc>)]
+    declaration_recipient: Option<DeclarationRecipient>,
 }
 
 /// Formular anlegen oder ändern / define or change a signup form.
@@ -52,7 +59,7 @@ pub struct FormBody {
     post, path = "/v1/forms", tag = "forms", security(("bearer" = [])),
     request_body = FormBody,
     responses(
-        (status = 201, description = "Das Formular / the form: `{slug, text_id, channels, title, embed_origins, url, embed_snippet}`", body = Object),
+        (status = 201, description = "Das Formular / the form: `{slug, text_id, channels, title, embed_origins, proof_of_work, declaration_recipient, url, embed_snippet}`", body = Object),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
@@ -72,6 +79,7 @@ pub async fn define_form(
         title: b.title,
         embed_origins: b.embed_origins,
         proof_of_work: b.proof_of_work,
+        declaration_recipient: b.declaration_recipient,
     };
     let f = s.k.define_form(caller.tenant, &caller.actor(), f).await?;
     let mut v = json!(f);

@@ -1,4 +1,5 @@
-//! The hosted signup form `/f/{slug}`: only the fields the offered channels need (R12), one
+//! The hosted signup form `/f/{slug}`: only the fields the offered channels need (R12; the
+//! residential address only where calls are offered, R20), one
 //! unticked box per channel (R4, R9), the full consent text and the advertisers it names, a
 //! honeypot instead of third-party captchas. Each serve is logged and the submission points to it.
 
@@ -57,6 +58,20 @@ fn form_html(f: &ServedForm) -> String {
         h.push_str(
             "<p><label for=\"phone\">Telefonnummer / phone number</label><br>\
              <input type=\"tel\" id=\"phone\" name=\"phone\" autocomplete=\"tel\"></p>",
+        );
+    }
+    if f.form.offers_calls() {
+        // Phone advertising needs the residential address on record (§ 7a UWG, R20).
+        h.push_str(
+            "<fieldset><legend>Wohnanschrift (nur für Telefonwerbung) / residential address (only for \
+             phone advertising)</legend>\
+             <p><label for=\"street\">Straße und Hausnummer / street and number</label><br>\
+             <input type=\"text\" id=\"street\" name=\"street\" autocomplete=\"street-address\"></p>\
+             <p><label for=\"postcode\">Postleitzahl / postcode</label><br>\
+             <input type=\"text\" id=\"postcode\" name=\"postcode\" autocomplete=\"postal-code\" \
+             inputmode=\"numeric\"></p>\
+             <p><label for=\"city\">Ort / city</label><br>\
+             <input type=\"text\" id=\"city\" name=\"city\" autocomplete=\"address-level2\"></p></fieldset>",
         );
     }
     h.push_str("<fieldset><legend>Ich willige ein in Werbung per … / I consent to advertising by …</legend>");
@@ -131,6 +146,9 @@ pub async fn form_submit(
             "last_name" => sub.last_name = v.into_owned(),
             "email" => sub.email = v.into_owned(),
             "phone" => sub.phone = v.into_owned(),
+            "street" => sub.address[0] = v.into_owned(),
+            "postcode" => sub.address[1] = v.into_owned(),
+            "city" => sub.address[2] = v.into_owned(),
             "website" => sub.honeypot = v.into_owned(),
             "pow" => sub.pow = v.into_owned(),
             "channel" => match v.parse::<Channel>() {
