@@ -265,6 +265,10 @@ pub enum Command {
         /// Days ahead to look for consents turning stale.
         #[arg(long, default_value_t = 60)]
         within_days: u16,
+        /// The campaign's staleness limits in months, e.g. `phone_live=6,email=12` (R29; channels
+        /// not named: 12 for calls, 18 otherwise).
+        #[arg(long, default_value = "")]
+        staleness: String,
         /// Queue the re-permission mails (new consents under the current text, confirmed by click).
         #[arg(long)]
         send: bool,

@@ -5,7 +5,7 @@
 mod policy;
 mod reason;
 
-pub use policy::{CampaignPolicy, staleness_anchor};
+pub use policy::{CampaignPolicy, parse_staleness, staleness_anchor};
 pub use reason::{CustomerCondition, Reason};
 
 use std::collections::BTreeSet;

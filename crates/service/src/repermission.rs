@@ -24,6 +24,32 @@ use crate::consents::NewConsent;
 use crate::context::Konsent;
 use crate::error::ServiceError;
 
+/// Which consents a re-permission run looks at, and by what limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepermissionScope {
+    /// The advertiser whose consents are renewed.
+    pub advertiser: AdvertiserId,
+    /// Days ahead to look for consents turning stale.
+    pub within_days: u16,
+    /// The campaign's staleness limits in months per channel (R29); a channel not named keeps the
+    /// default (12 months for calls, 18 for e-mail, SMS and messenger).
+    pub staleness_months: BTreeMap<Channel, u16>,
+}
+
+impl RepermissionScope {
+    /// The default limits, 60 days ahead.
+    pub fn new(advertiser: AdvertiserId) -> Self {
+        Self { advertiser, within_days: 60, staleness_months: BTreeMap::new() }
+    }
+
+    /// The policy the plan decides by: the defaults with the campaign's limits over them.
+    fn policy(&self) -> CampaignPolicy {
+        let mut p = CampaignPolicy::default();
+        p.staleness_months.extend(self.staleness_months.iter().map(|(c, m)| (*c, *m)));
+        p
+    }
+}
+
 /// One consent to renew and how the request may reach the person.
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
@@ -55,6 +81,8 @@ pub struct RepermissionPlan {
     pub advertiser: AdvertiserId,
     /// Window in days.
     pub within_days: u16,
+    /// The staleness limits applied, in months per channel (R29).
+    pub staleness_months: BTreeMap<Channel, u16>,
     /// Candidates.
     pub candidates: Vec<Candidate>,
     /// Count by route (`email`, `post`, `none`).
@@ -85,19 +113,25 @@ fn stale_at(policy: &CampaignPolicy, c: &ConsentRecord) -> Option<Timestamp> {
 }
 
 impl Konsent {
-    /// The consents of `advertiser` to renew within `within_days`; see the module documentation.
+    /// The consents of the advertiser to renew within the window; see the module documentation.
     pub async fn repermission_plan(
         &self,
         tenant: TenantId,
-        advertiser: AdvertiserId,
-        within_days: u16,
+        scope: &RepermissionScope,
     ) -> Result<RepermissionPlan, ServiceError> {
+        let (advertiser, within_days) = (scope.advertiser, scope.within_days);
+        if let Some((ch, _)) = scope.staleness_months.iter().find(|(_, m)| !(1..=120).contains(*m)) {
+            return Err(ServiceError::invalid(
+                "staleness_months",
+                format!("{}: 1 bis 120 Monate / 1 to 120 months", ch.as_str()),
+            ));
+        }
         if !queries::advertisers(&self.db, tenant).await?.iter().any(|a| a.id == advertiser) {
             return Err(ServiceError::invalid("advertiser", format!("no advertiser {advertiser} in this tenant")));
         }
         let now = self.now();
         let horizon = now + SignedDuration::from_hours(24 * i64::from(within_days));
-        let policy = CampaignPolicy::default();
+        let policy = scope.policy();
         let mut found: Vec<(ConsentRecord, &'static str, Option<Timestamp>)> = Vec::new();
         let mut cursor = None;
         loop {
@@ -132,7 +166,7 @@ impl Konsent {
             let via = match email_route.get(&c.person_id) {
                 Some(v) => *v,
                 None => {
-                    let v = self.email_basis(tenant, c.person_id, advertiser, now).await?;
+                    let v = self.email_basis(tenant, c.person_id, advertiser, &policy, now).await?;
                     email_route.insert(c.person_id, v);
                     v
                 }
@@ -158,7 +192,13 @@ impl Konsent {
         for c in &candidates {
             *by_route.entry(c.route.unwrap_or("none").to_string()).or_default() += 1;
         }
-        Ok(RepermissionPlan { advertiser, within_days, candidates, by_route })
+        Ok(RepermissionPlan {
+            advertiser,
+            within_days,
+            staleness_months: policy.staleness_months.clone(),
+            candidates,
+            by_route,
+        })
     }
 
     /// The e-mail consent the gate relies on for advertising to the person by e-mail now.
@@ -167,6 +207,7 @@ impl Konsent {
         tenant: TenantId,
         person: PersonId,
         advertiser: AdvertiserId,
+        policy: &CampaignPolicy,
         now: Timestamp,
     ) -> Result<Option<ConsentId>, ServiceError> {
         let keys: Vec<(String, ContactKind)> = queries::contact_points(&self.db, tenant, person)
@@ -179,7 +220,7 @@ impl Konsent {
             channel: Channel::Email,
             advertiser,
             categories: BTreeSet::new(),
-            policy: CampaignPolicy::default(),
+            policy: policy.clone(),
             now,
         };
         for (_, state) in self.load_key_states(tenant, &keys).await? {
@@ -217,10 +258,10 @@ impl Konsent {
     pub async fn repermission_letters(
         &self,
         tenant: TenantId,
-        advertiser: AdvertiserId,
-        within_days: u16,
+        scope: &RepermissionScope,
     ) -> Result<Vec<Letter>, ServiceError> {
-        let plan = self.repermission_plan(tenant, advertiser, within_days).await?;
+        let advertiser = scope.advertiser;
+        let plan = self.repermission_plan(tenant, scope).await?;
         let name = queries::advertisers(&self.db, tenant)
             .await?
             .into_iter()
@@ -266,10 +307,9 @@ impl Konsent {
         &self,
         tenant: TenantId,
         actor: &Actor,
-        advertiser: AdvertiserId,
-        within_days: u16,
+        scope: &RepermissionScope,
     ) -> Result<RepermissionSent, ServiceError> {
-        let plan = self.repermission_plan(tenant, advertiser, within_days).await?;
+        let plan = self.repermission_plan(tenant, scope).await?;
         let texts = queries::texts(&self.db, tenant).await?;
         let mut out = RepermissionSent::default();
         for c in plan.candidates {

@@ -87,14 +87,20 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             let k = open(&cli, &cfg).await?;
             segments::segment(&k, action).await
         }
-        Command::Repermission { advertiser, within_days, send, letters, json, tenant } => {
+        Command::Repermission { advertiser, within_days, staleness, send, letters, json, tenant } => {
             let k = open(&cli, &cfg).await?;
             let t = pick_tenant(&k, tenant.as_deref()).await?;
-            let advertiser =
-                advertiser.parse().context("--advertiser: keine ID eines Werbenden / not an advertiser id")?;
+            let scope = konsent_service::repermission::RepermissionScope {
+                advertiser: advertiser
+                    .parse()
+                    .context("--advertiser: keine ID eines Werbenden / not an advertiser id")?,
+                within_days: *within_days,
+                staleness_months: konsent_domain::gate::parse_staleness(staleness)
+                    .map_err(|e| anyhow::anyhow!("--staleness: {e}"))?,
+            };
             let actor = konsent_domain::ledger::Actor::User("cli".into());
             if let Some(out) = letters {
-                let l = k.repermission_letters(t, advertiser, *within_days).await?;
+                let l = k.repermission_letters(t, &scope).await?;
                 std::fs::write(out, konsent_formats::export::letters_csv(&l))
                     .with_context(|| format!("Schreiben fehlgeschlagen / cannot write {}", out.display()))?;
                 println!("{} Briefe / letters -> {}", l.len(), out.display());
@@ -103,7 +109,7 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                 }
             }
             if *send {
-                let r = k.send_repermission(t, &actor, advertiser, *within_days).await?;
+                let r = k.send_repermission(t, &actor, &scope).await?;
                 println!(
                     "{} Mails eingereiht / mails queued ({} davon mit SMS-Code für die Rufnummer / of them with a text \
                      code for the number); {} per Brief / by letter, {} ohne Rechtsgrundlage für eine Anfrage / \
@@ -112,7 +118,7 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                 );
                 return Ok(ExitCode::SUCCESS);
             }
-            let plan = k.repermission_plan(t, advertiser, *within_days).await?;
+            let plan = k.repermission_plan(t, &scope).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&plan)?);
             } else {

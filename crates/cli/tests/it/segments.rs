@@ -235,7 +235,7 @@ async fn legacy(app: &TestApp, w: &World, first: &str, contact: Value, channel: 
     c.json["consent_id"].as_str().unwrap().to_string()
 }
 
-app_test!(r43_repermission_goes_only_by_a_channel_with_a_legal_basis_and_leaves_the_old_record_alone, |app| {
+app_test!(r43_r29_repermission_goes_only_by_a_channel_with_a_legal_basis_by_the_campaigns_limits_and_leaves_the_old_record_alone, |app| {
     let w = crate::api::world(&app).await;
     let (_, anna) = subscriber(&app, &w, "Anna", "anna@example.de").await;
     let bernd = legacy(&app, &w, "Bernd", json!({"email": "bernd@example.de"}), "email", true).await;
@@ -254,6 +254,22 @@ app_test!(r43_repermission_goes_only_by_a_channel_with_a_legal_basis_and_leaves_
         "no valid e-mail consent: a letter"
     );
     assert_eq!(of(&carl)["route"], Value::Null, "no call to obtain phone consent, no address: nothing");
+    assert_eq!(plan.json["staleness_months"], json!({"phone_live": 12, "phone_automated": 12, "email": 18, "sms": 18, "messenger_whatsapp": 18}));
+    // The campaign's own limits (R29): with 24 months for e-mail Anna's consent is not due; with
+    // 6 it is stale, and a stale consent cannot carry its own renewal request by mail (R43).
+    let with = |limits: &str| {
+        let path = format!("/v1/repermission?advertiser={}&staleness={limits}", w.advertiser);
+        let app = &app;
+        async move { app.call("GET", &path, Some(&app.api_key), None).await }
+    };
+    let long = with("email:24").await;
+    assert_eq!(long.json["staleness_months"]["email"], 24, "{:?}", long.json);
+    assert!(!long.json["candidates"].to_string().contains(&anna), "{:?}", long.json);
+    let short = with("email:6").await.json;
+    let annas = short["candidates"].as_array().unwrap().iter().find(|c| c["consent_id"] == anna.as_str()).unwrap();
+    assert_eq!((annas["why"].as_str(), annas.get("route")), (Some("stale"), None), "{short}");
+    let bad = with("email:0").await;
+    assert_eq!((bad.status, bad.json["errors"][0]["field"].as_str()), (422, Some("staleness")), "{:?}", bad.json);
     // The letters: Bernd's name and address with his consent, for a mail merge; nobody else.
     let letters = app
         .call("GET", &format!("/v1/repermission/letters?advertiser={}", w.advertiser), Some(&app.api_key), None)

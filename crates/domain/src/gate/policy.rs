@@ -67,7 +67,41 @@ impl CampaignPolicy {
     }
 }
 
+/// Reads per-channel staleness limits written `phone_live=6,email=12` (`:` works as well as `=`).
+pub fn parse_staleness(s: &str) -> Result<BTreeMap<Channel, u16>, String> {
+    let mut out = BTreeMap::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (ch, months) = part
+            .split_once(['=', ':'])
+            .ok_or_else(|| format!("{part:?}: Kanal=Monate erwartet / expected channel=months"))?;
+        let ch: Channel = ch.trim().parse().map_err(|_| format!("{:?}: kein Kanal / not a channel", ch.trim()))?;
+        let months: u16 = months
+            .trim()
+            .parse()
+            .ok()
+            .filter(|m| (1..=120).contains(m))
+            .ok_or_else(|| format!("{:?}: 1 bis 120 Monate / 1 to 120 months", months.trim()))?;
+        out.insert(ch, months);
+    }
+    Ok(out)
+}
+
 /// What staleness counts from (R29): the later of the grant and the last use.
 pub fn staleness_anchor(record: &crate::consent::ConsentRecord) -> Timestamp {
     record.granted_at.unwrap_or(record.given_at).max(record.last_use_at.unwrap_or(record.given_at))
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn r29_staleness_limits_are_read_per_channel_and_bad_ones_named() {
+        let m = parse_staleness("phone_live=6, email:12").unwrap();
+        assert_eq!(m, BTreeMap::from([(Channel::PhoneLive, 6), (Channel::Email, 12)]));
+        assert_eq!(parse_staleness("").unwrap(), BTreeMap::new());
+        assert!(parse_staleness("telefon=6").unwrap_err().contains("telefon"));
+        assert!(parse_staleness("email=0").unwrap_err().contains("1 bis 120"));
+        assert!(parse_staleness("email").unwrap_err().contains("Kanal=Monate"));
+    }
 }

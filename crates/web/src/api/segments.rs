@@ -10,6 +10,7 @@ use konsent_domain::ids::SegmentId;
 use konsent_domain::segment::SegmentSpec;
 use konsent_formats::export::{ExportFormat, Lang};
 use konsent_service::FieldError;
+use konsent_service::repermission::RepermissionScope;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
@@ -232,6 +233,21 @@ pub struct RepermissionQuery {
     advertiser: String,
     /// Days ahead to look for consents turning stale (default 60).
     within_days: Option<u16>,
+    /// The campaign's staleness limits in months, `phone_live:6,email:12` (R29); channels not
+    /// named keep 12 months for calls and 18 for the others.
+    #[param(example = "phone_live:6,email:12")]
+    staleness: Option<String>,
+}
+
+impl RepermissionQuery {
+    fn scope(&self) -> Result<RepermissionScope, ApiError> {
+        Ok(RepermissionScope {
+            advertiser: self.advertiser.parse().map_err(|_| field("advertiser", "not an advertiser id"))?,
+            within_days: self.within_days.unwrap_or(60),
+            staleness_months: konsent_domain::gate::parse_staleness(self.staleness.as_deref().unwrap_or(""))
+                .map_err(|e| field("staleness", e))?,
+        })
+    }
 }
 
 /// Body of `POST /v1/repermission`.
@@ -243,6 +259,11 @@ pub struct RepermissionBody {
     advertiser: konsent_domain::ids::AdvertiserId,
     /// Days ahead (default 60).
     within_days: Option<u16>,
+    /// The campaign's staleness limits in months per channel, e.g. `{"phone_live": 6}` (R29);
+    /// channels not named keep 12 months for calls and 18 for the others.
+    #[serde(default)]
+    #[schema(value_type = Option<std::collections::BTreeMap<String, u16>>)]
+    staleness_months: std::collections::BTreeMap<konsent_domain::channel::Channel, u16>,
 }
 
 /// Neueinholung planen / re-permission candidates (R29, R43): consents of the advertiser that are
@@ -252,7 +273,7 @@ pub struct RepermissionBody {
     get, path = "/v1/repermission", tag = "segments", security(("bearer" = [])),
     params(RepermissionQuery),
     responses(
-        (status = 200, description = "`candidates` [{consent_id, person_id, channels, why, stale_at, route, via_consent}], `by_route`", body = Object),
+        (status = 200, description = "`candidates` [{consent_id, person_id, channels, why, stale_at, route, via_consent}], `by_route`, `staleness_months` (the limits applied)", body = Object),
         (status = 401, response = Unauthorized), (status = 403, response = Forbidden), (status = 422, response = Unprocessable),
     )
 )]
@@ -262,8 +283,7 @@ pub async fn repermission_plan(
     Query(q): Query<RepermissionQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Export)?;
-    let advertiser = q.advertiser.parse().map_err(|_| field("advertiser", "not an advertiser id"))?;
-    let plan = s.k.repermission_plan(caller.tenant, advertiser, q.within_days.unwrap_or(60)).await?;
+    let plan = s.k.repermission_plan(caller.tenant, &q.scope()?).await?;
     Ok(Json(serde_json::to_value(plan).unwrap_or(Value::Null)))
 }
 
@@ -286,7 +306,12 @@ pub async fn repermission_send(
     ApiJson(b): ApiJson<RepermissionBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Export)?;
-    let r = s.k.send_repermission(caller.tenant, &caller.actor(), b.advertiser, b.within_days.unwrap_or(60)).await?;
+    let scope = RepermissionScope {
+        advertiser: b.advertiser,
+        within_days: b.within_days.unwrap_or(60),
+        staleness_months: b.staleness_months,
+    };
+    let r = s.k.send_repermission(caller.tenant, &caller.actor(), &scope).await?;
     Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null)))
 }
 
@@ -308,8 +333,7 @@ pub async fn repermission_letters(
     Query(q): Query<RepermissionQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Export)?;
-    let advertiser = q.advertiser.parse().map_err(|_| field("advertiser", "not an advertiser id"))?;
-    let letters = s.k.repermission_letters(caller.tenant, advertiser, q.within_days.unwrap_or(60)).await?;
+    let letters = s.k.repermission_letters(caller.tenant, &q.scope()?).await?;
     let mut r = Body::from(konsent_formats::export::letters_csv(&letters)).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
