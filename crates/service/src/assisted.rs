@@ -67,7 +67,10 @@ impl Konsent {
         evidence: Vec<Evidence>,
     ) -> Result<Assessed, ServiceError> {
         if evidence.is_empty() {
-            return Err(ServiceError::invalid("evidence", "name at least one piece of evidence"));
+            return Err(ServiceError::invalid(
+                "evidence",
+                "mindestens einen Nachweis angeben / name at least one piece of evidence",
+            ));
         }
         let mut c = self.consent_record(tenant, consent_id).await?;
         if !(c.status == ConsentStatus::Requested || c.status.is_valid_for_processing()) {
@@ -155,7 +158,10 @@ impl Konsent {
         settings: TenantSettings,
     ) -> Result<TenantSettings, ServiceError> {
         if !(14..=21).contains(&settings.verification.min_age) {
-            return Err(ServiceError::invalid("verification.min_age", "must lie between 14 and 21"));
+            return Err(ServiceError::invalid(
+                "verification.min_age",
+                "zwischen 14 und 21 / must lie between 14 and 21",
+            ));
         }
         konsent_domain::retention::concept::check_overrides(&settings.retention)
             .map_err(|e| ServiceError::invalid("retention", e))?;

@@ -74,7 +74,10 @@ impl Konsent {
     /// Copies the SQLite database to `out` (consistent, while serving).
     pub async fn backup(&self, out: &Path) -> Result<u64, ServiceError> {
         if out.exists() {
-            return Err(ServiceError::invalid("out", format!("{} exists; choose a new file", out.display())));
+            return Err(ServiceError::invalid(
+                "out",
+                format!("{} gibt es schon, bitte eine neue Datei wählen / exists; choose a new file", out.display()),
+            ));
         }
         queries::sqlite_backup(&self.db, &out.display().to_string()).await?;
         Ok(std::fs::metadata(out).map_err(io(out))?.len())
@@ -143,7 +146,10 @@ impl Konsent {
 pub fn restore_sqlite_file(data_dir: &Path, backup: &Path) -> Result<(), ServiceError> {
     let head = std::fs::read(backup).map_err(io(backup))?;
     if !head.starts_with(b"SQLite format 3\0") {
-        return Err(ServiceError::invalid("backup", format!("{} is no SQLite database", backup.display())));
+        return Err(ServiceError::invalid(
+            "backup",
+            format!("{} ist keine SQLite-Datenbank / is no SQLite database", backup.display()),
+        ));
     }
     let db = data_dir.join("konsent.db");
     let tmp = data_dir.join("konsent.db.restoring");

@@ -84,7 +84,7 @@ impl Konsent {
         if c_adv.is_none() && advertiser.is_none() {
             return Err(ServiceError::invalid(
                 "advertiser",
-                "name the advertiser, or give the file an advertiser column",
+                "den Werbenden angeben oder der Datei eine Spalte advertiser geben / name the advertiser, or give the file an advertiser column",
             ));
         }
         let (c_camp, c_agent, c_party) = (table.column(CAMPAIGN), table.column(AGENT), table.column(PARTY));

@@ -61,7 +61,7 @@ impl Konsent {
     ) -> Result<(), ServiceError> {
         for (field, v) in [("label_de", &category.label_de), ("label_en", &category.label_en)] {
             if v.trim().is_empty() || v.chars().count() > 200 {
-                return Err(ServiceError::invalid(field, "must be 1-200 characters"));
+                return Err(ServiceError::invalid(field, "1 bis 200 Zeichen / must be 1-200 characters"));
             }
         }
         let ev = self.pending(actor, EventBody::CategoryDefined { category });

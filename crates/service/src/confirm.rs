@@ -52,7 +52,7 @@ impl Konsent {
             }
         }
         let (cp, to) = target
-            .ok_or_else(|| ServiceError::invalid("via", "the consent is bound to no contact point of that kind"))?;
+            .ok_or_else(|| ServiceError::invalid("via", "die Einwilligung ist an keinen Kontaktweg dieser Art gebunden / the consent is bound to no contact point of that kind"))?;
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         let company = company_of(&c, l.advertisers());
         let link = self.new_link(tenant, &c, &self.public_url, now);

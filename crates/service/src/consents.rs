@@ -70,7 +70,12 @@ impl Konsent {
         let text = queries::text(&self.db, tenant, text_id)
             .await?
             .filter(|t| t.state != konsent_domain::text::TextState::Draft)
-            .ok_or_else(|| ServiceError::invalid("text_id", "no such published consent text"))?;
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "text_id",
+                    "kein veröffentlichter Einwilligungstext mit dieser ID / no such published consent text",
+                )
+            })?;
         let advertisers = queries::advertisers(&self.db, tenant).await?;
         let data = self.person_data(tenant, person_id).await?;
         let kinds: BTreeMap<ContactPointId, ContactKind> = queries::contact_points(&self.db, tenant, person_id)
@@ -148,7 +153,10 @@ impl Konsent {
             && d.product_categories.is_empty()
             && d.channels.is_empty()
         {
-            return Err(ServiceError::invalid("scope", "name what to withdraw, or omit scope to withdraw everything"));
+            return Err(ServiceError::invalid(
+                "scope",
+                "angeben, was widerrufen wird, oder scope weglassen, um alles zu widerrufen / name what to withdraw, or omit scope to withdraw everything",
+            ));
         }
         let now = self.now();
         // What is still queued about this consent (a confirmation mail, a code) is not sent (R39):

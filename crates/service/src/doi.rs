@@ -366,7 +366,10 @@ impl Konsent {
                 return Ok((*cp, e.as_str().to_string()));
             }
         }
-        Err(ServiceError::invalid("consent_id", "the consent is bound to no e-mail contact point"))
+        Err(ServiceError::invalid(
+            "consent_id",
+            "die Einwilligung ist an keine E-Mail-Adresse gebunden / the consent is bound to no e-mail contact point",
+        ))
     }
 
     /// Claims up to `limit` due messages and opens them; a message that cannot be opened is

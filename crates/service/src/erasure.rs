@@ -255,15 +255,18 @@ impl Konsent {
         if !["litigation", "authority_request", "dsar_pending", "complaint"].contains(&reason) {
             return Err(ServiceError::invalid(
                 "reason",
-                "use litigation, authority_request, dsar_pending or complaint",
+                "litigation, authority_request, dsar_pending oder complaint verwenden / use litigation, authority_request, dsar_pending or complaint",
             ));
         }
         if owner.trim().is_empty() {
-            return Err(ServiceError::invalid("owner", "name who answers for the hold"));
+            return Err(ServiceError::invalid(
+                "owner",
+                "angeben, wer für die Sperre verantwortlich ist / name who answers for the hold",
+            ));
         }
         let now = self.now();
         if review_at <= now {
-            return Err(ServiceError::invalid("review_at", "must lie in the future"));
+            return Err(ServiceError::invalid("review_at", "muss in der Zukunft liegen / must lie in the future"));
         }
         let hold = LegalHold {
             id: self.id(HoldId::from_parts),

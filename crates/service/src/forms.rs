@@ -77,25 +77,38 @@ impl Konsent {
     pub async fn define_form(&self, tenant: TenantId, actor: &Actor, form: FormDef) -> Result<FormDef, ServiceError> {
         check_slug(&form.slug).map_err(|e| ServiceError::invalid("slug", e))?;
         if form.channels.is_empty() {
-            return Err(ServiceError::invalid("channels", "offer at least one channel"));
+            return Err(ServiceError::invalid(
+                "channels",
+                "mindestens einen Kanal anbieten / offer at least one channel",
+            ));
         }
         if let Some(o) = form.embed_origins.iter().find(|o| !konsent_domain::form::check_origin(o)) {
             return Err(ServiceError::invalid(
                 "embed_origins",
-                format!("{o:?} is not an origin like https://www.makler.de"),
+                format!(
+                    "{o:?} ist kein Ursprung wie https://www.makler.de / is not an origin like https://www.makler.de"
+                ),
             ));
         }
         if form.title.trim().is_empty() || form.title.chars().count() > 200 {
-            return Err(ServiceError::invalid("title", "must be 1-200 characters"));
+            return Err(ServiceError::invalid("title", "1 bis 200 Zeichen / must be 1-200 characters"));
         }
         let text = queries::text(&self.db, tenant, form.text_id)
             .await?
             .filter(|t| t.state == TextState::Published)
-            .ok_or_else(|| ServiceError::invalid("text_id", "no such published consent text"))?;
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "text_id",
+                    "kein veröffentlichter Einwilligungstext mit dieser ID / no such published consent text",
+                )
+            })?;
         let outside: Vec<&str> =
             form.channels.iter().filter(|c| !text.scope.channels.contains(c)).map(|c| c.as_str()).collect();
         if !outside.is_empty() {
-            return Err(ServiceError::invalid("channels", format!("not covered by the text: {}", outside.join(", "))));
+            return Err(ServiceError::invalid(
+                "channels",
+                format!("vom Text nicht abgedeckt / not covered by the text: {}", outside.join(", ")),
+            ));
         }
         // Phone consents name who received the declaration (R20): the form's own setting, or the
         // one advertiser its text names.

@@ -92,7 +92,7 @@ pub async fn init(
 pub async fn create_tenant(k: &Konsent, name: &str) -> Result<TenantId, ServiceError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(ServiceError::invalid("tenant_name", "must be 1-200 characters"));
+        return Err(ServiceError::invalid("tenant_name", "1 bis 200 Zeichen / must be 1-200 characters"));
     }
     let tenant = k.id(TenantId::from_parts);
     let mut events = vec![PendingEvent {

@@ -97,7 +97,7 @@ impl Konsent {
         let ok = given.len() == 6 && given.bytes().all(|b| b.is_ascii_digit()) && code_mac(self, &id, given) == mac;
         if !ok {
             queries::otp_attempt(&self.db, &id).await?;
-            return Err(ServiceError::invalid("code", "wrong code"));
+            return Err(ServiceError::invalid("code", "Code stimmt nicht / wrong code"));
         }
         let cp: ContactPointId =
             cp.parse().map_err(|_| ServiceError::Conflict("stored code has a bad contact point".into()))?;
@@ -190,6 +190,9 @@ impl Konsent {
                 return Ok((*cp, p.as_str().to_string()));
             }
         }
-        Err(ServiceError::invalid("consent_id", "the consent is bound to no phone number"))
+        Err(ServiceError::invalid(
+            "consent_id",
+            "die Einwilligung ist an keine Rufnummer gebunden / the consent is bound to no phone number",
+        ))
     }
 }

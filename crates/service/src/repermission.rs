@@ -127,7 +127,10 @@ impl Konsent {
             ));
         }
         if !queries::advertisers(&self.db, tenant).await?.iter().any(|a| a.id == advertiser) {
-            return Err(ServiceError::invalid("advertiser", format!("no advertiser {advertiser} in this tenant")));
+            return Err(ServiceError::invalid(
+                "advertiser",
+                format!("kein Werbender {advertiser} in diesem Mandanten / no advertiser {advertiser} in this tenant"),
+            ));
         }
         let now = self.now();
         let horizon = now + SignedDuration::from_hours(24 * i64::from(within_days));

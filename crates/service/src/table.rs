@@ -16,8 +16,12 @@ pub struct Table {
 impl Table {
     /// Parses UTF-8 CSV bytes with a header row.
     pub fn parse(bytes: &[u8]) -> Result<Self, ServiceError> {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| ServiceError::invalid("file", format!("is not UTF-8 (byte {})", e.valid_up_to())))?;
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            ServiceError::invalid(
+                "file",
+                format!("ist kein UTF-8 (Byte {0}) / is not UTF-8 (byte {0})", e.valid_up_to()),
+            )
+        })?;
         let text = text.trim_start_matches('\u{feff}');
         let first = text.lines().next().unwrap_or_default();
         let delim = if first.contains(';') {
@@ -30,17 +34,18 @@ impl Table {
         let mut rdr = csv::ReaderBuilder::new().delimiter(delim).flexible(true).from_reader(text.as_bytes());
         let headers: Vec<String> = rdr
             .headers()
-            .map_err(|e| ServiceError::invalid("file", format!("header row unreadable: {e}")))?
+            .map_err(|e| ServiceError::invalid("file", format!("Kopfzeile unlesbar / header row unreadable: {e}")))?
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
         if headers.iter().all(String::is_empty) {
-            return Err(ServiceError::invalid("file", "has no header row"));
+            return Err(ServiceError::invalid("file", "hat keine Kopfzeile / has no header row"));
         }
         let mut rows = Vec::new();
         for (i, rec) in rdr.records().enumerate() {
             let row = i as u64 + 2;
-            let rec = rec.map_err(|e| ServiceError::invalid(format!("row {row}"), format!("unreadable: {e}")))?;
+            let rec =
+                rec.map_err(|e| ServiceError::invalid(format!("row {row}"), format!("unlesbar / unreadable: {e}")))?;
             let mut v: Vec<String> = rec.iter().map(|c| c.trim().to_string()).collect();
             if v.iter().all(String::is_empty) {
                 continue;
@@ -59,7 +64,13 @@ impl Table {
     /// Like [`Table::column`], but an error naming the accepted headers when missing.
     pub fn require(&self, field: &str, names: &[&str]) -> Result<usize, ServiceError> {
         self.column(names).ok_or_else(|| {
-            ServiceError::invalid("file", format!("no {field} column; name one of: {}", names.join(", ")))
+            ServiceError::invalid(
+                "file",
+                format!(
+                    "keine Spalte {field}; eine davon benennen / no {field} column; name one of: {}",
+                    names.join(", ")
+                ),
+            )
         })
     }
 }

@@ -38,7 +38,7 @@ impl Konsent {
     pub async fn record_use(&self, tenant: TenantId, actor: &Actor, u: NewUse) -> Result<UseRecord, ServiceError> {
         let now = self.now();
         let snap = verify_token(self, tenant, &u.decision_token)
-            .ok_or_else(|| ServiceError::invalid("decision_id", "not a decision of this tenant, or it was altered"))?;
+            .ok_or_else(|| ServiceError::invalid("decision_id", "keine Entscheidung dieses Mandanten, oder sie wurde verändert / not a decision of this tenant, or it was altered"))?;
         if !snap.allowed {
             return Err(ServiceError::Conflict(format!(
                 "the gate blocked this contact ({}); a blocked decision cannot be used",
@@ -53,12 +53,18 @@ impl Konsent {
         }
         let at = u.at.unwrap_or(now);
         if at < snap.decided_at || at > now + SignedDuration::from_mins(1) {
-            return Err(ServiceError::invalid("at", "must lie between the decision and now"));
+            return Err(ServiceError::invalid(
+                "at",
+                "muss zwischen der Entscheidung und jetzt liegen / must lie between the decision and now",
+            ));
         }
         if u.outcome == UseOutcome::Sent && snap.channel.is_phone()
             || u.outcome != UseOutcome::Sent && !snap.channel.is_phone()
         {
-            return Err(ServiceError::invalid("outcome", format!("does not fit channel {}", snap.channel)));
+            return Err(ServiceError::invalid(
+                "outcome",
+                format!("passt nicht zum Kanal / does not fit channel {}", snap.channel),
+            ));
         }
         let (Some(person_id), Some(contact_point_id)) = (snap.person_id, snap.contact_point_id) else {
             return Err(ServiceError::Conflict("the decision names no known contact point".into()));

@@ -184,7 +184,7 @@ impl Konsent {
             // A misconfigured dialer must hear about it, not get a quiet "blocked".
             return Err(ServiceError::invalid(
                 "advertiser_id",
-                format!("no advertiser {} in this tenant", req.advertiser),
+                format!("kein Werbender {} in diesem Mandanten / no advertiser in this tenant", req.advertiser),
             ));
         }
         let gate_req = GateRequest {

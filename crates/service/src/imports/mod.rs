@@ -135,6 +135,6 @@ impl crate::context::Konsent {
             .filter(|t| t.state != TextState::Draft && (Some(t.id) == id || t.key == id_or_key))
             .max_by_key(|t| t.version)
             .map(|t| t.id)
-            .ok_or_else(|| crate::error::ServiceError::invalid("text", "no published consent text with this id or key"))
+            .ok_or_else(|| crate::error::ServiceError::invalid("text", "kein veröffentlichter Einwilligungstext mit dieser ID oder diesem Schlüssel / no published consent text with this id or key"))
     }
 }

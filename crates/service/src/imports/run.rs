@@ -162,11 +162,14 @@ impl From<RowError> for RowProblem {
 }
 
 fn file_sha256(path: &Path) -> Result<String, ServiceError> {
-    let mut f = std::fs::File::open(path).map_err(|e| ServiceError::invalid("file", format!("cannot open: {e}")))?;
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| ServiceError::invalid("file", format!("kann nicht geöffnet werden / cannot open: {e}")))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = f.read(&mut buf).map_err(|e| ServiceError::invalid("file", format!("cannot read: {e}")))?;
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| ServiceError::invalid("file", format!("kann nicht gelesen werden / cannot read: {e}")))?;
         if n == 0 {
             break;
         }
@@ -189,10 +192,18 @@ impl Konsent {
         let text = queries::text(&self.db, tenant, opts.text_id)
             .await?
             .filter(|t| t.state != TextState::Draft)
-            .ok_or_else(|| ServiceError::invalid("text_id", "no such published consent text"))?;
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "text_id",
+                    "kein veröffentlichter Einwilligungstext mit dieser ID / no such published consent text",
+                )
+            })?;
         let ours = opts.advertisers.clone().unwrap_or_else(|| text.scope.advertisers.clone());
         if ours.is_empty() || !ours.is_subset(&text.scope.advertisers) {
-            return Err(ServiceError::invalid("advertisers", "must be advertisers the consent text names"));
+            return Err(ServiceError::invalid(
+                "advertisers",
+                "nur Werbende, die der Einwilligungstext nennt / must be advertisers the consent text names",
+            ));
         }
         let file_sha256 = file_sha256(path)?;
         let provider = opts.provider.clone().unwrap_or_else(|| tool_name(opts.format).into());
@@ -234,7 +245,8 @@ impl Konsent {
             }
             _ => {}
         }
-        let file = std::fs::File::open(path).map_err(|e| ServiceError::invalid("file", format!("cannot open: {e}")))?;
+        let file = std::fs::File::open(path)
+            .map_err(|e| ServiceError::invalid("file", format!("kann nicht geöffnet werden / cannot open: {e}")))?;
         let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         let position = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let tracked = Tracked { inner: file, position: position.clone() };

@@ -108,7 +108,7 @@ impl Konsent {
         if let Some((from, to)) = range
             && from > to
         {
-            return Err(ServiceError::invalid("from", "lies after to"));
+            return Err(ServiceError::invalid("from", "liegt nach dem Ende (to) / lies after to"));
         }
         let started = std::time::Instant::now();
         let ms = |t: std::time::Instant| t.elapsed().as_secs_f64() * 1000.0;
@@ -228,8 +228,9 @@ pub fn warm_up() {
 /// Reads a package ZIP into path → bytes (for `verify-package`); refuses oversized or odd entries.
 pub fn read_package(zip_bytes: &[u8]) -> Result<std::collections::BTreeMap<String, Vec<u8>>, ServiceError> {
     use std::io::Read;
-    let bad =
-        |e: &dyn std::fmt::Display| ServiceError::invalid("package", format!("not a readable proof package: {e}"));
+    let bad = |e: &dyn std::fmt::Display| {
+        ServiceError::invalid("package", format!("kein lesbares Nachweispaket / not a readable proof package: {e}"))
+    };
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).map_err(|e| bad(&e))?;
     let mut out = std::collections::BTreeMap::new();
     let mut total: u64 = 0;

@@ -63,7 +63,10 @@ impl Konsent {
         if let Some(ch) = format_channel(format)
             && ch.contact_kind() != seg.spec.channel.contact_kind()
         {
-            return Err(ServiceError::invalid("format", format!("{} needs a {} segment", format.name(), ch.as_str())));
+            return Err(ServiceError::invalid(
+                "format",
+                format!("{} braucht ein Segment für {} / needs a segment of that channel", format.name(), ch.as_str()),
+            ));
         }
         let options = ExportOptions {
             list_name: Some(seg.spec.name.clone()),

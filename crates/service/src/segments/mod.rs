@@ -64,11 +64,11 @@ impl Konsent {
         if !advertisers.iter().any(|a| a.id == spec.advertiser) {
             return Err(ServiceError::invalid(
                 "advertiser",
-                format!("no advertiser {} in this tenant", spec.advertiser),
+                format!("kein Werbender {} in diesem Mandanten / no advertiser in this tenant", spec.advertiser),
             ));
         }
         if spec.name.trim().is_empty() {
-            return Err(ServiceError::invalid("name", "is required"));
+            return Err(ServiceError::invalid("name", "Pflichtfeld / is required"));
         }
         let now = self.now();
         let mut policy = CampaignPolicy { robinson_required: spec.robinson.required, ..CampaignPolicy::default() };
@@ -174,13 +174,19 @@ impl Konsent {
     ) -> Result<Option<HashSet<String>>, ServiceError> {
         let Some(list) = spec.robinson.list.as_deref() else { return Ok(None) };
         let Some((_, imported)) = queries::robinson_list(&self.db, tenant, list).await? else {
-            return Err(ServiceError::invalid("robinson.list", format!("no Robinson list '{list}' imported")));
+            return Err(ServiceError::invalid(
+                "robinson.list",
+                format!("keine Robinsonliste '{list}' importiert / no Robinson list '{list}' imported"),
+            ));
         };
         let max_age = jiff::SignedDuration::from_hours(24 * i64::from(spec.robinson.max_age_days.unwrap_or(90)));
         if now - imported > max_age {
             return Err(ServiceError::invalid(
                 "robinson.list",
-                format!("list '{list}' is older than {} days; import a current one", max_age.as_hours() / 24),
+                format!(
+                    "Liste '{list}' ist älter als {} Tage, bitte eine aktuelle importieren / the list is older than that; import a current one",
+                    max_age.as_hours() / 24
+                ),
             ));
         }
         Ok(Some(queries::robinson_hashes(&self.db, tenant, list).await?.into_iter().collect()))
@@ -210,9 +216,13 @@ impl Konsent {
     ) -> Result<u64, ServiceError> {
         let list = list.trim();
         if list.is_empty() || list.len() > 100 {
-            return Err(ServiceError::invalid("list", "name the list (1–100 characters), e.g. idi-2026-11"));
+            return Err(ServiceError::invalid(
+                "list",
+                "die Liste benennen (1–100 Zeichen), z. B. idi-2026-11 / name the list (1–100 characters), e.g. idi-2026-11",
+            ));
         }
-        let text = std::str::from_utf8(bytes).map_err(|_| ServiceError::invalid("file", "is not UTF-8 text"))?;
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| ServiceError::invalid("file", "ist kein UTF-8-Text / is not UTF-8 text"))?;
         let mut hashes = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let h = line.trim().trim_matches('"').to_ascii_lowercase();
@@ -220,7 +230,10 @@ impl Konsent {
                 continue;
             }
             if h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(ServiceError::invalid(format!("line {}", i + 1), "is not a SHA-256 hash (64 hex digits)"));
+                return Err(ServiceError::invalid(
+                    format!("line {}", i + 1),
+                    "ist kein SHA-256-Hash (64 Hexziffern) / is not a SHA-256 hash (64 hex digits)",
+                ));
             }
             hashes.push(h);
         }

@@ -175,7 +175,7 @@ impl Konsent {
         if let Some(s) = status
             && !matches!(s, "pending" | "delivered" | "parked" | "cancelled")
         {
-            return Err(ServiceError::invalid("status", "one of pending, delivered, parked, cancelled"));
+            return Err(ServiceError::invalid("status", "eins von / one of pending, delivered, parked, cancelled"));
         }
         Ok(queries::webhook_deliveries(&self.db, tenant, status, 500)
             .await?

@@ -99,7 +99,12 @@ impl Konsent {
                 .await
                 .ok()
                 .and_then(Result::ok)
-                .ok_or_else(|| ServiceError::invalid("url", "the host name does not resolve"))?;
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        "url",
+                        "der Hostname lässt sich nicht auflösen / the host name does not resolve",
+                    )
+                })?;
             for a in addrs {
                 self.webhooks.check_ip(a.ip()).map_err(|m| ServiceError::invalid("url", m))?;
             }
@@ -213,13 +218,16 @@ impl Konsent {
         let known: BTreeSet<AdvertiserId> =
             queries::advertisers(&self.db, tenant).await?.into_iter().map(|a| a.id).collect();
         if let Some(a) = advertisers.iter().find(|a| !known.contains(a)) {
-            return Err(ServiceError::invalid("advertisers", format!("no advertiser {a} in this tenant")));
+            return Err(ServiceError::invalid(
+                "advertisers",
+                format!("kein Werbender {a} in diesem Mandanten / no advertiser {a} in this tenant"),
+            ));
         }
         if description.chars().count() > 200 {
-            return Err(ServiceError::invalid("description", "at most 200 characters"));
+            return Err(ServiceError::invalid("description", "höchstens 200 Zeichen / at most 200 characters"));
         }
         if signing_secret.is_some_and(|s| s.is_empty() || s.len() > 200) {
-            return Err(ServiceError::invalid("signing_secret", "1 to 200 characters"));
+            return Err(ServiceError::invalid("signing_secret", "1 bis 200 Zeichen / 1 to 200 characters"));
         }
         let id = self.webhook_id("whin");
         let token = URL_SAFE_NO_PAD.encode(self.random::<24>());
@@ -282,7 +290,7 @@ impl Konsent {
         secret: &str,
     ) -> Result<(), ServiceError> {
         if secret.is_empty() || secret.len() > 200 {
-            return Err(ServiceError::invalid("signing_secret", "1 to 200 characters"));
+            return Err(ServiceError::invalid("signing_secret", "1 bis 200 Zeichen / 1 to 200 characters"));
         }
         queries::webhook_inbound(&self.db, tenant, id)
             .await?
