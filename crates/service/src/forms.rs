@@ -64,6 +64,9 @@ pub enum Submitted {
     Recorded {
         /// A double opt-in mail was queued.
         doi: bool,
+        /// Without a mail, when the number still needs verifying: a code went to it by text
+        /// message, and this reference lets the next page take the code (R15).
+        number: Option<String>,
     },
     /// Dropped without a trace (honeypot).
     Ignored,
@@ -335,6 +338,13 @@ impl Konsent {
             let base = self.public_url.clone();
             self.request_doi(tenant, &Actor::System, a.record.id, &base).await?;
         }
-        Ok(Submitted::Recorded { doi })
+        // Without a mail to click, the code goes to the number now and the next page asks for it.
+        let number = if !doi && crate::otp::number_pending(&a.missing) {
+            self.request_otp(tenant, &Actor::System, a.record.id).await?;
+            Some(self.form_code_token(tenant, a.record.id))
+        } else {
+            None
+        };
+        Ok(Submitted::Recorded { doi, number })
     }
 }

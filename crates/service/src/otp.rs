@@ -34,6 +34,14 @@ fn code_mac(k: &Konsent, id: &str, code: &str) -> String {
     hex::encode(hmac256(&k.keys.master().derive(b"konsent-otp-v1"), format!("{id}:{code}").as_bytes()))
 }
 
+fn form_mac(k: &Konsent, body: &str) -> String {
+    hex::encode(&hmac256(&k.keys.master().derive(b"konsent-form-code-v1"), body.as_bytes())[..16])
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 impl Konsent {
     /// Sends a verification code to the phone number the consent is bound to.
     pub async fn request_otp(
@@ -176,6 +184,55 @@ impl Konsent {
         code: &str,
     ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
         let (tenant, consent_id) = self.clicked_link(token).await?;
+        self.verify_otp(tenant, &Actor::System, consent_id, code).await
+    }
+
+    /// A reference to a consent just taken by a hosted form whose number the submitter verifies
+    /// on the next page: tenant, consent and end of validity, with a MAC (no personal data).
+    pub fn form_code_token(&self, tenant: TenantId, consent_id: ConsentId) -> String {
+        let until = (self.now() + LINK_FOLLOW_UP).as_microsecond();
+        let body = format!("{tenant}.{consent_id}.{until}");
+        format!("{body}.{}", form_mac(self, &body))
+    }
+
+    /// The consent behind a form's code reference, while it is valid and the number still pending.
+    async fn form_consent(&self, token: &str) -> Result<(TenantId, ConsentId), ServiceError> {
+        let unknown = || ServiceError::NotFound("form reference".into());
+        let (body, mac) = token.rsplit_once('.').ok_or_else(unknown)?;
+        if mac.len() != 32 || !constant_eq(form_mac(self, body).as_bytes(), mac.as_bytes()) {
+            return Err(unknown());
+        }
+        let mut parts = body.split('.');
+        let (Some(t), Some(c), Some(until), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Err(unknown());
+        };
+        let (tenant, consent_id): (TenantId, ConsentId) =
+            (t.parse().map_err(|_| unknown())?, c.parse().map_err(|_| unknown())?);
+        let until: i64 = until.parse().map_err(|_| unknown())?;
+        if self.now().as_microsecond() >= until {
+            return Err(ServiceError::Conflict("the form was sent too long ago; sign up again".into()));
+        }
+        let mut c = self.consent_of(tenant, consent_id).await?;
+        let l = self.load_context(tenant, c.person_id, c.text_id).await?;
+        if !number_pending(&decide_status(&mut c, &l.context(self.now()), self.now())) {
+            return Err(ServiceError::Conflict("the number is already verified".into()));
+        }
+        Ok((tenant, consent_id))
+    }
+
+    /// Sends a new code for the consent behind a form's code reference.
+    pub async fn request_otp_by_form(&self, token: &str) -> Result<(), ServiceError> {
+        let (tenant, consent_id) = self.form_consent(token).await?;
+        self.request_otp(tenant, &Actor::System, consent_id).await.map(|_| ())
+    }
+
+    /// Checks a code entered on the page that follows a form's submission.
+    pub async fn verify_otp_by_form(
+        &self,
+        token: &str,
+        code: &str,
+    ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
+        let (tenant, consent_id) = self.form_consent(token).await?;
         self.verify_otp(tenant, &Actor::System, consent_id, code).await
     }
 

@@ -24,7 +24,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use konsent_service::Konsent;
 use serde_json::json;
@@ -76,6 +76,7 @@ pub fn router(k: Konsent) -> Router {
         .route("/openapi.json", get(openapi::serve_document))
         .route("/doi/{token}", get(pages::doi_page).post(pages::doi_confirm))
         .route("/f/{slug}", get(pages::form::form_page).post(pages::form::form_submit))
+        .route("/n/{reference}", post(pages::form::number_step))
         .route("/p/{token}", get(pages::prefs::prefs_page).post(pages::prefs::prefs_post))
         .route("/u/{token}", get(pages::prefs::unsubscribe_page).post(pages::prefs::unsubscribe_post))
         .route(

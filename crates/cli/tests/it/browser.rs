@@ -315,3 +315,76 @@ app_test!(r20_r15_a_phone_consent_from_the_hosted_form_is_given_after_the_mail_c
     let full = app.call("GET", &format!("/v1/consents/{consent}"), key, None).await.json;
     assert_eq!(full["declaration_recipient"]["agent_pseudonym"], "Webformular /f/rueckruf", "{full}");
 });
+
+app_test!(r15_r20_a_callback_form_without_e_mail_verifies_the_number_by_sms_code_on_the_next_page, |app| {
+    use crate::api::check;
+    let w = world(&app).await;
+    let key = Some(app.api_key.as_str());
+    let f = app
+        .call(
+            "POST",
+            "/v1/forms",
+            key,
+            Some(json!({"slug": "rueckruf", "text_id": w.text, "channels": ["phone_live"], "title": "Rückruf"})),
+        )
+        .await;
+    assert_eq!(f.status, 201, "{:?}", f.json);
+    let base = serve(&app).await;
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{base}/f/rueckruf")).await.unwrap();
+    for (id, v) in [
+        ("#first_name", "Dora"),
+        ("#last_name", "Lenz"),
+        ("#phone", "0171 5550123"),
+        ("#street", "Ringstraße 9"),
+        ("#postcode", "50667"),
+        ("#city", "Köln"),
+    ] {
+        c.find(Locator::Css(id)).await.unwrap().send_keys(v).await.unwrap();
+    }
+    c.find(Locator::Css("#ch-phone_live")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    // No mail to click: the next page asks for the code that went to the number.
+    c.wait().for_element(Locator::Css("#code")).await.unwrap();
+    assert!(text_of(&c).await.contains("Code per SMS"));
+    let list = app.call("GET", "/v1/consents", key, None).await.json;
+    let consent = list["items"].as_array().unwrap().last().unwrap()["consent_id"].as_str().unwrap().to_string();
+    assert_eq!(status(&app, &consent).await, "ConsentRequested", "not before the code (R15)");
+
+    let (url, seen) = crate::otp::gateway().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    let mut with_gateway = senders(&mailer);
+    with_gateway.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &with_gateway).await, 1);
+    let (_, sms) = seen.lock().unwrap()[0].clone();
+    assert_eq!(sms["to"], "+491715550123");
+    let code: String = sms["text"].as_str().unwrap().chars().take(6).collect();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    c.find(Locator::Css("#code")).await.unwrap().send_keys(wrong).await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//p[contains(., 'Code stimmt nicht')]")).await.unwrap();
+    assert_eq!(status(&app, &consent).await, "ConsentRequested");
+    c.find(Locator::Css("#code")).await.unwrap().send_keys(&code).await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//h1[contains(., 'bestätigt')]")).await.unwrap();
+    assert_eq!(storage(&c).await, "|0|0");
+    let url = c.current_url().await.unwrap();
+    c.close().await.unwrap();
+    assert_eq!(status(&app, &consent).await, "ConsentGiven");
+    let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": "+491715550123"})).await;
+    assert_eq!(d["allowed"], true, "{d}");
+
+    // The reference names the consent but cannot be forged, and it is done with once verified.
+    let reference = url.path().trim_start_matches("/n/").to_string();
+    let post = |path: String, body: &'static str| {
+        let app = &app;
+        async move {
+            app.call_raw("POST", &path, None, Some(body.as_bytes().to_vec()), "application/x-www-form-urlencoded").await
+        }
+    };
+    let forged = format!("{}0", &reference[..reference.len() - 1]);
+    let forged = if forged == reference { format!("{}1", &reference[..reference.len() - 1]) } else { forged };
+    assert_eq!(post(format!("/n/{forged}"), "resend=1").await.status, 404);
+    assert_eq!(post(format!("/n/{reference}"), "resend=1").await.status, 409, "already verified: no new code");
+});

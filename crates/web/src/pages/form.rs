@@ -13,7 +13,7 @@ use konsent_domain::channel::Channel;
 use konsent_service::ServiceError;
 use konsent_service::forms::{ServedForm, Submission, Submitted};
 
-use super::{client_ip, esc, framable_page, gone, internal, page, too_many};
+use super::{client_ip, esc, framable_page, gone, internal, number, page, too_many};
 use crate::AppState;
 use crate::limits;
 
@@ -168,11 +168,24 @@ pub async fn form_submit(
     {
         return too_many(wait);
     }
+    // Each submission with a number may send it a text message: limited per number as well.
+    let digits: String = sub.phone.chars().filter(char::is_ascii_digit).collect();
+    let number = konsent_domain::crypto::sha256_hex(digits.trim_start_matches('0').as_bytes());
+    if !digits.is_empty()
+        && let Err(wait) = s.limits.hit(&format!("num:{number}"), limits::POSTS_PER_ADDRESS, now)
+    {
+        return too_many(wait);
+    }
     if bad_channel {
         return invalid(&[("channel".into(), "unknown channel".into())]);
     }
     match s.k.submit_form(&slug, sub).await {
-        Ok(Submitted::Recorded { doi: true }) | Ok(Submitted::Ignored) => page(
+        Ok(Submitted::Recorded { doi: false, number: Some(reference) }) => number::code_sent(
+            &s,
+            number::Via::Form(&reference),
+            ("Wir haben Ihre Angaben erhalten.", "We have received your details."),
+        ),
+        Ok(Submitted::Recorded { doi: true, .. }) | Ok(Submitted::Ignored) => page(
             StatusCode::OK,
             "Fast geschafft",
             "Almost done",
@@ -181,7 +194,7 @@ pub async fn form_submit(
              <p class=\"en\" lang=\"en\">We have sent you an e-mail. Please open its link and confirm your \
              consent; only then does it take effect.</p>",
         ),
-        Ok(Submitted::Recorded { doi: false }) => page(
+        Ok(Submitted::Recorded { doi: false, number: None }) => page(
             StatusCode::OK,
             "Vielen Dank",
             "Thank you",
@@ -197,6 +210,25 @@ pub async fn form_submit(
             gone("Dieses Formular gibt es nicht.", "There is no such form.", StatusCode::NOT_FOUND)
         }
         Err(e) => internal(&e),
+    }
+}
+
+/// `POST /n/{reference}`: the code (field `code`), or a request for a new one (`resend`), for
+/// the number of a consent a form without e-mail just took.
+pub async fn number_step(
+    State(s): State<AppState>,
+    Path(reference): Path<String>,
+    connect: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
+    body: Bytes,
+) -> Response {
+    let ip = connect.map(|c| c.0.0.ip().to_string()).unwrap_or_else(|| "local".into());
+    if let Err(wait) = s.limits.hit(&format!("post:{ip}"), limits::POSTS_PER_IP, s.k.now().as_microsecond()) {
+        return too_many(wait);
+    }
+    let via = number::Via::Form(&reference);
+    match number::NumberStep::parse(&body).code {
+        Some(code) => number::check_code(&s, via, &code).await,
+        None => number::send_code(&s, via, ("", "")).await,
     }
 }
 

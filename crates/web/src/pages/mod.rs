@@ -140,14 +140,14 @@ pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, r
     let step = number::NumberStep::parse(&body);
     if step.is_some() {
         return match step.code {
-            Some(code) => number::check_code(&s, &token, &code).await,
-            None => number::send_code(&s, &token, ("", "")).await,
+            Some(code) => number::check_code(&s, number::Via::Link(&token), &code).await,
+            None => number::send_code(&s, number::Via::Link(&token), ("", "")).await,
         };
     }
     match s.k.confirm_doi(&token, Some(&ip), ua.as_deref()).await {
         Ok((_, missing)) if konsent_service::otp::number_pending(&missing) => {
-            number::send_code(&s, &token, ("Ihre E-Mail-Adresse ist bestätigt.", "Your e-mail address is confirmed."))
-                .await
+            let lead = ("Ihre E-Mail-Adresse ist bestätigt.", "Your e-mail address is confirmed.");
+            number::send_code(&s, number::Via::Link(&token), lead).await
         }
         Ok(_) => page(
             StatusCode::OK,

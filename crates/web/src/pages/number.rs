@@ -1,6 +1,7 @@
-//! The number check that follows a confirmation click (R15, R16): when the confirmed consent also
-//! covers a phone, SMS or messenger channel whose number is not verified, the page sends a code by
-//! text message and asks for it; posting the code (or asking for a new one) goes to the same link.
+//! The number check that follows a confirmation click or a form without e-mail (R15, R16): when
+//! the consent covers a phone, SMS or messenger channel whose number is not verified, a code goes
+//! by text message and the page asks for it; the code (or a request for a new one) is posted to
+//! the confirmation link, or after a form to `/n/{reference}`.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -42,18 +43,44 @@ impl NumberStep {
     }
 }
 
+/// Where the code is checked: behind a clicked confirmation link, or behind a form's reference.
+#[derive(Clone, Copy)]
+pub(crate) enum Via<'a> {
+    /// The token of a confirmation link (`/doi/{token}`).
+    Link(&'a str),
+    /// The reference a form submission without e-mail gave (`/n/{reference}`).
+    Form(&'a str),
+}
+
+impl Via<'_> {
+    fn token(&self) -> &str {
+        match self {
+            Via::Link(t) | Via::Form(t) => t,
+        }
+    }
+
+    /// Where the code form posts: the link itself, or the form's reference.
+    fn action(&self) -> String {
+        match self {
+            Via::Link(_) => String::new(),
+            Via::Form(t) => format!(" action=\"/n/{}\"", esc(t)),
+        }
+    }
+}
+
 /// The code form, with a note above it (already escaped HTML).
-fn code_form(status: StatusCode, note_html: &str) -> Response {
+fn code_form(status: StatusCode, via: Via<'_>, note_html: &str) -> Response {
+    let action = via.action();
     page(
         status,
         "Rufnummer bestätigen",
         "Verify your phone number",
         &format!(
-            "{note_html}<form method=\"post\"><p><label for=\"code\">Code aus der SMS / code from the text \
+            "{note_html}<form method=\"post\"{action}><p><label for=\"code\">Code aus der SMS / code from the text \
              message</label><br><input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" \
              autocomplete=\"one-time-code\" maxlength=\"6\" required></p>\
              <p><button type=\"submit\">Bestätigen / Confirm</button></p></form>\
-             <form method=\"post\"><input type=\"hidden\" name=\"resend\" value=\"1\">\
+             <form method=\"post\"{action}><input type=\"hidden\" name=\"resend\" value=\"1\">\
              <p><button type=\"submit\">Neuen Code senden / Send a new code</button></p></form>"
         ),
     )
@@ -63,36 +90,62 @@ fn note(de: &str, en: &str) -> String {
     format!("<p>{}</p><p class=\"en\" lang=\"en\">{}</p>", esc(de), esc(en))
 }
 
-/// Sends a code for the consent behind `token` (within the per-link limit) and shows the form.
-pub(crate) async fn send_code(s: &AppState, token: &str, lead: (&str, &str)) -> Response {
-    let key = format!("sms:{}", konsent_domain::crypto::sha256_hex(token.as_bytes()));
-    if let Err(wait) = s.limits.hit(&key, CODES_PER_LINK, s.k.now().as_microsecond()) {
-        return too_many(wait);
+/// Counts a code against the per-link limit.
+fn count_code(s: &AppState, via: Via<'_>) -> Result<(), Response> {
+    let key = format!("sms:{}", konsent_domain::crypto::sha256_hex(via.token().as_bytes()));
+    s.limits.hit(&key, CODES_PER_LINK, s.k.now().as_microsecond()).map_err(too_many)
+}
+
+/// Shows the code form after a form's submission sent the first code (counted here).
+pub(crate) fn code_sent(s: &AppState, via: Via<'_>, lead: (&str, &str)) -> Response {
+    if let Err(r) = count_code(s, via) {
+        return r;
     }
-    match s.k.request_otp_by_link(token).await {
-        Ok(()) => code_form(
-            StatusCode::OK,
-            &note(
-                &format!(
-                    "{} Wir haben Ihnen einen sechsstelligen Code per SMS an Ihre Rufnummer geschickt. Er ist \
+    sent_form(via, lead)
+}
+
+fn sent_form(via: Via<'_>, lead: (&str, &str)) -> Response {
+    code_form(
+        StatusCode::OK,
+        via,
+        &note(
+            &format!(
+                "{} Wir haben Ihnen einen sechsstelligen Code per SMS an Ihre Rufnummer geschickt. Er ist \
                      10 Minuten gültig. Erst mit dem Code wird die Einwilligung für Anrufe und Nachrichten \
                      wirksam.",
-                    lead.0
-                ),
-                &format!(
-                    "{} We have sent a six-digit code to your phone number by text message. It is valid for \
+                lead.0
+            ),
+            &format!(
+                "{} We have sent a six-digit code to your phone number by text message. It is valid for \
                      10 minutes. Only with the code does the consent for calls and messages take effect.",
-                    lead.1
-                ),
+                lead.1
             ),
         ),
-        Err(e) => step_failed(&e),
+    )
+}
+
+/// Sends a code for the consent behind `via` (within the per-link limit) and shows the form.
+pub(crate) async fn send_code(s: &AppState, via: Via<'_>, lead: (&str, &str)) -> Response {
+    if let Err(r) = count_code(s, via) {
+        return r;
+    }
+    let sent = match via {
+        Via::Link(t) => s.k.request_otp_by_link(t).await,
+        Via::Form(t) => s.k.request_otp_by_form(t).await,
+    };
+    match sent {
+        Ok(()) => sent_form(via, lead),
+        Err(e) => step_failed(&e, via),
     }
 }
 
 /// Checks an entered code.
-pub(crate) async fn check_code(s: &AppState, token: &str, code: &str) -> Response {
-    match s.k.verify_otp_by_link(token, code).await {
+pub(crate) async fn check_code(s: &AppState, via: Via<'_>, code: &str) -> Response {
+    let checked = match via {
+        Via::Link(t) => s.k.verify_otp_by_link(t, code).await,
+        Via::Form(t) => s.k.verify_otp_by_form(t, code).await,
+    };
+    match checked {
         Ok((c, _)) if c.status.is_valid_for_processing() => page(
             StatusCode::OK,
             "Vielen Dank – bestätigt",
@@ -113,16 +166,17 @@ pub(crate) async fn check_code(s: &AppState, token: &str, code: &str) -> Respons
         ),
         Err(ServiceError::Invalid(_)) => code_form(
             StatusCode::UNPROCESSABLE_ENTITY,
+            via,
             &note(
                 "Dieser Code stimmt nicht. Bitte prüfen Sie die SMS und geben Sie ihn noch einmal ein.",
                 "This code is not right. Please check the text message and enter it again.",
             ),
         ),
-        Err(e) => step_failed(&e),
+        Err(e) => step_failed(&e, via),
     }
 }
 
-fn step_failed(e: &ServiceError) -> Response {
+fn step_failed(e: &ServiceError, via: Via<'_>) -> Response {
     match e {
         ServiceError::NotFound(_) => {
             gone("Diesen Link kennen wir nicht.", "We do not know this link.", StatusCode::NOT_FOUND)
@@ -139,6 +193,7 @@ fn step_failed(e: &ServiceError) -> Response {
         ),
         ServiceError::Conflict(_) => code_form(
             StatusCode::CONFLICT,
+            via,
             &note(
                 "Dieser Code ist abgelaufen oder wurde zu oft falsch eingegeben. Bitte fordern Sie einen neuen an.",
                 "This code has expired or was entered wrongly too often. Please ask for a new one.",
