@@ -17,15 +17,19 @@ pub struct FieldError {
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     /// The data directory is missing.
-    #[error("data directory {0} does not exist or is not initialised: run `konsent init --data-dir {0}` first")]
+    #[error(
+        "Datenverzeichnis {0} fehlt oder ist nicht eingerichtet / data directory {0} does not exist or is not initialised: run `konsent init --data-dir {0}` first"
+    )]
     NoDataDir(String),
     /// The data directory belongs to something else.
     #[error(
-        "{0} is not a Konsent data directory (it is not empty and has no installation.json); choose an empty or new directory"
+        "{0} ist kein Konsent-Datenverzeichnis (nicht leer, keine installation.json) / is not a Konsent data directory (it is not empty and has no installation.json); choose an empty or new directory"
     )]
     ForeignDataDir(String),
     /// The database belongs to another installation.
-    #[error("the database belongs to another Konsent installation ({found}), not to this data directory ({expected})")]
+    #[error(
+        "die Datenbank gehört zu einer anderen Konsent-Installation / the database belongs to another Konsent installation ({found}), not to this data directory ({expected})"
+    )]
     ForeignDatabase {
         /// Id in the data dir.
         expected: String,
@@ -33,13 +37,13 @@ pub enum ServiceError {
         found: String,
     },
     /// Already initialised.
-    #[error("{0} is already initialised")]
+    #[error("{0} ist bereits eingerichtet / is already initialised")]
     AlreadyInitialised(String),
     /// Invalid input; every failing field is listed.
-    #[error("invalid input: {}", .0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))]
+    #[error("ungültige Eingabe / invalid input: {}", .0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<FieldError>),
     /// Something referenced does not exist (or belongs to another tenant).
-    #[error("{0} not found")]
+    #[error("nicht gefunden / not found: {0}")]
     NotFound(String),
     /// The operation is not allowed in the current state.
     #[error("{0}")]
@@ -51,7 +55,7 @@ pub enum ServiceError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Personal data could not be decrypted (wrong master key or erased).
-    #[error("personal data could not be decrypted: {0}")]
+    #[error("personenbezogene Daten nicht entschlüsselbar / personal data could not be decrypted: {0}")]
     Crypto(#[from] konsent_domain::crypto::CryptoError),
     /// File system problems.
     #[error("{0}: {1}")]

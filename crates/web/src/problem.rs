@@ -76,7 +76,7 @@ impl ApiError {
     }
     /// 404: also for ids of other tenants, so they are indistinguishable.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("nicht gefunden / not found: {what}"))
     }
     /// 401.
     pub fn unauthorized() -> Self {
