@@ -90,15 +90,15 @@ fn note(de: &str, en: &str) -> String {
     format!("<p>{}</p><p class=\"en\" lang=\"en\">{}</p>", esc(de), esc(en))
 }
 
-/// Counts a code against the per-link limit.
-fn count_code(s: &AppState, via: Via<'_>) -> Result<(), Response> {
+/// Counts a code against the per-link limit; the answer when it is exceeded.
+fn count_code(s: &AppState, via: Via<'_>) -> Option<Response> {
     let key = format!("sms:{}", konsent_domain::crypto::sha256_hex(via.token().as_bytes()));
-    s.limits.hit(&key, CODES_PER_LINK, s.k.now().as_microsecond()).map_err(too_many)
+    s.limits.hit(&key, CODES_PER_LINK, s.k.now().as_microsecond()).err().map(too_many)
 }
 
 /// Shows the code form after a form's submission sent the first code (counted here).
 pub(crate) fn code_sent(s: &AppState, via: Via<'_>, lead: (&str, &str)) -> Response {
-    if let Err(r) = count_code(s, via) {
+    if let Some(r) = count_code(s, via) {
         return r;
     }
     sent_form(via, lead)
@@ -126,7 +126,7 @@ fn sent_form(via: Via<'_>, lead: (&str, &str)) -> Response {
 
 /// Sends a code for the consent behind `via` (within the per-link limit) and shows the form.
 pub(crate) async fn send_code(s: &AppState, via: Via<'_>, lead: (&str, &str)) -> Response {
-    if let Err(r) = count_code(s, via) {
+    if let Some(r) = count_code(s, via) {
         return r;
     }
     let sent = match via {
