@@ -8,7 +8,7 @@ use konsent_domain::channel::Channel;
 use konsent_domain::consent::{CaptureMethod, DeclarationRecipient, Evidence, Scope, Source, Validity};
 use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164, PostalAddress};
 use konsent_domain::form::{FormDef, check_slug};
-use konsent_domain::ids::{EventId, TenantId};
+use konsent_domain::ids::{ContactPointId, EventId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::party::{Advertiser, PersonData, RecipientClass};
 use konsent_domain::text::{ConsentTextVersion, TextState};
@@ -127,19 +127,14 @@ impl Konsent {
                 Some(_) => {}
                 None => {
                     let advertisers = queries::advertisers(&self.db, tenant).await?;
-                    let named: Vec<&Advertiser> =
-                        advertisers.iter().filter(|a| text.scope.advertisers.contains(&a.id)).collect();
-                    let [one] = named.as_slice() else {
-                        return Err(ServiceError::invalid(
-                            "declaration_recipient",
-                            "Der Text nennt mehrere Werbende: Empfänger der Erklärung angeben / the text names \
+                    form.declaration_recipient =
+                        Some(default_recipient(&form, &text, &advertisers).ok_or_else(|| {
+                            ServiceError::invalid(
+                                "declaration_recipient",
+                                "Der Text nennt mehrere Werbende: Empfänger der Erklärung angeben / the text names \
                              several advertisers: say who receives the declarations (R20)",
-                        ));
-                    };
-                    form.declaration_recipient = Some(DeclarationRecipient {
-                        organisation: one.legal_name.clone(),
-                        agent_pseudonym: format!("Webformular /f/{}", form.slug),
-                    });
+                            )
+                        })?);
                 }
             }
         } else {
@@ -259,32 +254,31 @@ impl Konsent {
         let mut contacts = Vec::new();
         contacts.extend(email.map(ContactValue::Email));
         contacts.extend(phone.map(ContactValue::Phone));
-        // The person: found under the e-mail address, else new.
-        let existing = match contacts.first() {
-            Some(c) => self.find_by_contact(tenant, c).await?.into_iter().next(),
-            None => None,
-        };
-        let (person_id, cps) = match existing {
-            Some((p, _)) => {
-                let mut cps = BTreeSet::new();
-                for c in &contacts {
-                    let cp = match self.find_by_contact(tenant, c).await?.into_iter().find(|(q, _)| *q == p) {
-                        Some((_, cp)) => cp,
-                        // A number new to the person joins them; it is verified like any other.
-                        None => self.add_contact_point(tenant, &Actor::System, p, c).await?,
-                    };
-                    cps.insert(cp);
+        // The person: one on record only when they hold every contact given and the form adds
+        // nothing to them. A form is not signed in, so it never changes a person: a number or an
+        // address typed next to someone else's e-mail address starts a person of its own, whose
+        // number the SMS code then verifies.
+        let mut existing: Option<(PersonId, BTreeSet<ContactPointId>)> = None;
+        if let Some(first) = contacts.first() {
+            'holders: for (p, cp) in self.find_by_contact(tenant, first).await? {
+                let mut cps = BTreeSet::from([cp]);
+                for c in &contacts[1..] {
+                    match self.find_by_contact(tenant, c).await?.into_iter().find(|(q, _)| *q == p) {
+                        Some((_, cp)) => {
+                            cps.insert(cp);
+                        }
+                        None => continue 'holders,
+                    }
                 }
-                // An address only fills a gap: a form never overwrites what is on record.
-                if let Some(a) = &address
-                    && let Some(mut data) = self.person_data(tenant, p).await?
-                    && data.address.is_none()
-                {
-                    data.address = Some(a.clone());
-                    self.correct_person(tenant, &Actor::System, p, &data, None).await?;
+                if address.is_some() && !self.person_data(tenant, p).await?.is_some_and(|d| d.address.is_some()) {
+                    continue;
                 }
-                (p, cps)
+                existing = Some((p, cps));
+                break;
             }
+        }
+        let (person_id, cps) = match existing {
+            Some(found) => found,
             None => {
                 let np = NewPerson {
                     data: PersonData {
@@ -315,7 +309,11 @@ impl Konsent {
             },
             capture_method: CaptureMethod::WebForm,
             declaration_recipient: if s.channels.iter().any(|c| c.is_phone()) {
-                form.declaration_recipient.clone()
+                // A form defined before forms named a recipient gets the same default now.
+                match &form.declaration_recipient {
+                    Some(r) => Some(r.clone()),
+                    None => default_recipient(&form, &text, &queries::advertisers(&self.db, tenant).await?),
+                }
             } else {
                 None
             },
@@ -347,4 +345,19 @@ impl Konsent {
         };
         Ok(Submitted::Recorded { doi, number })
     }
+}
+
+/// Who receives a form's declarations when the form does not say: the one advertiser its text
+/// names, through the form (`None` when the text names several).
+fn default_recipient(
+    form: &FormDef,
+    text: &ConsentTextVersion,
+    advertisers: &[Advertiser],
+) -> Option<DeclarationRecipient> {
+    let named: Vec<&Advertiser> = advertisers.iter().filter(|a| text.scope.advertisers.contains(&a.id)).collect();
+    let [one] = named.as_slice() else { return None };
+    Some(DeclarationRecipient {
+        organisation: one.legal_name.clone(),
+        agent_pseudonym: format!("Webformular /f/{}", form.slug),
+    })
 }

@@ -118,21 +118,6 @@ impl Konsent {
         (cp, ev, side)
     }
 
-    /// Adds a contact point to a person (not yet verified).
-    pub async fn add_contact_point(
-        &self,
-        tenant: TenantId,
-        actor: &Actor,
-        person: PersonId,
-        value: &ContactValue,
-    ) -> Result<ContactPointId, ServiceError> {
-        let dek =
-            self.person_key(tenant, person).await?.ok_or_else(|| ServiceError::Conflict("person was erased".into()))?;
-        let (cp, ev, sw) = self.contact_point_write(tenant, actor, person, &dek, value);
-        self.append(tenant, vec![ev], vec![sw]).await?;
-        Ok(cp)
-    }
-
     /// Registers a person with contact points.
     pub async fn register_person(
         &self,

@@ -76,7 +76,7 @@ pub fn router(k: Konsent) -> Router {
         .route("/openapi.json", get(openapi::serve_document))
         .route("/doi/{token}", get(pages::doi_page).post(pages::doi_confirm))
         .route("/f/{slug}", get(pages::form::form_page).post(pages::form::form_submit))
-        .route("/n/{reference}", post(pages::form::number_step))
+        .route("/f/{slug}/code/{reference}", post(pages::form::number_step))
         .route("/p/{token}", get(pages::prefs::prefs_page).post(pages::prefs::prefs_post))
         .route("/u/{token}", get(pages::prefs::unsubscribe_page).post(pages::prefs::unsubscribe_post))
         .route(

@@ -376,7 +376,8 @@ app_test!(r15_r20_a_callback_form_without_e_mail_verifies_the_number_by_sms_code
     assert_eq!(d["allowed"], true, "{d}");
 
     // The reference names the consent but cannot be forged, and it is done with once verified.
-    let reference = url.path().trim_start_matches("/n/").to_string();
+    assert!(url.path().starts_with("/f/rueckruf/code/"), "{url}");
+    let reference = url.path().trim_start_matches("/f/rueckruf/code/").to_string();
     let post = |path: String, body: &'static str| {
         let app = &app;
         async move {
@@ -385,6 +386,7 @@ app_test!(r15_r20_a_callback_form_without_e_mail_verifies_the_number_by_sms_code
     };
     let forged = format!("{}0", &reference[..reference.len() - 1]);
     let forged = if forged == reference { format!("{}1", &reference[..reference.len() - 1]) } else { forged };
-    assert_eq!(post(format!("/n/{forged}"), "resend=1").await.status, 404);
-    assert_eq!(post(format!("/n/{reference}"), "resend=1").await.status, 409, "already verified: no new code");
+    assert_eq!(post(format!("/f/rueckruf/code/{forged}"), "resend=1").await.status, 404);
+    let again = post(format!("/f/rueckruf/code/{reference}"), "resend=1").await;
+    assert_eq!(again.status, 409, "already verified: no new code");
 });

@@ -254,3 +254,58 @@ app_test!(r20_r12_a_form_offering_calls_asks_for_the_address_and_names_who_recei
     let r = form(json!({ "declaration_recipient": mine })).await;
     assert_eq!((r.status, &r.json["declaration_recipient"]), (201, &mine), "{:?}", r.json);
 });
+
+app_test!(r15_r20_a_form_never_changes_a_person_on_record_and_its_follow_up_pages_stay_in_the_frame, |app| {
+    let w = world(&app).await;
+    let key = Some(app.api_key.as_str());
+    let r = app
+        .call(
+            "POST",
+            "/v1/forms",
+            key,
+            Some(json!({"slug": "beratung", "text_id": w.text, "channels": ["email", "phone_live"],
+                "title": "Beratung", "embed_origins": ["https://www.makler.example"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json);
+    // Eva is on record with her address only: no number, no postal address.
+    let eva = app
+        .call(
+            "POST",
+            "/v1/persons",
+            key,
+            Some(json!({"first_name": "Eva", "last_name": "Ost", "contacts": [{"email": "eva.ost@example.de"}]})),
+        )
+        .await;
+    assert_eq!(eva.status, 201, "{:?}", eva.json);
+    let eva_id = eva.json["person_id"].as_str().unwrap().to_string();
+    let before = app.call("GET", &format!("/v1/persons/{eva_id}"), key, None).await.json;
+
+    // Someone types Eva's address next to their own number and an address, and ticks calls only.
+    let html = app.call("GET", "/f/beratung", None, None).await.json.as_str().unwrap().to_string();
+    let sid = serve_id(&html);
+    let res = submit(
+        &app,
+        &format!(
+            "serve_id={sid}&first_name=Max&last_name=Fremd&email=eva.ost%40example.de&phone=0171+5550999\
+             &street=Nebenweg+1&postcode=50667&city=K%C3%B6ln&channel=phone_live"
+        ),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{:?}", res.json);
+    assert!(res.json.as_str().unwrap().contains("id=\"code\""), "the code page follows");
+    let csp = res.headers.get("content-security-policy").unwrap().to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors https://www.makler.example"), "stays in the embedding frame: {csp}");
+
+    // Eva's record is as it was; the number and the consent belong to a person of their own.
+    assert_eq!(app.call("GET", &format!("/v1/persons/{eva_id}"), key, None).await.json, before);
+    let number = konsent_domain::contact::ContactValue::Phone(
+        konsent_domain::contact::PhoneE164::parse("+491715550999").unwrap(),
+    );
+    let holders = app.k.find_by_contact(app.tenant, &number).await.unwrap();
+    assert_eq!(holders.len(), 1);
+    assert_ne!(holders[0].0.to_string(), eva_id, "the number did not join Eva");
+    let consents = app.call("GET", "/v1/consents", key, None).await.json;
+    let c = consents["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(c["person_id"], holders[0].0.to_string());
+});

@@ -46,7 +46,7 @@ pub struct FormBody {
     /// default off.
     #[serde(default)]
     proof_of_work: bool,
-    /// Who receives the form's declarations, for its phone, SMS and messenger consents (R20):
+    /// Who receives the form's declarations, for its phone consents (calls, R20):
     /// organisation and a code of the form. Default, when the text names one advertiser: that
     /// advertiser and `Webformular /f/{slug}`.
     #[serde(default)]

@@ -13,7 +13,7 @@ use konsent_domain::channel::Channel;
 use konsent_service::ServiceError;
 use konsent_service::forms::{ServedForm, Submission, Submitted};
 
-use super::{client_ip, esc, framable_page, gone, internal, number, page, too_many};
+use super::{client_ip, esc, framable_page, framed_by, gone, internal, number, page, too_many};
 use crate::AppState;
 use crate::limits;
 
@@ -169,20 +169,24 @@ pub async fn form_submit(
         return too_many(wait);
     }
     // Each submission with a number may send it a text message: limited per number as well.
-    let digits: String = sub.phone.chars().filter(char::is_ascii_digit).collect();
-    let number = konsent_domain::crypto::sha256_hex(digits.trim_start_matches('0').as_bytes());
-    if !digits.is_empty()
-        && let Err(wait) = s.limits.hit(&format!("num:{number}"), limits::POSTS_PER_ADDRESS, now)
-    {
-        return too_many(wait);
+    if let Ok(p) = konsent_domain::contact::PhoneE164::parse(sub.phone.trim()) {
+        let number = konsent_domain::crypto::sha256_hex(p.as_str().as_bytes());
+        if let Err(wait) = s.limits.hit(&format!("num:{number}"), limits::POSTS_PER_ADDRESS, now) {
+            return too_many(wait);
+        }
     }
     if bad_channel {
         return invalid(&[("channel".into(), "unknown channel".into())]);
     }
-    match s.k.submit_form(&slug, sub).await {
+    // The pages that follow stay in the frame the form is embedded in.
+    let origins = match konsent_store::queries::form(&s.k.db, &slug).await {
+        Ok(Some((_, f))) => f.embed_origins,
+        _ => Default::default(),
+    };
+    let res = match s.k.submit_form(&slug, sub).await {
         Ok(Submitted::Recorded { doi: false, number: Some(reference) }) => number::code_sent(
             &s,
-            number::Via::Form(&reference),
+            number::Via::Form(&slug, &reference),
             ("Wir haben Ihre Angaben erhalten.", "We have received your details."),
         ),
         Ok(Submitted::Recorded { doi: true, .. }) | Ok(Submitted::Ignored) => page(
@@ -210,14 +214,15 @@ pub async fn form_submit(
             gone("Dieses Formular gibt es nicht.", "There is no such form.", StatusCode::NOT_FOUND)
         }
         Err(e) => internal(&e),
-    }
+    };
+    framed_by(res, &origins)
 }
 
-/// `POST /n/{reference}`: the code (field `code`), or a request for a new one (`resend`), for
+/// `POST /f/{slug}/code/{reference}`: the code (field `code`), or a request for a new one (`resend`), for
 /// the number of a consent a form without e-mail just took.
 pub async fn number_step(
     State(s): State<AppState>,
-    Path(reference): Path<String>,
+    Path((slug, reference)): Path<(String, String)>,
     connect: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
     body: Bytes,
 ) -> Response {
@@ -225,11 +230,16 @@ pub async fn number_step(
     if let Err(wait) = s.limits.hit(&format!("post:{ip}"), limits::POSTS_PER_IP, s.k.now().as_microsecond()) {
         return too_many(wait);
     }
-    let via = number::Via::Form(&reference);
-    match number::NumberStep::parse(&body).code {
+    let via = number::Via::Form(&slug, &reference);
+    let res = match number::NumberStep::parse(&body).code {
         Some(code) => number::check_code(&s, via, &code).await,
         None => number::send_code(&s, via, ("", "")).await,
-    }
+    };
+    let origins = match konsent_store::queries::form(&s.k.db, &slug).await {
+        Ok(Some((_, f))) => f.embed_origins,
+        _ => Default::default(),
+    };
+    framed_by(res, &origins)
 }
 
 fn invalid(errors: &[(String, String)]) -> Response {

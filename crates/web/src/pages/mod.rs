@@ -35,6 +35,24 @@ pub(crate) fn page(status: StatusCode, title_de: &str, title_en: &str, body: &st
     framable_page(status, title_de, title_en, body, "'none'", None)
 }
 
+/// The same page, embeddable by a form's origins: the pages that follow a form's submission stay
+/// inside the frame the form was embedded in.
+pub(crate) fn framed_by(mut res: Response, embed_origins: &std::collections::BTreeSet<String>) -> Response {
+    if embed_origins.is_empty() {
+        return res;
+    }
+    let ancestors = embed_origins.iter().cloned().collect::<Vec<_>>().join(" ");
+    let h = res.headers_mut();
+    let csp = h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.replace("frame-ancestors 'none'", &format!("frame-ancestors {ancestors}")));
+    if let Some(v) = csp.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}
+
 /// A page that the given `frame-ancestors` sources may embed, optionally running the one script
 /// with `script_nonce`.
 pub(crate) fn framable_page(

@@ -1,7 +1,7 @@
 //! The number check that follows a confirmation click or a form without e-mail (R15, R16): when
 //! the consent covers a phone, SMS or messenger channel whose number is not verified, a code goes
 //! by text message and the page asks for it; the code (or a request for a new one) is posted to
-//! the confirmation link, or after a form to `/n/{reference}`.
+//! the confirmation link, or after a form to `/f/{slug}/code/{reference}`.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -48,14 +48,15 @@ impl NumberStep {
 pub(crate) enum Via<'a> {
     /// The token of a confirmation link (`/doi/{token}`).
     Link(&'a str),
-    /// The reference a form submission without e-mail gave (`/n/{reference}`).
-    Form(&'a str),
+    /// The form and the reference its submission without e-mail gave
+    /// (`/f/{slug}/code/{reference}`).
+    Form(&'a str, &'a str),
 }
 
 impl Via<'_> {
     fn token(&self) -> &str {
         match self {
-            Via::Link(t) | Via::Form(t) => t,
+            Via::Link(t) | Via::Form(_, t) => t,
         }
     }
 
@@ -63,7 +64,7 @@ impl Via<'_> {
     fn action(&self) -> String {
         match self {
             Via::Link(_) => String::new(),
-            Via::Form(t) => format!(" action=\"/n/{}\"", esc(t)),
+            Via::Form(slug, t) => format!(" action=\"/f/{}/code/{}\"", esc(slug), esc(t)),
         }
     }
 }
@@ -131,7 +132,7 @@ pub(crate) async fn send_code(s: &AppState, via: Via<'_>, lead: (&str, &str)) ->
     }
     let sent = match via {
         Via::Link(t) => s.k.request_otp_by_link(t).await,
-        Via::Form(t) => s.k.request_otp_by_form(t).await,
+        Via::Form(_, t) => s.k.request_otp_by_form(t).await,
     };
     match sent {
         Ok(()) => sent_form(via, lead),
@@ -143,7 +144,7 @@ pub(crate) async fn send_code(s: &AppState, via: Via<'_>, lead: (&str, &str)) ->
 pub(crate) async fn check_code(s: &AppState, via: Via<'_>, code: &str) -> Response {
     let checked = match via {
         Via::Link(t) => s.k.verify_otp_by_link(t, code).await,
-        Via::Form(t) => s.k.verify_otp_by_form(t, code).await,
+        Via::Form(_, t) => s.k.verify_otp_by_form(t, code).await,
     };
     match checked {
         Ok((c, _)) if c.status.is_valid_for_processing() => page(
