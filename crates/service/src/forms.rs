@@ -270,7 +270,7 @@ impl Konsent {
                         None => continue 'holders,
                     }
                 }
-                if address.is_some() && !self.person_data(tenant, p).await?.is_some_and(|d| d.address.is_some()) {
+                if address.is_some() && self.person_data(tenant, p).await?.is_none_or(|d| d.address.is_none()) {
                     continue;
                 }
                 existing = Some((p, cps));
