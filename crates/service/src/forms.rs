@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use konsent_domain::channel::Channel;
 use konsent_domain::consent::{CaptureMethod, DeclarationRecipient, Evidence, Scope, Source, Validity};
-use konsent_domain::contact::{ContactValue, EmailAddress, PhoneE164, PostalAddress};
+use konsent_domain::contact::{AddressError, ContactValue, EmailAddress, PhoneE164, PostalAddress};
 use konsent_domain::form::{FormDef, check_slug};
 use konsent_domain::ids::{ContactPointId, EventId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
@@ -240,7 +240,13 @@ impl Konsent {
                 Ok(a) => Some(a),
                 Err(e) => {
                     if !errors.iter().any(|x| matches!(x.field.as_str(), "street" | "postcode" | "city")) {
-                        errors.push(FieldError { field: "address".into(), message: e.to_string() });
+                        // Named by the field the person fills in; the value is not echoed.
+                        let field = match &e {
+                            AddressError::BadPostcode(_) => "postcode",
+                            AddressError::TooLong(f) | AddressError::Missing(f) => f,
+                            AddressError::BadCountry(_) => "address",
+                        };
+                        errors.push(FieldError { field: field.into(), message: e.to_string() });
                     }
                     None
                 }

@@ -213,6 +213,20 @@ app_test!(r20_r12_a_form_offering_calls_asks_for_the_address_and_names_who_recei
     assert_eq!(define(&app, &w, json!(["email", "phone_live"])).await, 201);
     let html = app.call("GET", "/f/beratung", None, None).await.json.as_str().unwrap().to_string();
     assert!(html.contains("id=\"street\"") && html.contains("id=\"postcode\"") && html.contains("id=\"city\""));
+    // A bad postcode is named by its field, in German first, without echoing it.
+    let bad = submit(
+        &app,
+        &format!(
+            "serve_id={}&first_name=Jan&last_name=Roth&phone=0171+5550111&street=Weg+2&postcode=5066&city=K%C3%B6ln\
+             &channel=phone_live",
+            serve_id(&html)
+        ),
+    )
+    .await;
+    let page = bad.json.as_str().unwrap().to_string();
+    assert_eq!(bad.status, 422, "{page}");
+    assert!(page.contains("<strong>postcode</strong>: Postleitzahl muss fünfstellig sein"), "{page}");
+    assert!(!page.contains("5066"), "{page}");
     assert_eq!(define(&app, &w, json!(["email"])).await, 201);
     let html = app.call("GET", "/f/beratung", None, None).await.json.as_str().unwrap().to_string();
     assert!(!html.contains("id=\"street\""), "{html}");

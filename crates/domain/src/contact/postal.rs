@@ -6,16 +6,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
     /// A required field is empty.
-    #[error("address field '{0}' is required")]
+    #[error("Adressfeld '{0}' fehlt / address field '{0}' is required")]
     Missing(&'static str),
     /// A German postcode must be five digits.
-    #[error("postcode '{0}' is not a five-digit German postcode")]
+    #[error("Postleitzahl muss fünfstellig sein / postcode must be a five-digit German postcode")]
     BadPostcode(String),
     /// Country must be an ISO 3166-1 alpha-2 code.
-    #[error("country '{0}' is not a two-letter ISO code")]
+    #[error("Land '{0}' ist kein zweistelliger ISO-Code / country '{0}' is not a two-letter ISO code")]
     BadCountry(String),
     /// A field is unreasonably long.
-    #[error("address field '{0}' is longer than 200 characters")]
+    #[error("Adressfeld '{0}' ist länger als 200 Zeichen / address field '{0}' is longer than 200 characters")]
     TooLong(&'static str),
 }
 
