@@ -146,7 +146,9 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("consent {consent_id}")))?;
         if c.status == ConsentStatus::Withdrawn {
-            return Err(ServiceError::Conflict("the consent is already withdrawn".into()));
+            return Err(ServiceError::Conflict(
+                "die Einwilligung ist bereits widerrufen / the consent is already withdrawn".into(),
+            ));
         }
         if let Some(d) = &scope_delta
             && d.advertisers.is_empty()

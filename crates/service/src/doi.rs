@@ -120,13 +120,15 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("consent {consent_id}")))?;
         if c.status.is_valid_for_processing() && c.evidence.iter().any(|e| matches!(e, Evidence::EmailDoi { .. })) {
-            return Err(ServiceError::Conflict(format!("consent {consent_id} is already confirmed")));
+            return Err(ServiceError::Conflict(format!(
+                "Einwilligung bereits bestätigt / consent {consent_id} is already confirmed"
+            )));
         }
         let now = self.now();
         if reminder
             && (c.status.is_valid_for_processing() || c.status == konsent_domain::consent::ConsentStatus::Withdrawn)
         {
-            return Err(ServiceError::Conflict("nothing to remind of".into()));
+            return Err(ServiceError::Conflict("nichts zu erinnern / nothing to remind of".into()));
         }
         if !reminder
             && queries::open_doi_token(&self.db, &tenant.to_string(), &consent_id.to_string(), now.as_microsecond())
@@ -252,11 +254,15 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound("confirmation link".into()))?;
         if row.used_at.is_some() {
-            return Err(ServiceError::Conflict("this confirmation link was already used".into()));
+            return Err(ServiceError::Conflict(
+                "dieser Bestätigungslink wurde schon benutzt / this confirmation link was already used".into(),
+            ));
         }
         let now = self.now();
         if now.as_microsecond() >= row.expires_at {
-            return Err(ServiceError::Conflict("this confirmation link has expired".into()));
+            return Err(ServiceError::Conflict(
+                "dieser Bestätigungslink ist abgelaufen / this confirmation link has expired".into(),
+            ));
         }
         let bad = |what: &str| ServiceError::Conflict(format!("stored token has a bad {what}"));
         let tenant: TenantId = row.tenant_id.parse().map_err(|_| bad("tenant id"))?;
@@ -323,9 +329,9 @@ impl Konsent {
             ));
         }
         self.append(tenant, events, side).await.map_err(|e| match e {
-            ServiceError::Store(konsent_store::StoreError::NotFound(_)) => {
-                ServiceError::Conflict("this confirmation link was already used".into())
-            }
+            ServiceError::Store(konsent_store::StoreError::NotFound(_)) => ServiceError::Conflict(
+                "dieser Bestätigungslink wurde schon benutzt / this confirmation link was already used".into(),
+            ),
             e => e,
         })?;
         if c.status.is_valid_for_processing() {

@@ -47,7 +47,7 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("person {person}")))?;
         if queries::restriction(&self.db, tenant, person).await?.is_some_and(|r| r.state == "erased") {
-            return Err(ServiceError::Conflict(format!("person {person} is already erased")));
+            return Err(ServiceError::Conflict(format!("Person bereits gelöscht / person {person} is already erased")));
         }
         let now = self.now();
         let consents = queries::consents_of(&self.db, tenant, person).await?;
@@ -114,7 +114,9 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("person {person}")))?;
         if self.restriction_state(tenant, person).await?.is_some() {
-            return Err(ServiceError::Conflict(format!("person {person} is already restricted")));
+            return Err(ServiceError::Conflict(format!(
+                "Verarbeitung der Person bereits eingeschränkt / person {person} is already restricted"
+            )));
         }
         let body = EventBody::RestrictionRequested {
             person_id: person,
@@ -136,9 +138,13 @@ impl Konsent {
         match self.restriction_state(tenant, person).await?.as_deref() {
             Some("art18") => {}
             Some(_) => {
-                return Err(ServiceError::Conflict("the person asked for erasure; this restriction stays".into()));
+                return Err(ServiceError::Conflict("die Person hat Löschung verlangt, die Einschränkung bleibt / the person asked for erasure; this restriction stays".into()));
             }
-            None => return Err(ServiceError::Conflict(format!("person {person} is not restricted"))),
+            None => {
+                return Err(ServiceError::Conflict(format!(
+                    "Verarbeitung der Person nicht eingeschränkt / person {person} is not restricted"
+                )));
+            }
         }
         let body = EventBody::RestrictionLifted { person_id: person, at: self.now() };
         self.append(tenant, vec![self.pending(actor, body)], vec![]).await?;
@@ -287,7 +293,9 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("hold {hold}")))?;
         if h.released_at.is_some() {
-            return Err(ServiceError::Conflict(format!("hold {hold} is already released")));
+            return Err(ServiceError::Conflict(format!(
+                "Aufbewahrungssperre bereits aufgehoben / hold {hold} is already released"
+            )));
         }
         let at = self.now();
         self.append(tenant, vec![self.pending(actor, EventBody::HoldReleased { hold_id: hold, at })], vec![]).await?;

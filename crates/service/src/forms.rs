@@ -143,7 +143,10 @@ impl Konsent {
         if let Some((owner, _)) = queries::form(&self.db, &form.slug).await?
             && owner != tenant
         {
-            return Err(ServiceError::Conflict(format!("the form name {:?} is taken", form.slug)));
+            return Err(ServiceError::Conflict(format!(
+                "der Formularname ist vergeben / the form name {:?} is taken",
+                form.slug
+            )));
         }
         let ev = self.pending(actor, EventBody::FormDefined { form: form.clone() });
         self.append(tenant, vec![ev], vec![]).await?;

@@ -91,15 +91,22 @@ impl Konsent {
     ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
         let mut c = self.consent_of(tenant, consent_id).await?;
         let (id, cp, mac, sent_at, expires_at, attempts) =
-            queries::latest_otp(&self.db, &tenant.to_string(), &consent_id.to_string())
-                .await?
-                .ok_or_else(|| ServiceError::Conflict("no code was sent for this consent; request one".into()))?;
+            queries::latest_otp(&self.db, &tenant.to_string(), &consent_id.to_string()).await?.ok_or_else(|| {
+                ServiceError::Conflict(
+                    "für diese Einwilligung wurde kein Code gesendet / no code was sent for this consent; request one"
+                        .into(),
+                )
+            })?;
         let now = self.now();
         if now.as_microsecond() >= expires_at {
-            return Err(ServiceError::Conflict("the code has expired; request a new one".into()));
+            return Err(ServiceError::Conflict(
+                "der Code ist abgelaufen / the code has expired; request a new one".into(),
+            ));
         }
         if attempts >= MAX_ATTEMPTS {
-            return Err(ServiceError::Conflict("too many wrong codes; request a new one".into()));
+            return Err(ServiceError::Conflict(
+                "zu viele falsche Codes / too many wrong codes; request a new one".into(),
+            ));
         }
         let given = code.trim();
         let ok = given.len() == 6 && given.bytes().all(|b| b.is_ascii_digit()) && code_mac(self, &id, given) == mac;
@@ -140,7 +147,7 @@ impl Konsent {
         self.append(tenant, events, vec![SideWrite::OtpUsed { id, used_at: now.as_microsecond() }]).await.map_err(
             |e| match e {
                 ServiceError::Store(konsent_store::StoreError::NotFound(_)) => {
-                    ServiceError::Conflict("this code was already used".into())
+                    ServiceError::Conflict("dieser Code wurde schon benutzt / this code was already used".into())
                 }
                 e => e,
             },
@@ -155,9 +162,14 @@ impl Konsent {
         let row = queries::doi_token(&self.db, &crate::doi::token_hash(token))
             .await?
             .ok_or_else(|| ServiceError::NotFound("confirmation link".into()))?;
-        let clicked = row.used_at.ok_or_else(|| ServiceError::Conflict("the link was not confirmed yet".into()))?;
+        let clicked = row.used_at.ok_or_else(|| {
+            ServiceError::Conflict("der Link wurde noch nicht bestätigt / the link was not confirmed yet".into())
+        })?;
         if self.now().as_microsecond() >= clicked + LINK_FOLLOW_UP.as_micros() as i64 {
-            return Err(ServiceError::Conflict("the link was confirmed too long ago; ask for a new one".into()));
+            return Err(ServiceError::Conflict(
+                "der Link wurde vor zu langer Zeit bestätigt / the link was confirmed too long ago; ask for a new one"
+                    .into(),
+            ));
         }
         let bad = |what: &str| ServiceError::Conflict(format!("stored token has a bad {what}"));
         let tenant: TenantId = row.tenant_id.parse().map_err(|_| bad("tenant id"))?;
@@ -166,7 +178,9 @@ impl Konsent {
         let mut c = self.consent_of(tenant, consent_id).await?;
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         if !number_pending(&decide_status(&mut c, &l.context(self.now()), self.now())) {
-            return Err(ServiceError::Conflict("the number is already verified".into()));
+            return Err(ServiceError::Conflict(
+                "die Rufnummer ist bereits bestätigt / the number is already verified".into(),
+            ));
         }
         Ok((tenant, consent_id))
     }
@@ -210,12 +224,16 @@ impl Konsent {
             (t.parse().map_err(|_| unknown())?, c.parse().map_err(|_| unknown())?);
         let until: i64 = until.parse().map_err(|_| unknown())?;
         if self.now().as_microsecond() >= until {
-            return Err(ServiceError::Conflict("the form was sent too long ago; sign up again".into()));
+            return Err(ServiceError::Conflict(
+                "das Formular wurde vor zu langer Zeit gesendet / the form was sent too long ago; sign up again".into(),
+            ));
         }
         let mut c = self.consent_of(tenant, consent_id).await?;
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         if !number_pending(&decide_status(&mut c, &l.context(self.now()), self.now())) {
-            return Err(ServiceError::Conflict("the number is already verified".into()));
+            return Err(ServiceError::Conflict(
+                "die Rufnummer ist bereits bestätigt / the number is already verified".into(),
+            ));
         }
         Ok((tenant, consent_id))
     }

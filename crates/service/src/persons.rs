@@ -205,8 +205,10 @@ impl Konsent {
         let row = queries::person(&self.db, tenant, person)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("person {person}")))?;
-        let dek =
-            self.person_key(tenant, person).await?.ok_or_else(|| ServiceError::Conflict("person was erased".into()))?;
+        let dek = self
+            .person_key(tenant, person)
+            .await?
+            .ok_or_else(|| ServiceError::Conflict("die Person wurde gelöscht / person was erased".into()))?;
         let version = row.data_version + 1;
         let sealed =
             dek.seal(self.random(), &serde_json::to_vec(data).expect("serialises"), &data_aad(tenant, person, version));

@@ -206,7 +206,7 @@ impl Konsent {
             return Ok(());
         }
         if queries::webhook_delivery_exists(&self.db, tenant, id).await? {
-            Err(ServiceError::Conflict("only a parked or delivered delivery of a live endpoint can be replayed".into()))
+            Err(ServiceError::Conflict("nur geparkte oder zugestellte Lieferungen an aktive Empfänger lassen sich wiederholen / only a parked or delivered delivery of a live endpoint can be replayed".into()))
         } else {
             Err(ServiceError::NotFound("delivery".into()))
         }
