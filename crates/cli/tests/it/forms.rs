@@ -323,3 +323,47 @@ app_test!(r15_r20_a_form_never_changes_a_person_on_record_and_its_follow_up_page
     let c = consents["items"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(c["person_id"], holders[0].0.to_string());
 });
+
+app_test!(r15_a_callback_forms_code_page_allows_three_codes_an_hour_and_ends_after_an_hour, |app| {
+    let w = world(&app).await;
+    let r = app
+        .call(
+            "POST",
+            "/v1/forms",
+            Some(&app.api_key),
+            Some(json!({"slug": "beratung", "text_id": w.text, "channels": ["phone_live"], "title": "Rückruf"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.json);
+    let html = app.call("GET", "/f/beratung", None, None).await.json.as_str().unwrap().to_string();
+    let res = submit(
+        &app,
+        &format!(
+            "serve_id={}&first_name=Ida&last_name=Kern&phone=0171+5550222&street=Weg+3&postcode=50667\
+             &city=K%C3%B6ln&channel=phone_live",
+            serve_id(&html)
+        ),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{:?}", res.json);
+    let page = res.json.as_str().unwrap();
+    let at = page.find("action=\"/f/beratung/code/").expect("the code form posts to the form's code path") + 8;
+    let path: String = page[at..].chars().take_while(|c| *c != '"').collect();
+    assert!(!path.contains("0171") && !path.contains("Kern"), "no personal data in the reference: {path}");
+    let post = |body: &'static str| {
+        let (app, path) = (&app, path.clone());
+        async move {
+            app.call_raw("POST", &path, None, Some(body.as_bytes().to_vec()), "application/x-www-form-urlencoded").await
+        }
+    };
+    // The first code went with the submission; two more this hour, then 429.
+    assert_eq!(post("resend=1").await.status, 200);
+    assert_eq!(post("resend=1").await.status, 200);
+    assert_eq!(post("resend=1").await.status, 429);
+    assert_eq!(konsent_store::queries::outbox_counts(&app.k.db).await.unwrap().0, 3, "three text messages queued");
+    // An hour after the submission the page takes no code any more.
+    app.clock.advance(jiff::SignedDuration::from_mins(61));
+    let late = post("code=123456").await;
+    assert_eq!(late.status, 410, "{}", late.text());
+    assert!(late.text().contains("nicht mehr möglich"), "{}", late.text());
+});
