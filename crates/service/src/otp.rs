@@ -34,12 +34,17 @@ fn code_mac(k: &Konsent, id: &str, code: &str) -> String {
     hex::encode(hmac256(&k.keys.master().derive(b"konsent-otp-v1"), format!("{id}:{code}").as_bytes()))
 }
 
-fn form_mac(k: &Konsent, body: &str) -> String {
-    hex::encode(&hmac256(&k.keys.master().derive(b"konsent-form-code-v1"), body.as_bytes())[..16])
+/// What a number page that is not signed in points at.
+#[derive(Debug, Clone, Copy)]
+pub enum CodeRef<'a> {
+    /// The token of a clicked confirmation link.
+    Link(&'a str),
+    /// The reference a form's submission without e-mail gave ([`Konsent::form_code_token`]).
+    Form(&'a str),
 }
 
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+fn form_mac(k: &Konsent, body: &str) -> String {
+    hex::encode(&hmac256(&k.keys.master().derive(b"konsent-form-code-v1"), body.as_bytes())[..16])
 }
 
 impl Konsent {
@@ -174,7 +179,16 @@ impl Konsent {
         let bad = |what: &str| ServiceError::Conflict(format!("stored token has a bad {what}"));
         let tenant: TenantId = row.tenant_id.parse().map_err(|_| bad("tenant id"))?;
         let consent_id: ConsentId = row.consent_id.parse().map_err(|_| bad("consent id"))?;
-        // Once the number is verified, the link neither sends nor checks another code.
+        self.number_still_pending(tenant, consent_id).await
+    }
+
+    /// The consent, while its number still waits for a code: once it is verified, neither a
+    /// link nor a form's reference sends or checks another one.
+    async fn number_still_pending(
+        &self,
+        tenant: TenantId,
+        consent_id: ConsentId,
+    ) -> Result<(TenantId, ConsentId), ServiceError> {
         let mut c = self.consent_of(tenant, consent_id).await?;
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         if !number_pending(&decide_status(&mut c, &l.context(self.now()), self.now())) {
@@ -183,22 +197,6 @@ impl Konsent {
             ));
         }
         Ok((tenant, consent_id))
-    }
-
-    /// Sends a code to the number of the consent behind a clicked confirmation link.
-    pub async fn request_otp_by_link(&self, token: &str) -> Result<(), ServiceError> {
-        let (tenant, consent_id) = self.clicked_link(token).await?;
-        self.request_otp(tenant, &Actor::System, consent_id).await.map(|_| ())
-    }
-
-    /// Checks a code entered on the page of a clicked confirmation link.
-    pub async fn verify_otp_by_link(
-        &self,
-        token: &str,
-        code: &str,
-    ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
-        let (tenant, consent_id) = self.clicked_link(token).await?;
-        self.verify_otp(tenant, &Actor::System, consent_id, code).await
     }
 
     /// A reference to a consent just taken by a hosted form whose number the submitter verifies
@@ -213,7 +211,7 @@ impl Konsent {
     async fn form_consent(&self, token: &str) -> Result<(TenantId, ConsentId), ServiceError> {
         let unknown = || ServiceError::NotFound("form reference".into());
         let (body, mac) = token.rsplit_once('.').ok_or_else(unknown)?;
-        if mac.len() != 32 || !constant_eq(form_mac(self, body).as_bytes(), mac.as_bytes()) {
+        if mac.len() != 32 || !konsent_domain::webhook::same(form_mac(self, body).as_bytes(), mac.as_bytes()) {
             return Err(unknown());
         }
         let mut parts = body.split('.');
@@ -228,29 +226,30 @@ impl Konsent {
                 "das Formular wurde vor zu langer Zeit gesendet / the form was sent too long ago; sign up again".into(),
             ));
         }
-        let mut c = self.consent_of(tenant, consent_id).await?;
-        let l = self.load_context(tenant, c.person_id, c.text_id).await?;
-        if !number_pending(&decide_status(&mut c, &l.context(self.now()), self.now())) {
-            return Err(ServiceError::Conflict(
-                "die Rufnummer ist bereits bestätigt / the number is already verified".into(),
-            ));
-        }
-        Ok((tenant, consent_id))
+        self.number_still_pending(tenant, consent_id).await
     }
 
-    /// Sends a new code for the consent behind a form's code reference.
-    pub async fn request_otp_by_form(&self, token: &str) -> Result<(), ServiceError> {
-        let (tenant, consent_id) = self.form_consent(token).await?;
+    /// The consent a number page is about, while its number waits for a code.
+    async fn code_consent(&self, r: CodeRef<'_>) -> Result<(TenantId, ConsentId), ServiceError> {
+        match r {
+            CodeRef::Link(token) => self.clicked_link(token).await,
+            CodeRef::Form(reference) => self.form_consent(reference).await,
+        }
+    }
+
+    /// Sends a code to the number of the consent behind a clicked link or a form's reference.
+    pub async fn request_otp_by(&self, r: CodeRef<'_>) -> Result<(), ServiceError> {
+        let (tenant, consent_id) = self.code_consent(r).await?;
         self.request_otp(tenant, &Actor::System, consent_id).await.map(|_| ())
     }
 
-    /// Checks a code entered on the page that follows a form's submission.
-    pub async fn verify_otp_by_form(
+    /// Checks a code entered on the page of a clicked link or after a form's submission.
+    pub async fn verify_otp_by(
         &self,
-        token: &str,
+        r: CodeRef<'_>,
         code: &str,
     ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
-        let (tenant, consent_id) = self.form_consent(token).await?;
+        let (tenant, consent_id) = self.code_consent(r).await?;
         self.verify_otp(tenant, &Actor::System, consent_id, code).await
     }
 

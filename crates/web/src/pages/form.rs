@@ -179,10 +179,7 @@ pub async fn form_submit(
         return invalid(&[("channel".into(), "unknown channel".into())]);
     }
     // The pages that follow stay in the frame the form is embedded in.
-    let origins = match konsent_store::queries::form(&s.k.db, &slug).await {
-        Ok(Some((_, f))) => f.embed_origins,
-        _ => Default::default(),
-    };
+    let origins = embed_origins(&s, &slug).await;
     let res = match s.k.submit_form(&slug, sub).await {
         Ok(Submitted::Recorded { doi: false, number: Some(reference) }) => number::code_sent(
             &s,
@@ -235,11 +232,16 @@ pub async fn number_step(
         Some(code) => number::check_code(&s, via, &code).await,
         None => number::send_code(&s, via, ("", "")).await,
     };
-    let origins = match konsent_store::queries::form(&s.k.db, &slug).await {
+    let origins = embed_origins(&s, &slug).await;
+    framed_by(res, &origins)
+}
+
+/// The origins that may embed a form (none when there is no such form).
+async fn embed_origins(s: &AppState, slug: &str) -> std::collections::BTreeSet<String> {
+    match konsent_store::queries::form(&s.k.db, slug).await {
         Ok(Some((_, f))) => f.embed_origins,
         _ => Default::default(),
-    };
-    framed_by(res, &origins)
+    }
 }
 
 fn invalid(errors: &[(String, String)]) -> Response {

@@ -6,6 +6,7 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use konsent_service::ServiceError;
+use konsent_service::otp::CodeRef;
 
 use super::{esc, gone, internal, page, too_many};
 use crate::AppState;
@@ -57,6 +58,13 @@ impl Via<'_> {
     fn token(&self) -> &str {
         match self {
             Via::Link(t) | Via::Form(_, t) => t,
+        }
+    }
+
+    fn code_ref(&self) -> CodeRef<'_> {
+        match *self {
+            Via::Link(t) => CodeRef::Link(t),
+            Via::Form(_, t) => CodeRef::Form(t),
         }
     }
 
@@ -130,11 +138,7 @@ pub(crate) async fn send_code(s: &AppState, via: Via<'_>, lead: (&str, &str)) ->
     if let Some(r) = count_code(s, via) {
         return r;
     }
-    let sent = match via {
-        Via::Link(t) => s.k.request_otp_by_link(t).await,
-        Via::Form(_, t) => s.k.request_otp_by_form(t).await,
-    };
-    match sent {
+    match s.k.request_otp_by(via.code_ref()).await {
         Ok(()) => sent_form(via, lead),
         Err(e) => step_failed(&e, via),
     }
@@ -142,11 +146,7 @@ pub(crate) async fn send_code(s: &AppState, via: Via<'_>, lead: (&str, &str)) ->
 
 /// Checks an entered code.
 pub(crate) async fn check_code(s: &AppState, via: Via<'_>, code: &str) -> Response {
-    let checked = match via {
-        Via::Link(t) => s.k.verify_otp_by_link(t, code).await,
-        Via::Form(_, t) => s.k.verify_otp_by_form(t, code).await,
-    };
-    match checked {
+    match s.k.verify_otp_by(via.code_ref(), code).await {
         Ok((c, _)) if c.status.is_valid_for_processing() => page(
             StatusCode::OK,
             "Vielen Dank – bestätigt",
