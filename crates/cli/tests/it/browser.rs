@@ -78,6 +78,19 @@ async fn storage(c: &Client) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
+/// The one queued text message, delivered to a fake SMS gateway over HTTP: checks its recipient
+/// and answers the six-digit code it carries.
+async fn code_by_sms(app: &TestApp, to: &str) -> String {
+    let (url, seen) = crate::otp::gateway().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut with_gateway = senders(&konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap());
+    with_gateway.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &with_gateway).await, 1);
+    let (_, sms) = seen.lock().unwrap()[0].clone();
+    assert_eq!(sms["to"], to);
+    sms["text"].as_str().unwrap().chars().take(6).collect()
+}
+
 async fn status(app: &TestApp, consent: &str) -> String {
     let c = app.call("GET", &format!("/v1/consents/{consent}"), Some(&app.api_key), None).await;
     c.json["status"].as_str().unwrap().to_string()
@@ -180,13 +193,7 @@ app_test!(r43_r15_a_phone_consent_renewed_by_mail_counts_only_after_the_sms_code
     assert!(text_of(&c).await.contains("E-Mail-Adresse ist bestätigt"));
     assert_eq!(status(&app, &renewal).await, "ConsentRequested", "e-mail alone does not verify the number (R15)");
 
-    let (url, seen) = crate::otp::gateway().await;
-    let mut with_gateway = senders(&mailer);
-    with_gateway.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &with_gateway).await, 1);
-    let (_, sms) = seen.lock().unwrap()[0].clone();
-    assert_eq!(sms["to"], "+491712345678");
-    let code: String = sms["text"].as_str().unwrap().chars().take(6).collect();
+    let code = code_by_sms(&app, "+491712345678").await;
 
     let wrong = if code == "000000" { "111111" } else { "000000" };
     c.find(Locator::Css("#code")).await.unwrap().send_keys(wrong).await.unwrap();
@@ -295,13 +302,7 @@ app_test!(r20_r15_a_phone_consent_from_the_hosted_form_is_given_after_the_mail_c
     let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": "+491719876543"})).await;
     assert_eq!(d["allowed"], false, "{d}");
 
-    let (url, seen) = crate::otp::gateway().await;
-    let mut with_gateway = senders(&mailer);
-    with_gateway.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &with_gateway).await, 1);
-    let (_, sms) = seen.lock().unwrap()[0].clone();
-    assert_eq!(sms["to"], "+491719876543");
-    let code: String = sms["text"].as_str().unwrap().chars().take(6).collect();
+    let code = code_by_sms(&app, "+491719876543").await;
     c.find(Locator::Css("#code")).await.unwrap().send_keys(&code).await.unwrap();
     c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::XPath("//h1[contains(., 'bestätigt')]")).await.unwrap();
@@ -351,15 +352,7 @@ app_test!(r15_r20_a_callback_form_without_e_mail_verifies_the_number_by_sms_code
     let consent = list["items"].as_array().unwrap().last().unwrap()["consent_id"].as_str().unwrap().to_string();
     assert_eq!(status(&app, &consent).await, "ConsentRequested", "not before the code (R15)");
 
-    let (url, seen) = crate::otp::gateway().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
-    let mut with_gateway = senders(&mailer);
-    with_gateway.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &with_gateway).await, 1);
-    let (_, sms) = seen.lock().unwrap()[0].clone();
-    assert_eq!(sms["to"], "+491715550123");
-    let code: String = sms["text"].as_str().unwrap().chars().take(6).collect();
+    let code = code_by_sms(&app, "+491715550123").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     c.find(Locator::Css("#code")).await.unwrap().send_keys(wrong).await.unwrap();
     c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
