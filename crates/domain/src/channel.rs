@@ -70,6 +70,19 @@ impl Channel {
         }
     }
 
+    /// English label for documents and UI.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::PhoneLive => "phone (live call)",
+            Self::PhoneAutomated => "phone (automated call)",
+            Self::Fax => "fax",
+            Self::Email => "e-mail",
+            Self::Sms => "text message",
+            Self::MessengerWhatsapp => "WhatsApp / messenger",
+            Self::Post => "post",
+        }
+    }
+
     /// The kind of contact point this channel reaches.
     pub fn contact_kind(self) -> crate::contact::ContactKind {
         use crate::contact::ContactKind;

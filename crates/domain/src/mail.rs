@@ -90,6 +90,74 @@ pub fn doi_confirmation(
     (subject, text)
 }
 
+/// One consent a re-permission mail asks the person to renew: the current text's title and
+/// wording and the channels it covers.
+#[derive(Debug, Clone)]
+pub struct Renewal<'a> {
+    /// Title of the current text version.
+    pub title: &'a str,
+    /// Its full wording, which the renewal is given under.
+    pub body: &'a str,
+    /// The channels, German labels.
+    pub channels_de: Vec<&'a str>,
+    /// The channels, English labels.
+    pub channels_en: Vec<&'a str>,
+}
+
+/// Subject and body of a re-permission request (R43): the consents `company` asks the person to
+/// renew, each with its current wording, one link that renews them all after a click on the page
+/// it opens, valid until `expires`; whether a text-message code to the number follows.
+pub fn repermission_request(
+    company: &str,
+    renewals: &[Renewal<'_>],
+    link: &str,
+    expires: &str,
+    preferences: &str,
+    number_follows: bool,
+) -> (String, String) {
+    let subject = format!("Möchten Sie weiter von uns hören? / Renew your consent – {company}");
+    let list = |de: bool| {
+        renewals
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let (label, channels, wording) = if de {
+                    ("Kanäle", r.channels_de.join(", "), "Wortlaut")
+                } else {
+                    ("Channels", r.channels_en.join(", "), "Wording")
+                };
+                format!("{n}. „{t}“ ({label}: {channels})\n{wording}:\n{b}\n", n = i + 1, t = r.title, b = r.body)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (number_de, number_en) = if number_follows {
+        (
+            " Danach schicken wir Ihnen einen Code per SMS, mit dem Sie Ihre Rufnummer bestätigen.",
+            " After that we send you a code by text message to verify your phone number.",
+        )
+    } else {
+        ("", "")
+    };
+    let text = format!(
+        "Guten Tag,\n\n\
+         Sie haben {company} erlaubt, Sie zu kontaktieren. Damit wir das weiterhin dürfen, bitten wir \
+         Sie, Ihre Einwilligung zu erneuern:\n\n{de}\n\
+         Wenn Sie einverstanden sind, öffnen Sie diesen Link und klicken Sie auf „Erneuern“:\n\n{link}\n\n\
+         Der Link ist bis zum {expires} gültig.{number_de} Wenn Sie nichts tun, wird keine neue \
+         Einwilligung wirksam. Ihre Einstellungen und der Widerruf: {preferences}\n\n\
+         ---\n\n\
+         Hello,\n\n\
+         you allowed {company} to contact you. To go on doing so, we ask you to renew your consent:\n\n{en}\n\
+         If you agree, open this link and click \"Renew\":\n\n{link}\n\n\
+         The link is valid until {expires}.{number_en} If you do nothing, no new consent takes effect. \
+         Your preferences and withdrawal: {preferences}\n",
+        de = list(true),
+        en = list(false),
+    );
+    (subject, text)
+}
+
 /// What a consent receipt states (R69).
 #[derive(Debug, Clone)]
 pub struct ReceiptFacts<'a> {
@@ -150,5 +218,34 @@ mod tests {
         {
             assert!(t.contains(needle), "{needle}");
         }
+    }
+
+    #[test]
+    fn r43_a_repermission_request_lists_every_consent_with_its_wording_in_both_languages() {
+        let r = |title, body, de, en| Renewal { title, body, channels_de: vec![de], channels_en: vec![en] };
+        let renewals = [
+            r("Newsletter", "Ich willige ein, den Newsletter zu erhalten.", "E-Mail", "e-mail"),
+            r("Beratung", "Ich willige in Anrufe zur Beratung ein.", "Telefon", "phone"),
+        ];
+        let (s, t) =
+            repermission_request("Muster GmbH", &renewals, "https://x/doi/abc", "11.12.2026", "https://x/p/q", true);
+        assert!(s.contains("Muster GmbH"), "{s}");
+        for needle in [
+            "1. „Newsletter“ (Kanäle: E-Mail)",
+            "2. „Beratung“ (Kanäle: Telefon)",
+            "Ich willige in Anrufe zur Beratung ein.",
+            "(Channels: phone)",
+            "https://x/doi/abc",
+            "11.12.2026",
+            "Code per SMS",
+            "Erneuern",
+            "Renew",
+            "https://x/p/q",
+        ] {
+            assert!(t.contains(needle), "{needle}: {t}");
+        }
+        assert_eq!(t.matches("https://x/doi/abc").count(), 2, "one link renews both, once per language");
+        let (_, plain) = repermission_request("M", &renewals[..1], "l", "e", "p", false);
+        assert!(!plain.contains("SMS"), "{plain}");
     }
 }

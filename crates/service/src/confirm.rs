@@ -67,6 +67,7 @@ impl Konsent {
                 Outgoing::Mail(OutgoingMail { message_id: link.message_id.clone(), to, subject, text })
             }
         };
-        self.send_link(tenant, actor, &c, cp, link, &msg, "call_confirmation", "text_confirmation").await
+        let purpose = crate::doi::Purpose::TextConfirmation.as_str();
+        self.send_link(tenant, actor, std::slice::from_ref(&c), cp, link, &msg, "call_confirmation", purpose).await
     }
 }

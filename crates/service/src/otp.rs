@@ -94,6 +94,20 @@ impl Konsent {
         consent_id: ConsentId,
         code: &str,
     ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
+        self.verify_code(tenant, actor, consent_id, &[], code).await
+    }
+
+    /// Checks a code sent for `consent_id`; on success adds the OTP evidence to it and to those of
+    /// `also` that are bound to the same number and still wait for it (the other consents a
+    /// re-permission link renews), and decides their status again.
+    async fn verify_code(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        consent_id: ConsentId,
+        also: &[ConsentId],
+        code: &str,
+    ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
         let mut c = self.consent_of(tenant, consent_id).await?;
         let (id, cp, mac, sent_at, expires_at, attempts) =
             queries::latest_otp(&self.db, &tenant.to_string(), &consent_id.to_string()).await?.ok_or_else(|| {
@@ -131,23 +145,37 @@ impl Konsent {
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         let missing = decide_status(&mut c, &l.context(now), now);
         let mut events = vec![
-            self.pending(actor, EventBody::EvidenceAdded { consent_id, evidence }),
+            self.pending(actor, EventBody::EvidenceAdded { consent_id, evidence: evidence.clone() }),
             self.pending(
                 actor,
                 EventBody::ContactPointVerified { contact_point_id: cp, method: "otp".into(), at: now },
             ),
         ];
+        let changed = |from, to, id| EventBody::ConsentStatusChanged {
+            consent_id: id,
+            from,
+            to,
+            reason: "number_verified".into(),
+            at: now,
+        };
         if c.status != before {
-            events.push(self.pending(
-                actor,
-                EventBody::ConsentStatusChanged {
-                    consent_id,
-                    from: before,
-                    to: c.status,
-                    reason: "number_verified".into(),
-                    at: now,
-                },
-            ));
+            events.push(self.pending(actor, changed(before, c.status, consent_id)));
+        }
+        for &other in also.iter().filter(|o| **o != consent_id) {
+            let mut o = self.consent_of(tenant, other).await?;
+            let lo = self.load_context(tenant, o.person_id, o.text_id).await?;
+            if !o.contact_points.contains(&cp) || !number_pending(&decide_status(&mut o.clone(), &lo.context(now), now))
+            {
+                continue;
+            }
+            let was = o.status;
+            o.evidence.push(evidence.clone());
+            decide_status(&mut o, &lo.context(now), now);
+            events
+                .push(self.pending(actor, EventBody::EvidenceAdded { consent_id: other, evidence: evidence.clone() }));
+            if o.status != was {
+                events.push(self.pending(actor, changed(was, o.status, other)));
+            }
         }
         self.append(tenant, events, vec![SideWrite::OtpUsed { id, used_at: now.as_microsecond() }]).await.map_err(
             |e| match e {
@@ -160,13 +188,12 @@ impl Konsent {
         Ok((c, missing))
     }
 
-    /// The tenant and consent of a confirmation link that was clicked within the last
-    /// [`LINK_FOLLOW_UP`]: its page may then send a code to the consent's number and check it, so
+    /// The tenant and consents of a confirmation link that was clicked within the last
+    /// [`LINK_FOLLOW_UP`]: its page may then send a code to the consents' number and check it, so
     /// that a person who confirmed by e-mail verifies the number in the same visit (R15, R16).
-    async fn clicked_link(&self, token: &str) -> Result<(TenantId, ConsentId), ServiceError> {
-        let row = queries::doi_token(&self.db, &crate::doi::token_hash(token))
-            .await?
-            .ok_or_else(|| ServiceError::NotFound("confirmation link".into()))?;
+    async fn clicked_link(&self, token: &str) -> Result<(TenantId, Vec<ConsentId>), ServiceError> {
+        let rows = queries::doi_token(&self.db, &crate::doi::token_hash(token)).await?;
+        let row = rows.first().ok_or_else(|| ServiceError::NotFound("confirmation link".into()))?;
         let clicked = row.used_at.ok_or_else(|| {
             ServiceError::Conflict("der Link wurde noch nicht bestätigt / the link was not confirmed yet".into())
         })?;
@@ -178,25 +205,34 @@ impl Konsent {
         }
         let bad = |what: &str| ServiceError::Conflict(format!("stored token has a bad {what}"));
         let tenant: TenantId = row.tenant_id.parse().map_err(|_| bad("tenant id"))?;
-        let consent_id: ConsentId = row.consent_id.parse().map_err(|_| bad("consent id"))?;
-        self.number_still_pending(tenant, consent_id).await
+        let ids =
+            rows.iter().map(|r| r.consent_id.parse().map_err(|_| bad("consent id"))).collect::<Result<Vec<_>, _>>()?;
+        self.number_still_pending(tenant, ids).await
     }
 
-    /// The consent, while its number still waits for a code: once it is verified, neither a
-    /// link nor a form's reference sends or checks another one.
+    /// Those of the consents whose number still waits for a code (the first one's number is the
+    /// one a code goes to); once it is verified, neither a link nor a form's reference sends or
+    /// checks another one.
     async fn number_still_pending(
         &self,
         tenant: TenantId,
-        consent_id: ConsentId,
-    ) -> Result<(TenantId, ConsentId), ServiceError> {
-        let mut c = self.consent_of(tenant, consent_id).await?;
-        let l = self.load_context(tenant, c.person_id, c.text_id).await?;
-        if !number_pending(&decide_status(&mut c, &l.context(self.now()), self.now())) {
+        ids: Vec<ConsentId>,
+    ) -> Result<(TenantId, Vec<ConsentId>), ServiceError> {
+        let now = self.now();
+        let mut pending = Vec::new();
+        for id in ids {
+            let mut c = self.consent_of(tenant, id).await?;
+            let l = self.load_context(tenant, c.person_id, c.text_id).await?;
+            if number_pending(&decide_status(&mut c, &l.context(now), now)) {
+                pending.push(id);
+            }
+        }
+        if pending.is_empty() {
             return Err(ServiceError::Conflict(
                 "die Rufnummer ist bereits bestätigt / the number is already verified".into(),
             ));
         }
-        Ok((tenant, consent_id))
+        Ok((tenant, pending))
     }
 
     /// A reference to a consent just taken by a hosted form whose number the submitter verifies
@@ -208,7 +244,7 @@ impl Konsent {
     }
 
     /// The consent behind a form's code reference, while it is valid and the number still pending.
-    async fn form_consent(&self, token: &str) -> Result<(TenantId, ConsentId), ServiceError> {
+    async fn form_consent(&self, token: &str) -> Result<(TenantId, Vec<ConsentId>), ServiceError> {
         let unknown = || ServiceError::NotFound("form reference".into());
         let (body, mac) = token.rsplit_once('.').ok_or_else(unknown)?;
         if mac.len() != 32 || !konsent_domain::webhook::same(form_mac(self, body).as_bytes(), mac.as_bytes()) {
@@ -226,11 +262,11 @@ impl Konsent {
                 "das Formular wurde vor zu langer Zeit gesendet / the form was sent too long ago; sign up again".into(),
             ));
         }
-        self.number_still_pending(tenant, consent_id).await
+        self.number_still_pending(tenant, vec![consent_id]).await
     }
 
     /// The consent a number page is about, while its number waits for a code.
-    async fn code_consent(&self, r: CodeRef<'_>) -> Result<(TenantId, ConsentId), ServiceError> {
+    async fn code_consent(&self, r: CodeRef<'_>) -> Result<(TenantId, Vec<ConsentId>), ServiceError> {
         match r {
             CodeRef::Link(token) => self.clicked_link(token).await,
             CodeRef::Form(reference) => self.form_consent(reference).await,
@@ -239,8 +275,8 @@ impl Konsent {
 
     /// Sends a code to the number of the consent behind a clicked link or a form's reference.
     pub async fn request_otp_by(&self, r: CodeRef<'_>) -> Result<(), ServiceError> {
-        let (tenant, consent_id) = self.code_consent(r).await?;
-        self.request_otp(tenant, &Actor::System, consent_id).await.map(|_| ())
+        let (tenant, consents) = self.code_consent(r).await?;
+        self.request_otp(tenant, &Actor::System, consents[0]).await.map(|_| ())
     }
 
     /// Checks a code entered on the page of a clicked link or after a form's submission.
@@ -249,8 +285,8 @@ impl Konsent {
         r: CodeRef<'_>,
         code: &str,
     ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
-        let (tenant, consent_id) = self.code_consent(r).await?;
-        self.verify_otp(tenant, &Actor::System, consent_id, code).await
+        let (tenant, consents) = self.code_consent(r).await?;
+        self.verify_code(tenant, &Actor::System, consents[0], &consents, code).await
     }
 
     async fn consent_of(&self, tenant: TenantId, id: ConsentId) -> Result<ConsentRecord, ServiceError> {

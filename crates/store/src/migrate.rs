@@ -50,6 +50,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_segments.sql"),
         postgres: include_str!("../migrations/postgres/0006_segments.sql"),
     },
+    Migration {
+        version: 7,
+        name: "doi_bundles",
+        sqlite: include_str!("../migrations/sqlite/0007_doi_bundles.sql"),
+        postgres: include_str!("../migrations/postgres/0007_doi_bundles.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
@@ -104,11 +110,14 @@ mod tests {
     #[test]
     fn both_engines_have_the_same_migrations_and_tables() {
         for m in MIGRATIONS {
+            // A table rebuilt under a new name and renamed back (SQLite cannot change a primary
+            // key in place) is no new table.
             let tables = |sql: &str| {
                 let mut t: Vec<String> = sql
                     .lines()
                     .filter_map(|l| l.strip_prefix("CREATE TABLE "))
                     .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+                    .filter(|t| !sql.contains(&format!("ALTER TABLE {t} RENAME TO ")))
                     .collect();
                 t.sort();
                 t

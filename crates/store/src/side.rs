@@ -286,7 +286,7 @@ pub(crate) async fn write_side(
                     vals![used_at, token_hash, tenant],
                 )
                 .await?;
-            if n != 1 {
+            if n == 0 {
                 return Err(StoreError::NotFound("an unused confirmation token".into()));
             }
             n

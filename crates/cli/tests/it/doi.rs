@@ -69,6 +69,38 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// The decoded text of a plain-text mail as the outbox writes it (quoted-printable or base64).
+pub fn body_of(raw: &str) -> String {
+    use base64::Engine as _;
+    let raw = raw.replace("\r\n", "\n");
+    let (head, body) = raw.split_once("\n\n").expect("headers, then the body");
+    let head = head.to_ascii_lowercase();
+    let bytes = if head.contains("content-transfer-encoding: base64") {
+        let b64: String = body.split_whitespace().collect();
+        base64::engine::general_purpose::STANDARD.decode(b64).expect("base64 body")
+    } else if head.contains("content-transfer-encoding: quoted-printable") {
+        let flat = body.replace("=\n", "");
+        let (mut out, b) = (Vec::new(), flat.as_bytes());
+        let mut i = 0;
+        while i < b.len() {
+            match (b[i], b.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())) {
+                (b'=', Some(v)) => {
+                    out.push(v);
+                    i += 3;
+                }
+                (c, _) => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        out
+    } else {
+        body.as_bytes().to_vec()
+    };
+    String::from_utf8(bytes).expect("UTF-8 text")
+}
+
 /// The confirmation token in a mail (quoted-printable may wrap long lines).
 pub fn token_in(mail: &str) -> String {
     let flat = mail.replace("=\r\n", "").replace("=\n", "");

@@ -306,3 +306,126 @@ app_test!(r43_r29_repermission_goes_only_by_a_channel_with_a_legal_basis_by_the_
         plan.json["candidates"].as_array().unwrap().iter().filter(|c| c["person_id"] == before["person_id"]).collect();
     assert_eq!(annas.len(), 1, "the renewed consent is fresh, only the old one is listed: {annas:?}");
 });
+
+app_test!(r43_r15_a_person_whose_two_consents_are_due_gets_one_mail_and_one_click_renews_both, |app| {
+    use crate::api::{PHONE, consent, doi, otp, web};
+    let w = crate::api::world(&app).await;
+    let key = Some(app.api_key.as_str());
+    // Anna's call and e-mail consent is valid; her newsletter consent was imported without proof.
+    let given = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    assert_eq!(given["status"], "ConsentGiven", "{given}");
+    let t = app
+        .call("POST", "/v1/texts", key, Some(json!({
+            "key": "newsletter", "title": "Newsletter Vorsorge",
+            "body": "Ich möchte den Newsletter der Muster Versicherungsmakler GmbH zur Altersvorsorge per E-Mail erhalten. Widerruf jederzeit.",
+            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
+            "privacy_notice": {"url": "https://makler.example/datenschutz", "version": "2026-01"}
+        })))
+        .await;
+    assert_eq!(t.status, 201, "{:?}", t.json);
+    let legacy = app
+        .call("POST", "/v1/consents", key, Some(json!({
+            "person_id": w.person, "contact_point_ids": [w.email_cp], "text_id": t.json["id"],
+            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
+            "capture_method": "import", "affirmative_action": true, "given_at": "2019-05-02T10:00:00Z",
+            "evidence": [{"kind": "import", "provider": "Altbestand", "file_hash": "ab", "row": 7,
+                          "reported_optin_at": "2019-05-02T10:00:00Z", "reported_confirm_at": null, "reported_ip": false}]
+        })))
+        .await;
+    assert_eq!(legacy.json["status"], "ConsentUnknown", "{:?}", legacy.json);
+    let old: Vec<String> =
+        [&given, &legacy.json].iter().map(|c| c["consent_id"].as_str().unwrap().to_string()).collect();
+    let mut before: Vec<Value> = Vec::new();
+    for id in &old {
+        before.push(app.call("GET", &format!("/v1/consents/{id}"), key, None).await.json);
+    }
+    // Eleven and a half months on, the call consent turns stale within the window; the legacy one
+    // is Unknown. Both may be asked for by e-mail, which the valid consent still allows (R43).
+    app.clock.advance(SignedDuration::from_hours(24 * 345));
+    let sent = app.call("POST", "/v1/repermission", key, Some(json!({"advertiser": w.advertiser}))).await;
+    assert_eq!(sent.status, 200, "{:?}", sent.json);
+    assert_eq!(
+        (sent.json["mails"].as_u64(), sent.json["renewals"].as_u64(), sent.json["with_number"].as_u64()),
+        (Some(1), Some(2), Some(1)),
+        "one mail renews both: {:?}",
+        sent.json
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &crate::doi::senders(&mailer)).await, 1);
+    let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    let raw = std::fs::read_to_string(file).unwrap();
+    let mail = crate::doi::body_of(&raw);
+    assert!(raw.contains(crate::api::EMAIL), "to the address of the consent the request relies on");
+    for needle in [
+        "„Einwilligung Telefon und E-Mail“ (Kanäle: Telefon (persönlicher Anruf), E-Mail)",
+        "„Newsletter Vorsorge“ (Kanäle: E-Mail)",
+        "zur Altersvorsorge per E-Mail erhalten",
+        "per Telefon und per E-Mail über Versicherungen",
+        "Code per SMS",
+    ] {
+        assert!(mail.contains(needle), "{needle}: {mail}");
+    }
+    let token = crate::doi::token_in(&raw);
+    let page = app.call("GET", &format!("/doi/{token}"), None, None).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("Einwilligung erneuern") && html.contains("Erneuern / Renew"), "{html}");
+    assert!(html.contains("zur Altersvorsorge per E-Mail erhalten") && html.contains("über Versicherungen"), "{html}");
+
+    let list = app.call("GET", "/v1/consents", key, None).await.json;
+    let renewal_of = |channels: Value| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                !old.contains(&c["consent_id"].as_str().unwrap().to_string()) && c["scope"]["channels"] == channels
+            })
+            .map(|c| c["consent_id"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("a renewal for {channels}: {list}"))
+    };
+    let (calls, news) = (renewal_of(json!(["phone_live", "email"])), renewal_of(json!(["email"])));
+    let status = |id: String| {
+        let app = &app;
+        async move {
+            let c = app.call("GET", &format!("/v1/consents/{id}"), Some(&app.api_key), None).await;
+            c.json["status"].as_str().unwrap().to_string()
+        }
+    };
+    // One click confirms both renewals; the call one still waits for its number (R15).
+    let click = app.call("POST", &format!("/doi/{token}"), None, None).await;
+    assert_eq!(click.status, 200, "{}", click.text());
+    assert!(click.text().contains("E-Mail-Adresse ist bestätigt"), "{}", click.text());
+    assert_eq!(status(news.clone()).await, "ConsentGiven");
+    assert_eq!(status(calls.clone()).await, "ConsentRequested");
+    // The receipt of the newsletter renewal (R69) and the code to the number go out together.
+    let (url, seen) = crate::otp::gateway().await;
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut with_gateway =
+        crate::doi::senders(&konsent_jobs::mailer::Mailer::new("", dir2.path().to_path_buf()).unwrap());
+    with_gateway.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &with_gateway).await, 2);
+    let (_, sms) = seen.lock().unwrap()[0].clone();
+    assert_eq!(sms["to"], "+491712345678", "the number the old consent was bound to ({PHONE})");
+    let code: String = sms["text"].as_str().unwrap().chars().take(6).collect();
+    let entered = app
+        .call_raw(
+            "POST",
+            &format!("/doi/{token}"),
+            None,
+            Some(format!("code={code}").into_bytes()),
+            "application/x-www-form-urlencoded",
+        )
+        .await;
+    assert_eq!(entered.status, 200, "{}", entered.text());
+    assert_eq!(status(calls.clone()).await, "ConsentGiven");
+    // The ledger names the one mail for both renewals; the old records are as they were.
+    let ledger = app.ledger_text().await;
+    let requested: Vec<&str> = ledger.lines().filter(|l| l.contains("\"doi_requested\"")).collect();
+    assert_eq!(requested.len(), 2, "{requested:?}");
+    assert!(requested.iter().all(|l| l.contains(&news) || l.contains(&calls)), "{requested:?}");
+    for (id, was) in old.iter().zip(&before) {
+        assert_eq!(&app.call("GET", &format!("/v1/consents/{id}"), key, None).await.json, was);
+    }
+});

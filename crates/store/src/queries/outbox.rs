@@ -103,14 +103,16 @@ pub struct DoiTokenRow {
     pub purpose: String,
 }
 
-/// The token with this hash.
-pub async fn doi_token(db: &Db, token_hash: &str) -> Result<Option<DoiTokenRow>, StoreError> {
-    db.fetch_optional(
+/// The rows of the token with this hash: one per consent it confirms (a re-permission mail may
+/// renew several consents of one person), oldest consent first.
+pub async fn doi_token(db: &Db, token_hash: &str) -> Result<Vec<DoiTokenRow>, StoreError> {
+    db.fetch_all(
         "SELECT tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at, used_at, purpose \
-         FROM doi_tokens WHERE token_hash = $1",
+         FROM doi_tokens WHERE token_hash = $1 ORDER BY consent_id",
         vals![token_hash],
     )
     .await?
+    .into_iter()
     .map(|r| {
         Ok(DoiTokenRow {
             tenant_id: r.text(0)?,
@@ -123,7 +125,7 @@ pub async fn doi_token(db: &Db, token_hash: &str) -> Result<Option<DoiTokenRow>,
             purpose: r.text(7)?,
         })
     })
-    .transpose()
+    .collect()
 }
 
 /// Whether a consent has a token that is neither used nor expired at `now` (µs).
@@ -159,13 +161,14 @@ pub async fn otp_attempt(db: &Db, id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// (tenant, consent) of open confirmation links sent at or before `sent_before` (µs) whose consent
-/// has had only this one mail.
+/// (tenant, token hash) of open confirmation links sent at or before `sent_before` (µs) none of
+/// whose consents has had another mail.
 pub async fn doi_reminders_due(db: &Db, now: i64, sent_before: i64) -> Result<Vec<(String, String)>, StoreError> {
     db.fetch_all(
-        "SELECT t.tenant_id, t.consent_id FROM doi_tokens t WHERE t.used_at IS NULL AND t.expires_at > $1 \
-         AND t.sent_at <= $2 AND (SELECT COUNT(*) FROM doi_tokens u WHERE u.tenant_id = t.tenant_id \
-         AND u.consent_id = t.consent_id) = 1 ORDER BY t.sent_at LIMIT 1000",
+        "SELECT t.tenant_id, t.token_hash FROM doi_tokens t WHERE t.used_at IS NULL AND t.expires_at > $1 \
+         AND t.sent_at <= $2 AND NOT EXISTS (SELECT 1 FROM doi_tokens u WHERE u.tenant_id = t.tenant_id \
+         AND u.consent_id = t.consent_id AND u.token_hash <> t.token_hash) \
+         GROUP BY t.tenant_id, t.token_hash ORDER BY MIN(t.sent_at) LIMIT 1000",
         vals![now, sent_before],
     )
     .await?

@@ -235,3 +235,32 @@ both_engines!(head_watch_follows_other_writers_and_survives_a_lost_listener, |db
     let head = konsent_store::queries::chain_head(db, t).await.unwrap();
     assert_eq!(watch.known(t), Some(head));
 });
+
+both_engines!(an_upgrade_to_migration_7_keeps_the_tokens_and_lets_one_link_cover_several_consents, |db| {
+    // The table as migrations 1 to 6 left it, with a token of an open mail.
+    db.exec_script(
+        "DROP TABLE doi_tokens; \
+         CREATE TABLE doi_tokens (token_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, consent_id TEXT NOT NULL, \
+         contact_point_id TEXT NOT NULL, message_id TEXT NOT NULL, sent_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, \
+         used_at BIGINT, purpose TEXT NOT NULL DEFAULT 'doi'); \
+         DELETE FROM schema_migrations WHERE version = 7; \
+         INSERT INTO doi_tokens (token_hash, tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at) \
+         VALUES ('h1', 't', 'c1', 'cp', '<m@x>', 1, 2);"
+            .into(),
+    )
+    .await
+    .unwrap();
+    konsent_store::migrate::migrate(db, 3).await.unwrap();
+    let rows = konsent_store::queries::doi_token(db, "h1").await.unwrap();
+    assert_eq!(rows.iter().map(|r| (r.consent_id.as_str(), r.purpose.as_str())).collect::<Vec<_>>(), [("c1", "doi")]);
+    let add = |consent: &'static str| {
+        db.exec(
+            "INSERT INTO doi_tokens (token_hash, tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at) \
+             VALUES ('h1', 't', $1, 'cp', '<m@x>', 1, 2)",
+            vec![consent.into()],
+        )
+    };
+    add("c2").await.unwrap();
+    assert!(add("c2").await.is_err(), "a consent once per token");
+    assert_eq!(konsent_store::queries::doi_token(db, "h1").await.unwrap().len(), 2);
+});

@@ -106,7 +106,10 @@ pub(crate) fn gone(what_de: &str, what_en: &str, status: StatusCode) -> Response
 /// `GET /doi/{token}`: what is to be confirmed, and a button. Confirms nothing.
 pub async fn doi_page(State(s): State<AppState>, Path(token): Path<String>) -> Response {
     match s.k.doi_state(&token).await {
-        Ok(Some(DoiState::Open { title, company, number_follows })) => {
+        Ok(Some(DoiState::Open { renewals, company, number_follows, .. })) if !renewals.is_empty() => {
+            renewal_page(&company, &renewals, number_follows)
+        }
+        Ok(Some(DoiState::Open { title, company, number_follows, .. })) => {
             let (then_de, then_en) = if number_follows {
                 (
                     " Danach schicken wir Ihnen einen Code per SMS, mit dem Sie Ihre Rufnummer bestätigen.",
@@ -143,6 +146,44 @@ pub async fn doi_page(State(s): State<AppState>, Path(token): Path<String>) -> R
     }
 }
 
+/// The page of a re-permission link (R43): the wording of every text the click renews consent
+/// under, in full, and one button.
+fn renewal_page(company: &str, renewals: &[(String, String)], number_follows: bool) -> Response {
+    let (then_de, then_en) = if number_follows {
+        (
+            " Danach schicken wir Ihnen einen Code per SMS, mit dem Sie Ihre Rufnummer bestätigen.",
+            " After that we send you a code by text message to verify your phone number.",
+        )
+    } else {
+        ("", "")
+    };
+    let texts: String = renewals
+        .iter()
+        .map(|(title, body)| {
+            format!(
+                "<section class=\"renewal\"><h2>{}</h2><p>{}</p></section>",
+                esc(title),
+                esc(body).replace('\n', "<br>")
+            )
+        })
+        .collect();
+    page(
+        StatusCode::OK,
+        "Einwilligung erneuern",
+        "Renew your consent",
+        &format!(
+            "<p><strong>{c}</strong> bittet Sie, Ihre Einwilligung zu erneuern. Mit einem Klick auf \
+             „Erneuern“ willigen Sie in den folgenden Wortlaut ein; Ihre bisherige Einwilligung bleibt \
+             unverändert dokumentiert. Sie können jederzeit mit Wirkung für die Zukunft widerrufen.{then_de}</p>\
+             {texts}<form method=\"post\"><button type=\"submit\">Erneuern / Renew</button></form>\
+             <p class=\"en\" lang=\"en\"><strong>{c}</strong> asks you to renew your consent. By clicking \
+             \"Renew\" you consent to the wording above; your earlier consent stays on record unchanged. You \
+             can withdraw at any time with effect for the future.{then_en}</p>",
+            c = esc(company),
+        ),
+    )
+}
+
 /// `POST /doi/{token}`: confirms, recording time, IP and user agent as evidence. When the consent
 /// also needs its phone number verified, a code goes by text message and the page asks for it;
 /// the code (field `code`) or a request for a new one (`resend`) is posted to the same link.
@@ -163,7 +204,7 @@ pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, r
         };
     }
     match s.k.confirm_doi(&token, Some(&ip), ua.as_deref()).await {
-        Ok((_, missing)) if konsent_service::otp::number_pending(&missing) => {
+        Ok(done) if done.iter().any(|(_, missing)| konsent_service::otp::number_pending(missing)) => {
             let lead = ("Ihre E-Mail-Adresse ist bestätigt.", "Your e-mail address is confirmed.");
             number::send_code(&s, number::Via::Link(&token), lead).await
         }

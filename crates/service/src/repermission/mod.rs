@@ -1,26 +1,27 @@
 //! Re-permission (R29, R43): consents of an advertiser that are Unknown (legacy, imported without
 //! proof) or will turn stale within a window, each with the channel a request may use: e-mail
 //! only where the gate allows e-mail advertising now, post where an address is known and no
-//! objection covers it, never a call. Sending creates a new consent under the current text
-//! version, confirmed by the person's click (the old record stays as it is); a renewed phone, SMS
-//! or messenger consent becomes usable only after the number is verified by a text-message code
-//! on the page the click opens.
+//! objection covers it, never a call. Sending ([`send`]) creates a new consent under the current
+//! text version, confirmed by the person's click in one mail per person (the old record stays as
+//! it is); a renewed phone, SMS or messenger consent becomes usable only after the number is
+//! verified by a text-message code on the page the click opens.
+
+mod send;
+
+pub use send::RepermissionSent;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
 use konsent_domain::channel::Channel;
-use konsent_domain::consent::{CaptureMethod, ConsentRecord, ConsentStatus, Scope, Validity};
+use konsent_domain::consent::{ConsentRecord, ConsentStatus};
 use konsent_domain::contact::ContactKind;
 use konsent_domain::gate::{CampaignPolicy, GateRequest};
-use konsent_domain::ids::{AdvertiserId, ConsentId, ContactPointId, PersonId, TenantId};
-use konsent_domain::ledger::Actor;
-use konsent_domain::text::TextState;
+use konsent_domain::ids::{AdvertiserId, ConsentId, PersonId, TenantId};
 use konsent_formats::export::Letter;
 use konsent_store::queries;
 use serde::Serialize;
 
-use crate::consents::NewConsent;
 use crate::context::Konsent;
 use crate::error::ServiceError;
 
@@ -87,23 +88,6 @@ pub struct RepermissionPlan {
     pub candidates: Vec<Candidate>,
     /// Count by route (`email`, `post`, `none`).
     pub by_route: BTreeMap<String, u64>,
-}
-
-/// What sending did.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct RepermissionSent {
-    /// New consents created and confirmation mails queued.
-    pub mails: u64,
-    /// Candidates whose request must go by post (listed, not sent here).
-    pub post: u64,
-    /// Candidates with no channel that has a legal basis.
-    pub none: u64,
-    /// Of the mails, those whose renewal covers a phone, SMS or messenger channel: the person
-    /// verifies the number by a text-message code after the click (R15, R16).
-    pub with_number: u64,
-    /// E-mail candidates not renewed here: no published text covers their channels, or a phone
-    /// consent is bound to no number.
-    pub not_by_mail: u64,
 }
 
 /// When the consent turns stale on the first of its channels to do so.
@@ -301,98 +285,5 @@ impl Konsent {
             });
         }
         Ok(letters)
-    }
-
-    /// Sends the re-permission requests of the plan that may go by e-mail: for an e-mail consent,
-    /// a new consent under the current version of its text, waiting for the person's confirmation
-    /// click (R43); the old record is not touched.
-    pub async fn send_repermission(
-        &self,
-        tenant: TenantId,
-        actor: &Actor,
-        scope: &RepermissionScope,
-    ) -> Result<RepermissionSent, ServiceError> {
-        let plan = self.repermission_plan(tenant, scope).await?;
-        let texts = queries::texts(&self.db, tenant).await?;
-        let mut out = RepermissionSent::default();
-        for c in plan.candidates {
-            match c.route {
-                Some("email") => {}
-                Some(_) => {
-                    out.post += 1;
-                    continue;
-                }
-                None => {
-                    out.none += 1;
-                    continue;
-                }
-            }
-            let Some(old) = queries::consent(&self.db, tenant, c.consent_id).await? else { continue };
-            let key = texts.iter().find(|t| t.id == old.text_id).map(|t| t.key.clone());
-            let current = texts
-                .iter()
-                .filter(|t| Some(&t.key) == key.as_ref() && t.state == TextState::Published)
-                .max_by_key(|t| t.version);
-            let Some(text) = current else {
-                out.not_by_mail += 1;
-                continue;
-            };
-            // The renewal covers the channels of the old consent the current text still names. A
-            // phone, SMS or messenger channel needs the number the old consent was bound to: after
-            // the click in the mail, a code goes to it by text message (R15, R16); never a call.
-            let channels: BTreeSet<Channel> = old.scope.channels.intersection(&text.scope.channels).copied().collect();
-            let needs_number = channels.iter().any(|ch| ch.contact_kind() == ContactKind::Phone);
-            // The kinds of the person's contact points, without opening their values.
-            let kinds: HashMap<ContactPointId, String> = queries::contact_points(&self.db, tenant, old.person_id)
-                .await?
-                .into_iter()
-                .map(|cp| (cp.id, cp.kind))
-                .collect();
-            let is = |cp: &ContactPointId, kind: ContactKind| kinds.get(cp).is_some_and(|k| k == kind.as_str());
-            if channels.is_empty() || (needs_number && !old.contact_points.iter().any(|cp| is(cp, ContactKind::Phone)))
-            {
-                out.not_by_mail += 1;
-                continue;
-            }
-            // The request goes to the address of the e-mail consent it relies on, which the
-            // renewal is then also bound to.
-            let mut contact_points = old.contact_points.clone();
-            if let Some(via) = c.via_consent
-                && let Some(v) = queries::consent(&self.db, tenant, via).await?
-            {
-                contact_points.extend(v.contact_points.into_iter().filter(|cp| is(cp, ContactKind::Email)));
-            }
-            let scope = Scope {
-                advertisers: old.scope.advertisers.intersection(&text.scope.advertisers).copied().collect(),
-                product_categories: old
-                    .scope
-                    .product_categories
-                    .intersection(&text.scope.product_categories)
-                    .cloned()
-                    .collect(),
-                channels,
-            };
-            let nc = NewConsent {
-                person_id: old.person_id,
-                contact_points,
-                text_id: text.id,
-                scope,
-                capture_method: CaptureMethod::Api,
-                declaration_recipient: old.declaration_recipient.clone(),
-                source: old.source.clone(),
-                affirmative_action: true,
-                given_at: self.now(),
-                capture_offset_seconds: 0,
-                evidence: vec![],
-                validity: Validity::Endless,
-            };
-            let a = self.record_consent(tenant, actor, nc).await?;
-            self.request_doi(tenant, actor, a.record.id, &self.public_url).await?;
-            out.mails += 1;
-            if needs_number {
-                out.with_number += 1;
-            }
-        }
-        Ok(out)
     }
 }
