@@ -28,7 +28,7 @@ pub enum Channel {
 /// Error for an unknown channel code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown channel '{0}' (expected one of phone_live, phone_automated, fax, email, sms, messenger_whatsapp, post)"
+    "unbekannter Kanal / unknown channel '{0}' (expected one of phone_live, phone_automated, fax, email, sms, messenger_whatsapp, post)"
 )]
 pub struct UnknownChannel(pub String);
 
@@ -124,7 +124,9 @@ pub struct ProductCategory(String);
 
 /// Error for a malformed category code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("product category code '{0}' must be 2-40 characters of a-z, 0-9 and '_'")]
+#[error(
+    "Sparten-Code '{0}': 2 bis 40 Zeichen aus a-z, 0-9 und '_' / product category code '{0}' must be 2-40 characters of a-z, 0-9 and '_'"
+)]
 pub struct BadCategoryCode(pub String);
 
 impl ProductCategory {

@@ -74,7 +74,9 @@ pub fn check_origin(o: &str) -> bool {
 
 /// Why a slug is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("slug must be 3-60 characters of a-z, 0-9 and '-', not starting or ending with '-'")]
+#[error(
+    "Kurzname: 3 bis 60 Zeichen aus a-z, 0-9 und '-', nicht am Anfang oder Ende / slug must be 3-60 characters of a-z, 0-9 and '-', not starting or ending with '-'"
+)]
 pub struct BadSlug;
 
 /// Checks a slug.

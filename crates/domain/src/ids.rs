@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 /// Error when text is not a valid identifier of the expected kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{kind}' id is not a valid UUID")]
+#[error("'{kind}'-ID ist keine gültige UUID / '{kind}' id is not a valid UUID")]
 pub struct IdParseError {
     /// Which kind of id was expected.
     pub kind: &'static str,

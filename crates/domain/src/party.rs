@@ -40,16 +40,16 @@ pub struct Tenant {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PartyError {
     /// A required field is empty.
-    #[error("field '{0}' is required")]
+    #[error("Feld '{0}' fehlt / field '{0}' is required")]
     Missing(&'static str),
     /// A field is too long.
-    #[error("field '{0}' is longer than {1} characters")]
+    #[error("Feld '{0}' ist länger als {1} Zeichen / field '{0}' is longer than {1} characters")]
     TooLong(&'static str, usize),
     /// Address problem.
     #[error(transparent)]
     Address(#[from] crate::contact::AddressError),
     /// Birth date in the future.
-    #[error("birth date lies in the future")]
+    #[error("Geburtsdatum liegt in der Zukunft / birth date lies in the future")]
     BirthDateInFuture,
 }
 

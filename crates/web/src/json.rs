@@ -26,14 +26,14 @@ where
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                "send the body as Content-Type: application/json",
+                "bitte als Content-Type: application/json senden / send the body as Content-Type: application/json",
             ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|_| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
-                "the request body is too large or unreadable",
+                "Anfrage zu groß oder unlesbar / the request body is too large or unreadable",
             )
         })?;
         if let Some(field) = nul_field(&bytes) {
@@ -41,25 +41,29 @@ where
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_body",
-                format!("{field}: contains a NUL character (\\u0000)"),
+                format!("{field}: enthält ein NUL-Zeichen / contains a NUL character (\\u0000)"),
             ));
         }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(match rejection {
-                JsonRejection::JsonDataError(e) => {
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.body_text())
+                JsonRejection::JsonDataError(e) => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    format!("Inhalt passt nicht zum erwarteten Aufbau / {}", e.body_text()),
+                ),
+                JsonRejection::JsonSyntaxError(e) => {
+                    ApiError::bad_request("malformed_json", format!("kein gültiges JSON / {}", e.body_text()))
                 }
-                JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("malformed_json", e.body_text()),
                 JsonRejection::MissingJsonContentType(_) => ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "unsupported_media_type",
-                    "send the body as Content-Type: application/json",
+                    "bitte als Content-Type: application/json senden / send the body as Content-Type: application/json",
                 ),
                 JsonRejection::BytesRejection(_) => ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "body_too_large",
-                    "the request body is too large or unreadable",
+                    "Anfrage zu groß oder unlesbar / the request body is too large or unreadable",
                 ),
                 other => ApiError::bad_request("bad_request", other.body_text()),
             }),

@@ -276,7 +276,7 @@ app_test!(r20_r15_a_phone_consent_from_the_hosted_form_is_given_after_the_mail_c
     c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::XPath("//h1[contains(., 'Bitte prüfen')]")).await.unwrap();
     let page = text_of(&c).await;
-    assert!(page.contains("street") && page.contains("Für Telefonwerbung erforderlich"), "{page}");
+    assert!(page.contains("Straße und Hausnummer") && page.contains("Für Telefonwerbung erforderlich"), "{page}");
     assert_eq!(app.call("GET", "/v1/consents", key, None).await.json["items"].as_array().unwrap().len(), 0);
     c.back().await.unwrap();
     c.wait().for_element(Locator::Css("#street")).await.unwrap();

@@ -225,7 +225,12 @@ app_test!(r20_r12_a_form_offering_calls_asks_for_the_address_and_names_who_recei
     .await;
     let page = bad.json.as_str().unwrap().to_string();
     assert_eq!(bad.status, 422, "{page}");
-    assert!(page.contains("<strong>postcode</strong>: Postleitzahl muss fünfstellig sein"), "{page}");
+    assert!(
+        page.contains(
+            "<li data-field=\"postcode\"><strong>Postleitzahl / postcode</strong>: Postleitzahl muss fünfstellig sein"
+        ),
+        "named by the label the person sees: {page}"
+    );
     assert!(!page.contains("5066"), "{page}");
     assert_eq!(define(&app, &w, json!(["email"])).await, 201);
     let html = app.call("GET", "/f/beratung", None, None).await.json.as_str().unwrap().to_string();

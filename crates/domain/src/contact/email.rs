@@ -12,22 +12,28 @@ const MAX_LEN: usize = 320;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EmailError {
     /// Nothing was given.
-    #[error("e-mail address is empty")]
+    #[error("E-Mail-Adresse fehlt / e-mail address is empty")]
     Empty,
     /// Too long to be an address.
-    #[error("e-mail address is longer than {MAX_LEN} characters")]
+    #[error("E-Mail-Adresse ist länger als {MAX_LEN} Zeichen / e-mail address is longer than {MAX_LEN} characters")]
     TooLong,
     /// `Name <a@b.de>` forms are not accepted: only the bare address.
-    #[error("e-mail address must be given without a display name (found 'Name <…>' form)")]
+    #[error(
+        "E-Mail-Adresse bitte ohne Namen angeben / e-mail address must be given without a display name (found 'Name <…>' form)"
+    )]
     DisplayName,
     /// `a@[192.0.2.1]` forms are not accepted.
-    #[error("e-mail address must not use an IP-literal domain")]
+    #[error(
+        "E-Mail-Adresse mit IP-Adresse statt Domain ist nicht erlaubt / e-mail address must not use an IP-literal domain"
+    )]
     DomainLiteral,
     /// Domain without a dot, e.g. `a@localhost`.
-    #[error("e-mail domain needs at least two labels (e.g. example.de)")]
+    #[error(
+        "E-Mail-Domain unvollständig (z. B. example.de) / e-mail domain needs at least two labels (e.g. example.de)"
+    )]
     NoTopLevelDomain,
     /// Anything else the RFC parser refuses.
-    #[error("e-mail address is malformed: {0}")]
+    #[error("E-Mail-Adresse ist ungültig / e-mail address is malformed: {0}")]
     Malformed(String),
 }
 

@@ -13,16 +13,16 @@ const MAX_LEN: usize = 40;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
     /// Nothing was given.
-    #[error("phone number is empty")]
+    #[error("Telefonnummer fehlt / phone number is empty")]
     Empty,
     /// Longer than any phone number.
-    #[error("phone number is longer than {MAX_LEN} characters")]
+    #[error("Telefonnummer ist länger als {MAX_LEN} Zeichen / phone number is longer than {MAX_LEN} characters")]
     TooLong,
     /// Contains letters or symbols that are not part of a phone number.
-    #[error("phone number contains an invalid character '{0}'")]
+    #[error("Telefonnummer enthält ein ungültiges Zeichen '{0}' / phone number contains an invalid character '{0}'")]
     InvalidCharacter(char),
     /// The digits do not form a number.
-    #[error("phone number is not a valid number: {0}")]
+    #[error("Telefonnummer ist ungültig / phone number is not a valid number: {0}")]
     Invalid(String),
 }
 

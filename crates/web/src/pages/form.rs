@@ -244,9 +244,29 @@ async fn embed_origins(s: &AppState, slug: &str) -> std::collections::BTreeSet<S
     }
 }
 
+/// The label a person sees next to a field of the form, for naming it in an error.
+fn label(field: &str) -> &str {
+    match field {
+        "first_name" => "Vorname / first name",
+        "last_name" => "Nachname / last name",
+        "email" => "E-Mail-Adresse / e-mail address",
+        "phone" => "Telefonnummer / phone number",
+        "street" => "Straße und Hausnummer / street and number",
+        "postcode" => "Postleitzahl / postcode",
+        "city" => "Ort / city",
+        "address" => "Wohnanschrift / residential address",
+        "channel" | "channels" => "Einwilligung / consent",
+        "serve_id" => "Seite / page",
+        "pow" => "Spamschutz / spam protection",
+        other => other,
+    }
+}
+
 fn invalid(errors: &[(String, String)]) -> Response {
-    let items: String =
-        errors.iter().map(|(f, m)| format!("<li><strong>{}</strong>: {}</li>", esc(f), esc(m))).collect();
+    let items: String = errors
+        .iter()
+        .map(|(f, m)| format!("<li data-field=\"{}\"><strong>{}</strong>: {}</li>", esc(f), esc(label(f)), esc(m)))
+        .collect();
     page(
         StatusCode::UNPROCESSABLE_ENTITY,
         "Bitte prüfen Sie Ihre Angaben",
