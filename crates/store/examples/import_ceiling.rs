@@ -50,6 +50,9 @@ async fn main() {
     drop(db);
 
     let c = Connection::open(&file).expect("open");
+    if std::env::var("LAYOUT").is_ok_and(|v| v == "binary") {
+        return binary_layout(&c, &file, n, batch);
+    }
     c.pragma_update(None, "journal_mode", "WAL").expect("wal");
     c.pragma_update(None, "synchronous", "FULL").expect("sync");
     c.pragma_update(None, "wal_autocheckpoint", 16_384).expect("checkpoint");
@@ -202,6 +205,87 @@ async fn main() {
     println!(
         "{n} persons ({} ledger entries), {batch} per transaction: {secs:.2} s = {:.0} persons/s, {:.1} KB per person",
         seq,
+        n as f64 / secs,
+        size as f64 / n as f64 / 1024.0
+    );
+}
+
+/// `LAYOUT=binary`: the smallest layout that keeps what Konsent needs per imported person — 16-byte
+/// binary ids, `WITHOUT ROWID` tables keyed by them, the vault key, sealed data and contact value
+/// in the person's and contact point's own rows, the indexes the gate and the proofs read
+/// (contact by blind index, contact and consent by person, consent by change), and one ledger
+/// entry per transaction (320 bytes a person). An upper bound for a redesigned store.
+fn binary_layout(c: &Connection, file: &str, n: u64, batch: u64) {
+    c.pragma_update(None, "journal_mode", "WAL").expect("wal");
+    c.pragma_update(None, "synchronous", "FULL").expect("sync");
+    c.pragma_update(None, "wal_autocheckpoint", 16_384).expect("checkpoint");
+    c.pragma_update(None, "cache_size", -65_536).expect("cache");
+    c.execute_batch(
+        "CREATE TABLE b_ledger (seq INTEGER PRIMARY KEY, payload BLOB NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL);
+         CREATE TABLE b_persons (id BLOB PRIMARY KEY, class INTEGER NOT NULL, data_version INTEGER NOT NULL,
+             wrapped_key BLOB NOT NULL, sealed BLOB NOT NULL, data_hash BLOB NOT NULL, created_at INTEGER NOT NULL,
+             updated_at INTEGER NOT NULL) WITHOUT ROWID;
+         CREATE TABLE b_points (id BLOB PRIMARY KEY, person_id BLOB NOT NULL, kind INTEGER NOT NULL,
+             blind_index BLOB NOT NULL, sealed BLOB NOT NULL, verified_at INTEGER) WITHOUT ROWID;
+         CREATE INDEX b_points_blind ON b_points (blind_index);
+         CREATE INDEX b_points_person ON b_points (person_id);
+         CREATE TABLE b_consents (id BLOB PRIMARY KEY, person_id BLOB NOT NULL, status INTEGER NOT NULL,
+             text_id BLOB NOT NULL, given_at INTEGER NOT NULL, granted_at INTEGER, last_change_at INTEGER NOT NULL,
+             channels INTEGER NOT NULL, batch_seq INTEGER NOT NULL) WITHOUT ROWID;
+         CREATE INDEX b_consents_person ON b_consents (person_id);
+         CREATE INDEX b_consents_changed ON b_consents (last_change_at, id);",
+    )
+    .expect("schema");
+    let bid = |i: u64, salt: u64| -> Vec<u8> {
+        // UUIDv7-shaped: time-ordered prefix, pseudo-random tail.
+        let r = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
+        let mut b = (i << 16).to_be_bytes().to_vec();
+        b.extend_from_slice(&r.to_be_bytes());
+        b
+    };
+    let blob = |len: usize, seed: u64| -> Vec<u8> { (0..len).map(|i| (seed as usize + i * 31) as u8).collect() };
+    let mut prev = [0u8; 32];
+    let (mut seq, mut done) = (0i64, 0u64);
+    let started = Instant::now();
+    while done < n {
+        let k = batch.min(n - done);
+        c.execute_batch("BEGIN IMMEDIATE").expect("begin");
+        {
+            let mut ledger = c.prepare_cached("INSERT INTO b_ledger VALUES (?1, ?2, ?3, ?4)").expect("prepare");
+            let mut persons =
+                c.prepare_cached("INSERT INTO b_persons VALUES (?1, 1, 1, ?2, ?3, ?4, ?5, ?5)").expect("prepare");
+            let mut points = c.prepare_cached("INSERT INTO b_points VALUES (?1, ?2, 1, ?3, ?4, ?5)").expect("prepare");
+            let mut consents =
+                c.prepare_cached("INSERT INTO b_consents VALUES (?1, ?2, 2, ?3, ?4, ?4, ?4, 8, ?5)").expect("prepare");
+            seq += 1;
+            let payload = blob(320 * k as usize, done);
+            let mut h = Sha256::new();
+            h.update(prev);
+            h.update(&payload);
+            let hash: [u8; 32] = h.finalize().into();
+            ledger.execute(params![seq, payload, prev.to_vec(), hash.to_vec()]).expect("ledger");
+            prev = hash;
+            let text = bid(0, 9);
+            for i in done..done + k {
+                let at = 1_700_000_000_000_000 + i as i64;
+                let person = bid(i, 2);
+                let data_hash = Sha256::digest(&person).to_vec();
+                persons
+                    .execute(params![person, blob(WRAPPED_KEY, i), blob(SEALED_DATA, i), data_hash, at])
+                    .expect("persons");
+                let blind = Sha256::digest(bid(i, 3)).to_vec();
+                points.execute(params![bid(i, 3), person, blind, blob(SEALED_CONTACT, i), at]).expect("points");
+                consents.execute(params![bid(i, 5), person, text, at, seq]).expect("consents");
+            }
+        }
+        c.execute_batch("COMMIT").expect("commit");
+        done += k;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0)
+        + std::fs::metadata(format!("{file}-wal")).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "binary layout: {n} persons ({seq} ledger entries), {batch} per transaction: {secs:.2} s = {:.0} persons/s, {:.1} KB per person",
         n as f64 / secs,
         size as f64 / n as f64 / 1024.0
     );
