@@ -61,6 +61,15 @@ pub fn call_confirmation_sms(company: &str, link: &str) -> String {
     )
 }
 
+/// The text message asking a person to renew their consent (R43), sent only where their SMS
+/// consent is valid; the link opens a page with the full wording and one button.
+pub fn repermission_sms(company: &str, link: &str) -> String {
+    format!(
+        "{company} bittet Sie, Ihre Einwilligung zu erneuern: {link} (nur wenn Sie einverstanden sind) / \
+         Please renew your consent."
+    )
+}
+
 /// Subject and body of the confirmation mail for a consent given under `text_title` to
 /// `company`; `link` opens the confirmation page, which is valid until `expires` (a date).
 pub fn doi_confirmation(

@@ -111,10 +111,11 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
             if *send {
                 let r = k.send_repermission(t, &actor, &scope).await?;
                 println!(
-                    "{} Mails für {} Erneuerungen eingereiht / mails queued for {} renewals ({} davon mit SMS-Code \
-                     für die Rufnummer / of them with a text code for the number); {} per Brief / by letter, {} ohne Rechtsgrundlage für eine Anfrage / \
-                     without a channel with a legal basis, {} nicht per Mail erneuerbar / not renewable by mail",
-                    r.mails, r.renewals, r.renewals, r.with_number, r.post, r.none, r.not_by_mail
+                    "{} Mails und {} SMS für {} Erneuerungen eingereiht / mails and text messages queued for {} \
+                     renewals ({} Mails mit SMS-Code für die Rufnummer / mails with a text code for the number); {} per \
+                     Brief / by letter, {} ohne Rechtsgrundlage für eine Anfrage / without a channel with a legal \
+                     basis, {} nicht per Mail oder SMS erneuerbar / not renewable by mail or text message",
+                    r.mails, r.sms, r.renewals, r.renewals, r.with_number, r.post, r.none, r.not_by_mail
                 );
                 return Ok(ExitCode::SUCCESS);
             }

@@ -429,3 +429,142 @@ app_test!(r43_r15_a_person_whose_two_consents_are_due_gets_one_mail_and_one_clic
         assert_eq!(&app.call("GET", &format!("/v1/consents/{id}"), key, None).await.json, was);
     }
 });
+
+app_test!(
+    r43_r16_without_an_e_mail_route_a_valid_sms_consent_carries_the_renewal_of_a_phone_consent_by_text_message,
+    |app| {
+        use crate::api::{check, otp, web};
+        let w = crate::api::world(&app).await;
+        let key = Some(app.api_key.as_str());
+        let sms_text = app
+        .call("POST", "/v1/texts", key, Some(json!({
+            "key": "sms-info", "title": "SMS-Info",
+            "body": "Ich möchte Informationen der Muster Versicherungsmakler GmbH zu Versicherungen per SMS erhalten. Widerruf jederzeit.",
+            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["sms"]},
+            "privacy_notice": {"url": "https://makler.example/datenschutz", "version": "2026-01"}
+        })))
+        .await;
+        assert_eq!(sms_text.status, 201, "{:?}", sms_text.json);
+        // Anna's SMS consent is valid (number verified, R16); her call and her e-mail consents were
+        // imported without proof. No e-mail consent allows a mail.
+        let sms = app
+            .call(
+                "POST",
+                "/v1/consents",
+                key,
+                Some(json!({
+                    "person_id": w.person, "contact_point_ids": [w.phone_cp], "text_id": sms_text.json["id"],
+                    "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["sms"]},
+                    "capture_method": "web_form", "affirmative_action": true,
+                    "evidence": [web(&app), otp(&app, &w)]
+                })),
+            )
+            .await;
+        assert_eq!(sms.json["status"], "ConsentGiven", "{:?}", sms.json);
+        let legacy = |channel: &str, cp: &str| {
+            let body = json!({
+                "person_id": w.person, "contact_point_ids": [cp], "text_id": w.text,
+                "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": [channel]},
+                "capture_method": "import", "affirmative_action": true, "given_at": "2019-05-02T10:00:00Z",
+                "evidence": [{"kind": "import", "provider": "Altbestand", "file_hash": "ab", "row": 4,
+                              "reported_optin_at": "2019-05-02T10:00:00Z", "reported_confirm_at": null, "reported_ip": false}]
+            });
+            let app = &app;
+            async move {
+                let c = app.call("POST", "/v1/consents", Some(&app.api_key), Some(body)).await;
+                assert_eq!(c.json["status"], "ConsentUnknown", "{:?}", c.json);
+                c.json["consent_id"].as_str().unwrap().to_string()
+            }
+        };
+        let calls = legacy("phone_live", &w.phone_cp).await;
+        let mails = legacy("email", &w.email_cp).await;
+        let before = app.call("GET", &format!("/v1/consents/{calls}"), key, None).await.json;
+
+        let plan =
+            app.call("GET", &format!("/v1/repermission?advertiser={}", w.advertiser), Some(&app.api_key), None).await;
+        let of = |id: &str| {
+            plan.json["candidates"].as_array().unwrap().iter().find(|c| c["consent_id"] == id).cloned().unwrap()
+        };
+        assert_eq!(
+            (of(&calls)["route"].as_str(), of(&calls)["via_consent"].clone()),
+            (Some("sms"), sms.json["consent_id"].clone())
+        );
+        assert_eq!(of(&mails)["route"], "post", "a text message cannot renew an e-mail consent: a letter");
+
+        let sent = app.call("POST", "/v1/repermission", key, Some(json!({"advertiser": w.advertiser}))).await;
+        assert_eq!(sent.status, 200, "{:?}", sent.json);
+        assert_eq!(
+            (
+                sent.json["sms"].as_u64(),
+                sent.json["mails"].as_u64(),
+                sent.json["renewals"].as_u64(),
+                sent.json["post"].as_u64()
+            ),
+            (Some(1), Some(0), Some(1), Some(1)),
+            "{:?}",
+            sent.json
+        );
+        let deliver = || {
+            let app = &app;
+            async move {
+                let (url, seen) = crate::otp::gateway().await;
+                let dir = tempfile::tempdir().unwrap();
+                let mut s =
+                    crate::doi::senders(&konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap());
+                s.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
+                assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &s).await, 1);
+                let (_, sms) = seen.lock().unwrap()[0].clone();
+                assert_eq!(sms["to"], "+491712345678");
+                sms["text"].as_str().unwrap().to_string()
+            }
+        };
+        let request = deliver().await;
+        assert!(
+            request.contains("Muster Versicherungsmakler GmbH bittet Sie, Ihre Einwilligung zu erneuern"),
+            "{request}"
+        );
+        let token = crate::doi::token_in(&request);
+        let page = app.call("GET", &format!("/doi/{token}"), None, None).await.text();
+        assert!(
+            page.contains("Einwilligung erneuern") && page.contains("per Telefon und per E-Mail über Versicherungen"),
+            "{page}"
+        );
+
+        let list = app.call("GET", "/v1/consents", key, None).await.json;
+        let renewal = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["consent_id"].as_str().unwrap().to_string())
+            .find(|id| ![&calls, &mails, sms.json["consent_id"].as_str().unwrap()].contains(&id.as_str()))
+            .unwrap();
+        let click = app.call("POST", &format!("/doi/{token}"), None, None).await;
+        assert_eq!(click.status, 200, "{}", click.text());
+        assert!(click.text().contains("Erneuerung ist vermerkt") && click.text().contains("Code"), "{}", click.text());
+        let r = app.call("GET", &format!("/v1/consents/{renewal}"), key, None).await.json;
+        assert_eq!(r["status"], "ConsentRequested", "the click alone does not show the number is Anna's (R15): {r}");
+        let code: String = deliver().await.chars().take(6).collect();
+        let entered = app
+            .call_raw(
+                "POST",
+                &format!("/doi/{token}"),
+                None,
+                Some(format!("code={code}").into_bytes()),
+                "application/x-www-form-urlencoded",
+            )
+            .await;
+        assert_eq!(entered.status, 200, "{}", entered.text());
+        let r = app.call("GET", &format!("/v1/consents/{renewal}"), key, None).await.json;
+        assert_eq!(r["status"], "ConsentGiven", "{r}");
+        assert_eq!(r["scope"]["channels"], json!(["phone_live"]), "by text message only the number's channels: {r}");
+        assert_eq!(r["contact_point_ids"], json!([w.phone_cp]));
+        assert_eq!(r["evidence_kinds"], json!(["web_form", "otp"]), "no e-mail double opt-in was made: {r}");
+        assert!(
+            app.ledger_text().await.contains("Neueinholung per SMS"),
+            "the renewal is declared to the advertiser (R20)"
+        );
+        let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": crate::api::PHONE})).await;
+        assert_eq!(d["allowed"], true, "{d}");
+        assert_eq!(app.call("GET", &format!("/v1/consents/{calls}"), key, None).await.json, before);
+    }
+);

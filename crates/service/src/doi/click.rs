@@ -16,6 +16,15 @@ use crate::context::Konsent;
 use crate::error::ServiceError;
 use crate::otp::number_pending;
 
+/// What a click on a confirmation link did.
+#[derive(Debug, Clone)]
+pub struct Confirmed {
+    /// What the link was for.
+    pub purpose: Purpose,
+    /// Every consent it covers, as decided now, with what still keeps it from use.
+    pub consents: Vec<(ConsentRecord, Vec<Missing>)>,
+}
+
 impl Konsent {
     /// The consents a token confirms, with the tenant, the stored rows and whether it is used or
     /// expired (`Err` with the state).
@@ -61,7 +70,7 @@ impl Konsent {
                 companies.push(company);
             }
             titles.push(l.text().title.clone());
-            if Purpose::of(&row.purpose) == Purpose::Repermission {
+            if Purpose::of(&row.purpose).renews() {
                 renewals.push((l.text().title.clone(), l.text().body.clone()));
             }
         }
@@ -78,7 +87,7 @@ impl Konsent {
         token: &str,
         ip: Option<&str>,
         user_agent: Option<&str>,
-    ) -> Result<Vec<(ConsentRecord, Vec<Missing>)>, ServiceError> {
+    ) -> Result<Confirmed, ServiceError> {
         let used = || {
             ServiceError::Conflict(
                 "dieser Bestätigungslink wurde schon benutzt / this confirmation link was already used".into(),
@@ -100,24 +109,37 @@ impl Konsent {
         let actor = &Actor::System;
         let details = self.request_details_hash(ip, user_agent);
         let (mut events, mut side, mut out) = (vec![], vec![], vec![]);
+        let mut link = Purpose::Doi;
         let mut verified: Vec<ContactPointId> = vec![];
         for (row, mut c) in cs {
             let consent_id = c.id;
             let cp: ContactPointId = row.contact_point_id.parse().map_err(|_| bad("contact point id"))?;
             let sent_at = Timestamp::from_microsecond(row.sent_at).map_err(|_| bad("time"))?;
-            // A link sent after a call confirms the verbal consent in text form (R17 b); any other
-            // link is the e-mail double opt-in (R13), also when it renews consents (R43).
-            let evidence = if Purpose::of(&row.purpose) == Purpose::TextConfirmation {
-                Evidence::TextConfirmation { contact_point: cp, sent_at, confirmed_at: now }
-            } else {
-                Evidence::EmailDoi {
+            // A link sent after a call confirms the verbal consent in text form (R17 b). A renewal
+            // link sent by text message records the click on its page; whether the number is the
+            // person's, the code after it shows (R15). Any other link is the e-mail double opt-in
+            // (R13), also when it renews consents (R43).
+            let purpose = Purpose::of(&row.purpose);
+            link = purpose;
+            let evidence = match purpose {
+                Purpose::TextConfirmation => {
+                    Evidence::TextConfirmation { contact_point: cp, sent_at, confirmed_at: now }
+                }
+                Purpose::RepermissionSms => Evidence::WebForm {
+                    at: now,
+                    form_ref: "Erneuerungsseite, Link per SMS / renewal page, link by text message".into(),
+                    form_version: row.message_id.clone(),
+                    affirmative_action: true,
+                    request_details: Some(details.clone()),
+                },
+                Purpose::Doi | Purpose::Repermission => Evidence::EmailDoi {
                     contact_point: cp,
                     sent_at,
                     message_id: row.message_id.clone(),
                     token_hash: hash.clone(),
                     confirmed_at: now,
                     request_details: Some(details.clone()),
-                }
+                },
             };
             let before = c.status;
             let evidence_kind = evidence.kind();
@@ -125,7 +147,7 @@ impl Konsent {
             let l = self.load_context(tenant, c.person_id, c.text_id).await?;
             let missing = decide_status(&mut c, &l.context(now), now);
             events.push(self.pending(actor, EventBody::EvidenceAdded { consent_id, evidence }));
-            if !verified.contains(&cp) {
+            if purpose != Purpose::RepermissionSms && !verified.contains(&cp) {
                 verified.push(cp);
                 events.push(self.pending(
                     actor,
@@ -172,7 +194,7 @@ impl Konsent {
         if given > 0 {
             tracing::info!(consents = given, "double opt-in confirmed");
         }
-        Ok(out)
+        Ok(Confirmed { purpose: link, consents: out })
     }
 }
 

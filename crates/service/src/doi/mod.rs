@@ -24,6 +24,8 @@ use crate::otp::number_pending;
 
 mod click;
 
+pub use click::Confirmed;
+
 /// How long a confirmation link stays valid by default (R13).
 pub const TOKEN_VALIDITY: SignedDuration = SignedDuration::from_hours(7 * 24);
 
@@ -58,8 +60,11 @@ pub(crate) struct NewLink {
 pub enum Purpose {
     /// The e-mail double opt-in of a consent (R13).
     Doi,
-    /// A request to renew consents (R43); the click is their e-mail double opt-in.
+    /// A request to renew consents by e-mail (R43); the click is their e-mail double opt-in.
     Repermission,
+    /// A request to renew consents by text message (R43); the click on its page is the
+    /// affirmative action, and the number is verified by a code after it.
+    RepermissionSms,
     /// The confirmation in text form of a verbal consent from a call (R17 b).
     TextConfirmation,
 }
@@ -70,6 +75,7 @@ impl Purpose {
         match self {
             Purpose::Doi => "doi",
             Purpose::Repermission => "repermission",
+            Purpose::RepermissionSms => "repermission_sms",
             Purpose::TextConfirmation => "text_confirmation",
         }
     }
@@ -78,9 +84,15 @@ impl Purpose {
     pub fn of(code: &str) -> Self {
         match code {
             "repermission" => Purpose::Repermission,
+            "repermission_sms" => Purpose::RepermissionSms,
             "text_confirmation" => Purpose::TextConfirmation,
             _ => Purpose::Doi,
         }
+    }
+
+    /// Whether the link renews consents (R43): its page shows their wording.
+    pub fn renews(self) -> bool {
+        matches!(self, Purpose::Repermission | Purpose::RepermissionSms)
     }
 }
 

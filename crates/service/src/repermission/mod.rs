@@ -1,9 +1,10 @@
 //! Re-permission (R29, R43): consents of an advertiser that are Unknown (legacy, imported without
 //! proof) or will turn stale within a window, each with the channel a request may use: e-mail
-//! only where the gate allows e-mail advertising now, post where an address is known and no
+//! only where the gate allows e-mail advertising now, else a text message where it allows SMS
+//! advertising now (for the channels of a number), post where an address is known and no
 //! objection covers it, never a call. Sending ([`send`]) creates a new consent under the current
-//! text version, confirmed by the person's click in one mail per person (the old record stays as
-//! it is); a renewed phone, SMS or messenger consent becomes usable only after the number is
+//! text version, confirmed by the person's click in one message per person (the old record stays
+//! as it is); a renewed phone, SMS or messenger consent becomes usable only after the number is
 //! verified by a text-message code on the page the click opens.
 
 mod send;
@@ -66,11 +67,13 @@ pub struct Candidate {
     /// When it turns (or turned) stale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale_at: Option<Timestamp>,
-    /// `email` (a valid e-mail consent carries the request) or `post` (an address, no objection);
-    /// none when no channel has a legal basis (R43).
+    /// `email` (a valid e-mail consent carries the request), `sms` (no e-mail route, but a valid
+    /// SMS consent carries it; only for consents with a phone, SMS or messenger channel, which the
+    /// renewal then covers) or `post` (an address, no objection); none when no channel has a
+    /// legal basis (R43).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<&'static str>,
-    /// The e-mail consent the request relies on.
+    /// The e-mail or SMS consent the request relies on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via_consent: Option<ConsentId>,
 }
@@ -86,7 +89,7 @@ pub struct RepermissionPlan {
     pub staleness_months: BTreeMap<Channel, u16>,
     /// Candidates.
     pub candidates: Vec<Candidate>,
-    /// Count by route (`email`, `post`, `none`).
+    /// Count by route (`email`, `sms`, `post`, `none`).
     pub by_route: BTreeMap<String, u64>,
 }
 
@@ -145,25 +148,34 @@ impl Konsent {
             }
         }
         let mut candidates = Vec::new();
-        let mut email_route: HashMap<PersonId, Option<ConsentId>> = HashMap::new();
+        let mut bases: HashMap<PersonId, (Option<ConsentId>, Option<ConsentId>)> = HashMap::new();
         for (c, why, at) in found {
             if queries::restriction(&self.db, tenant, c.person_id).await?.is_some() {
                 continue;
             }
-            let via = match email_route.get(&c.person_id) {
+            let (by_email, by_sms) = match bases.get(&c.person_id) {
                 Some(v) => *v,
                 None => {
-                    let v = self.email_basis(tenant, c.person_id, advertiser, &policy, now).await?;
-                    email_route.insert(c.person_id, v);
-                    v
+                    let email = self.basis(tenant, c.person_id, advertiser, &policy, now, Channel::Email).await?;
+                    let sms = match email {
+                        Some(_) => None,
+                        None => self.basis(tenant, c.person_id, advertiser, &policy, now, Channel::Sms).await?,
+                    };
+                    bases.insert(c.person_id, (email, sms));
+                    (email, sms)
                 }
             };
-            let route = if via.is_some() {
-                Some("email")
+            // A text message can renew only the channels of a number: an e-mail channel would
+            // need its own double opt-in.
+            let by_number = c.scope.channels.iter().any(|ch| ch.contact_kind() == ContactKind::Phone);
+            let (route, via) = if by_email.is_some() {
+                (Some("email"), by_email)
+            } else if by_sms.is_some() && by_number {
+                (Some("sms"), by_sms)
             } else if self.post_allowed(tenant, c.person_id, advertiser).await? {
-                Some("post")
+                (Some("post"), None)
             } else {
-                None
+                (None, None)
             };
             candidates.push(Candidate {
                 consent_id: c.id,
@@ -188,28 +200,25 @@ impl Konsent {
         })
     }
 
-    /// The e-mail consent the gate relies on for advertising to the person by e-mail now.
-    async fn email_basis(
+    /// The consent the gate relies on for advertising to the person on `channel` (e-mail or SMS)
+    /// now, for the advertiser.
+    async fn basis(
         &self,
         tenant: TenantId,
         person: PersonId,
         advertiser: AdvertiserId,
         policy: &CampaignPolicy,
         now: Timestamp,
+        channel: Channel,
     ) -> Result<Option<ConsentId>, ServiceError> {
+        let kind = channel.contact_kind();
         let keys: Vec<(String, ContactKind)> = queries::contact_points(&self.db, tenant, person)
             .await?
             .into_iter()
-            .filter(|c| c.kind == "email")
-            .map(|c| (c.blind_index, ContactKind::Email))
+            .filter(|c| c.kind == kind.as_str())
+            .map(|c| (c.blind_index, kind))
             .collect();
-        let req = GateRequest {
-            channel: Channel::Email,
-            advertiser,
-            categories: BTreeSet::new(),
-            policy: policy.clone(),
-            now,
-        };
+        let req = GateRequest { channel, advertiser, categories: BTreeSet::new(), policy: policy.clone(), now };
         for (_, state) in self.load_key_states(tenant, &keys).await? {
             for p in state.persons.iter().filter(|p| p.person_id == person) {
                 let d = p.decide(&state.suppressions, &req);

@@ -1,14 +1,17 @@
-//! Sending re-permission requests by e-mail (R43): for every consent due, a new consent under the
-//! current version of its text that waits for the person's click; one mail per person renews all
-//! of theirs at once (one per phone number when their renewals are bound to several numbers).
+//! Sending re-permission requests (R43): for every consent due, a new consent under the current
+//! version of its text that waits for the person's click. One message per person renews all of
+//! theirs at once: a mail where their e-mail consent allows it (one per phone number when their
+//! renewals are bound to several numbers), else a text message where their SMS consent does.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use konsent_domain::channel::Channel;
-use konsent_domain::consent::{CaptureMethod, Scope, Validity};
+use konsent_domain::consent::{CaptureMethod, DeclarationRecipient, Scope, Validity};
 use konsent_domain::contact::ContactKind;
+use konsent_domain::contact::ContactValue;
 use konsent_domain::ids::{ConsentId, ContactPointId, PersonId, TenantId};
 use konsent_domain::ledger::Actor;
+use konsent_domain::mail::{Outgoing, OutgoingSms, repermission_sms};
 use konsent_domain::text::TextState;
 use konsent_store::queries;
 use serde::Serialize;
@@ -16,7 +19,7 @@ use serde::Serialize;
 use super::RepermissionScope;
 use crate::consents::NewConsent;
 use crate::context::Konsent;
-use crate::doi::Purpose;
+use crate::doi::{Purpose, company_of};
 use crate::error::ServiceError;
 
 /// What sending did.
@@ -25,6 +28,8 @@ pub struct RepermissionSent {
     /// Mails queued: one per person, or one per phone number when a person's renewals are bound
     /// to several numbers.
     pub mails: u64,
+    /// Text messages queued: one per person whose request goes by SMS.
+    pub sms: u64,
     /// New consents created (one per consent renewed), each waiting for the click in its mail.
     pub renewals: u64,
     /// Candidates whose request must go by post (listed, not sent here).
@@ -40,11 +45,18 @@ pub struct RepermissionSent {
 }
 
 /// A renewal recorded for a person: the new consent, the number it is bound to when one of its
-/// channels needs a verified number, and the e-mail address the request goes to.
+/// channels needs a verified number, and the address or number the request goes to.
 struct Renewed {
     consent: ConsentId,
     number: Option<ContactPointId>,
     to: Option<ContactPointId>,
+}
+
+/// How a person's renewals are requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum By {
+    Mail,
+    Sms,
 }
 
 impl Konsent {
@@ -61,10 +73,17 @@ impl Konsent {
         let plan = self.repermission_plan(tenant, scope).await?;
         let texts = queries::texts(&self.db, tenant).await?;
         let mut out = RepermissionSent::default();
-        let mut by_person: BTreeMap<PersonId, Vec<Renewed>> = BTreeMap::new();
+        let advertiser = queries::advertisers(&self.db, tenant)
+            .await?
+            .into_iter()
+            .find(|a| a.id == scope.advertiser)
+            .map(|a| a.legal_name)
+            .unwrap_or_default();
+        let mut by_person: BTreeMap<(PersonId, By), Vec<Renewed>> = BTreeMap::new();
         for c in plan.candidates {
-            match c.route {
-                Some("email") => {}
+            let by = match c.route {
+                Some("email") => By::Mail,
+                Some("sms") => By::Sms,
                 Some(_) => {
                     out.post += 1;
                     continue;
@@ -73,7 +92,7 @@ impl Konsent {
                     out.none += 1;
                     continue;
                 }
-            }
+            };
             let Some(old) = queries::consent(&self.db, tenant, c.consent_id).await? else { continue };
             let key = texts.iter().find(|t| t.id == old.text_id).map(|t| t.key.clone());
             let current = texts
@@ -84,10 +103,17 @@ impl Konsent {
                 out.not_by_mail += 1;
                 continue;
             };
-            // The renewal covers the channels of the old consent the current text still names. A
-            // phone, SMS or messenger channel needs the number the old consent was bound to: after
-            // the click in the mail, a code goes to it by text message (R15, R16); never a call.
-            let channels: BTreeSet<Channel> = old.scope.channels.intersection(&text.scope.channels).copied().collect();
+            // The renewal covers the channels of the old consent the current text still names (by
+            // text message only those of a number). A phone, SMS or messenger channel needs the
+            // number the old consent was bound to: after the click, a code goes to it by text
+            // message (R15, R16); never a call.
+            let channels: BTreeSet<Channel> = old
+                .scope
+                .channels
+                .intersection(&text.scope.channels)
+                .copied()
+                .filter(|ch| by == By::Mail || ch.contact_kind() == ContactKind::Phone)
+                .collect();
             let needs_number = channels.iter().any(|ch| ch.contact_kind() == ContactKind::Phone);
             // The kinds of the person's contact points, without opening their values.
             let kinds: HashMap<ContactPointId, String> = queries::contact_points(&self.db, tenant, old.person_id)
@@ -101,17 +127,24 @@ impl Konsent {
                 out.not_by_mail += 1;
                 continue;
             }
-            // The request goes to the address of the e-mail consent it relies on, which the
-            // renewal is then also bound to.
+            // The request goes to the address or number of the consent it relies on; a mail's
+            // renewal is then also bound to that address. A text message's renewal keeps only the
+            // numbers: its click verifies no address.
             let mut contact_points = old.contact_points.clone();
+            if by == By::Sms {
+                contact_points.retain(|cp| is(cp, ContactKind::Phone));
+            }
             let mut to = None;
+            let kind = if by == By::Mail { ContactKind::Email } else { ContactKind::Phone };
             if let Some(via) = c.via_consent
                 && let Some(v) = queries::consent(&self.db, tenant, via).await?
             {
-                let emails: Vec<ContactPointId> =
-                    v.contact_points.into_iter().filter(|cp| is(cp, ContactKind::Email)).collect();
-                to = emails.first().copied();
-                contact_points.extend(emails.into_iter().filter(|cp| !contact_points.contains(cp)).collect::<Vec<_>>());
+                let points: Vec<ContactPointId> = v.contact_points.into_iter().filter(|cp| is(cp, kind)).collect();
+                to = points.first().copied();
+                if by == By::Mail {
+                    contact_points
+                        .extend(points.into_iter().filter(|cp| !contact_points.contains(cp)).collect::<Vec<_>>());
+                }
             }
             let scope = Scope {
                 advertisers: old.scope.advertisers.intersection(&text.scope.advertisers).copied().collect(),
@@ -129,7 +162,15 @@ impl Konsent {
                 text_id: text.id,
                 scope,
                 capture_method: CaptureMethod::Api,
-                declaration_recipient: old.declaration_recipient.clone(),
+                // The renewal is declared to the advertiser on its renewal page, not to whoever
+                // received the old consent (R20).
+                declaration_recipient: Some(DeclarationRecipient {
+                    organisation: advertiser.clone(),
+                    agent_pseudonym: match by {
+                        By::Mail => "Neueinholung per E-Mail / re-permission by e-mail".into(),
+                        By::Sms => "Neueinholung per SMS / re-permission by text message".into(),
+                    },
+                }),
                 source: old.source.clone(),
                 affirmative_action: true,
                 given_at: self.now(),
@@ -140,10 +181,17 @@ impl Konsent {
             let a = self.record_consent(tenant, actor, nc).await?;
             out.renewals += 1;
             let number = number.filter(|_| needs_number);
-            by_person.entry(old.person_id).or_default().push(Renewed { consent: a.record.id, number, to });
+            by_person.entry((old.person_id, by)).or_default().push(Renewed { consent: a.record.id, number, to });
         }
-        for renewals in by_person.into_values() {
+        for ((_, by), renewals) in by_person {
             let to = renewals.iter().find_map(|r| r.to);
+            if by == By::Sms {
+                let Some(to) = to else { continue };
+                let ids: Vec<ConsentId> = renewals.iter().map(|r| r.consent).collect();
+                self.queue_renewal_sms(tenant, actor, &ids, to).await?;
+                out.sms += 1;
+                continue;
+            }
             for (ids, with_number) in bundles(&renewals) {
                 self.queue_doi(tenant, actor, &ids, to, &self.public_url, Purpose::Repermission, false).await?;
                 out.mails += 1;
@@ -151,6 +199,35 @@ impl Konsent {
             }
         }
         Ok(out)
+    }
+
+    /// Queues the text message to number `to` whose link renews the consents `ids` of one person
+    /// after a click on the page it opens; the number is verified by a code after the click.
+    async fn queue_renewal_sms(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        ids: &[ConsentId],
+        to: ContactPointId,
+    ) -> Result<(), ServiceError> {
+        let mut cs = Vec::with_capacity(ids.len());
+        for id in ids {
+            cs.push(self.consent_record(tenant, *id).await?);
+        }
+        let Some(lead) = cs.first() else { return Ok(()) };
+        let Some(ContactValue::Phone(number)) = self.contact_value(tenant, lead.person_id, to).await? else {
+            return Err(ServiceError::invalid("to", "keine Rufnummer / not a phone number"));
+        };
+        let l = self.load_context(tenant, lead.person_id, lead.text_id).await?;
+        let company = company_of(lead, l.advertisers());
+        let link = self.new_link(tenant, lead, &self.public_url, self.now());
+        let msg = Outgoing::Sms(OutgoingSms {
+            message_id: link.message_id.clone(),
+            to: number.as_str().to_string(),
+            text: repermission_sms(&company, &link.url),
+        });
+        self.send_link(tenant, actor, &cs, to, link, &msg, "repermission", Purpose::RepermissionSms.as_str()).await?;
+        Ok(())
     }
 }
 

@@ -287,14 +287,14 @@ pub async fn repermission_plan(
     Ok(Json(serde_json::to_value(plan).unwrap_or(Value::Null)))
 }
 
-/// Neueinholung senden / send the re-permission mails of the plan that may go by e-mail: for
-/// each consent due a new consent under the current text version, confirmed by the person's
-/// click, one mail per person for all of theirs; the old record stays as it is (R43).
+/// Neueinholung senden / send the re-permission requests of the plan that may go by e-mail or
+/// text message: for each consent due a new consent under the current text version, confirmed by
+/// the person's click, one message per person for all of theirs; the old record stays as it is (R43).
 #[utoipa::path(
     post, path = "/v1/repermission", tag = "segments", security(("bearer" = [])),
     request_body = RepermissionBody,
     responses(
-        (status = 200, description = "`mails`, `renewals`, `with_number`, `post`, `none`, `not_by_mail`", body = Object),
+        (status = 200, description = "`mails`, `sms`, `renewals`, `with_number`, `post`, `none`, `not_by_mail`", body = Object),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),

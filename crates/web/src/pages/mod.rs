@@ -204,8 +204,12 @@ pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, r
         };
     }
     match s.k.confirm_doi(&token, Some(&ip), ua.as_deref()).await {
-        Ok(done) if done.iter().any(|(_, missing)| konsent_service::otp::number_pending(missing)) => {
-            let lead = ("Ihre E-Mail-Adresse ist bestätigt.", "Your e-mail address is confirmed.");
+        Ok(done) if done.consents.iter().any(|(_, missing)| konsent_service::otp::number_pending(missing)) => {
+            let lead = if done.purpose == konsent_service::doi::Purpose::RepermissionSms {
+                ("Vielen Dank, Ihre Erneuerung ist vermerkt.", "Thank you, your renewal is noted.")
+            } else {
+                ("Ihre E-Mail-Adresse ist bestätigt.", "Your e-mail address is confirmed.")
+            };
             number::send_code(&s, number::Via::Link(&token), lead).await
         }
         Ok(_) => page(
