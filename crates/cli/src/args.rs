@@ -11,10 +11,10 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "konsent", version, propagate_version = true)]
 pub struct Cli {
-    /// Data directory (keys, SQLite database, configuration).
+    /// Datenverzeichnis (Schlüssel, SQLite-Datenbank, Konfiguration) / data directory (keys, SQLite database, configuration).
     #[arg(long, global = true, env = "KONSENT_DATA_DIR", default_value = "./konsent-data")]
     pub data_dir: PathBuf,
-    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (default: SQLite in the data directory).
+    /// Datenbank-URL / database URL: sqlite://PATH or postgres://USER@HOST/DB (default: SQLite in the data directory).
     #[arg(long, global = true, env = "KONSENT_DATABASE_URL")]
     pub database_url: Option<String>,
     /// What to do.
@@ -256,8 +256,8 @@ pub enum Command {
     /// Neueinholung (R29, R43): unbekannte und bald veraltete Einwilligungen mit dem zulässigen Weg der Anfrage.
     ///
     /// Re-permission (R29, R43): consents of an advertiser that are Unknown or turn stale within
-    /// the window, each with the channel a request may use; `--send` mails the e-mail ones,
-    /// `--letters` writes the post ones for a mail merge.
+    /// the window, each with the channel a request may use; `--send` mails the e-mail ones (one
+    /// mail per person) and texts the SMS ones, `--letters` writes the post ones for a mail merge.
     Repermission {
         /// Advertiser id.
         #[arg(long)]
@@ -269,7 +269,8 @@ pub enum Command {
         /// not named: 12 for calls, 18 otherwise).
         #[arg(long, default_value = "")]
         staleness: String,
-        /// Queue the re-permission mails (new consents under the current text, confirmed by click).
+        /// Anfragen per Mail und SMS einreihen / queue the re-permission mails and text messages (new
+        /// consents under the current text, confirmed by click).
         #[arg(long)]
         send: bool,
         /// Write the letters for the candidates that may only be asked by post to this file
