@@ -162,6 +162,18 @@ pub fn decide_status(record: &mut ConsentRecord, ctx: &ConsentContext<'_>, now: 
             }
         }
     }
+    // An ended consent stays ended whatever evidence arrives later (a confirmation link clicked
+    // after the withdrawal, a code entered after the revocation): only a new record renews it.
+    if record.status.has_ended() {
+        missing.insert(
+            0,
+            Missing {
+                code: "consent_ended",
+                label_de: "Einwilligung beendet (widerrufen, entzogen, abgelaufen oder für ungültig erklärt)",
+            },
+        );
+        return missing;
+    }
     record.status = status;
     if status.is_valid_for_processing() && record.granted_at.is_none() {
         record.granted_at = Some(now);

@@ -219,13 +219,23 @@ impl Konsent {
         ids: Vec<ConsentId>,
     ) -> Result<(TenantId, Vec<ConsentId>), ServiceError> {
         let now = self.now();
-        let mut pending = Vec::new();
+        let (mut pending, mut live) = (Vec::new(), false);
         for id in ids {
             let mut c = self.consent_of(tenant, id).await?;
+            if c.status.has_ended() {
+                continue;
+            }
+            live = true;
             let l = self.load_context(tenant, c.person_id, c.text_id).await?;
             if number_pending(&decide_status(&mut c, &l.context(now), now)) {
                 pending.push(id);
             }
+        }
+        if !live {
+            return Err(ServiceError::Conflict(
+                "die Einwilligung wurde inzwischen widerrufen oder beendet / the consent was withdrawn or has ended since"
+                    .into(),
+            ));
         }
         if pending.is_empty() {
             return Err(ServiceError::Conflict(

@@ -255,3 +255,27 @@ app_test!(r13_at_most_one_reminder_and_only_while_unconfirmed, |app| {
         .collect();
     assert_eq!(subjects.len(), 1, "the second mail is marked as the reminder");
 });
+
+app_test!(r39_r43_a_confirmation_link_clicked_after_the_withdrawal_does_not_revive_the_consent, |app| {
+    let (_w, consent) = email_consent(&app).await;
+    assert_eq!(app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await.status, 202);
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 1, "the mail is out");
+    let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    let token = token_in(&std::fs::read_to_string(file).unwrap());
+    let r = app.call("POST", &format!("/v1/consents/{consent}/withdraw"), Some(&app.api_key), Some(json!({}))).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    // The person clicks the link in the mail that had already arrived.
+    let page = app.call("GET", &format!("/doi/{token}"), None, None).await;
+    assert_eq!(page.status, 410, "{}", page.text());
+    assert!(page.text().contains("widerrufen"), "{}", page.text());
+    let click = app.call("POST", &format!("/doi/{token}"), None, None).await;
+    assert_eq!(click.status, 410, "{}", click.text());
+    let c = app.call("GET", &format!("/v1/consents/{consent}"), Some(&app.api_key), None).await.json;
+    assert_eq!(
+        c["status"], "ConsentWithdrawn",
+        "a withdrawal is not undone by an old link; a new consent is a new event (R43): {c}"
+    );
+    assert!(!c["evidence_kinds"].to_string().contains("email_doi"), "{c}");
+});

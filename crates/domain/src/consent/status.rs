@@ -91,6 +91,12 @@ impl ConsentStatus {
     pub fn is_valid_for_processing(self) -> bool {
         matches!(self, Self::Given | Self::RenewedGiven)
     }
+
+    /// Ended: withdrawn, revoked, expired or invalidated. New evidence on such a record never
+    /// makes it valid again; a renewal is a new record (R43).
+    pub fn has_ended(self) -> bool {
+        matches!(self, Self::Withdrawn | Self::Revoked | Self::Expired | Self::Invalidated)
+    }
 }
 
 impl fmt::Display for ConsentStatus {

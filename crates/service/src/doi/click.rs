@@ -48,7 +48,14 @@ impl Konsent {
             let c = queries::consent(&self.db, tenant, consent_id)
                 .await?
                 .ok_or_else(|| ServiceError::NotFound("consent".into()))?;
-            out.push((row, c));
+            // A consent withdrawn (or otherwise ended) since the link went out is not confirmed
+            // by it; the others of the link still are.
+            if !c.status.has_ended() {
+                out.push((row, c));
+            }
+        }
+        if out.is_empty() {
+            return Ok(Some(Err(DoiState::Ended)));
         }
         Ok(Some(Ok((tenant, out))))
     }
@@ -99,6 +106,12 @@ impl Konsent {
             Some(Err(DoiState::Expired)) => {
                 return Err(ServiceError::Conflict(
                     "dieser Bestätigungslink ist abgelaufen / this confirmation link has expired".into(),
+                ));
+            }
+            Some(Err(DoiState::Ended)) => {
+                return Err(ServiceError::Conflict(
+                    "die Einwilligung wurde inzwischen widerrufen oder beendet / the consent was withdrawn or has ended since"
+                        .into(),
                 ));
             }
             Some(Err(_)) => return Err(used()),

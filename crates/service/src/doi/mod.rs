@@ -114,6 +114,8 @@ pub enum DoiState {
     },
     /// Already used.
     Used,
+    /// Every consent it covers was withdrawn, revoked or has otherwise ended since it was sent.
+    Ended,
     /// Expired.
     Expired,
 }

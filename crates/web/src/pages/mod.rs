@@ -136,6 +136,7 @@ pub async fn doi_page(State(s): State<AppState>, Path(token): Path<String>) -> R
         Ok(Some(DoiState::Used)) => {
             gone("Dieser Link wurde bereits verwendet.", "This link was already used.", StatusCode::CONFLICT)
         }
+        Ok(Some(DoiState::Ended)) => ended(),
         Ok(Some(DoiState::Expired)) => gone(
             "Dieser Link ist abgelaufen. Bitte melden Sie sich erneut an.",
             "This link has expired. Please sign up again.",
@@ -224,6 +225,7 @@ pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, r
         Err(ServiceError::NotFound(_)) => {
             gone("Diesen Link kennen wir nicht.", "We do not know this link.", StatusCode::NOT_FOUND)
         }
+        Err(ServiceError::Conflict(m)) if m.contains("has ended since") => ended(),
         Err(ServiceError::Conflict(m)) if m.contains("expired") => gone(
             "Dieser Link ist abgelaufen. Bitte melden Sie sich erneut an.",
             "This link has expired. Please sign up again.",
@@ -234,6 +236,17 @@ pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, r
         }
         Err(e) => internal(&e),
     }
+}
+
+/// 410 for a link whose consent was withdrawn or ended after it was sent.
+fn ended() -> Response {
+    gone(
+        "Diese Einwilligung wurde inzwischen widerrufen oder beendet; der Link bestätigt nichts mehr. \
+         Wenn Sie wieder Nachrichten erhalten möchten, melden Sie sich bitte neu an.",
+        "This consent was withdrawn or has ended since; the link confirms nothing any more. To hear \
+         from us again, please sign up anew.",
+        StatusCode::GONE,
+    )
 }
 
 /// 429 with `Retry-After`.
