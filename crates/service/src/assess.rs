@@ -46,6 +46,8 @@ pub struct NewConsent {
     pub evidence: Vec<Evidence>,
     /// Validity.
     pub validity: Validity,
+    /// The consent this one renews (re-permission, R43).
+    pub renews: Option<ConsentId>,
 }
 
 /// Everything the rules need to know about the context of a consent, loaded or held in memory.
@@ -134,6 +136,7 @@ pub fn assess(
         evidence: nc.evidence,
         validity: nc.validity,
         approval_pending: false,
+        renews: nc.renews,
     };
     let missing = decide_status(&mut record, ctx, now);
     Ok(Assessed { record, missing })
@@ -173,6 +176,10 @@ pub fn decide_status(record: &mut ConsentRecord, ctx: &ConsentContext<'_>, now: 
             },
         );
         return missing;
+    }
+    // A renewal (R43) is valid as `RenewedConsentGiven`.
+    if status == ConsentStatus::Given && record.renews.is_some() {
+        status = ConsentStatus::RenewedGiven;
     }
     record.status = status;
     if status.is_valid_for_processing() && record.granted_at.is_none() {

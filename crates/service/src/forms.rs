@@ -338,6 +338,7 @@ impl Konsent {
                 request_details: Some(self.request_details_hash(s.request.0.as_deref(), s.request.1.as_deref())),
             }],
             validity: Validity::Endless,
+            renews: None,
         };
         let a = self.record_consent(tenant, &Actor::System, nc).await?;
         let doi = wants_email && !a.record.status.is_valid_for_processing();

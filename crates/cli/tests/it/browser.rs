@@ -206,7 +206,7 @@ app_test!(r43_r15_a_phone_consent_renewed_by_mail_counts_only_after_the_sms_code
     assert!(text_of(&c).await.contains("Rufnummer und Ihre Einwilligung sind bestätigt"));
     assert_eq!(storage(&c).await, "|0|0");
     c.close().await.unwrap();
-    assert_eq!(status(&app, &renewal).await, "ConsentGiven");
+    assert_eq!(status(&app, &renewal).await, "RenewedConsentGiven", "a renewal is RenewedConsentGiven (R43)");
     // The link is done with: the same code again is answered as already verified, no new code goes.
     let again = app
         .call_raw(

@@ -241,6 +241,7 @@ async fn r24_scrub_marks_every_row_with_reasons() {
                     at: k.now(),
                 }],
                 validity: Validity::Endless,
+                renews: None,
             },
         )
         .await

@@ -299,7 +299,11 @@ app_test!(r43_r29_repermission_goes_only_by_a_channel_with_a_legal_basis_by_the_
     let after = app.call("GET", &format!("/v1/consents/{anna}"), Some(&app.api_key), None).await.json;
     assert_eq!(before, after);
     let list = app.call("GET", "/v1/consents", Some(&app.api_key), None).await.json.to_string();
-    assert_eq!(list.matches("ConsentGiven").count(), 2, "Anna's old and her renewed consent: {list}");
+    assert_eq!(
+        (list.matches("\"ConsentGiven\"").count(), list.matches("\"RenewedConsentGiven\"").count()),
+        (1, 1),
+        "Anna's old and her renewed consent (R43): {list}"
+    );
     let plan =
         app.call("GET", &format!("/v1/repermission?advertiser={}", w.advertiser), Some(&app.api_key), None).await;
     let annas: Vec<_> =
@@ -397,7 +401,7 @@ app_test!(r43_r15_a_person_whose_two_consents_are_due_gets_one_mail_and_one_clic
     let click = app.call("POST", &format!("/doi/{token}"), None, None).await;
     assert_eq!(click.status, 200, "{}", click.text());
     assert!(click.text().contains("E-Mail-Adresse ist bestätigt"), "{}", click.text());
-    assert_eq!(status(news.clone()).await, "ConsentGiven");
+    assert_eq!(status(news.clone()).await, "RenewedConsentGiven");
     assert_eq!(status(calls.clone()).await, "ConsentRequested");
     // The receipt of the newsletter renewal (R69) and the code to the number go out together.
     let (url, seen) = crate::otp::gateway().await;
@@ -419,7 +423,7 @@ app_test!(r43_r15_a_person_whose_two_consents_are_due_gets_one_mail_and_one_clic
         )
         .await;
     assert_eq!(entered.status, 200, "{}", entered.text());
-    assert_eq!(status(calls.clone()).await, "ConsentGiven");
+    assert_eq!(status(calls.clone()).await, "RenewedConsentGiven");
     // The ledger names the one mail for both renewals; the old records are as they were.
     let ledger = app.ledger_text().await;
     let requested: Vec<&str> = ledger.lines().filter(|l| l.contains("\"doi_requested\"")).collect();
@@ -555,7 +559,11 @@ app_test!(
             .await;
         assert_eq!(entered.status, 200, "{}", entered.text());
         let r = app.call("GET", &format!("/v1/consents/{renewal}"), key, None).await.json;
-        assert_eq!(r["status"], "ConsentGiven", "{r}");
+        assert_eq!(
+            (r["status"].as_str(), r["renews"].as_str()),
+            (Some("RenewedConsentGiven"), Some(calls.as_str())),
+            "{r}"
+        );
         assert_eq!(r["scope"]["channels"], json!(["phone_live"]), "by text message only the number's channels: {r}");
         assert_eq!(r["contact_point_ids"], json!([w.phone_cp]));
         assert_eq!(r["evidence_kinds"], json!(["web_form", "otp"]), "no e-mail double opt-in was made: {r}");

@@ -154,4 +154,8 @@ pub struct ConsentRecord {
     /// True when an approver must still release it (four-eyes option).
     #[serde(default)]
     pub approval_pending: bool,
+    /// The consent this one renews (re-permission, R43): once valid it is `RenewedConsentGiven`,
+    /// and the old record stays as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renews: Option<ConsentId>,
 }

@@ -53,8 +53,9 @@ impl TransitionError {
 /// * `ConsentGiven` is reached only from a not-yet-valid capture state (`Requested`, `RequestDeferred`,
 ///   `Refused`, `Unknown`) and only with verification evidence (`has_new_evidence`).
 /// * `RenewedConsentGiven` is reached from `Given`/`RenewedGiven` (re-permission), `Expired`,
-///   `Withdrawn`, `Revoked` or `Unknown`, always with new evidence. An ended consent never goes back
-///   to plain `Given`.
+///   `Withdrawn`, `Revoked` or `Unknown`, always with new evidence, and from `Requested` by a
+///   renewal recorded as a record of its own (Konsent's way, R43). An ended consent never goes
+///   back to plain `Given`.
 /// * Ending states: withdrawal from any live or pending state; expiry and loss of evidence
 ///   (`Unknown`) from pending or valid states; `Revoked` and `Invalidated` from any non-terminal state.
 pub fn check_transition(from: ConsentStatus, to: ConsentStatus, has_new_evidence: bool) -> Result<(), TransitionError> {
@@ -64,7 +65,7 @@ pub fn check_transition(from: ConsentStatus, to: ConsentStatus, has_new_evidence
     }
     let edge = match to {
         Given => matches!(from, Requested | RequestDeferred | Refused | Unknown),
-        RenewedGiven => matches!(from, Given | RenewedGiven | Expired | Withdrawn | Revoked | Unknown),
+        RenewedGiven => matches!(from, Requested | Given | RenewedGiven | Expired | Withdrawn | Revoked | Unknown),
         Requested => matches!(from, RequestDeferred | Refused | Unknown),
         RequestDeferred => from == Requested,
         Refused => matches!(from, Requested | RequestDeferred),

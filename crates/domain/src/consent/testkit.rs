@@ -198,6 +198,7 @@ pub fn phone_record() -> ConsentRecord {
         evidence: vec![web_form(true), otp(PHONE)],
         validity: Validity::Endless,
         approval_pending: false,
+        renews: None,
     }
 }
 

@@ -175,6 +175,7 @@ pub async fn generate_listing(
                     capture_offset_seconds: 3600,
                     evidence,
                     validity: Validity::Endless,
+                    renews: None,
                 };
                 if let Ok(a) = assess(k.id(ConsentId::from_parts), nc, &ctx, given + SignedDuration::from_mins(2)) {
                     consents.push(a.record);

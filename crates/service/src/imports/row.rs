@@ -308,6 +308,7 @@ impl Konsent {
                 capture_offset_seconds: 0,
                 evidence: vec![evidence],
                 validity: Validity::Endless,
+                renews: None,
             };
             match assess(self.id(ConsentId::from_parts), nc, &ctx, now) {
                 Ok(a) => assessed.push(a),

@@ -177,6 +177,7 @@ impl Konsent {
                 capture_offset_seconds: 0,
                 evidence: vec![],
                 validity: Validity::Endless,
+                renews: Some(old.id),
             };
             let a = self.record_consent(tenant, actor, nc).await?;
             out.renewals += 1;

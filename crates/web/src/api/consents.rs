@@ -104,6 +104,7 @@ fn view_with(c: &ConsentRecord, retention: Option<(jiff::Timestamp, konsent_doma
         "last_use_at": c.last_use_at,
         "evidence_kinds": c.evidence.iter().map(Evidence::kind).collect::<Vec<_>>(),
         "approval_pending": c.approval_pending,
+        "renews": c.renews,
         "proof_retained_until": retention.map(|(t, _)| t),
         "proof_retention_rule": retention.map(|(_, d)| d.code()),
     })
@@ -144,6 +145,7 @@ pub async fn record_consent(
         capture_offset_seconds: b.capture_offset_seconds,
         evidence: b.evidence,
         validity: b.validity.unwrap_or(Validity::Endless),
+        renews: None,
     };
     let a = s.k.record_consent(caller.tenant, &caller.actor(), nc).await?;
     let mut v = view(&s, caller.tenant, &a.record).await?;
