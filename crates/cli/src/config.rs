@@ -67,7 +67,7 @@ impl WebhooksConfig {
 }
 
 /// SMS gateway settings: a generic HTTP provider.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
     /// Gateway URL the message is POSTed to; empty: messages land in `DATA_DIR/outbox/`.
@@ -76,6 +76,21 @@ pub struct SmsConfig {
     pub authorization: String,
     /// JSON body with `{to}`, `{text}`, `{id}`; empty: `{"to":"{to}","text":"{text}","reference":"{id}"}`.
     pub body_template: String,
+    /// Prefixes of the numbers text messages may go to (default Germany, Austria, Switzerland:
+    /// `["+49", "+43", "+41"]`); empty: every country. Keeps codes from public forms away from
+    /// premium numbers abroad (SMS pumping).
+    pub allowed_prefixes: Vec<String>,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            gateway_url: String::new(),
+            authorization: String::new(),
+            body_template: String::new(),
+            allowed_prefixes: konsent_service::context::SMS_PREFIXES.iter().map(|p| p.to_string()).collect(),
+        }
+    }
 }
 
 /// Outgoing mail settings.

@@ -46,7 +46,10 @@ impl Konsent {
         let mut target = None;
         for cp in &c.contact_points {
             match (via, self.contact_value(tenant, c.person_id, *cp).await?) {
-                (ConfirmVia::Sms, Some(ContactValue::Phone(p))) => target = Some((*cp, p.as_str().to_string())),
+                (ConfirmVia::Sms, Some(ContactValue::Phone(p))) => {
+                    self.check_sms_number(&p)?;
+                    target = Some((*cp, p.as_str().to_string()))
+                }
                 (ConfirmVia::Email, Some(ContactValue::Email(e))) => target = Some((*cp, e.as_str().to_string())),
                 _ => {}
             }

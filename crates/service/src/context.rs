@@ -54,7 +54,12 @@ pub struct Konsent {
     pub public_url: String,
     /// Where webhooks may go, how often they are tried (`[webhooks]` in the configuration).
     pub webhooks: konsent_domain::webhook::HookPolicy,
+    /// The prefixes of the numbers text messages may go to (`sms.allowed_prefixes`); empty: all.
+    pub sms_prefixes: Vec<String>,
 }
+
+/// The numbers text messages go to by default: Germany, Austria and Switzerland.
+pub const SMS_PREFIXES: [&str; 3] = ["+49", "+43", "+41"];
 
 impl std::fmt::Debug for Konsent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,7 +131,20 @@ impl Konsent {
             mail_configured: false,
             public_url: "http://127.0.0.1:8080".into(),
             webhooks: Default::default(),
+            sms_prefixes: SMS_PREFIXES.iter().map(|p| p.to_string()).collect(),
         }
+    }
+
+    /// Refuses a text message to a number outside the allowed prefixes (`sms.allowed_prefixes`).
+    pub fn check_sms_number(&self, number: &konsent_domain::contact::PhoneE164) -> Result<(), ServiceError> {
+        if number.sms_allowed(&self.sms_prefixes) {
+            return Ok(());
+        }
+        Err(ServiceError::invalid(
+            "phone",
+            "an Rufnummern mit dieser Landesvorwahl schicken wir keine SMS / text messages do not go to numbers with \
+             this country code (sms.allowed_prefixes)",
+        ))
     }
 
     /// Appends events (and sealed vault rows) to the tenant's ledger, durably, recorded now. The
@@ -156,7 +174,12 @@ impl Konsent {
             })
             .map(|e| e.body.clone())
             .collect();
-        let appended = self.appender.append(tenant, self.now(), events, side).await?;
+        let appended = self.appender.append(tenant, self.now(), events, side).await.map_err(|e| match e {
+            konsent_store::StoreError::Refused(m) => ServiceError::Conflict(format!(
+                "der Stand hat sich inzwischen geändert, bitte neu laden / has ended since or changed meanwhile: {m}"
+            )),
+            e => ServiceError::Store(e),
+        })?;
         if !journaled.is_empty() {
             self.journal(tenant, &journaled.iter().collect::<Vec<_>>())?;
         }

@@ -224,6 +224,14 @@ impl Konsent {
         if wants_email && email.is_none() && s.email.trim().is_empty() {
             errors.push(err("email", "Für E-Mail erforderlich / required for e-mail"));
         }
+        if wants_phone && phone.as_ref().is_some_and(|p| !p.sms_allowed(&self.sms_prefixes)) {
+            // The number is verified by a text message, which does not go to every country.
+            errors.push(err(
+                "phone",
+                "an Rufnummern mit dieser Landesvorwahl können wir keine SMS schicken / we cannot send a text \
+                 message to numbers with this country code",
+            ));
+        }
         if wants_phone && phone.is_none() && s.phone.trim().is_empty() {
             errors.push(err(
                 "phone",

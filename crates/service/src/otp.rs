@@ -307,6 +307,7 @@ impl Konsent {
     async fn phone_of(&self, tenant: TenantId, c: &ConsentRecord) -> Result<(ContactPointId, String), ServiceError> {
         for cp in &c.contact_points {
             if let Some(ContactValue::Phone(p)) = self.contact_value(tenant, c.person_id, *cp).await? {
+                self.check_sms_number(&p)?;
                 return Ok((*cp, p.as_str().to_string()));
             }
         }

@@ -24,6 +24,10 @@ pub enum StoreError {
     /// Something that must exist does not.
     #[error("not found: {0}")]
     NotFound(String),
+    /// An event contradicts the state it would change (e.g. a consent that ended meanwhile would
+    /// become valid again); nothing of the append is written.
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 impl From<serde_json::Error> for StoreError {

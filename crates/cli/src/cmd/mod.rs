@@ -29,6 +29,7 @@ async fn open(cli: &Cli, cfg: &Config) -> anyhow::Result<Konsent> {
     let mut k =
         Konsent::open(&cli.data_dir, db_url(cli, cfg).as_deref(), Arc::new(SystemClock), Arc::new(OsEntropy)).await?;
     k.webhooks = cfg.webhooks.policy();
+    k.sms_prefixes = cfg.sms.allowed_prefixes.clone();
     Ok(k)
 }
 

@@ -279,3 +279,29 @@ app_test!(r39_r43_a_confirmation_link_clicked_after_the_withdrawal_does_not_revi
     );
     assert!(!c["evidence_kinds"].to_string().contains("email_doi"), "{c}");
 });
+
+app_test!(r39_a_confirmation_decided_before_a_withdrawal_that_commits_first_is_refused_whole, |app| {
+    use konsent_domain::consent::ConsentStatus;
+    use konsent_domain::ids::{ConsentId, EventId};
+    use konsent_domain::ledger::{Actor, EventBody};
+    let (_w, consent) = email_consent(&app).await;
+    let r = app.call("POST", &format!("/v1/consents/{consent}/withdraw"), Some(&app.api_key), Some(json!({}))).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let entries = app.ledger_text().await.lines().count();
+    // What a click read before the withdrawal committed: still requested, so it would be given.
+    let stale = konsent_store::PendingEvent {
+        event_id: EventId::from_parts(1_800_000_000_000, [7; 10]),
+        actor: Actor::System,
+        body: EventBody::ConsentStatusChanged {
+            consent_id: consent.parse::<ConsentId>().unwrap(),
+            from: ConsentStatus::Requested,
+            to: ConsentStatus::Given,
+            reason: "email_doi_confirmed".into(),
+            at: app.k.now(),
+        },
+    };
+    let err = app.k.append(app.tenant, vec![stale], vec![]).await.unwrap_err();
+    assert!(matches!(&err, konsent_service::ServiceError::Conflict(m) if m.contains("has ended since")), "{err}");
+    assert_eq!(status(&app, &consent).await, "ConsentWithdrawn");
+    assert_eq!(app.ledger_text().await.lines().count(), entries, "nothing of the append is in the ledger");
+});

@@ -100,6 +100,13 @@ impl PhoneE164 {
         &self.0
     }
 
+    /// Whether a text message may go to this number: it starts with one of the allowed prefixes
+    /// (e.g. `+49`), or none are set. Keeps codes from public forms away from premium numbers
+    /// abroad (SMS pumping).
+    pub fn sms_allowed(&self, prefixes: &[String]) -> bool {
+        prefixes.is_empty() || prefixes.iter().any(|p| self.0.starts_with(p.trim()))
+    }
+
     /// Mobile or fixed line, as far as the numbering plan tells.
     pub fn line_type(&self) -> LineType {
         use phonenumber::Type;
@@ -197,5 +204,15 @@ mod tests {
             prop_assert_eq!(PhoneE164::parse(p.as_str()).unwrap(), p.clone());
             prop_assert_eq!(PhoneE164::parse(&p.national()).unwrap(), p);
         }
+    }
+
+    #[test]
+    fn r15_text_messages_go_only_to_the_allowed_prefixes() {
+        let de = PhoneE164::parse("0171 2345678").unwrap();
+        let uk = PhoneE164::parse("+44 7911 123456").unwrap();
+        let dach: Vec<String> = ["+49", "+43", "+41"].iter().map(|p| p.to_string()).collect();
+        assert!(de.sms_allowed(&dach));
+        assert!(!uk.sms_allowed(&dach));
+        assert!(uk.sms_allowed(&[]), "no prefixes set: every country");
     }
 }

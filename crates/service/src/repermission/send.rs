@@ -219,6 +219,7 @@ impl Konsent {
         let Some(ContactValue::Phone(number)) = self.contact_value(tenant, lead.person_id, to).await? else {
             return Err(ServiceError::invalid("to", "keine Rufnummer / not a phone number"));
         };
+        self.check_sms_number(&number)?;
         let l = self.load_context(tenant, lead.person_id, lead.text_id).await?;
         let company = company_of(lead, l.advertisers());
         let link = self.new_link(tenant, lead, &self.public_url, self.now());

@@ -241,8 +241,17 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
-        EventBody::ConsentStatusChanged { consent_id, to, at: when, .. } => {
+        EventBody::ConsentStatusChanged { consent_id, from, to, at: when, .. } => {
             let mut c = load_consent(tx, &t, *consent_id).await?;
+            // The change was decided on the status it names; when that is no longer the stored
+            // one (a withdrawal committed in between), or an ended consent would become valid
+            // again, the whole append is refused (R39, R43).
+            if c.status != *from || (c.status.has_ended() && to.is_valid_for_processing()) {
+                return Err(StoreError::Refused(format!(
+                    "consent {consent_id} is {} now, not {from}; it does not become {to}",
+                    c.status
+                )));
+            }
             c.status = *to;
             if to.is_valid_for_processing() {
                 c.granted_at = Some(*when);
