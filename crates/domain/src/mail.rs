@@ -65,8 +65,9 @@ pub fn call_confirmation_sms(company: &str, link: &str) -> String {
 /// consent is valid; the link opens a page with the full wording and one button.
 pub fn repermission_sms(company: &str, link: &str) -> String {
     format!(
-        "{company} bittet Sie, Ihre Einwilligung zu erneuern: {link} (nur wenn Sie einverstanden sind) / \
-         Please renew your consent."
+        "{company} bittet Sie, Ihre Einwilligung zu erneuern: {link} (nur wenn Sie einverstanden sind). \
+         Keine SMS mehr: Antwort STOP. Werbewiderspruch jederzeit (Art. 21 DSGVO). / Please renew your consent; \
+         reply STOP to opt out."
     )
 }
 
@@ -155,12 +156,16 @@ pub fn repermission_request(
          Wenn Sie einverstanden sind, öffnen Sie diesen Link und klicken Sie auf „Erneuern“:\n\n{link}\n\n\
          Der Link ist bis zum {expires} gültig.{number_de} Wenn Sie nichts tun, wird keine neue \
          Einwilligung wirksam. Ihre Einstellungen und der Widerruf: {preferences}\n\n\
+         Sie können der Verwendung Ihrer Daten für Werbung jederzeit widersprechen (Art. 21 Abs. 2 \
+         DSGVO), formlos, zum Beispiel über den Link oben oder durch eine Antwort auf diese E-Mail.\n\n\
          ---\n\n\
          Hello,\n\n\
          you allowed {company} to contact you. To go on doing so, we ask you to renew your consent:\n\n{en}\n\
          If you agree, open this link and click \"Renew\":\n\n{link}\n\n\
          The link is valid until {expires}.{number_en} If you do nothing, no new consent takes effect. \
-         Your preferences and withdrawal: {preferences}\n",
+         Your preferences and withdrawal: {preferences}\n\n\
+         You may object to the use of your data for advertising at any time (Art. 21(2) GDPR), \
+         informally, for example through the link above or by replying to this e-mail.\n",
         de = list(true),
         en = list(false),
     );
@@ -247,6 +252,8 @@ mod tests {
             "https://x/doi/abc",
             "11.12.2026",
             "Code per SMS",
+            "Art. 21 Abs. 2 DSGVO",
+            "Art. 21(2) GDPR",
             "Erneuern",
             "Renew",
             "https://x/p/q",
@@ -256,5 +263,13 @@ mod tests {
         assert_eq!(t.matches("https://x/doi/abc").count(), 2, "one link renews both, once per language");
         let (_, plain) = repermission_request("M", &renewals[..1], "l", "e", "p", false);
         assert!(!plain.contains("SMS"), "{plain}");
+    }
+
+    #[test]
+    fn r33_r43_a_repermission_sms_names_the_sender_and_offers_stop_and_the_objection() {
+        let t = repermission_sms("Muster GmbH", "https://x/doi/abc");
+        for needle in ["Muster GmbH", "https://x/doi/abc", "STOP", "Art. 21 DSGVO"] {
+            assert!(t.contains(needle), "{needle}: {t}");
+        }
     }
 }

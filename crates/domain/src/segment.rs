@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::channel::{Channel, ProductCategory};
-use crate::consent::{ConsentRecord, Evidence, Source};
+use crate::consent::{ConsentRecord, ConsentStatus, Evidence, Source};
 use crate::ids::{AdvertiserId, ContactPointId, OrgUnitId, PersonId};
 
 /// Which consents' source counts.
@@ -50,7 +50,8 @@ pub struct SegmentSpec {
     /// Product categories advertised (purposes); every one must be covered.
     #[serde(default)]
     pub categories: BTreeSet<ProductCategory>,
-    /// Only consents in these statuses (e.g. `ConsentUnknown` for a re-permission campaign);
+    /// Only consents in these statuses (e.g. `ConsentUnknown` for a re-permission campaign;
+    /// `ConsentGiven` also selects renewals, `RenewedConsentGiven`);
     /// empty: any status.
     #[serde(default)]
     pub statuses: Vec<crate::consent::ConsentStatus>,
@@ -95,7 +96,9 @@ impl SegmentSpec {
             && self.provider.as_deref().is_none_or(|p| {
                 c.evidence.iter().any(|e| matches!(e, Evidence::Import { provider, .. } if provider == p))
             })
-            && (self.statuses.is_empty() || self.statuses.contains(&c.status))
+            && (self.statuses.is_empty()
+                || self.statuses.contains(&c.status)
+                || (c.status == ConsentStatus::RenewedGiven && self.statuses.contains(&ConsentStatus::Given)))
             && self.given_from.is_none_or(|t| c.given_at >= t)
             && self.given_to.is_none_or(|t| c.given_at < t)
     }
@@ -161,6 +164,12 @@ mod tests {
         let mut imported = email_record();
         imported.evidence.push(import_evidence());
         assert!(SegmentSpec { provider: Some("Altbestand CRM".into()), ..spec() }.selects(&imported));
+        let renewed = ConsentRecord { status: ConsentStatus::RenewedGiven, ..email_record() };
+        assert!(
+            SegmentSpec { statuses: vec![ConsentStatus::Given], ..spec() }.selects(&renewed),
+            "a renewal is given too"
+        );
+        assert!(!SegmentSpec { statuses: vec![ConsentStatus::RenewedGiven], ..spec() }.selects(&mail));
     }
 
     #[test]

@@ -308,7 +308,16 @@ app_test!(r43_r29_repermission_goes_only_by_a_channel_with_a_legal_basis_by_the_
         app.call("GET", &format!("/v1/repermission?advertiser={}", w.advertiser), Some(&app.api_key), None).await;
     let annas: Vec<_> =
         plan.json["candidates"].as_array().unwrap().iter().filter(|c| c["person_id"] == before["person_id"]).collect();
-    assert_eq!(annas.len(), 1, "the renewed consent is fresh, only the old one is listed: {annas:?}");
+    assert!(annas.is_empty(), "the renewal is fresh and the old consent is renewed: {annas:?}");
+    // Sending again asks nobody twice.
+    let again =
+        app.call("POST", "/v1/repermission", Some(&app.api_key), Some(json!({"advertiser": w.advertiser}))).await;
+    assert_eq!(
+        (again.json["mails"].as_u64(), again.json["renewals"].as_u64(), again.json["post"].as_u64()),
+        (Some(0), Some(0), Some(1)),
+        "{:?}",
+        again.json
+    );
 });
 
 app_test!(r43_r15_a_person_whose_two_consents_are_due_gets_one_mail_and_one_click_renews_both, |app| {
@@ -353,6 +362,13 @@ app_test!(r43_r15_a_person_whose_two_consents_are_due_gets_one_mail_and_one_clic
         (Some(1), Some(2), Some(1)),
         "one mail renews both: {:?}",
         sent.json
+    );
+    let again = app.call("POST", "/v1/repermission", key, Some(json!({"advertiser": w.advertiser}))).await;
+    assert_eq!(
+        (again.json["mails"].as_u64(), again.json["renewals"].as_u64()),
+        (Some(0), Some(0)),
+        "while the renewals wait for the click nobody is asked again: {:?}",
+        again.json
     );
     let dir = tempfile::tempdir().unwrap();
     let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();

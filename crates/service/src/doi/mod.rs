@@ -187,9 +187,12 @@ impl Konsent {
                     "Einwilligung bereits bestätigt / consent {consent_id} is already confirmed"
                 )));
             }
-            if reminder
-                && (c.status.is_valid_for_processing() || c.status == konsent_domain::consent::ConsentStatus::Withdrawn)
-            {
+            if c.status.has_ended() {
+                return Err(ServiceError::Conflict(format!(
+                    "die Einwilligung wurde widerrufen oder beendet / consent {consent_id} has ended"
+                )));
+            }
+            if reminder && c.status.is_valid_for_processing() {
                 return Err(ServiceError::Conflict("nichts zu erinnern / nothing to remind of".into()));
             }
             if !reminder

@@ -11,14 +11,14 @@ mod send;
 
 pub use send::RepermissionSent;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use jiff::{SignedDuration, Timestamp};
 use konsent_domain::channel::Channel;
 use konsent_domain::consent::{ConsentRecord, ConsentStatus};
 use konsent_domain::contact::ContactKind;
 use konsent_domain::gate::{CampaignPolicy, GateRequest};
-use konsent_domain::ids::{AdvertiserId, ConsentId, PersonId, TenantId};
+use konsent_domain::ids::{AdvertiserId, ConsentId, ContactPointId, PersonId, TenantId};
 use konsent_formats::export::Letter;
 use konsent_store::queries;
 use serde::Serialize;
@@ -76,6 +76,9 @@ pub struct Candidate {
     /// The e-mail or SMS consent the request relies on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via_consent: Option<ConsentId>,
+    /// The address or number the request goes to, which that consent allows now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_contact_point: Option<ContactPointId>,
 }
 
 /// The candidates of one advertiser.
@@ -123,10 +126,18 @@ impl Konsent {
         let horizon = now + SignedDuration::from_hours(24 * i64::from(within_days));
         let policy = scope.policy();
         let mut found: Vec<(ConsentRecord, &'static str, Option<Timestamp>)> = Vec::new();
+        // Consents already renewed, or whose renewal still waits for its click: asked once.
+        let mut renewed: HashSet<ConsentId> = HashSet::new();
         let mut cursor = None;
         loop {
             let page = queries::consents_page(&self.db, tenant, 0, cursor, 1000).await?;
             for c in page.items {
+                if let Some(old) = c.renews
+                    && (c.status.is_valid_for_processing()
+                        || (c.status == ConsentStatus::Requested && now < c.recorded_at + crate::doi::TOKEN_VALIDITY))
+                {
+                    renewed.insert(old);
+                }
                 if !c.scope.advertisers.contains(&advertiser) {
                     continue;
                 }
@@ -148,8 +159,9 @@ impl Konsent {
             }
         }
         let mut candidates = Vec::new();
-        let mut bases: HashMap<PersonId, (Option<ConsentId>, Option<ConsentId>)> = HashMap::new();
-        for (c, why, at) in found {
+        type Basis = Option<(ConsentId, ContactPointId)>;
+        let mut bases: HashMap<PersonId, (Basis, Basis)> = HashMap::new();
+        for (c, why, at) in found.into_iter().filter(|(c, ..)| !renewed.contains(&c.id)) {
             if queries::restriction(&self.db, tenant, c.person_id).await?.is_some() {
                 continue;
             }
@@ -165,17 +177,14 @@ impl Konsent {
                     (email, sms)
                 }
             };
-            // A text message can renew only the channels of a number: an e-mail channel would
-            // need its own double opt-in.
+            // A text message can renew only the channels of the number it goes to: another
+            // number would get the code, an e-mail channel would need its own double opt-in.
             let by_number = c.scope.channels.iter().any(|ch| ch.contact_kind() == ContactKind::Phone);
-            let (route, via) = if by_email.is_some() {
-                (Some("email"), by_email)
-            } else if by_sms.is_some() && by_number {
-                (Some("sms"), by_sms)
-            } else if self.post_allowed(tenant, c.person_id, advertiser).await? {
-                (Some("post"), None)
-            } else {
-                (None, None)
+            let (route, via) = match (by_email, by_sms) {
+                (Some(v), _) => (Some("email"), Some(v)),
+                (None, Some(v)) if by_number && c.contact_points.contains(&v.1) => (Some("sms"), Some(v)),
+                _ if self.post_allowed(tenant, c.person_id, advertiser).await? => (Some("post"), None),
+                _ => (None, None),
             };
             candidates.push(Candidate {
                 consent_id: c.id,
@@ -184,7 +193,8 @@ impl Konsent {
                 why,
                 stale_at: at,
                 route,
-                via_consent: via,
+                via_consent: via.map(|v| v.0),
+                via_contact_point: via.map(|v| v.1),
             });
         }
         let mut by_route = BTreeMap::new();
@@ -201,7 +211,7 @@ impl Konsent {
     }
 
     /// The consent the gate relies on for advertising to the person on `channel` (e-mail or SMS)
-    /// now, for the advertiser.
+    /// now, for the advertiser, and the address or number it allows (not one that is suppressed).
     async fn basis(
         &self,
         tenant: TenantId,
@@ -210,22 +220,25 @@ impl Konsent {
         policy: &CampaignPolicy,
         now: Timestamp,
         channel: Channel,
-    ) -> Result<Option<ConsentId>, ServiceError> {
+    ) -> Result<Option<(ConsentId, ContactPointId)>, ServiceError> {
         let kind = channel.contact_kind();
-        let keys: Vec<(String, ContactKind)> = queries::contact_points(&self.db, tenant, person)
+        let points: Vec<(String, ContactPointId)> = queries::contact_points(&self.db, tenant, person)
             .await?
             .into_iter()
             .filter(|c| c.kind == kind.as_str())
-            .map(|c| (c.blind_index, kind))
+            .map(|c| (c.blind_index, c.id))
             .collect();
+        let keys: Vec<(String, ContactKind)> = points.iter().map(|(b, _)| (b.clone(), kind)).collect();
         let req = GateRequest { channel, advertiser, categories: BTreeSet::new(), policy: policy.clone(), now };
-        for (_, state) in self.load_key_states(tenant, &keys).await? {
+        let states = self.load_key_states(tenant, &keys).await?;
+        for (blind, cp) in &points {
+            let Some(state) = states.get(blind) else { continue };
             for p in state.persons.iter().filter(|p| p.person_id == person) {
                 let d = p.decide(&state.suppressions, &req);
                 if d.allowed
                     && let Some(c) = d.relied_on.first()
                 {
-                    return Ok(Some(*c));
+                    return Ok(Some((*c, *cp)));
                 }
             }
         }

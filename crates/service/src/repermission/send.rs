@@ -12,11 +12,11 @@ use konsent_domain::contact::ContactValue;
 use konsent_domain::ids::{ConsentId, ContactPointId, PersonId, TenantId};
 use konsent_domain::ledger::Actor;
 use konsent_domain::mail::{Outgoing, OutgoingSms, repermission_sms};
-use konsent_domain::text::TextState;
+use konsent_domain::text::{ConsentTextVersion, TextState};
 use konsent_store::queries;
 use serde::Serialize;
 
-use super::RepermissionScope;
+use super::{Candidate, RepermissionScope};
 use crate::consents::NewConsent;
 use crate::context::Konsent;
 use crate::doi::{Purpose, company_of};
@@ -39,17 +39,19 @@ pub struct RepermissionSent {
     /// Of the mails, those whose renewals cover a phone, SMS or messenger channel: the person
     /// verifies the number by a text-message code after the click (R15, R16).
     pub with_number: u64,
-    /// E-mail candidates not renewed here: no published text covers their channels, or a phone
+    /// Candidates not renewed here: no published text covers their channels, or a phone
     /// consent is bound to no number.
     pub not_by_mail: u64,
+    /// Persons whose renewals could not be recorded or whose message could not be queued (the
+    /// run went on with the others; the log names them by id).
+    pub failed: u64,
 }
 
-/// A renewal recorded for a person: the new consent, the number it is bound to when one of its
-/// channels needs a verified number, and the address or number the request goes to.
+/// A renewal recorded for a person: the new consent and the number it is bound to when one of
+/// its channels needs a verified number.
 struct Renewed {
     consent: ConsentId,
     number: Option<ContactPointId>,
-    to: Option<ContactPointId>,
 }
 
 /// How a person's renewals are requested.
@@ -60,10 +62,11 @@ enum By {
 }
 
 impl Konsent {
-    /// Sends the re-permission requests of the plan that may go by e-mail: for each consent due,
-    /// a new consent under the current version of its text, waiting for the person's
-    /// confirmation click (R43); the old record is not touched. A person gets one mail for all
-    /// their renewals.
+    /// Sends the re-permission requests of the plan that may go by e-mail or text message: for
+    /// each consent due, a new consent under the current version of its text, waiting for the
+    /// person's confirmation click (R43); the old record is not touched. A person gets one
+    /// message for all their renewals. A person whose renewals fail is counted in `failed` and
+    /// the run goes on with the next.
     pub async fn send_repermission(
         &self,
         tenant: TenantId,
@@ -71,7 +74,6 @@ impl Konsent {
         scope: &RepermissionScope,
     ) -> Result<RepermissionSent, ServiceError> {
         let plan = self.repermission_plan(tenant, scope).await?;
-        let texts = queries::texts(&self.db, tenant).await?;
         let mut out = RepermissionSent::default();
         let advertiser = queries::advertisers(&self.db, tenant)
             .await?
@@ -79,7 +81,7 @@ impl Konsent {
             .find(|a| a.id == scope.advertiser)
             .map(|a| a.legal_name)
             .unwrap_or_default();
-        let mut by_person: BTreeMap<(PersonId, By), Vec<Renewed>> = BTreeMap::new();
+        let mut by_person: BTreeMap<(PersonId, By), Vec<Candidate>> = BTreeMap::new();
         for c in plan.candidates {
             let by = match c.route {
                 Some("email") => By::Mail,
@@ -93,13 +95,43 @@ impl Konsent {
                     continue;
                 }
             };
+            by_person.entry((c.person_id, by)).or_default().push(c);
+        }
+        let texts = queries::texts(&self.db, tenant).await?;
+        for ((person, by), candidates) in by_person {
+            match self.renew_person(tenant, actor, by, &advertiser, &texts, candidates, &mut out).await {
+                Ok(()) => {}
+                Err(e) => {
+                    out.failed += 1;
+                    tracing::warn!(error = %e, person = %person, "re-permission request not sent");
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records the renewals of one person's candidates and queues the message that asks for them.
+    #[allow(clippy::too_many_arguments)]
+    async fn renew_person(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        by: By,
+        advertiser: &str,
+        texts: &[ConsentTextVersion],
+        candidates: Vec<Candidate>,
+        out: &mut RepermissionSent,
+    ) -> Result<(), ServiceError> {
+        let mut renewals: Vec<Renewed> = Vec::new();
+        let mut to = None;
+        for c in candidates {
             let Some(old) = queries::consent(&self.db, tenant, c.consent_id).await? else { continue };
             let key = texts.iter().find(|t| t.id == old.text_id).map(|t| t.key.clone());
             let current = texts
                 .iter()
                 .filter(|t| Some(&t.key) == key.as_ref() && t.state == TextState::Published)
                 .max_by_key(|t| t.version);
-            let Some(text) = current else {
+            let (Some(text), Some(via)) = (current, c.via_contact_point) else {
                 out.not_by_mail += 1;
                 continue;
             };
@@ -122,30 +154,21 @@ impl Konsent {
                 .map(|cp| (cp.id, cp.kind))
                 .collect();
             let is = |cp: &ContactPointId, kind: ContactKind| kinds.get(cp).is_some_and(|k| k == kind.as_str());
-            let number = old.contact_points.iter().find(|cp| is(cp, ContactKind::Phone)).copied();
+            // By mail: the old consent's numbers and the address the request goes to (the click
+            // confirms that one, not another the old consent named). By text message: the number
+            // it goes to, which the old consent is bound to.
+            let contact_points: BTreeSet<ContactPointId> = match by {
+                By::Mail => {
+                    old.contact_points.iter().filter(|cp| !is(cp, ContactKind::Email)).copied().chain([via]).collect()
+                }
+                By::Sms => [via].into(),
+            };
+            let number = contact_points.iter().find(|cp| is(cp, ContactKind::Phone)).copied();
             if channels.is_empty() || (needs_number && number.is_none()) {
                 out.not_by_mail += 1;
                 continue;
             }
-            // The request goes to the address or number of the consent it relies on; a mail's
-            // renewal is then also bound to that address. A text message's renewal keeps only the
-            // numbers: its click verifies no address.
-            let mut contact_points = old.contact_points.clone();
-            if by == By::Sms {
-                contact_points.retain(|cp| is(cp, ContactKind::Phone));
-            }
-            let mut to = None;
-            let kind = if by == By::Mail { ContactKind::Email } else { ContactKind::Phone };
-            if let Some(via) = c.via_consent
-                && let Some(v) = queries::consent(&self.db, tenant, via).await?
-            {
-                let points: Vec<ContactPointId> = v.contact_points.into_iter().filter(|cp| is(cp, kind)).collect();
-                to = points.first().copied();
-                if by == By::Mail {
-                    contact_points
-                        .extend(points.into_iter().filter(|cp| !contact_points.contains(cp)).collect::<Vec<_>>());
-                }
-            }
+            to = Some(via);
             let scope = Scope {
                 advertisers: old.scope.advertisers.intersection(&text.scope.advertisers).copied().collect(),
                 product_categories: old
@@ -165,7 +188,7 @@ impl Konsent {
                 // The renewal is declared to the advertiser on its renewal page, not to whoever
                 // received the old consent (R20).
                 declaration_recipient: Some(DeclarationRecipient {
-                    organisation: advertiser.clone(),
+                    organisation: advertiser.to_string(),
                     agent_pseudonym: match by {
                         By::Mail => "Neueinholung per E-Mail / re-permission by e-mail".into(),
                         By::Sms => "Neueinholung per SMS / re-permission by text message".into(),
@@ -181,25 +204,21 @@ impl Konsent {
             };
             let a = self.record_consent(tenant, actor, nc).await?;
             out.renewals += 1;
-            let number = number.filter(|_| needs_number);
-            by_person.entry((old.person_id, by)).or_default().push(Renewed { consent: a.record.id, number, to });
+            renewals.push(Renewed { consent: a.record.id, number: number.filter(|_| needs_number) });
         }
-        for ((_, by), renewals) in by_person {
-            let to = renewals.iter().find_map(|r| r.to);
-            if by == By::Sms {
-                let Some(to) = to else { continue };
-                let ids: Vec<ConsentId> = renewals.iter().map(|r| r.consent).collect();
-                self.queue_renewal_sms(tenant, actor, &ids, to).await?;
-                out.sms += 1;
-                continue;
-            }
-            for (ids, with_number) in bundles(&renewals) {
-                self.queue_doi(tenant, actor, &ids, to, &self.public_url, Purpose::Repermission, false).await?;
-                out.mails += 1;
-                out.with_number += u64::from(with_number);
-            }
+        let Some(to) = to else { return Ok(()) };
+        if by == By::Sms {
+            let ids: Vec<ConsentId> = renewals.iter().map(|r| r.consent).collect();
+            self.queue_renewal_sms(tenant, actor, &ids, to).await?;
+            out.sms += 1;
+            return Ok(());
         }
-        Ok(out)
+        for (ids, with_number) in bundles(&renewals) {
+            self.queue_doi(tenant, actor, &ids, Some(to), &self.public_url, Purpose::Repermission, false).await?;
+            out.mails += 1;
+            out.with_number += u64::from(with_number);
+        }
+        Ok(())
     }
 
     /// Queues the text message to number `to` whose link renews the consents `ids` of one person
@@ -276,7 +295,6 @@ mod tests {
         let r = |c, n: Option<u128>| Renewed {
             consent: ConsentId::from_uuid(id(c)),
             number: n.map(|n| ContactPointId::from_uuid(id(n))),
-            to: None,
         };
         let ids = |v: &[u128]| v.iter().map(|c| ConsentId::from_uuid(id(*c))).collect::<Vec<_>>();
         assert_eq!(bundles(&[r(1, None), r(2, None)]), vec![(ids(&[1, 2]), false)]);

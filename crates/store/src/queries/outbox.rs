@@ -161,12 +161,13 @@ pub async fn otp_attempt(db: &Db, id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// (tenant, token hash) of open confirmation links sent at or before `sent_before` (µs) none of
-/// whose consents has had another mail.
+/// (tenant, token hash) of open double opt-in links (R13; not re-permission requests, which are
+/// advertising, nor confirmations of calls) sent at or before `sent_before` (µs) none of whose
+/// consents has had another mail.
 pub async fn doi_reminders_due(db: &Db, now: i64, sent_before: i64) -> Result<Vec<(String, String)>, StoreError> {
     db.fetch_all(
         "SELECT t.tenant_id, t.token_hash FROM doi_tokens t WHERE t.used_at IS NULL AND t.expires_at > $1 \
-         AND t.sent_at <= $2 AND NOT EXISTS (SELECT 1 FROM doi_tokens u WHERE u.tenant_id = t.tenant_id \
+         AND t.sent_at <= $2 AND t.purpose = 'doi' AND NOT EXISTS (SELECT 1 FROM doi_tokens u WHERE u.tenant_id = t.tenant_id \
          AND u.consent_id = t.consent_id AND u.token_hash <> t.token_hash) \
          GROUP BY t.tenant_id, t.token_hash ORDER BY MIN(t.sent_at) LIMIT 1000",
         vals![now, sent_before],
