@@ -125,6 +125,14 @@ impl Konsent {
         nc: NewConsent,
     ) -> Result<Assessed, ServiceError> {
         self.check_evidence_files(tenant, nc.person_id, &nc.evidence).await?;
+        if let Some(old) = nc.renews
+            && !queries::consent(&self.db, tenant, old).await?.is_some_and(|c| c.person_id == nc.person_id)
+        {
+            return Err(ServiceError::invalid(
+                "renews",
+                "keine Einwilligung dieser Person / not a consent of this person",
+            ));
+        }
         let l = self.load_context(tenant, nc.person_id, nc.text_id).await?;
         let now = self.now();
         let ctx = l.context(now);

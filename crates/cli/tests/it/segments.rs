@@ -592,3 +592,45 @@ app_test!(
         assert_eq!(app.call("GET", &format!("/v1/consents/{calls}"), key, None).await.json, before);
     }
 );
+
+app_test!(r43_a_consent_captured_in_answer_to_a_letter_names_the_consent_it_renews, |app| {
+    use crate::api::{doi, web};
+    let w = crate::api::world(&app).await;
+    let key = Some(app.api_key.as_str());
+    let bernd = legacy(&app, &w, "Bernd", json!({"email": "bernd@example.de"}), "email", true).await;
+    let old = app
+        .call("POST", "/v1/consents", key, Some(json!({
+            "person_id": w.person, "contact_point_ids": [w.email_cp], "text_id": w.text,
+            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
+            "capture_method": "import", "affirmative_action": true, "given_at": "2019-05-02T10:00:00Z",
+            "evidence": [{"kind": "import", "provider": "Altbestand", "file_hash": "ab", "row": 9,
+                          "reported_optin_at": "2019-05-02T10:00:00Z", "reported_confirm_at": null, "reported_ip": false}]
+        })))
+        .await;
+    let old_id = old.json["consent_id"].as_str().unwrap().to_string();
+    let before = app.call("GET", &format!("/v1/consents/{old_id}"), key, None).await.json;
+    let renewal = |renews: &str| {
+        json!({
+            "person_id": w.person, "contact_point_ids": [w.email_cp], "text_id": w.text,
+            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
+            "capture_method": "web_form", "affirmative_action": true, "renews": renews,
+            "evidence": [web(&app), doi(&app, &w)]
+        })
+    };
+    // Another person's consent cannot be renewed by Anna.
+    let wrong = app.call("POST", "/v1/consents", key, Some(renewal(&bernd))).await;
+    assert_eq!((wrong.status, wrong.json["errors"][0]["field"].as_str()), (422, Some("renews")), "{:?}", wrong.json);
+    let r = app.call("POST", "/v1/consents", key, Some(renewal(&old_id))).await;
+    assert_eq!(r.status, 201, "{:?}", r.json);
+    assert_eq!(
+        (r.json["status"].as_str(), r.json["renews"].as_str()),
+        (Some("RenewedConsentGiven"), Some(old_id.as_str()))
+    );
+    assert_eq!(
+        app.call("GET", &format!("/v1/consents/{old_id}"), key, None).await.json,
+        before,
+        "the old record stays"
+    );
+    let plan = app.call("GET", &format!("/v1/repermission?advertiser={}", w.advertiser), key, None).await;
+    assert!(!plan.json.to_string().contains(&old_id), "renewed, so not asked again: {:?}", plan.json);
+});

@@ -68,12 +68,17 @@ pub struct ConsentBody {
     #[serde(default)]
     #[schema(value_type = Option<ValidityDoc>)]
     validity: Option<Validity>,
+    /// The consent of the same person this one renews (re-permission, R43), e.g. a signed reply
+    /// to a re-permission letter: once valid it is `RenewedConsentGiven`; the old one is unchanged.
+    #[serde(default)]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    renews: Option<ConsentId>,
 }
 
 /// Description of the consent view returned by the consent routes.
 const CONSENT_VIEW: &str = "Die Einwilligung / the consent: consent_id, person_id, status (DPV, e.g. `ConsentGiven`), \
     status_label_de, scope, contact_point_ids, text_id, text_sha256, capture_method, given_at, recorded_at, \
-    granted_at, last_use_at, evidence_kinds, approval_pending, proof_retained_until (§ 7a clock or D4; null while a \
+    granted_at, last_use_at, evidence_kinds, approval_pending, renews (the consent it renews, R43), proof_retained_until (§ 7a clock or D4; null while a \
     non-phone consent is live), proof_retention_rule";
 
 pub(crate) async fn view(
@@ -145,7 +150,7 @@ pub async fn record_consent(
         capture_offset_seconds: b.capture_offset_seconds,
         evidence: b.evidence,
         validity: b.validity.unwrap_or(Validity::Endless),
-        renews: None,
+        renews: b.renews,
     };
     let a = s.k.record_consent(caller.tenant, &caller.actor(), nc).await?;
     let mut v = view(&s, caller.tenant, &a.record).await?;
