@@ -126,7 +126,7 @@ impl Konsent {
     ) -> Result<Assessed, ServiceError> {
         self.check_evidence_files(tenant, nc.person_id, &nc.evidence).await?;
         if let Some(old) = nc.renews
-            && !queries::consent(&self.db, tenant, old).await?.is_some_and(|c| c.person_id == nc.person_id)
+            && queries::consent(&self.db, tenant, old).await?.is_none_or(|c| c.person_id != nc.person_id)
         {
             return Err(ServiceError::invalid(
                 "renews",
