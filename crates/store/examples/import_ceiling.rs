@@ -115,21 +115,20 @@ async fn main() {
                      VALUES (?1, ?2, ?3, 'given', ?4, ?5, ?5, NULL, ?5, ?6)",
                 )
                 .expect("prepare");
-            if compact {
+            // Chains one entry onto the ledger: SHA-256 over the previous hash and the payload.
+            let mut entry = |kind: &str, person: Option<&str>, at: i64, payload: Vec<u8>| {
                 seq += 1;
-                let payload = blob(row_bytes * k as usize, done);
                 let mut h = Sha256::new();
                 h.update(prev);
                 h.update(&payload);
                 let hash: [u8; 32] = h.finalize().into();
-                let at = 1_700_000_000_000_000 + done as i64;
                 ledger
                     .execute(params![
                         tenant,
                         seq,
                         id(seq as u64, 4),
-                        "import_batch",
-                        None::<String>,
+                        kind,
+                        person,
                         at,
                         payload,
                         prev.to_vec(),
@@ -137,6 +136,9 @@ async fn main() {
                     ])
                     .expect("ledger");
                 prev = hash;
+            };
+            if compact {
+                entry("import_batch", None, 1_700_000_000_000_000 + done as i64, blob(row_bytes * k as usize, done));
             }
             for i in done..done + k {
                 let at = 1_700_000_000_000_000 + i as i64;
@@ -144,26 +146,7 @@ async fn main() {
                 let cp = id(i, 3);
                 let hash_hex = hex::encode(Sha256::digest(person.as_bytes()));
                 for (kind, len) in PAYLOAD.iter().copied().filter(|_| !compact) {
-                    seq += 1;
-                    let payload = blob(len, i);
-                    let mut h = Sha256::new();
-                    h.update(prev);
-                    h.update(&payload);
-                    let hash: [u8; 32] = h.finalize().into();
-                    ledger
-                        .execute(params![
-                            tenant,
-                            seq,
-                            id(seq as u64, 4),
-                            kind,
-                            person,
-                            at,
-                            payload,
-                            prev.to_vec(),
-                            hash.to_vec()
-                        ])
-                        .expect("ledger");
-                    prev = hash;
+                    entry(kind, Some(&person), at, blob(len, i));
                 }
                 if on("persons") {
                     persons.execute(params![tenant, person, hash_hex, at]).expect("persons");

@@ -81,14 +81,9 @@ async fn storage(c: &Client) -> String {
 /// The one queued text message, delivered to a fake SMS gateway over HTTP: checks its recipient
 /// and answers the six-digit code it carries.
 async fn code_by_sms(app: &TestApp, to: &str) -> String {
-    let (url, seen) = crate::otp::gateway().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut with_gateway = senders(&konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap());
-    with_gateway.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &with_gateway).await, 1);
-    let (_, sms) = seen.lock().unwrap()[0].clone();
-    assert_eq!(sms["to"], to);
-    sms["text"].as_str().unwrap().chars().take(6).collect()
+    let texts = crate::otp::texts_delivered(app, 1).await;
+    assert_eq!(texts[0].0, to);
+    texts[0].1.chars().take(6).collect()
 }
 
 async fn status(app: &TestApp, consent: &str) -> String {
@@ -208,15 +203,7 @@ app_test!(r43_r15_a_phone_consent_renewed_by_mail_counts_only_after_the_sms_code
     c.close().await.unwrap();
     assert_eq!(status(&app, &renewal).await, "RenewedConsentGiven", "a renewal is RenewedConsentGiven (R43)");
     // The link is done with: the same code again is answered as already verified, no new code goes.
-    let again = app
-        .call_raw(
-            "POST",
-            &format!("/doi/{token}"),
-            None,
-            Some(format!("code={code}").into_bytes()),
-            "application/x-www-form-urlencoded",
-        )
-        .await;
+    let again = crate::doi::enter_code(&app, &token, &code).await;
     assert_eq!(again.status, 409, "{}", again.text());
     assert!(again.text().contains("bereits bestätigt"), "{}", again.text());
     let resend = app

@@ -108,6 +108,12 @@ pub fn token_in(mail: &str) -> String {
     flat[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
 }
 
+/// Posts a code on the page of a confirmation link, as the page's form does.
+pub async fn enter_code(app: &TestApp, token: &str, code: &str) -> crate::harness::Response {
+    let body = format!("code={code}").into_bytes();
+    app.call_raw("POST", &format!("/doi/{token}"), None, Some(body), "application/x-www-form-urlencoded").await
+}
+
 pub async fn email_consent(app: &TestApp) -> (crate::api::World, String) {
     let w = world(app).await;
     let r = app

@@ -35,6 +35,18 @@ pub async fn gateway() -> (String, Seen) {
     (url, seen)
 }
 
+/// Delivers what is queued (`expect` messages: mails to a directory, texts through a fresh gateway
+/// fake) and answers the texts as the gateway received them: (recipient, text), oldest first.
+pub async fn texts_delivered(app: &crate::harness::TestApp, expect: usize) -> Vec<(String, String)> {
+    let (url, seen) = gateway().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut senders = crate::doi::senders(&konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap());
+    senders.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders).await, expect);
+    let seen = seen.lock().unwrap();
+    seen.iter().map(|(_, b)| (b["to"].as_str().unwrap().to_string(), b["text"].as_str().unwrap().to_string())).collect()
+}
+
 app_test!(r15_r16_sms_code_verifies_the_number_and_only_then_the_call_is_allowed, |app| {
     let w = world(&app).await;
     let c = consent(&app, &w, json!([web(&app), doi(&app, &w)])).await;

@@ -222,9 +222,15 @@ async fn legacy(app: &TestApp, w: &World, first: &str, contact: Value, channel: 
     }
     let p = app.call("POST", "/v1/persons", key, Some(body)).await;
     assert_eq!(p.status, 201, "{:?}", p.json);
+    let (person, cp) = (p.json["person_id"].as_str().unwrap(), p.json["contact_points"][0]["id"].as_str().unwrap());
+    imported(app, w, person, cp, &w.text, channel).await
+}
+
+/// A consent of `person` on contact point `cp` under text `text`, imported without proof: Unknown.
+async fn imported(app: &TestApp, w: &World, person: &str, cp: &str, text: &str, channel: &str) -> String {
     let c = app
-        .call("POST", "/v1/consents", key, Some(json!({
-            "person_id": p.json["person_id"], "contact_point_ids": [p.json["contact_points"][0]["id"]], "text_id": w.text,
+        .call("POST", "/v1/consents", Some(&app.api_key), Some(json!({
+            "person_id": person, "contact_point_ids": [cp], "text_id": text,
             "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": [channel]},
             "capture_method": "import", "affirmative_action": true, "given_at": "2019-05-02T10:00:00Z",
             "evidence": [{"kind": "import", "provider": "Altbestand", "file_hash": "ab", "row": 3,
@@ -233,6 +239,24 @@ async fn legacy(app: &TestApp, w: &World, first: &str, contact: Value, channel: 
         .await;
     assert_eq!((c.status, c.json["status"].as_str()), (201, Some("ConsentUnknown")), "{:?}", c.json);
     c.json["consent_id"].as_str().unwrap().to_string()
+}
+
+/// Publishes a text of the world's advertiser for `channels`; answers its id.
+async fn published(app: &TestApp, w: &World, key: &str, title: &str, body: &str, channels: Value) -> String {
+    let t = app
+        .call(
+            "POST",
+            "/v1/texts",
+            Some(&app.api_key),
+            Some(json!({
+                "key": key, "title": title, "body": body,
+                "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": channels},
+                "privacy_notice": {"url": "https://makler.example/datenschutz", "version": "2026-01"}
+            })),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{:?}", t.json);
+    t.json["id"].as_str().unwrap().to_string()
 }
 
 app_test!(r43_r29_repermission_goes_only_by_a_channel_with_a_legal_basis_by_the_campaigns_limits_and_leaves_the_old_record_alone, |app| {
@@ -327,27 +351,17 @@ app_test!(r43_r15_a_person_whose_two_consents_are_due_gets_one_mail_and_one_clic
     // Anna's call and e-mail consent is valid; her newsletter consent was imported without proof.
     let given = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
     assert_eq!(given["status"], "ConsentGiven", "{given}");
-    let t = app
-        .call("POST", "/v1/texts", key, Some(json!({
-            "key": "newsletter", "title": "Newsletter Vorsorge",
-            "body": "Ich möchte den Newsletter der Muster Versicherungsmakler GmbH zur Altersvorsorge per E-Mail erhalten. Widerruf jederzeit.",
-            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
-            "privacy_notice": {"url": "https://makler.example/datenschutz", "version": "2026-01"}
-        })))
-        .await;
-    assert_eq!(t.status, 201, "{:?}", t.json);
-    let legacy = app
-        .call("POST", "/v1/consents", key, Some(json!({
-            "person_id": w.person, "contact_point_ids": [w.email_cp], "text_id": t.json["id"],
-            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
-            "capture_method": "import", "affirmative_action": true, "given_at": "2019-05-02T10:00:00Z",
-            "evidence": [{"kind": "import", "provider": "Altbestand", "file_hash": "ab", "row": 7,
-                          "reported_optin_at": "2019-05-02T10:00:00Z", "reported_confirm_at": null, "reported_ip": false}]
-        })))
-        .await;
-    assert_eq!(legacy.json["status"], "ConsentUnknown", "{:?}", legacy.json);
-    let old: Vec<String> =
-        [&given, &legacy.json].iter().map(|c| c["consent_id"].as_str().unwrap().to_string()).collect();
+    let news_text = published(
+        &app,
+        &w,
+        "newsletter",
+        "Newsletter Vorsorge",
+        "Ich möchte den Newsletter der Muster Versicherungsmakler GmbH zur Altersvorsorge per E-Mail erhalten. Widerruf jederzeit.",
+        json!(["email"]),
+    )
+    .await;
+    let legacy = imported(&app, &w, &w.person, &w.email_cp, &news_text, "email").await;
+    let old: Vec<String> = vec![given["consent_id"].as_str().unwrap().to_string(), legacy];
     let mut before: Vec<Value> = Vec::new();
     for id in &old {
         before.push(app.call("GET", &format!("/v1/consents/{id}"), key, None).await.json);
@@ -420,24 +434,10 @@ app_test!(r43_r15_a_person_whose_two_consents_are_due_gets_one_mail_and_one_clic
     assert_eq!(status(news.clone()).await, "RenewedConsentGiven");
     assert_eq!(status(calls.clone()).await, "ConsentRequested");
     // The receipt of the newsletter renewal (R69) and the code to the number go out together.
-    let (url, seen) = crate::otp::gateway().await;
-    let dir2 = tempfile::tempdir().unwrap();
-    let mut with_gateway =
-        crate::doi::senders(&konsent_jobs::mailer::Mailer::new("", dir2.path().to_path_buf()).unwrap());
-    with_gateway.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &with_gateway).await, 2);
-    let (_, sms) = seen.lock().unwrap()[0].clone();
-    assert_eq!(sms["to"], "+491712345678", "the number the old consent was bound to ({PHONE})");
-    let code: String = sms["text"].as_str().unwrap().chars().take(6).collect();
-    let entered = app
-        .call_raw(
-            "POST",
-            &format!("/doi/{token}"),
-            None,
-            Some(format!("code={code}").into_bytes()),
-            "application/x-www-form-urlencoded",
-        )
-        .await;
+    let texts = crate::otp::texts_delivered(&app, 2).await;
+    assert_eq!(texts[0].0, "+491712345678", "the number the old consent was bound to ({PHONE})");
+    let code: String = texts[0].1.chars().take(6).collect();
+    let entered = crate::doi::enter_code(&app, &token, &code).await;
     assert_eq!(entered.status, 200, "{}", entered.text());
     assert_eq!(status(calls.clone()).await, "RenewedConsentGiven");
     // The ledger names the one mail for both renewals; the old records are as they were.
@@ -456,15 +456,15 @@ app_test!(
         use crate::api::{check, otp, web};
         let w = crate::api::world(&app).await;
         let key = Some(app.api_key.as_str());
-        let sms_text = app
-        .call("POST", "/v1/texts", key, Some(json!({
-            "key": "sms-info", "title": "SMS-Info",
-            "body": "Ich möchte Informationen der Muster Versicherungsmakler GmbH zu Versicherungen per SMS erhalten. Widerruf jederzeit.",
-            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["sms"]},
-            "privacy_notice": {"url": "https://makler.example/datenschutz", "version": "2026-01"}
-        })))
+        let sms_text = published(
+            &app,
+            &w,
+            "sms-info",
+            "SMS-Info",
+            "Ich möchte Informationen der Muster Versicherungsmakler GmbH zu Versicherungen per SMS erhalten. Widerruf jederzeit.",
+            json!(["sms"]),
+        )
         .await;
-        assert_eq!(sms_text.status, 201, "{:?}", sms_text.json);
         // Anna's SMS consent is valid (number verified, R16); her call and her e-mail consents were
         // imported without proof. No e-mail consent allows a mail.
         let sms = app
@@ -473,7 +473,7 @@ app_test!(
                 "/v1/consents",
                 key,
                 Some(json!({
-                    "person_id": w.person, "contact_point_ids": [w.phone_cp], "text_id": sms_text.json["id"],
+                    "person_id": w.person, "contact_point_ids": [w.phone_cp], "text_id": sms_text,
                     "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["sms"]},
                     "capture_method": "web_form", "affirmative_action": true,
                     "evidence": [web(&app), otp(&app, &w)]
@@ -481,23 +481,8 @@ app_test!(
             )
             .await;
         assert_eq!(sms.json["status"], "ConsentGiven", "{:?}", sms.json);
-        let legacy = |channel: &str, cp: &str| {
-            let body = json!({
-                "person_id": w.person, "contact_point_ids": [cp], "text_id": w.text,
-                "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": [channel]},
-                "capture_method": "import", "affirmative_action": true, "given_at": "2019-05-02T10:00:00Z",
-                "evidence": [{"kind": "import", "provider": "Altbestand", "file_hash": "ab", "row": 4,
-                              "reported_optin_at": "2019-05-02T10:00:00Z", "reported_confirm_at": null, "reported_ip": false}]
-            });
-            let app = &app;
-            async move {
-                let c = app.call("POST", "/v1/consents", Some(&app.api_key), Some(body)).await;
-                assert_eq!(c.json["status"], "ConsentUnknown", "{:?}", c.json);
-                c.json["consent_id"].as_str().unwrap().to_string()
-            }
-        };
-        let calls = legacy("phone_live", &w.phone_cp).await;
-        let mails = legacy("email", &w.email_cp).await;
+        let calls = imported(&app, &w, &w.person, &w.phone_cp, &w.text, "phone_live").await;
+        let mails = imported(&app, &w, &w.person, &w.email_cp, &w.text, "email").await;
         let before = app.call("GET", &format!("/v1/consents/{calls}"), key, None).await.json;
 
         let plan =
@@ -527,15 +512,9 @@ app_test!(
         let deliver = || {
             let app = &app;
             async move {
-                let (url, seen) = crate::otp::gateway().await;
-                let dir = tempfile::tempdir().unwrap();
-                let mut s =
-                    crate::doi::senders(&konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap());
-                s.sms = konsent_jobs::sms::SmsSender::new(&url, "", "", "/nowhere".into()).unwrap();
-                assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &s).await, 1);
-                let (_, sms) = seen.lock().unwrap()[0].clone();
-                assert_eq!(sms["to"], "+491712345678");
-                sms["text"].as_str().unwrap().to_string()
+                let texts = crate::otp::texts_delivered(app, 1).await;
+                assert_eq!(texts[0].0, "+491712345678");
+                texts[0].1.clone()
             }
         };
         let request = deliver().await;
@@ -564,15 +543,7 @@ app_test!(
         let r = app.call("GET", &format!("/v1/consents/{renewal}"), key, None).await.json;
         assert_eq!(r["status"], "ConsentRequested", "the click alone does not show the number is Anna's (R15): {r}");
         let code: String = deliver().await.chars().take(6).collect();
-        let entered = app
-            .call_raw(
-                "POST",
-                &format!("/doi/{token}"),
-                None,
-                Some(format!("code={code}").into_bytes()),
-                "application/x-www-form-urlencoded",
-            )
-            .await;
+        let entered = crate::doi::enter_code(&app, &token, &code).await;
         assert_eq!(entered.status, 200, "{}", entered.text());
         let r = app.call("GET", &format!("/v1/consents/{renewal}"), key, None).await.json;
         assert_eq!(
@@ -598,16 +569,7 @@ app_test!(r43_a_consent_captured_in_answer_to_a_letter_names_the_consent_it_rene
     let w = crate::api::world(&app).await;
     let key = Some(app.api_key.as_str());
     let bernd = legacy(&app, &w, "Bernd", json!({"email": "bernd@example.de"}), "email", true).await;
-    let old = app
-        .call("POST", "/v1/consents", key, Some(json!({
-            "person_id": w.person, "contact_point_ids": [w.email_cp], "text_id": w.text,
-            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
-            "capture_method": "import", "affirmative_action": true, "given_at": "2019-05-02T10:00:00Z",
-            "evidence": [{"kind": "import", "provider": "Altbestand", "file_hash": "ab", "row": 9,
-                          "reported_optin_at": "2019-05-02T10:00:00Z", "reported_confirm_at": null, "reported_ip": false}]
-        })))
-        .await;
-    let old_id = old.json["consent_id"].as_str().unwrap().to_string();
+    let old_id = imported(&app, &w, &w.person, &w.email_cp, &w.text, "email").await;
     let before = app.call("GET", &format!("/v1/consents/{old_id}"), key, None).await.json;
     let renewal = |renews: &str| {
         json!({
