@@ -71,6 +71,7 @@ impl Konsent {
             }
         };
         let purpose = crate::doi::Purpose::TextConfirmation.as_str();
-        self.send_link(tenant, actor, std::slice::from_ref(&c), cp, link, &msg, "call_confirmation", purpose).await
+        self.send_link(tenant, actor, std::slice::from_ref(&c), cp, link, &msg, "call_confirmation", purpose, None)
+            .await
     }
 }

@@ -596,3 +596,21 @@ app_test!(r43_a_consent_captured_in_answer_to_a_letter_names_the_consent_it_rene
     let plan = app.call("GET", &format!("/v1/repermission?advertiser={}", w.advertiser), key, None).await;
     assert!(!plan.json.to_string().contains(&old_id), "renewed, so not asked again: {:?}", plan.json);
 });
+
+app_test!(r43_r39_withdrawing_the_consent_a_request_relies_on_cancels_the_queued_request, |app| {
+    use crate::api::{consent, doi, otp, web};
+    let w = crate::api::world(&app).await;
+    let key = Some(app.api_key.as_str());
+    let given = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    let id = given["consent_id"].as_str().unwrap();
+    app.clock.advance(SignedDuration::from_hours(24 * 345));
+    let sent = app.call("POST", "/v1/repermission", key, Some(json!({"advertiser": w.advertiser}))).await;
+    assert_eq!(sent.json["mails"].as_u64(), Some(1), "{:?}", sent.json);
+    // Anna withdraws the consent the request relies on before the mail has left.
+    let r = app.call("POST", &format!("/v1/consents/{id}/withdraw"), key, Some(json!({}))).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &crate::doi::senders(&mailer)).await, 0, "nothing goes out");
+    assert_eq!(konsent_store::queries::outbox_counts(&app.k.db).await.unwrap(), (0, 0));
+});

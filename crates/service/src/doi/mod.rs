@@ -96,6 +96,16 @@ impl Purpose {
     }
 }
 
+/// Why a confirmation mail is queued besides a first double opt-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Basis {
+    /// The one reminder (R13).
+    Reminder,
+    /// A request relying on this consent (re-permission, R43): its withdrawal cancels the mail.
+    Consent(ConsentId),
+}
+use Basis::Reminder;
+
 /// Where a confirmation link stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DoiState {
@@ -138,7 +148,7 @@ impl Konsent {
         consent_id: ConsentId,
         base_url: &str,
     ) -> Result<DoiQueued, ServiceError> {
-        self.queue_doi(tenant, actor, &[consent_id], None, base_url, Purpose::Doi, false).await
+        self.queue_doi(tenant, actor, &[consent_id], None, base_url, Purpose::Doi, None).await
     }
 
     /// Sends the one reminder (R13: optional, off by default) for every confirmation link that is
@@ -153,7 +163,8 @@ impl Konsent {
             let consents: Vec<ConsentId> = rows.iter().filter_map(|r| r.consent_id.parse().ok()).collect();
             let Some(first) = rows.first() else { continue };
             let (purpose, to) = (Purpose::of(&first.purpose), first.contact_point_id.parse().ok());
-            match self.queue_doi(tenant, &Actor::System, &consents, to, &self.public_url.clone(), purpose, true).await {
+            let url = self.public_url.clone();
+            match self.queue_doi(tenant, &Actor::System, &consents, to, &url, purpose, Some(Reminder)).await {
                 Ok(_) => n += 1,
                 Err(ServiceError::Conflict(_)) => {}
                 Err(e) => tracing::warn!(error = %e, consents = consents.len(), "reminder not sent"),
@@ -174,8 +185,13 @@ impl Konsent {
         to: Option<ContactPointId>,
         base_url: &str,
         purpose: Purpose,
-        reminder: bool,
+        basis: Option<Basis>,
     ) -> Result<DoiQueued, ServiceError> {
+        let reminder = basis == Some(Reminder);
+        let basis = match basis {
+            Some(Basis::Consent(c)) => Some(c),
+            _ => None,
+        };
         let now = self.now();
         let mut cs = Vec::with_capacity(ids.len());
         for &consent_id in ids {
@@ -264,7 +280,7 @@ impl Konsent {
         }
         let mail = OutgoingMail { message_id: link.message_id.clone(), to: address, subject, text };
         let kind = if purpose == Purpose::Repermission { "repermission" } else { "doi_confirmation" };
-        self.send_link(tenant, actor, &cs, cp, link, &Outgoing::Mail(mail), kind, purpose.as_str()).await
+        self.send_link(tenant, actor, &cs, cp, link, &Outgoing::Mail(mail), kind, purpose.as_str(), basis).await
     }
 
     /// A fresh single-use confirmation link for consent `c`: 128-bit token (only its hash is kept),
@@ -288,7 +304,8 @@ impl Konsent {
     }
 
     /// Records a confirmation link in one transaction: a `doi_requested` entry per consent it
-    /// covers, the message in the outbox and the token's hash with its `purpose`.
+    /// covers, the message in the outbox and the token's hash with its `purpose`. The message is
+    /// cancelled while queued when `basis` (default: the first consent) is withdrawn.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn send_link(
         &self,
@@ -300,11 +317,18 @@ impl Konsent {
         msg: &Outgoing,
         kind: &str,
         purpose: &str,
+        basis: Option<ConsentId>,
     ) -> Result<DoiQueued, ServiceError> {
         let now = self.now();
         let lead = cs.first().ok_or_else(|| ServiceError::invalid("consent_id", "keine Einwilligung / no consent"))?;
         let mut events = Vec::with_capacity(cs.len());
-        let mut side = vec![self.outbox_message(msg, kind, lead)?];
+        let mut message = self.outbox_message(msg, kind, lead)?;
+        // A request that relies on another consent (re-permission) is cancelled while queued when
+        // that consent is withdrawn.
+        if let (Some(b), SideWrite::Outbox { consent_ref, .. }) = (basis, &mut message) {
+            *consent_ref = Some(b.to_string());
+        }
+        let mut side = vec![message];
         for c in cs {
             events.push(self.pending(
                 actor,

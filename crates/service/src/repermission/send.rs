@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::{Candidate, RepermissionScope};
 use crate::consents::NewConsent;
 use crate::context::Konsent;
-use crate::doi::{Purpose, company_of};
+use crate::doi::{Basis, Purpose, company_of};
 use crate::error::ServiceError;
 
 /// What sending did.
@@ -123,7 +123,7 @@ impl Konsent {
         out: &mut RepermissionSent,
     ) -> Result<(), ServiceError> {
         let mut renewals: Vec<Renewed> = Vec::new();
-        let mut to = None;
+        let (mut to, mut via) = (None, None);
         for c in candidates {
             let Some(old) = queries::consent(&self.db, tenant, c.consent_id).await? else { continue };
             let key = texts.iter().find(|t| t.id == old.text_id).map(|t| t.key.clone());
@@ -131,7 +131,7 @@ impl Konsent {
                 .iter()
                 .filter(|t| Some(&t.key) == key.as_ref() && t.state == TextState::Published)
                 .max_by_key(|t| t.version);
-            let (Some(text), Some(via)) = (current, c.via_contact_point) else {
+            let (Some(text), Some(at)) = (current, c.via_contact_point) else {
                 out.not_by_mail += 1;
                 continue;
             };
@@ -159,16 +159,16 @@ impl Konsent {
             // it goes to, which the old consent is bound to.
             let contact_points: BTreeSet<ContactPointId> = match by {
                 By::Mail => {
-                    old.contact_points.iter().filter(|cp| !is(cp, ContactKind::Email)).copied().chain([via]).collect()
+                    old.contact_points.iter().filter(|cp| !is(cp, ContactKind::Email)).copied().chain([at]).collect()
                 }
-                By::Sms => [via].into(),
+                By::Sms => [at].into(),
             };
             let number = contact_points.iter().find(|cp| is(cp, ContactKind::Phone)).copied();
             if channels.is_empty() || (needs_number && number.is_none()) {
                 out.not_by_mail += 1;
                 continue;
             }
-            to = Some(via);
+            (to, via) = (Some(at), c.via_consent);
             let scope = Scope {
                 advertisers: old.scope.advertisers.intersection(&text.scope.advertisers).copied().collect(),
                 product_categories: old
@@ -209,12 +209,13 @@ impl Konsent {
         let Some(to) = to else { return Ok(()) };
         if by == By::Sms {
             let ids: Vec<ConsentId> = renewals.iter().map(|r| r.consent).collect();
-            self.queue_renewal_sms(tenant, actor, &ids, to).await?;
+            self.queue_renewal_sms(tenant, actor, &ids, to, via).await?;
             out.sms += 1;
             return Ok(());
         }
         for (ids, with_number) in bundles(&renewals) {
-            self.queue_doi(tenant, actor, &ids, Some(to), &self.public_url, Purpose::Repermission, false).await?;
+            let basis = via.map(Basis::Consent);
+            self.queue_doi(tenant, actor, &ids, Some(to), &self.public_url, Purpose::Repermission, basis).await?;
             out.mails += 1;
             out.with_number += u64::from(with_number);
         }
@@ -229,6 +230,7 @@ impl Konsent {
         actor: &Actor,
         ids: &[ConsentId],
         to: ContactPointId,
+        via: Option<ConsentId>,
     ) -> Result<(), ServiceError> {
         let mut cs = Vec::with_capacity(ids.len());
         for id in ids {
@@ -247,7 +249,8 @@ impl Konsent {
             to: number.as_str().to_string(),
             text: repermission_sms(&company, &link.url),
         });
-        self.send_link(tenant, actor, &cs, to, link, &msg, "repermission", Purpose::RepermissionSms.as_str()).await?;
+        let purpose = Purpose::RepermissionSms.as_str();
+        self.send_link(tenant, actor, &cs, to, link, &msg, "repermission", purpose, via).await?;
         Ok(())
     }
 }
