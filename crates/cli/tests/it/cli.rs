@@ -410,3 +410,40 @@ async fn r62_scenario11_restore_drill_replays_erasures_and_suppressions_postgres
     let pg = PgDatabase::create().await;
     restore_drill(Some(&pg)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r43_repermission_requests_queued_by_the_cli_link_to_the_configured_public_address() {
+    use std::sync::Arc;
+
+    use konsent_domain::mail::Outgoing;
+    use konsent_service::Konsent;
+    use konsent_service::system::{OsEntropy, SystemClock};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    ok(&konsent(&data, None, &["init"]));
+    std::fs::write(data.join("konsent.toml"), "[mail]\npublic_url = \"https://einwilligung.makler.example\"\n")
+        .unwrap();
+    ok(&konsent(&data, None, &["demo", "--persons", "80"]));
+    let advertiser = {
+        let k = Konsent::open(&data, None, Arc::new(SystemClock), Arc::new(OsEntropy)).await.unwrap();
+        let tenant = konsent_store::queries::tenants(&k.db).await.unwrap()[0].0;
+        konsent_store::queries::advertisers(&k.db, tenant).await.unwrap()[0].id.to_string()
+    };
+    let out = ok(&konsent(&data, None, &["repermission", "--advertiser", &advertiser, "--send"]));
+    assert!(out.contains("Mails und"), "{out}");
+    let k = Konsent::open(&data, None, Arc::new(SystemClock), Arc::new(OsEntropy)).await.unwrap();
+    let queued = k.claim_mail(1000).await.unwrap();
+    let mails: Vec<String> = queued
+        .into_iter()
+        .filter_map(|(_, m)| match m {
+            Ok(Outgoing::Mail(m)) if m.subject.contains("Renew your consent") => Some(m.text),
+            _ => None,
+        })
+        .collect();
+    assert!(!mails.is_empty(), "the demo has consents to renew by mail: {out}");
+    for text in &mails {
+        assert!(text.contains("https://einwilligung.makler.example/doi/"), "{text}");
+        assert!(!text.contains("127.0.0.1"), "{text}");
+    }
+}
