@@ -122,8 +122,9 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<ExitCode> {
                     "{} Mails und {} SMS für {} Erneuerungen eingereiht / mails and text messages queued for {} \
                      renewals ({} Mails mit SMS-Code für die Rufnummer / mails with a text code for the number); {} per \
                      Brief / by letter, {} ohne Rechtsgrundlage für eine Anfrage / without a channel with a legal \
-                     basis, {} nicht per Mail oder SMS erneuerbar / not renewable by mail or text message",
-                    r.mails, r.sms, r.renewals, r.renewals, r.with_number, r.post, r.none, r.not_by_mail
+                     basis, {} nicht per Mail oder SMS erneuerbar / not renewable by mail or text message, {} Personen \
+                     fehlgeschlagen (siehe Protokoll) / persons failed (see the log)",
+                    r.mails, r.sms, r.renewals, r.renewals, r.with_number, r.post, r.none, r.not_by_mail, r.failed
                 );
                 return Ok(ExitCode::SUCCESS);
             }

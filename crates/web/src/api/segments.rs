@@ -294,7 +294,7 @@ pub async fn repermission_plan(
     post, path = "/v1/repermission", tag = "segments", security(("bearer" = [])),
     request_body = RepermissionBody,
     responses(
-        (status = 200, description = "`mails`, `sms`, `renewals`, `with_number`, `post`, `none`, `not_by_mail`", body = Object),
+        (status = 200, description = "`mails`, `sms`, `renewals`, `with_number`, `post`, `none`, `not_by_mail`, `failed`", body = Object),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden), (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType), (status = 422, response = Unprocessable),
