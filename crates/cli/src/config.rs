@@ -185,6 +185,15 @@ impl Config {
         if !matches!(cfg.log.format.as_str(), "text" | "json") {
             anyhow::bail!("configuration error: log.format must be 'text' or 'json', not '{}'", cfg.log.format);
         }
+        if let Some(p) = cfg.sms.allowed_prefixes.iter().find(|p| {
+            let digits = p.strip_prefix('+').unwrap_or("");
+            digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit())
+        }) {
+            anyhow::bail!(
+                "Konfigurationsfehler / configuration error: sms.allowed_prefixes: '{p}' ist keine Vorwahl wie \
+                 \"+49\" / is no country prefix like \"+49\""
+            );
+        }
         Ok(cfg)
     }
 

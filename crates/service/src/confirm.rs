@@ -43,16 +43,23 @@ impl Konsent {
         {
             return Err(ServiceError::Conflict("ein Bestätigungslink für diese Einwilligung ist noch gültig / a confirmation link for this consent is still valid".into()));
         }
-        let mut target = None;
+        let (mut target, mut refused) = (None, None);
         for cp in &c.contact_points {
             match (via, self.contact_value(tenant, c.person_id, *cp).await?) {
-                (ConfirmVia::Sms, Some(ContactValue::Phone(p))) => {
-                    self.check_sms_number(&p)?;
-                    target = Some((*cp, p.as_str().to_string()))
-                }
+                (ConfirmVia::Sms, Some(ContactValue::Phone(p))) => match self.check_sms_number(&p) {
+                    Ok(()) => target = Some((*cp, p.as_str().to_string())),
+                    // Another number of the consent may be one text messages go to.
+                    Err(e) if target.is_none() => refused = Some(e),
+                    Err(_) => {}
+                },
                 (ConfirmVia::Email, Some(ContactValue::Email(e))) => target = Some((*cp, e.as_str().to_string())),
                 _ => {}
             }
+        }
+        if target.is_none()
+            && let Some(e) = refused
+        {
+            return Err(e);
         }
         let (cp, to) = target
             .ok_or_else(|| ServiceError::invalid("via", "die Einwilligung ist an keinen Kontaktweg dieser Art gebunden / the consent is bound to no contact point of that kind"))?;

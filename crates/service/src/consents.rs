@@ -169,9 +169,10 @@ impl Konsent {
             ));
         }
         let now = self.now();
-        // What is still queued about this consent (a confirmation mail, a code) is not sent (R39):
-        // on a full withdrawal, or when e-mail is withdrawn.
-        let cancels = scope_delta.as_ref().is_none_or(|d| d.channels.contains(&Channel::Email));
+        // What is still queued about this consent (a confirmation mail, a code, a re-permission
+        // request relying on it) is not sent (R39): on a full withdrawal, or when a channel that
+        // carries messages (e-mail, SMS, messenger) is withdrawn.
+        let cancels = scope_delta.as_ref().is_none_or(|d| d.channels.iter().any(|c| c.is_electronic_mail()));
         let side = if cancels {
             vec![SideWrite::CancelOutbox { person_ref: None, consent_ref: Some(consent_id.to_string()) }]
         } else {
@@ -197,8 +198,9 @@ impl Konsent {
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("person {person_id}")))?;
         let now = self.now();
-        // An objection to everything also stops what is still queued for the person.
-        let side = if channels.is_empty() && advertisers.is_empty() {
+        // An objection to advertising on a channel that carries messages (or to everything) also
+        // stops what is still queued for the person: re-permission requests are advertising (R43).
+        let side = if channels.is_empty() || channels.iter().any(|c| c.is_electronic_mail()) {
             vec![SideWrite::CancelOutbox { person_ref: Some(person_id.to_string()), consent_ref: None }]
         } else {
             vec![]

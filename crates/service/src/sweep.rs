@@ -72,7 +72,6 @@ impl Konsent {
         // clear data goes with it unless something else of theirs must be kept.
         let d9 = started_before(&rule(&rules, Datenart::D9), now).as_microsecond();
         for (consent, person) in queries::unconfirmed_requests(&self.db, tenant, d9).await? {
-            report.expired.push(consent);
             if !dry_run {
                 let ev = self.status_event(
                     actor,
@@ -82,8 +81,14 @@ impl Konsent {
                     "doi_not_confirmed",
                     now,
                 );
-                self.append(tenant, vec![ev], vec![]).await?;
+                match self.append(tenant, vec![ev], vec![]).await {
+                    Ok(_) => {}
+                    // Confirmed or withdrawn while the sweep ran: nothing to expire any more.
+                    Err(ServiceError::Conflict(_)) => continue,
+                    Err(e) => return Err(e),
+                }
             }
+            report.expired.push(consent);
             let others = queries::consents_of(&self.db, tenant, person).await?;
             let kept = others.iter().any(|c| c.id != consent && needs_proof(c, now, &rules));
             if !kept && !due.contains(&person) {

@@ -447,3 +447,16 @@ async fn r43_repermission_requests_queued_by_the_cli_link_to_the_configured_publ
         assert!(!text.contains("127.0.0.1"), "{text}");
     }
 }
+
+#[test]
+fn a_country_prefix_without_plus_is_a_configuration_error_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    ok(&konsent(&data, None, &["init"]));
+    std::fs::write(data.join("konsent.toml"), "[sms]\nallowed_prefixes = [\"+49\", \"43\"]\n").unwrap();
+    let o = konsent(&data, None, &["status"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("sms.allowed_prefixes: '43'"), "{}", stderr(&o));
+    std::fs::write(data.join("konsent.toml"), "[sms]\nallowed_prefixes = [\"+49\", \"+43\"]\n").unwrap();
+    ok(&konsent(&data, None, &["status"]));
+}

@@ -597,6 +597,45 @@ app_test!(r43_a_consent_captured_in_answer_to_a_letter_names_the_consent_it_rene
     assert!(!plan.json.to_string().contains(&old_id), "renewed, so not asked again: {:?}", plan.json);
 });
 
+app_test!(r43_r42_an_objection_to_e_mail_advertising_cancels_a_queued_repermission_request, |app| {
+    use crate::api::{consent, doi, otp, web};
+    let w = crate::api::world(&app).await;
+    let key = Some(app.api_key.as_str());
+    let given = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    assert_eq!(given["status"], "ConsentGiven");
+    app.clock.advance(SignedDuration::from_hours(24 * 345));
+    let queued = || {
+        let app = &app;
+        async move {
+            let sent = app
+                .call("POST", "/v1/repermission", Some(&app.api_key), Some(json!({"advertiser": w.advertiser})))
+                .await;
+            assert_eq!(sent.json["mails"].as_u64(), Some(1), "{:?}", sent.json);
+        }
+    };
+    let nothing_goes_out = || {
+        let app = &app;
+        async move {
+            let dir = tempfile::tempdir().unwrap();
+            let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+            assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &crate::doi::senders(&mailer)).await, 0);
+            assert_eq!(konsent_store::queries::outbox_counts(&app.k.db).await.unwrap(), (0, 0));
+        }
+    };
+    // Anna objects to e-mail advertising only (R42) before the mail has left: it does not go.
+    queued().await;
+    let o = app
+        .call(
+            "POST",
+            &format!("/v1/persons/{}/objection", w.person),
+            key,
+            Some(json!({"channels": ["email"], "via": "letter"})),
+        )
+        .await;
+    assert!(o.status < 300, "{:?}", o.json);
+    nothing_goes_out().await;
+});
+
 app_test!(r43_r39_withdrawing_the_consent_a_request_relies_on_cancels_the_queued_request, |app| {
     use crate::api::{consent, doi, otp, web};
     let w = crate::api::world(&app).await;
@@ -606,8 +645,15 @@ app_test!(r43_r39_withdrawing_the_consent_a_request_relies_on_cancels_the_queued
     app.clock.advance(SignedDuration::from_hours(24 * 345));
     let sent = app.call("POST", "/v1/repermission", key, Some(json!({"advertiser": w.advertiser}))).await;
     assert_eq!(sent.json["mails"].as_u64(), Some(1), "{:?}", sent.json);
-    // Anna withdraws the consent the request relies on before the mail has left.
-    let r = app.call("POST", &format!("/v1/consents/{id}/withdraw"), key, Some(json!({}))).await;
+    // Anna withdraws e-mail from the consent the request relies on before the mail has left.
+    let r = app
+        .call(
+            "POST",
+            &format!("/v1/consents/{id}/withdraw"),
+            key,
+            Some(json!({"scope": {"advertisers": [], "product_categories": [], "channels": ["email"]}})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.json);
     let dir = tempfile::tempdir().unwrap();
     let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();

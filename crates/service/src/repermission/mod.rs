@@ -171,7 +171,11 @@ impl Konsent {
                     let email = self.basis(tenant, c.person_id, advertiser, &policy, now, Channel::Email).await?;
                     let sms = match email {
                         Some(_) => None,
-                        None => self.basis(tenant, c.person_id, advertiser, &policy, now, Channel::Sms).await?,
+                        // Only to a number text messages may go to (`sms.allowed_prefixes`).
+                        None => match self.basis(tenant, c.person_id, advertiser, &policy, now, Channel::Sms).await? {
+                            Some((via, cp)) if self.texts_allowed(tenant, c.person_id, cp).await? => Some((via, cp)),
+                            _ => None,
+                        },
                     };
                     bases.insert(c.person_id, (email, sms));
                     (email, sms)
@@ -243,6 +247,19 @@ impl Konsent {
             }
         }
         Ok(None)
+    }
+
+    /// Whether text messages may go to the number of contact point `cp` (`sms.allowed_prefixes`).
+    async fn texts_allowed(
+        &self,
+        tenant: TenantId,
+        person: PersonId,
+        cp: ContactPointId,
+    ) -> Result<bool, ServiceError> {
+        Ok(matches!(
+            self.contact_value(tenant, person, cp).await?,
+            Some(konsent_domain::contact::ContactValue::Phone(p)) if p.sms_allowed(&self.sms_prefixes)
+        ))
     }
 
     /// A letter may go: an address is known and no objection covers post for the advertiser (R37).

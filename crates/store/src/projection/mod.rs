@@ -99,7 +99,23 @@ pub(crate) async fn apply_bulk(tx: &mut Tx, bulk: &mut crate::bulk::Bulk, e: &En
         return Ok(());
     }
     bulk.flush(tx).await?;
+    check_status_change(tx, &t, &e.body).await?;
     apply(tx, e).await
+}
+
+/// Refuses a new status change decided on a status that is no longer the stored one (a
+/// withdrawal committed in between), or one that would make an ended consent valid again (R39,
+/// R43): nothing of the append is written. Only appends are checked; a rebuild replays what the
+/// ledger holds.
+async fn check_status_change(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<(), StoreError> {
+    let EventBody::ConsentStatusChanged { consent_id, from, to, .. } = body else { return Ok(()) };
+    let stored = load_consent(tx, tenant, *consent_id).await?.status;
+    if stored != *from || (stored.has_ended() && to.is_valid_for_processing()) {
+        return Err(StoreError::Refused(format!(
+            "consent {consent_id} is {stored} now, not {from}; it does not become {to}"
+        )));
+    }
+    Ok(())
 }
 
 async fn load_consent(tx: &mut Tx, tenant: &str, id: ConsentId) -> Result<ConsentRecord, StoreError> {
@@ -241,17 +257,8 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             )
             .await?;
         }
-        EventBody::ConsentStatusChanged { consent_id, from, to, at: when, .. } => {
+        EventBody::ConsentStatusChanged { consent_id, to, at: when, .. } => {
             let mut c = load_consent(tx, &t, *consent_id).await?;
-            // The change was decided on the status it names; when that is no longer the stored
-            // one (a withdrawal committed in between), or an ended consent would become valid
-            // again, the whole append is refused (R39, R43).
-            if c.status != *from || (c.status.has_ended() && to.is_valid_for_processing()) {
-                return Err(StoreError::Refused(format!(
-                    "consent {consent_id} is {} now, not {from}; it does not become {to}",
-                    c.status
-                )));
-            }
             c.status = *to;
             if to.is_valid_for_processing() {
                 c.granted_at = Some(*when);
