@@ -17,6 +17,7 @@ mod openapi;
 mod otp;
 mod prefs;
 mod proof;
+mod repermission;
 mod segments;
 mod serve;
 mod sweep;
