@@ -86,6 +86,19 @@ async fn code_by_sms(app: &TestApp, to: &str) -> String {
     texts[0].1.chars().take(6).collect()
 }
 
+/// Enters a wrong code on a number page (refused; the consent stays requested), then the right
+/// one, and waits for the confirmation page.
+async fn wrong_code_then_right(c: &Client, app: &TestApp, consent: &str, code: &str) {
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    c.find(Locator::Css("#code")).await.unwrap().send_keys(wrong).await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//p[contains(., 'Code stimmt nicht')]")).await.unwrap();
+    assert_eq!(status(app, consent).await, "ConsentRequested");
+    c.find(Locator::Css("#code")).await.unwrap().send_keys(code).await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//h1[contains(., 'bestätigt')]")).await.unwrap();
+}
+
 async fn status(app: &TestApp, consent: &str) -> String {
     let c = app.call("GET", &format!("/v1/consents/{consent}"), Some(&app.api_key), None).await;
     c.json["status"].as_str().unwrap().to_string()
@@ -190,14 +203,7 @@ app_test!(r43_r15_a_phone_consent_renewed_by_mail_counts_only_after_the_sms_code
 
     let code = code_by_sms(&app, "+491712345678").await;
 
-    let wrong = if code == "000000" { "111111" } else { "000000" };
-    c.find(Locator::Css("#code")).await.unwrap().send_keys(wrong).await.unwrap();
-    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::XPath("//p[contains(., 'Code stimmt nicht')]")).await.unwrap();
-    assert_eq!(status(&app, &renewal).await, "ConsentRequested");
-    c.find(Locator::Css("#code")).await.unwrap().send_keys(&code).await.unwrap();
-    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::XPath("//h1[contains(., 'bestätigt')]")).await.unwrap();
+    wrong_code_then_right(&c, &app, &renewal, &code).await;
     assert!(text_of(&c).await.contains("Rufnummer und Ihre Einwilligung sind bestätigt"));
     assert_eq!(storage(&c).await, "|0|0");
     c.close().await.unwrap();
@@ -340,14 +346,7 @@ app_test!(r15_r20_a_callback_form_without_e_mail_verifies_the_number_by_sms_code
     assert_eq!(status(&app, &consent).await, "ConsentRequested", "not before the code (R15)");
 
     let code = code_by_sms(&app, "+491715550123").await;
-    let wrong = if code == "000000" { "111111" } else { "000000" };
-    c.find(Locator::Css("#code")).await.unwrap().send_keys(wrong).await.unwrap();
-    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::XPath("//p[contains(., 'Code stimmt nicht')]")).await.unwrap();
-    assert_eq!(status(&app, &consent).await, "ConsentRequested");
-    c.find(Locator::Css("#code")).await.unwrap().send_keys(&code).await.unwrap();
-    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::XPath("//h1[contains(., 'bestätigt')]")).await.unwrap();
+    wrong_code_then_right(&c, &app, &consent, &code).await;
     assert_eq!(storage(&c).await, "|0|0");
     let url = c.current_url().await.unwrap();
     c.close().await.unwrap();

@@ -394,45 +394,35 @@ app_test!(r15_r16_no_text_message_goes_to_a_number_outside_the_allowed_countries
     assert!(!page.contains("7911"), "the number is not echoed: {page}");
     assert_eq!(app.call("GET", "/v1/consents", key, None).await.json["items"].as_array().unwrap().len(), 0);
     // A consent recorded through the API on that number gets no code either (default +49, +43, +41).
-    let p = app
-        .call(
-            "POST",
-            "/v1/persons",
-            key,
-            Some(json!({"first_name": "Jan", "last_name": "Roth", "contacts": [{"phone": "+44 7911 123456"}]})),
-        )
-        .await;
-    assert_eq!(p.status, 201, "{:?}", p.json);
-    let c = app
-        .call("POST", "/v1/consents", key, Some(json!({
-            "person_id": p.json["person_id"], "contact_point_ids": [p.json["contact_points"][0]["id"]], "text_id": w.text,
-            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["phone_live"]},
-            "capture_method": "web_form", "affirmative_action": true,
-            "evidence": [crate::api::web(&app)]
-        })))
-        .await;
-    assert_eq!(c.status, 201, "{:?}", c.json);
-    let id = c.json["consent_id"].as_str().unwrap();
-    let otp = app.call("POST", &format!("/v1/consents/{id}/otp"), key, None).await;
+    let code_for = |phone: &'static str| {
+        let (app, w) = (&app, &w);
+        async move {
+            let key = Some(app.api_key.as_str());
+            let p = app
+                .call(
+                    "POST",
+                    "/v1/persons",
+                    key,
+                    Some(json!({"first_name": "Jan", "last_name": "Roth", "contacts": [{"phone": phone}]})),
+                )
+                .await;
+            assert_eq!(p.status, 201, "{:?}", p.json);
+            let c = app
+                .call("POST", "/v1/consents", key, Some(json!({
+                    "person_id": p.json["person_id"], "contact_point_ids": [p.json["contact_points"][0]["id"]],
+                    "text_id": w.text, "capture_method": "web_form", "affirmative_action": true,
+                    "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["phone_live"]},
+                    "evidence": [crate::api::web(app)]
+                })))
+                .await;
+            assert_eq!(c.status, 201, "{:?}", c.json);
+            let id = c.json["consent_id"].as_str().unwrap();
+            app.call("POST", &format!("/v1/consents/{id}/otp"), key, None).await
+        }
+    };
+    let otp = code_for("+44 7911 123456").await;
     assert_eq!((otp.status, otp.json["errors"][0]["field"].as_str()), (422, Some("phone")), "{:?}", otp.json);
     assert_eq!(konsent_store::queries::outbox_counts(&app.k.db).await.unwrap(), (0, 0), "nothing queued");
     // A German number is fine.
-    let de = app
-        .call(
-            "POST",
-            "/v1/persons",
-            key,
-            Some(json!({"first_name": "Ida", "last_name": "Kern", "contacts": [{"phone": "0171 5550111"}]})),
-        )
-        .await;
-    let c = app
-        .call("POST", "/v1/consents", key, Some(json!({
-            "person_id": de.json["person_id"], "contact_point_ids": [de.json["contact_points"][0]["id"]], "text_id": w.text,
-            "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["phone_live"]},
-            "capture_method": "web_form", "affirmative_action": true,
-            "evidence": [crate::api::web(&app)]
-        })))
-        .await;
-    let id = c.json["consent_id"].as_str().unwrap();
-    assert_eq!(app.call("POST", &format!("/v1/consents/{id}/otp"), key, None).await.status, 202);
+    assert_eq!(code_for("0171 5550111").await.status, 202);
 });
