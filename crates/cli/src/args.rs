@@ -263,7 +263,7 @@ pub enum Command {
         #[arg(long)]
         advertiser: String,
         /// Days ahead to look for consents turning stale.
-        #[arg(long, default_value_t = 60)]
+        #[arg(long, default_value_t = konsent_service::repermission::WITHIN_DAYS)]
         within_days: u16,
         /// The campaign's staleness limits in months, e.g. `phone_live=6,email=12` (R29; channels
         /// not named: 12 for calls, 18 otherwise).

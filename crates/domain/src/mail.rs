@@ -61,6 +61,19 @@ pub fn call_confirmation_sms(company: &str, link: &str) -> String {
     )
 }
 
+/// The sentence (German, English; each with a leading space) that tells a person a code by text
+/// message follows their click, when it does (R15, R16); empty otherwise.
+pub fn number_follows_note(number_follows: bool) -> (&'static str, &'static str) {
+    if number_follows {
+        (
+            " Danach schicken wir Ihnen einen Code per SMS, mit dem Sie Ihre Rufnummer bestätigen.",
+            " After that we send you a code by text message to verify your phone number.",
+        )
+    } else {
+        ("", "")
+    }
+}
+
 /// The text message asking a person to renew their consent (R43), sent only where their SMS
 /// consent is valid; the link opens a page with the full wording and one button.
 pub fn repermission_sms(company: &str, link: &str) -> String {
@@ -141,14 +154,7 @@ pub fn repermission_request(
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let (number_de, number_en) = if number_follows {
-        (
-            " Danach schicken wir Ihnen einen Code per SMS, mit dem Sie Ihre Rufnummer bestätigen.",
-            " After that we send you a code by text message to verify your phone number.",
-        )
-    } else {
-        ("", "")
-    };
+    let (number_de, number_en) = number_follows_note(number_follows);
     let text = format!(
         "Guten Tag,\n\n\
          Sie haben {company} erlaubt, Sie zu kontaktieren. Damit wir das weiterhin dürfen, bitten wir \

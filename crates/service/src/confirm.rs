@@ -4,7 +4,6 @@
 //! accepts it instead of a recording (default: a recording is required).
 
 use konsent_domain::consent::{CaptureMethod, ConsentStatus};
-use konsent_domain::contact::ContactValue;
 use konsent_domain::ids::{ConsentId, TenantId};
 use konsent_domain::ledger::Actor;
 use konsent_domain::mail::{Outgoing, OutgoingMail, OutgoingSms, call_confirmation_sms, doi_confirmation};
@@ -43,26 +42,21 @@ impl Konsent {
         {
             return Err(ServiceError::Conflict("ein Bestätigungslink für diese Einwilligung ist noch gültig / a confirmation link for this consent is still valid".into()));
         }
-        let (mut target, mut refused) = (None, None);
-        for cp in &c.contact_points {
-            match (via, self.contact_value(tenant, c.person_id, *cp).await?) {
-                (ConfirmVia::Sms, Some(ContactValue::Phone(p))) => match self.check_sms_number(&p) {
-                    Ok(()) => target = Some((*cp, p.as_str().to_string())),
-                    // Another number of the consent may be one text messages go to.
-                    Err(e) if target.is_none() => refused = Some(e),
-                    Err(_) => {}
-                },
-                (ConfirmVia::Email, Some(ContactValue::Email(e))) => target = Some((*cp, e.as_str().to_string())),
-                _ => {}
-            }
-        }
-        if target.is_none()
-            && let Some(e) = refused
-        {
-            return Err(e);
-        }
-        let (cp, to) = target
-            .ok_or_else(|| ServiceError::invalid("via", "die Einwilligung ist an keinen Kontaktweg dieser Art gebunden / the consent is bound to no contact point of that kind"))?;
+        let no_such = || {
+            ServiceError::invalid(
+                "via",
+                "die Einwilligung ist an keinen Kontaktweg dieser Art gebunden / the consent is bound to no contact point of that kind",
+            )
+        };
+        let found = match via {
+            ConfirmVia::Sms => self.sms_number_of(tenant, &c).await,
+            ConfirmVia::Email => self.email_of(tenant, &c).await,
+        };
+        // Bound to no contact point of that kind (a number outside the allowed prefixes is named).
+        let (cp, to) = found.map_err(|e| match e {
+            ServiceError::Invalid(f) if f.iter().any(|f| f.field == "consent_id") => no_such(),
+            e => e,
+        })?;
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         let company = company_of(&c, l.advertisers());
         let link = self.new_link(tenant, &c, &self.public_url, now);
@@ -77,8 +71,7 @@ impl Konsent {
                 Outgoing::Mail(OutgoingMail { message_id: link.message_id.clone(), to, subject, text })
             }
         };
-        let purpose = crate::doi::Purpose::TextConfirmation.as_str();
-        self.send_link(tenant, actor, std::slice::from_ref(&c), cp, link, &msg, "call_confirmation", purpose, None)
-            .await
+        let purpose = crate::doi::Purpose::TextConfirmation;
+        self.send_link(tenant, actor, std::slice::from_ref(&c), cp, link, &msg, purpose, None).await
     }
 }

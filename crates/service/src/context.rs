@@ -175,8 +175,9 @@ impl Konsent {
             .map(|e| e.body.clone())
             .collect();
         let appended = self.appender.append(tenant, self.now(), events, side).await.map_err(|e| match e {
-            konsent_store::StoreError::Refused(m) => ServiceError::Conflict(format!(
-                "der Stand hat sich inzwischen geändert, bitte neu laden / has ended since or changed meanwhile: {m}"
+            konsent_store::StoreError::Refused { ended: true, detail } => ServiceError::Ended(detail),
+            konsent_store::StoreError::Refused { ended: false, detail } => ServiceError::Conflict(format!(
+                "der Stand hat sich inzwischen geändert, bitte neu laden / the state changed meanwhile: {detail}"
             )),
             e => ServiceError::Store(e),
         })?;

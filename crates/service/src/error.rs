@@ -48,6 +48,10 @@ pub enum ServiceError {
     /// The operation is not allowed in the current state.
     #[error("{0}")]
     Conflict(String),
+    /// The consent was withdrawn, revoked, expired or invalidated (meanwhile): nothing confirms,
+    /// verifies or reminds of it any more (R39, R43).
+    #[error("die Einwilligung wurde widerrufen oder beendet / the consent was withdrawn or has ended: {0}")]
+    Ended(String),
     /// Key problems.
     #[error(transparent)]
     Keys(#[from] KeyError),

@@ -224,7 +224,7 @@ impl Konsent {
         if wants_email && email.is_none() && s.email.trim().is_empty() {
             errors.push(err("email", "Für E-Mail erforderlich / required for e-mail"));
         }
-        if wants_phone && phone.as_ref().is_some_and(|p| !p.sms_allowed(&self.sms_prefixes)) {
+        if wants_phone && phone.as_ref().is_some_and(|p| self.check_sms_number(p).is_err()) {
             // The number is verified by a text message, which does not go to every country.
             errors.push(err(
                 "phone",
@@ -253,7 +253,7 @@ impl Konsent {
                     if !errors.iter().any(|x| matches!(x.field.as_str(), "street" | "postcode" | "city")) {
                         // Named by the field the person fills in; the value is not echoed.
                         let field = match &e {
-                            AddressError::BadPostcode(_) => "postcode",
+                            AddressError::BadPostcode => "postcode",
                             AddressError::TooLong(f) | AddressError::Missing(f) => f,
                             AddressError::BadCountry(_) => "address",
                         };

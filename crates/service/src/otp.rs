@@ -56,7 +56,7 @@ impl Konsent {
         consent_id: ConsentId,
     ) -> Result<String, ServiceError> {
         let c = self.consent_of(tenant, consent_id).await?;
-        let (cp, number) = self.phone_of(tenant, &c).await?;
+        let (cp, number) = self.sms_number_of(tenant, &c).await?;
         let l = self.load_context(tenant, c.person_id, c.text_id).await?;
         let now = self.now();
         let n = u32::from_le_bytes(self.random::<4>()) % 1_000_000;
@@ -207,7 +207,7 @@ impl Konsent {
         let tenant: TenantId = row.tenant_id.parse().map_err(|_| bad("tenant id"))?;
         let ids =
             rows.iter().map(|r| r.consent_id.parse().map_err(|_| bad("consent id"))).collect::<Result<Vec<_>, _>>()?;
-        self.number_still_pending(tenant, ids).await
+        Ok((tenant, self.number_still_pending(tenant, ids).await?))
     }
 
     /// Those of the consents whose number still waits for a code (the first one's number is the
@@ -217,7 +217,7 @@ impl Konsent {
         &self,
         tenant: TenantId,
         ids: Vec<ConsentId>,
-    ) -> Result<(TenantId, Vec<ConsentId>), ServiceError> {
+    ) -> Result<Vec<ConsentId>, ServiceError> {
         let now = self.now();
         let (mut pending, mut live) = (Vec::new(), false);
         for id in ids {
@@ -232,17 +232,14 @@ impl Konsent {
             }
         }
         if !live {
-            return Err(ServiceError::Conflict(
-                "die Einwilligung wurde inzwischen widerrufen oder beendet / the consent was withdrawn or has ended since"
-                    .into(),
-            ));
+            return Err(ServiceError::Ended("number verification".into()));
         }
         if pending.is_empty() {
             return Err(ServiceError::Conflict(
                 "die Rufnummer ist bereits bestätigt / the number is already verified".into(),
             ));
         }
-        Ok((tenant, pending))
+        Ok(pending)
     }
 
     /// A reference to a consent just taken by a hosted form whose number the submitter verifies
@@ -272,7 +269,7 @@ impl Konsent {
                 "das Formular wurde vor zu langer Zeit gesendet / the form was sent too long ago; sign up again".into(),
             ));
         }
-        self.number_still_pending(tenant, vec![consent_id]).await
+        Ok((tenant, self.number_still_pending(tenant, vec![consent_id]).await?))
     }
 
     /// The consent a number page is about, while its number waits for a code.
@@ -303,13 +300,24 @@ impl Konsent {
         queries::consent(&self.db, tenant, id).await?.ok_or_else(|| ServiceError::NotFound(format!("consent {id}")))
     }
 
-    /// The consent's phone contact point and its number.
-    async fn phone_of(&self, tenant: TenantId, c: &ConsentRecord) -> Result<(ContactPointId, String), ServiceError> {
+    /// The consent's first phone number that text messages may go to (`sms.allowed_prefixes`).
+    pub(crate) async fn sms_number_of(
+        &self,
+        tenant: TenantId,
+        c: &ConsentRecord,
+    ) -> Result<(ContactPointId, String), ServiceError> {
+        let mut refused = None;
         for cp in &c.contact_points {
             if let Some(ContactValue::Phone(p)) = self.contact_value(tenant, c.person_id, *cp).await? {
-                self.check_sms_number(&p)?;
-                return Ok((*cp, p.as_str().to_string()));
+                // Another number of the consent may be one text messages go to.
+                match self.check_sms_number(&p) {
+                    Ok(()) => return Ok((*cp, p.as_str().to_string())),
+                    Err(e) => refused = refused.or(Some(e)),
+                }
             }
+        }
+        if let Some(e) = refused {
+            return Err(e);
         }
         Err(ServiceError::invalid(
             "consent_id",

@@ -84,7 +84,7 @@ impl Konsent {
                 match self.append(tenant, vec![ev], vec![]).await {
                     Ok(_) => {}
                     // Confirmed or withdrawn while the sweep ran: nothing to expire any more.
-                    Err(ServiceError::Conflict(_)) => continue,
+                    Err(ServiceError::Conflict(_) | ServiceError::Ended(_)) => continue,
                     Err(e) => return Err(e),
                 }
             }

@@ -24,10 +24,16 @@ pub enum StoreError {
     /// Something that must exist does not.
     #[error("not found: {0}")]
     NotFound(String),
-    /// An event contradicts the state it would change (e.g. a consent that ended meanwhile would
-    /// become valid again); nothing of the append is written.
-    #[error("refused: {0}")]
-    Refused(String),
+    /// An event contradicts the state it would change; nothing of the append is written. `ended`:
+    /// the consent ended meanwhile and would become valid again; otherwise the state it was
+    /// decided on changed meanwhile.
+    #[error("refused: {detail}")]
+    Refused {
+        /// The consent has ended (withdrawn, revoked, expired, invalidated).
+        ended: bool,
+        /// What was refused (ids and statuses only).
+        detail: String,
+    },
 }
 
 impl From<serde_json::Error> for StoreError {

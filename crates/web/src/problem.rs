@@ -94,6 +94,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(errors) => ApiError::invalid(errors),
             ServiceError::NotFound(what) => ApiError::not_found(&what),
             ServiceError::Conflict(detail) => ApiError::new(StatusCode::CONFLICT, "conflict", detail),
+            e @ ServiceError::Ended(_) => ApiError::new(StatusCode::CONFLICT, "consent_ended", e.to_string()),
             other => {
                 // Internal details go to the log (ids only), not to the client.
                 tracing::error!(error = %other, "internal error");

@@ -30,6 +30,7 @@ async fn open(cli: &Cli, cfg: &Config) -> anyhow::Result<Konsent> {
         Konsent::open(&cli.data_dir, db_url(cli, cfg).as_deref(), Arc::new(SystemClock), Arc::new(OsEntropy)).await?;
     k.webhooks = cfg.webhooks.policy();
     k.sms_prefixes = cfg.sms.allowed_prefixes.clone();
+    k.mail_configured = !cfg.mail.smtp_url.is_empty();
     // Links in messages a command queues (re-permission requests) point where `serve` points
     // them: the configured public address, else the address it listens on.
     k.public_url = if cfg.mail.public_url.is_empty() {

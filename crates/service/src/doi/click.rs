@@ -109,10 +109,7 @@ impl Konsent {
                 ));
             }
             Some(Err(DoiState::Ended)) => {
-                return Err(ServiceError::Conflict(
-                    "die Einwilligung wurde inzwischen widerrufen oder beendet / the consent was withdrawn or has ended since"
-                        .into(),
-                ));
+                return Err(ServiceError::Ended("confirmation link".into()));
             }
             Some(Err(_)) => return Err(used()),
             Some(Ok(found)) => found,

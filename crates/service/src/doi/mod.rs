@@ -13,7 +13,9 @@ use konsent_domain::contact::ContactValue;
 use konsent_domain::crypto::{DataKey, sha256_hex};
 use konsent_domain::ids::{ConsentId, ContactPointId, EventId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
-use konsent_domain::mail::{Outgoing, OutgoingMail, Renewal, doi_confirmation, repermission_request};
+use konsent_domain::mail::{
+    Outgoing, OutgoingMail, OutgoingSms, Renewal, doi_confirmation, repermission_request, repermission_sms,
+};
 use konsent_store::SideWrite;
 use konsent_store::queries::{self, OutboxRow};
 
@@ -90,6 +92,15 @@ impl Purpose {
         }
     }
 
+    /// The outbox kind of the message carrying such a link.
+    fn message_kind(self) -> &'static str {
+        match self {
+            Purpose::Doi => "doi_confirmation",
+            Purpose::Repermission | Purpose::RepermissionSms => "repermission",
+            Purpose::TextConfirmation => "call_confirmation",
+        }
+    }
+
     /// Whether the link renews consents (R43): its page shows their wording.
     pub fn renews(self) -> bool {
         matches!(self, Purpose::Repermission | Purpose::RepermissionSms)
@@ -161,21 +172,22 @@ impl Konsent {
             let Ok(tenant) = tenant.parse::<TenantId>() else { continue };
             let rows = queries::doi_token(&self.db, &hash).await?;
             let consents: Vec<ConsentId> = rows.iter().filter_map(|r| r.consent_id.parse().ok()).collect();
-            let Some(first) = rows.first() else { continue };
-            let (purpose, to) = (Purpose::of(&first.purpose), first.contact_point_id.parse().ok());
+            // Only double opt-in links are reminded of (`doi_reminders_due`).
+            let to = rows.first().and_then(|r| r.contact_point_id.parse().ok());
             let url = self.public_url.clone();
-            match self.queue_doi(tenant, &Actor::System, &consents, to, &url, purpose, Some(Reminder)).await {
+            match self.queue_doi(tenant, &Actor::System, &consents, to, &url, Purpose::Doi, Some(Reminder)).await {
                 Ok(_) => n += 1,
-                Err(ServiceError::Conflict(_)) => {}
+                Err(ServiceError::Conflict(_) | ServiceError::Ended(_)) => {}
                 Err(e) => tracing::warn!(error = %e, consents = consents.len(), "reminder not sent"),
             }
         }
         Ok(n)
     }
 
-    /// Queues one confirmation mail for `ids`: consents of one person bound to the same e-mail
-    /// address, `to` or else the first consent's (more than one consent only for a re-permission
-    /// request, [`Purpose::Repermission`]).
+    /// Queues one confirmation message for `ids`: consents of one person bound to the same address
+    /// or number, `to` or else the first consent's e-mail address (more than one consent only for
+    /// a re-permission request). A [`Purpose::RepermissionSms`] request goes as a text message to
+    /// the number `to`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn queue_doi(
         &self,
@@ -204,9 +216,7 @@ impl Konsent {
                 )));
             }
             if c.status.has_ended() {
-                return Err(ServiceError::Conflict(format!(
-                    "die Einwilligung wurde widerrufen oder beendet / consent {consent_id} has ended"
-                )));
+                return Err(ServiceError::Ended(format!("consent {consent_id}")));
             }
             if reminder && c.status.is_valid_for_processing() {
                 return Err(ServiceError::Conflict("nichts zu erinnern / nothing to remind of".into()));
@@ -225,18 +235,27 @@ impl Konsent {
         let Some(lead) = cs.first() else {
             return Err(ServiceError::invalid("consent_id", "keine Einwilligung / no consent"));
         };
-        let (cp, address) = match to {
-            Some(cp) => match self.contact_value(tenant, lead.person_id, cp).await? {
+        let by_sms = purpose == Purpose::RepermissionSms;
+        let (cp, address) = match (to, by_sms) {
+            (Some(cp), false) => match self.contact_value(tenant, lead.person_id, cp).await? {
                 Some(ContactValue::Email(e)) => (cp, e.as_str().to_string()),
                 _ => return Err(ServiceError::invalid("to", "keine E-Mail-Adresse / not an e-mail address")),
             },
-            None => self.email_of(tenant, lead).await?,
+            (Some(cp), true) => match self.contact_value(tenant, lead.person_id, cp).await? {
+                Some(ContactValue::Phone(p)) => {
+                    self.check_sms_number(&p)?;
+                    (cp, p.as_str().to_string())
+                }
+                _ => return Err(ServiceError::invalid("to", "keine Rufnummer / not a phone number")),
+            },
+            (None, false) => self.email_of(tenant, lead).await?,
+            (None, true) => return Err(ServiceError::invalid("to", "keine Rufnummer / no phone number")),
         };
         if cs.iter().any(|c| c.person_id != lead.person_id || !c.contact_points.contains(&cp)) {
             return Err(ServiceError::invalid(
                 "consent_id",
-                "ein Link bestätigt nur Einwilligungen einer Person an dieselbe E-Mail-Adresse / \
-                 one link confirms only consents of one person bound to the same e-mail address",
+                "ein Link bestätigt nur Einwilligungen einer Person an dieselbe Adresse / \
+                 one link confirms only consents of one person bound to the same address or number",
             ));
         }
         let mut loaded = Vec::with_capacity(cs.len());
@@ -252,6 +271,11 @@ impl Konsent {
         }
         let company = companies.join(", ");
         let link = self.new_link(tenant, lead, base_url, now);
+        if by_sms {
+            let text = repermission_sms(&company, &link.url);
+            let msg = Outgoing::Sms(OutgoingSms { message_id: link.message_id.clone(), to: address, text });
+            return self.send_link(tenant, actor, &cs, cp, link, &msg, purpose, basis).await;
+        }
         let (mut subject, text) = match purpose {
             Purpose::Repermission => {
                 let number_follows = cs
@@ -279,8 +303,7 @@ impl Konsent {
             subject = format!("Erinnerung / reminder: {subject}");
         }
         let mail = OutgoingMail { message_id: link.message_id.clone(), to: address, subject, text };
-        let kind = if purpose == Purpose::Repermission { "repermission" } else { "doi_confirmation" };
-        self.send_link(tenant, actor, &cs, cp, link, &Outgoing::Mail(mail), kind, purpose.as_str(), basis).await
+        self.send_link(tenant, actor, &cs, cp, link, &Outgoing::Mail(mail), purpose, basis).await
     }
 
     /// A fresh single-use confirmation link for consent `c`: 128-bit token (only its hash is kept),
@@ -315,14 +338,13 @@ impl Konsent {
         cp: ContactPointId,
         link: NewLink,
         msg: &Outgoing,
-        kind: &str,
-        purpose: &str,
+        purpose: Purpose,
         basis: Option<ConsentId>,
     ) -> Result<DoiQueued, ServiceError> {
         let now = self.now();
         let lead = cs.first().ok_or_else(|| ServiceError::invalid("consent_id", "keine Einwilligung / no consent"))?;
         let mut events = Vec::with_capacity(cs.len());
-        let mut message = self.outbox_message(msg, kind, lead)?;
+        let mut message = self.outbox_message(msg, purpose.message_kind(), lead)?;
         // A request that relies on another consent (re-permission) is cancelled while queued when
         // that consent is withdrawn.
         if let (Some(b), SideWrite::Outbox { consent_ref, .. }) = (basis, &mut message) {
@@ -348,12 +370,13 @@ impl Konsent {
                 message_id: link.message_id.clone(),
                 sent_at: now.as_microsecond(),
                 expires_at: link.expires_at.as_microsecond(),
-                purpose: purpose.into(),
+                purpose: purpose.as_str().into(),
             });
         }
         self.append(tenant, events, side).await?;
-        if !self.mail_configured {
-            // No sender: the newcomer sees the link at once (the message also lands in DATA_DIR/outbox).
+        if !self.mail_configured && purpose == Purpose::Doi && matches!(msg, Outgoing::Mail(_)) {
+            // No mail sender: the newcomer sees a sign-up's link at once (the message also lands
+            // in DATA_DIR/outbox). Bulk requests and text messages are never logged.
             tracing::info!(link = %link.url, "no sender configured: confirmation link");
         }
         Ok(DoiQueued { message_id: link.message_id, expires_at: link.expires_at })
@@ -385,7 +408,11 @@ impl Konsent {
     }
 
     /// The consent's e-mail contact point and its address.
-    async fn email_of(&self, tenant: TenantId, c: &ConsentRecord) -> Result<(ContactPointId, String), ServiceError> {
+    pub(crate) async fn email_of(
+        &self,
+        tenant: TenantId,
+        c: &ConsentRecord,
+    ) -> Result<(ContactPointId, String), ServiceError> {
         for cp in &c.contact_points {
             if let Some(ContactValue::Email(e)) = self.contact_value(tenant, c.person_id, *cp).await? {
                 return Ok((*cp, e.as_str().to_string()));

@@ -38,12 +38,10 @@ pub struct RepermissionScope {
     pub staleness_months: BTreeMap<Channel, u16>,
 }
 
-impl RepermissionScope {
-    /// The default limits, 60 days ahead.
-    pub fn new(advertiser: AdvertiserId) -> Self {
-        Self { advertiser, within_days: 60, staleness_months: BTreeMap::new() }
-    }
+/// Days ahead a re-permission run looks for consents turning stale, unless told otherwise.
+pub const WITHIN_DAYS: u16 = 60;
 
+impl RepermissionScope {
     /// The policy the plan decides by: the defaults with the campaign's limits over them.
     fn policy(&self) -> CampaignPolicy {
         let mut p = CampaignPolicy::default();
@@ -94,6 +92,15 @@ pub struct RepermissionPlan {
     pub candidates: Vec<Candidate>,
     /// Count by route (`email`, `sms`, `post`, `none`).
     pub by_route: BTreeMap<String, u64>,
+}
+
+/// The ways a request may reach one person: the consent and address or number the gate allows
+/// by e-mail and by SMS, and whether a letter may go.
+#[derive(Clone, Copy)]
+struct Routes {
+    email: Option<(ConsentId, ContactPointId)>,
+    sms: Option<(ConsentId, ContactPointId)>,
+    post: bool,
 }
 
 /// When the consent turns stale on the first of its channels to do so.
@@ -159,14 +166,15 @@ impl Konsent {
             }
         }
         let mut candidates = Vec::new();
-        type Basis = Option<(ConsentId, ContactPointId)>;
-        let mut bases: HashMap<PersonId, (Basis, Basis)> = HashMap::new();
+        // Per person, once: restricted (R47), the e-mail and SMS bases, whether a letter may go.
+        let mut people: HashMap<PersonId, Option<Routes>> = HashMap::new();
         for (c, why, at) in found.into_iter().filter(|(c, ..)| !renewed.contains(&c.id)) {
-            if queries::restriction(&self.db, tenant, c.person_id).await?.is_some() {
-                continue;
-            }
-            let (by_email, by_sms) = match bases.get(&c.person_id) {
-                Some(v) => *v,
+            let routes = match people.get(&c.person_id) {
+                Some(r) => *r,
+                None if queries::restriction(&self.db, tenant, c.person_id).await?.is_some() => {
+                    people.insert(c.person_id, None);
+                    None
+                }
                 None => {
                     let email = self.basis(tenant, c.person_id, advertiser, &policy, now, Channel::Email).await?;
                     let sms = match email {
@@ -177,17 +185,21 @@ impl Konsent {
                             _ => None,
                         },
                     };
-                    bases.insert(c.person_id, (email, sms));
-                    (email, sms)
+                    // A letter is the route only where no e-mail consent carries the request.
+                    let post = email.is_none() && self.post_allowed(tenant, c.person_id, advertiser).await?;
+                    let r = Some(Routes { email, sms, post });
+                    people.insert(c.person_id, r);
+                    r
                 }
             };
+            let Some(Routes { email: by_email, sms: by_sms, post }) = routes else { continue };
             // A text message can renew only the channels of the number it goes to: another
             // number would get the code, an e-mail channel would need its own double opt-in.
             let by_number = c.scope.channels.iter().any(|ch| ch.contact_kind() == ContactKind::Phone);
             let (route, via) = match (by_email, by_sms) {
                 (Some(v), _) => (Some("email"), Some(v)),
                 (None, Some(v)) if by_number && c.contact_points.contains(&v.1) => (Some("sms"), Some(v)),
-                _ if self.post_allowed(tenant, c.person_id, advertiser).await? => (Some("post"), None),
+                _ if post => (Some("post"), None),
                 _ => (None, None),
             };
             candidates.push(Candidate {
@@ -258,7 +270,7 @@ impl Konsent {
     ) -> Result<bool, ServiceError> {
         Ok(matches!(
             self.contact_value(tenant, person, cp).await?,
-            Some(konsent_domain::contact::ContactValue::Phone(p)) if p.sms_allowed(&self.sms_prefixes)
+            Some(konsent_domain::contact::ContactValue::Phone(p)) if self.check_sms_number(&p).is_ok()
         ))
     }
 

@@ -8,10 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use konsent_domain::channel::Channel;
 use konsent_domain::consent::{CaptureMethod, DeclarationRecipient, Scope, Validity};
 use konsent_domain::contact::ContactKind;
-use konsent_domain::contact::ContactValue;
 use konsent_domain::ids::{ConsentId, ContactPointId, PersonId, TenantId};
 use konsent_domain::ledger::Actor;
-use konsent_domain::mail::{Outgoing, OutgoingSms, repermission_sms};
 use konsent_domain::text::{ConsentTextVersion, TextState};
 use konsent_store::queries;
 use serde::Serialize;
@@ -19,7 +17,7 @@ use serde::Serialize;
 use super::{Candidate, RepermissionScope};
 use crate::consents::NewConsent;
 use crate::context::Konsent;
-use crate::doi::{Basis, Purpose, company_of};
+use crate::doi::{Basis, Purpose};
 use crate::error::ServiceError;
 
 /// What sending did.
@@ -124,6 +122,11 @@ impl Konsent {
     ) -> Result<(), ServiceError> {
         let mut renewals: Vec<Renewed> = Vec::new();
         let (mut to, mut via) = (None, None);
+        let Some(person) = candidates.first().map(|c| c.person_id) else { return Ok(()) };
+        // The kinds of the person's contact points, without opening their values.
+        let kinds: HashMap<ContactPointId, String> =
+            queries::contact_points(&self.db, tenant, person).await?.into_iter().map(|cp| (cp.id, cp.kind)).collect();
+        let is = |cp: &ContactPointId, kind: ContactKind| kinds.get(cp).is_some_and(|k| k == kind.as_str());
         for c in candidates {
             let Some(old) = queries::consent(&self.db, tenant, c.consent_id).await? else { continue };
             let key = texts.iter().find(|t| t.id == old.text_id).map(|t| t.key.clone());
@@ -147,13 +150,6 @@ impl Konsent {
                 .filter(|ch| by == By::Mail || ch.contact_kind() == ContactKind::Phone)
                 .collect();
             let needs_number = channels.iter().any(|ch| ch.contact_kind() == ContactKind::Phone);
-            // The kinds of the person's contact points, without opening their values.
-            let kinds: HashMap<ContactPointId, String> = queries::contact_points(&self.db, tenant, old.person_id)
-                .await?
-                .into_iter()
-                .map(|cp| (cp.id, cp.kind))
-                .collect();
-            let is = |cp: &ContactPointId, kind: ContactKind| kinds.get(cp).is_some_and(|k| k == kind.as_str());
             // By mail: the old consent's numbers and the address the request goes to (the click
             // confirms that one, not another the old consent named). By text message: the number
             // it goes to, which the old consent is bound to.
@@ -207,50 +203,18 @@ impl Konsent {
             renewals.push(Renewed { consent: a.record.id, number: number.filter(|_| needs_number) });
         }
         let Some(to) = to else { return Ok(()) };
+        let basis = via.map(Basis::Consent);
         if by == By::Sms {
             let ids: Vec<ConsentId> = renewals.iter().map(|r| r.consent).collect();
-            self.queue_renewal_sms(tenant, actor, &ids, to, via).await?;
+            self.queue_doi(tenant, actor, &ids, Some(to), &self.public_url, Purpose::RepermissionSms, basis).await?;
             out.sms += 1;
             return Ok(());
         }
         for (ids, with_number) in bundles(&renewals) {
-            let basis = via.map(Basis::Consent);
             self.queue_doi(tenant, actor, &ids, Some(to), &self.public_url, Purpose::Repermission, basis).await?;
             out.mails += 1;
             out.with_number += u64::from(with_number);
         }
-        Ok(())
-    }
-
-    /// Queues the text message to number `to` whose link renews the consents `ids` of one person
-    /// after a click on the page it opens; the number is verified by a code after the click.
-    async fn queue_renewal_sms(
-        &self,
-        tenant: TenantId,
-        actor: &Actor,
-        ids: &[ConsentId],
-        to: ContactPointId,
-        via: Option<ConsentId>,
-    ) -> Result<(), ServiceError> {
-        let mut cs = Vec::with_capacity(ids.len());
-        for id in ids {
-            cs.push(self.consent_record(tenant, *id).await?);
-        }
-        let Some(lead) = cs.first() else { return Ok(()) };
-        let Some(ContactValue::Phone(number)) = self.contact_value(tenant, lead.person_id, to).await? else {
-            return Err(ServiceError::invalid("to", "keine Rufnummer / not a phone number"));
-        };
-        self.check_sms_number(&number)?;
-        let l = self.load_context(tenant, lead.person_id, lead.text_id).await?;
-        let company = company_of(lead, l.advertisers());
-        let link = self.new_link(tenant, lead, &self.public_url, self.now());
-        let msg = Outgoing::Sms(OutgoingSms {
-            message_id: link.message_id.clone(),
-            to: number.as_str().to_string(),
-            text: repermission_sms(&company, &link.url),
-        });
-        let purpose = Purpose::RepermissionSms.as_str();
-        self.send_link(tenant, actor, &cs, to, link, &msg, "repermission", purpose, via).await?;
         Ok(())
     }
 }

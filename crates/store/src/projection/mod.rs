@@ -111,9 +111,10 @@ async fn check_status_change(tx: &mut Tx, tenant: &str, body: &EventBody) -> Res
     let EventBody::ConsentStatusChanged { consent_id, from, to, .. } = body else { return Ok(()) };
     let stored = load_consent(tx, tenant, *consent_id).await?.status;
     if stored != *from || (stored.has_ended() && to.is_valid_for_processing()) {
-        return Err(StoreError::Refused(format!(
-            "consent {consent_id} is {stored} now, not {from}; it does not become {to}"
-        )));
+        return Err(StoreError::Refused {
+            ended: stored.has_ended(),
+            detail: format!("consent {consent_id} is {stored} now, not {from}; it does not become {to}"),
+        });
     }
     Ok(())
 }

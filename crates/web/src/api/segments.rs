@@ -243,7 +243,7 @@ impl RepermissionQuery {
     fn scope(&self) -> Result<RepermissionScope, ApiError> {
         Ok(RepermissionScope {
             advertiser: self.advertiser.parse().map_err(|_| field("advertiser", "not an advertiser id"))?,
-            within_days: self.within_days.unwrap_or(60),
+            within_days: self.within_days.unwrap_or(konsent_service::repermission::WITHIN_DAYS),
             staleness_months: konsent_domain::gate::parse_staleness(self.staleness.as_deref().unwrap_or(""))
                 .map_err(|e| field("staleness", e))?,
         })
@@ -308,7 +308,7 @@ pub async fn repermission_send(
     caller.require(Permission::Export)?;
     let scope = RepermissionScope {
         advertiser: b.advertiser,
-        within_days: b.within_days.unwrap_or(60),
+        within_days: b.within_days.unwrap_or(konsent_service::repermission::WITHIN_DAYS),
         staleness_months: b.staleness_months,
     };
     let r = s.k.send_repermission(caller.tenant, &caller.actor(), &scope).await?;

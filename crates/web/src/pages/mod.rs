@@ -110,14 +110,7 @@ pub async fn doi_page(State(s): State<AppState>, Path(token): Path<String>) -> R
             renewal_page(&company, &renewals, number_follows)
         }
         Ok(Some(DoiState::Open { title, company, number_follows, .. })) => {
-            let (then_de, then_en) = if number_follows {
-                (
-                    " Danach schicken wir Ihnen einen Code per SMS, mit dem Sie Ihre Rufnummer bestätigen.",
-                    " After that we send you a code by text message to verify your phone number.",
-                )
-            } else {
-                ("", "")
-            };
+            let (then_de, then_en) = konsent_domain::mail::number_follows_note(number_follows);
             page(
                 StatusCode::OK,
                 "Einwilligung bestätigen",
@@ -133,16 +126,10 @@ pub async fn doi_page(State(s): State<AppState>, Path(token): Path<String>) -> R
                 ),
             )
         }
-        Ok(Some(DoiState::Used)) => {
-            gone("Dieser Link wurde bereits verwendet.", "This link was already used.", StatusCode::CONFLICT)
-        }
+        Ok(Some(DoiState::Used)) => used_link(),
         Ok(Some(DoiState::Ended)) => ended(),
-        Ok(Some(DoiState::Expired)) => gone(
-            "Dieser Link ist abgelaufen. Bitte melden Sie sich erneut an.",
-            "This link has expired. Please sign up again.",
-            StatusCode::GONE,
-        ),
-        Ok(None) => gone("Diesen Link kennen wir nicht.", "We do not know this link.", StatusCode::NOT_FOUND),
+        Ok(Some(DoiState::Expired)) => expired_link(),
+        Ok(None) => unknown_link(),
         Err(e) => internal(&e),
     }
 }
@@ -150,14 +137,7 @@ pub async fn doi_page(State(s): State<AppState>, Path(token): Path<String>) -> R
 /// The page of a re-permission link (R43): the wording of every text the click renews consent
 /// under, in full, and one button.
 fn renewal_page(company: &str, renewals: &[(String, String)], number_follows: bool) -> Response {
-    let (then_de, then_en) = if number_follows {
-        (
-            " Danach schicken wir Ihnen einen Code per SMS, mit dem Sie Ihre Rufnummer bestätigen.",
-            " After that we send you a code by text message to verify your phone number.",
-        )
-    } else {
-        ("", "")
-    };
+    let (then_de, then_en) = konsent_domain::mail::number_follows_note(number_follows);
     let texts: String = renewals
         .iter()
         .map(|(title, body)| {
@@ -222,24 +202,35 @@ pub async fn doi_confirm(State(s): State<AppState>, Path(token): Path<String>, r
              <p class=\"en\" lang=\"en\">Your consent is confirmed. You can withdraw it at any time with \
              effect for the future, for example through the unsubscribe link in each of our e-mails.</p>",
         ),
-        Err(ServiceError::NotFound(_)) => {
-            gone("Diesen Link kennen wir nicht.", "We do not know this link.", StatusCode::NOT_FOUND)
-        }
-        Err(ServiceError::Conflict(m)) if m.contains("has ended since") => ended(),
-        Err(ServiceError::Conflict(m)) if m.contains("expired") => gone(
-            "Dieser Link ist abgelaufen. Bitte melden Sie sich erneut an.",
-            "This link has expired. Please sign up again.",
-            StatusCode::GONE,
-        ),
-        Err(ServiceError::Conflict(_)) => {
-            gone("Dieser Link wurde bereits verwendet.", "This link was already used.", StatusCode::CONFLICT)
-        }
+        Err(ServiceError::NotFound(_)) => unknown_link(),
+        Err(ServiceError::Ended(_)) => ended(),
+        Err(ServiceError::Conflict(m)) if m.contains("expired") => expired_link(),
+        Err(ServiceError::Conflict(_)) => used_link(),
         Err(e) => internal(&e),
     }
 }
 
+/// 404 for a link we do not know.
+pub(crate) fn unknown_link() -> Response {
+    gone("Diesen Link kennen wir nicht.", "We do not know this link.", StatusCode::NOT_FOUND)
+}
+
+/// 409 for a confirmation link already used.
+fn used_link() -> Response {
+    gone("Dieser Link wurde bereits verwendet.", "This link was already used.", StatusCode::CONFLICT)
+}
+
+/// 410 for a confirmation link past its expiry.
+fn expired_link() -> Response {
+    gone(
+        "Dieser Link ist abgelaufen. Bitte melden Sie sich erneut an.",
+        "This link has expired. Please sign up again.",
+        StatusCode::GONE,
+    )
+}
+
 /// 410 for a link whose consent was withdrawn or ended after it was sent.
-fn ended() -> Response {
+pub(crate) fn ended() -> Response {
     gone(
         "Diese Einwilligung wurde inzwischen widerrufen oder beendet; der Link bestätigt nichts mehr. \
          Wenn Sie wieder Nachrichten erhalten möchten, melden Sie sich bitte neu an.",

@@ -179,14 +179,8 @@ pub(crate) async fn check_code(s: &AppState, via: Via<'_>, code: &str) -> Respon
 
 fn step_failed(e: &ServiceError, via: Via<'_>) -> Response {
     match e {
-        ServiceError::NotFound(_) => {
-            gone("Diesen Link kennen wir nicht.", "We do not know this link.", StatusCode::NOT_FOUND)
-        }
-        ServiceError::Conflict(m) if m.contains("has ended since") => gone(
-            "Diese Einwilligung wurde inzwischen widerrufen oder beendet.",
-            "This consent was withdrawn or has ended since.",
-            StatusCode::GONE,
-        ),
+        ServiceError::NotFound(_) => super::unknown_link(),
+        ServiceError::Ended(_) => super::ended(),
         ServiceError::Conflict(m) if m.contains("too long ago") || m.contains("not confirmed") => gone(
             "Die Bestätigung der Rufnummer ist über diesen Link nicht mehr möglich. Bitte wenden Sie sich an uns.",
             "The phone number can no longer be verified through this link. Please contact us.",

@@ -10,13 +10,11 @@ use konsent_domain::consent::ConsentStatus;
 use konsent_domain::ids::ConsentId;
 use konsent_service::prefs::LinkClaim;
 
-use super::{client_ip, esc, gone, internal, page, too_many};
+use super::{client_ip, esc, internal, page, too_many};
 use crate::AppState;
 use crate::limits;
 
-fn unknown() -> Response {
-    gone("Diesen Link kennen wir nicht.", "We do not know this link.", StatusCode::NOT_FOUND)
-}
+use super::unknown_link as unknown;
 
 async fn centre(s: &AppState, token: &str, claim: &LinkClaim, note: Option<(&str, &str)>) -> Response {
     let items = match s.k.preferences(claim).await {
