@@ -357,6 +357,25 @@ app_test!(
             app.ledger_text().await.contains("Neueinholung per SMS"),
             "the renewal is declared to the advertiser (R20)"
         );
+        // The proof names the consent the renewal renews, in the PDF and in the JSON.
+        let p = app
+            .k
+            .evidence_package(
+                app.tenant,
+                &konsent_domain::ledger::Actor::System,
+                konsent_service::proof::ProofSubject::Person(w.person.parse().unwrap()),
+                None,
+            )
+            .await
+            .unwrap();
+        let files = konsent_service::proof::read_package(&p.zip).unwrap();
+        let pdf = crate::proof::pdftotext(&files["nachweis.pdf"]);
+        assert!(pdf.contains("Erneuert die Einwilligung") && pdf.contains(&calls), "{pdf}");
+        let proof = String::from_utf8(files["proof.json"].clone()).unwrap();
+        assert!(
+            proof.contains(&format!("\"renews\":\"{calls}\"")) || proof.contains(&format!("\"renews\": \"{calls}\"")),
+            "{proof}"
+        );
         let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": crate::api::PHONE})).await;
         assert_eq!(d["allowed"], true, "{d}");
         assert_eq!(app.call("GET", &format!("/v1/consents/{calls}"), key, None).await.json, before);

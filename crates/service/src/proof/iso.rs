@@ -163,6 +163,7 @@ fn record(g: &Gathered, p: &PersonProof, c: &ConsentRecord) -> Value {
         "source": c.source,
         "collection_method": c.capture_method,
         "status": c.status.as_str(),
+        "renews": c.renews.map(|id| id.to_string()),
         "granted_at": c.granted_at.map(|t| t.to_string()),
         "last_use_at": c.last_use_at.map(|t| t.to_string()),
         "approval_pending": c.approval_pending,

@@ -150,30 +150,35 @@ fn consent_section(g: &Gathered, p: &PersonProof, c: &ConsentRecord, n: usize) -
         Some((t, d)) => format!("mindestens bis {} (Regel {}: {})", date(t), d.code(), d.label_de()),
         None => "solange die Einwilligung genutzt wird, danach nach Löschkonzept".into(),
     };
-    blocks.push(Block::Facts {
-        facts: vec![
-            Fact::new("Einwilligungs-ID", c.id.to_string()),
-            Fact::new("Status", format!("{} ({})", c.status.label_de(), c.status.as_str())),
-            Fact::new("Werbende Unternehmen", advertisers.join("\n")),
-            Fact::new("Kanäle", c.scope.channels.iter().map(|ch| ch.label_de()).collect::<Vec<_>>().join(", ")),
-            Fact::new(
-                "Produktbereiche",
-                c.scope.product_categories.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
-            ),
-            Fact::new("Erfasste Kontaktwege", numbers.join("\n")),
-            Fact::new("Erteilt am", when(c.given_at, c.capture_offset_seconds)),
-            Fact::new("Erfasst am", utc(c.recorded_at)),
-            Fact::new("Art und Weise", method_de(c)),
-            Fact::new(
-                "Empfänger der Erklärung",
-                c.declaration_recipient
-                    .as_ref()
-                    .map(|r| format!("{} (Mitarbeiterkennung {})", r.organisation, r.agent_pseudonym))
-                    .unwrap_or_else(|| "—".into()),
-            ),
-            Fact::new("Aufbewahrung des Nachweises", retention),
-        ],
-    });
+    let mut facts = vec![
+        Fact::new("Einwilligungs-ID", c.id.to_string()),
+        Fact::new("Status", format!("{} ({})", c.status.label_de(), c.status.as_str())),
+    ];
+    if let Some(old) = c.renews {
+        // A renewal (R43) names the consent it renews; that one stays on record unchanged.
+        facts.push(Fact::new("Erneuert die Einwilligung", old.to_string()));
+    }
+    facts.extend([
+        Fact::new("Werbende Unternehmen", advertisers.join("\n")),
+        Fact::new("Kanäle", c.scope.channels.iter().map(|ch| ch.label_de()).collect::<Vec<_>>().join(", ")),
+        Fact::new(
+            "Produktbereiche",
+            c.scope.product_categories.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
+        ),
+        Fact::new("Erfasste Kontaktwege", numbers.join("\n")),
+        Fact::new("Erteilt am", when(c.given_at, c.capture_offset_seconds)),
+        Fact::new("Erfasst am", utc(c.recorded_at)),
+        Fact::new("Art und Weise", method_de(c)),
+        Fact::new(
+            "Empfänger der Erklärung",
+            c.declaration_recipient
+                .as_ref()
+                .map(|r| format!("{} (Mitarbeiterkennung {})", r.organisation, r.agent_pseudonym))
+                .unwrap_or_else(|| "—".into()),
+        ),
+        Fact::new("Aufbewahrung des Nachweises", retention),
+    ]);
+    blocks.push(Block::Facts { facts });
     if let Some(t) = g.texts.get(&c.text_id) {
         blocks.push(Block::Quote {
             label: format!(
