@@ -118,6 +118,24 @@ async fn story(app: &TestApp) -> (World, Vec<u8>) {
     (w, rec)
 }
 
+/// The proof package of a person, as the service builds it.
+pub async fn package(app: &TestApp, person: &str) -> konsent_service::proof::ProofPackage {
+    app.k
+        .evidence_package(
+            app.tenant,
+            &konsent_domain::ledger::Actor::System,
+            konsent_service::proof::ProofSubject::Person(person.parse().unwrap()),
+            None,
+        )
+        .await
+        .unwrap()
+}
+
+/// The files of a person's proof package by name.
+pub async fn package_files(app: &TestApp, person: &str) -> BTreeMap<String, Vec<u8>> {
+    konsent_service::proof::read_package(&package(app, person).await.zip).unwrap()
+}
+
 pub fn pdftotext(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nachweis.pdf");
@@ -141,17 +159,7 @@ app_test!(r27_proof_package_tells_the_whole_story_and_verifies_offline, |app| {
     let compliance = key(&app, "compliance").await;
     let res = app.call("POST", "/v1/evidence", Some(&compliance), Some(json!({"phone": "+49 171 2345678"}))).await;
     assert_eq!((res.status, res.ctype.as_str()), (200, "application/zip"), "{:?}", res.json);
-    let p = app
-        .k
-        .evidence_package(
-            app.tenant,
-            &konsent_domain::ledger::Actor::System,
-            konsent_service::proof::ProofSubject::Person(w.person.parse().unwrap()),
-            None,
-        )
-        .await
-        .unwrap();
-    let files = konsent_service::proof::read_package(&p.zip).unwrap();
+    let files = package_files(&app, &w.person).await;
     let outcome = verify(&files, &app);
     assert!(outcome.ok(), "{:#?}", outcome.checks);
 
@@ -219,16 +227,7 @@ app_test!(r27_proof_package_tells_the_whole_story_and_verifies_offline, |app| {
 
 app_test!(r27_verify_package_command_accepts_the_package_and_rejects_one_changed_byte, |app| {
     let (w, _) = story(&app).await;
-    let p = app
-        .k
-        .evidence_package(
-            app.tenant,
-            &konsent_domain::ledger::Actor::System,
-            konsent_service::proof::ProofSubject::Person(w.person.parse().unwrap()),
-            None,
-        )
-        .await
-        .unwrap();
+    let p = package(&app, &w.person).await;
     let dir = tempfile::tempdir().unwrap();
     let zip = dir.path().join("nachweis.zip");
     std::fs::write(&zip, &p.zip).unwrap();
@@ -258,17 +257,7 @@ app_test!(r27_verify_package_command_accepts_the_package_and_rejects_one_changed
 
 app_test!(r68_proof_json_carries_every_mandatory_field_of_section_4_and_the_range_limits_uses, |app| {
     let (w, _) = story(&app).await;
-    let p = app
-        .k
-        .evidence_package(
-            app.tenant,
-            &konsent_domain::ledger::Actor::System,
-            konsent_service::proof::ProofSubject::Person(w.person.parse().unwrap()),
-            None,
-        )
-        .await
-        .unwrap();
-    let files = konsent_service::proof::read_package(&p.zip).unwrap();
+    let files = package_files(&app, &w.person).await;
     let proof: Value = serde_json::from_slice(&files["proof.json"]).unwrap();
     let r = &proof["records"][0];
     for field in [

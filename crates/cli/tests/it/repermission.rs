@@ -358,17 +358,7 @@ app_test!(
             "the renewal is declared to the advertiser (R20)"
         );
         // The proof names the consent the renewal renews, in the PDF and in the JSON.
-        let p = app
-            .k
-            .evidence_package(
-                app.tenant,
-                &konsent_domain::ledger::Actor::System,
-                konsent_service::proof::ProofSubject::Person(w.person.parse().unwrap()),
-                None,
-            )
-            .await
-            .unwrap();
-        let files = konsent_service::proof::read_package(&p.zip).unwrap();
+        let files = crate::proof::package_files(&app, &w.person).await;
         let pdf = crate::proof::pdftotext(&files["nachweis.pdf"]);
         assert!(pdf.contains("Erneuert die Einwilligung") && pdf.contains(&calls), "{pdf}");
         let proof = String::from_utf8(files["proof.json"].clone()).unwrap();
