@@ -50,6 +50,11 @@ async fn main() {
     drop(db);
 
     let c = Connection::open(&file).expect("open");
+    // WITHOUT_ROWID=ledger,persons,…: recreate those tables `WITHOUT ROWID`, keyed by their
+    // primary key alone (no second unique index), with their indexes and triggers.
+    for table in std::env::var("WITHOUT_ROWID").unwrap_or_default().split(',').filter(|t| !t.is_empty()) {
+        without_rowid(&c, table);
+    }
     if std::env::var("LAYOUT").is_ok_and(|v| v == "binary") {
         return binary_layout(&c, &file, n, batch);
     }
@@ -272,4 +277,21 @@ fn binary_layout(c: &Connection, file: &str, n: u64, batch: u64) {
         n as f64 / secs,
         size as f64 / n as f64 / 1024.0
     );
+}
+
+/// Recreates the empty `table` as a `WITHOUT ROWID` table with its indexes and triggers.
+fn without_rowid(c: &Connection, table: &str) {
+    let mut q =
+        c.prepare("SELECT type, sql FROM sqlite_master WHERE tbl_name = ?1 AND sql IS NOT NULL").expect("schema");
+    let objects: Vec<(String, String)> =
+        q.query_map([table], |r| Ok((r.get(0)?, r.get(1)?))).expect("schema").map(|r| r.expect("row")).collect();
+    let mut script = format!("DROP TABLE {table};");
+    for (kind, sql) in objects.iter().filter(|(k, _)| k == "table") {
+        let _ = kind;
+        script.push_str(&format!("{sql} WITHOUT ROWID;"));
+    }
+    for (_, sql) in objects.iter().filter(|(k, _)| k != "table") {
+        script.push_str(&format!("{sql};"));
+    }
+    c.execute_batch(&script).expect("recreate WITHOUT ROWID");
 }
