@@ -4,6 +4,7 @@ mod api;
 mod assisted;
 mod browser;
 mod cli;
+mod crash;
 mod doi;
 mod erasure;
 mod forms;

@@ -1,0 +1,125 @@
+//! `kill -9` in the middle of a `konsent import`, on both engines: every batch committed before
+//! the kill is whole (its persons, consents and progress together), the ledger verifies, and the
+//! next run resumes after the last committed row and ends with every row imported once. On
+//! SQLite the kill lands while the checkpointer thread copies the WAL into the database.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use konsent_store::Db;
+use konsent_testkit::PgDatabase;
+
+/// Rows in the file: enough that a debug build is still importing when the kill comes.
+const ROWS: u64 = 30_000;
+/// Rows committed before the kill: five batches, more than 64 MB of WAL on SQLite.
+const KILL_AFTER: i64 = 10_000;
+
+fn konsent(data: &Path, url: Option<&str>) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_konsent"));
+    c.arg("--data-dir").arg(data).env_remove("KONSENT_DATABASE_URL").env("KONSENT_LOG", "warn");
+    if let Some(url) = url {
+        c.arg("--database-url").arg(url);
+    }
+    c
+}
+
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A Mailchimp export of distinct subscribers, each with the whole double opt-in record.
+fn mailchimp_export(path: &Path) {
+    let mut s = String::from(
+        "\"Email Address\",\"First Name\",\"Last Name\",OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LAST_CHANGED\n",
+    );
+    for i in 0..ROWS {
+        s.push_str(&format!(
+            "kunde{i}@beispiel-makler.de,Jürgen,Weiß,2026-06-01 10:00:00,192.0.2.{},2026-06-01 10:05:00,192.0.2.{},2026-06-02 10:00:00\n",
+            i % 250,
+            i % 250
+        ));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+async fn count(db: &Db, sql: &'static str) -> i64 {
+    db.fetch_optional(sql, vec![]).await.unwrap().map(|r| r.i64(0).unwrap()).unwrap_or(0)
+}
+
+async fn killed_import(url: Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = url.as_deref();
+    ok(konsent(&data, url).arg("init").output().unwrap());
+    ok(konsent(&data, url).args(["demo", "--persons", "0"]).output().unwrap());
+    let file = dir.path().join("subscribed_members_export.csv");
+    mailchimp_export(&file);
+    let import = |c: &mut Command| {
+        c.arg("import")
+            .arg(&file)
+            .args(["--format", "mailchimp", "--text", "demo-newsletter", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+    };
+
+    let db_url = url.map(str::to_string).unwrap_or_else(|| format!("sqlite://{}", data.join("konsent.db").display()));
+    let db = Db::connect(&db_url, 1).await.unwrap();
+    let mut cmd = konsent(&data, url);
+    import(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    let started = Instant::now();
+    loop {
+        if count(&db, "SELECT COALESCE(max(rows_done), 0) FROM imports").await >= KILL_AFTER {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the import ended ({status}) before it could be killed; make the file larger");
+        }
+        assert!(started.elapsed() < Duration::from_secs(300), "the import committed nothing for 300 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // What the killed run committed is whole: one person and one consent per committed row.
+    let done = count(&db, "SELECT COALESCE(max(rows_done), 0) FROM imports").await;
+    assert!((KILL_AFTER..ROWS as i64).contains(&done), "rows committed before the kill: {done}");
+    assert_eq!(count(&db, "SELECT count(*) FROM persons").await, done);
+    assert_eq!(count(&db, "SELECT count(*) FROM consents").await, done);
+    db.close().await;
+    let verify = ok(konsent(&data, url).arg("verify").output().unwrap());
+    assert!(verify.contains("intakt"), "{verify}");
+
+    // The next run resumes after the last committed row and imports each row once.
+    let mut cmd = konsent(&data, url);
+    import(&mut cmd);
+    let report: serde_json::Value = serde_json::from_str(&ok(cmd.output().unwrap())).unwrap();
+    assert_eq!(report["resumed_after"], done, "{report}");
+    assert_eq!(report["rows"], ROWS, "{report}");
+    assert_eq!(report["outcomes"]["given"], ROWS, "{report}");
+    assert_eq!(report["persons_created"], ROWS, "{report}");
+    let db = Db::connect(&db_url, 1).await.unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM persons").await, ROWS as i64);
+    assert_eq!(count(&db, "SELECT count(*) FROM consents").await, ROWS as i64);
+    db.close().await;
+    let verify = ok(konsent(&data, url).arg("verify").output().unwrap());
+    assert!(verify.contains("intakt"), "{verify}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_an_import_loses_no_committed_batch_and_the_next_run_resumes_sqlite() {
+    killed_import(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_an_import_loses_no_committed_batch_and_the_next_run_resumes_postgres() {
+    let pg = PgDatabase::create().await;
+    killed_import(Some(pg.url.clone())).await;
+}
