@@ -194,6 +194,27 @@ both_engines!(group_commit_isolates_a_failing_append, |db| {
     assert_eq!(queries::stats(db, t).await.unwrap().persons, 63);
 });
 
+both_engines!(an_append_failing_inside_a_multi_row_insert_leaves_none_of_its_rows, |db| {
+    let t = tenant(9);
+    let g = konsent_store::GroupCommit::start(db.clone(), konsent_store::HeadWatch::inert());
+    g.append(t, now(), (1..=20).flat_map(person_events).collect(), vec![]).await.unwrap();
+    // 64 new persons in one append, with person 5 registered again as the 41st: the duplicate
+    // fails the persons insert of 64 rows after 40 good ones, and after the append's ledger rows
+    // were written (on SQLite an `INSERT OR FAIL`, which does not undo those rows itself).
+    let again = person_events(5).into_iter().next().unwrap();
+    let mut bad: Vec<PendingEvent> = (100..140).flat_map(person_events).collect();
+    bad.push(ev(9_000, again.body));
+    bad.extend((140..163).flat_map(person_events));
+    assert!(g.append(t, now(), bad, vec![]).await.is_err());
+    assert_eq!(verify(db, t).await.unwrap(), 40, "none of the failed append's ledger rows stayed");
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 20);
+    assert!(queries::persons_by_blind_index(db, t, "bi100").await.unwrap().is_empty());
+    // The chain goes on from where it was.
+    g.append(t, now(), person_events(200), vec![]).await.unwrap();
+    assert_eq!(verify(db, t).await.unwrap(), 42);
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 21);
+});
+
 both_engines!(head_watch_follows_other_writers_and_survives_a_lost_listener, |db| {
     use std::time::{Duration, Instant};
     let t = tenant(8);
