@@ -69,7 +69,9 @@ pub(crate) static CONTACT_VALUES: Table = Table {
 /// the ledger writer's time in an import). A failed statement fails its whole append, which is
 /// rolled back to its savepoint or with its transaction, so no row of it stays either way.
 fn statement(t: &'static Table, rows: usize, or_fail: bool) -> &'static str {
-    static MADE: OnceLock<Mutex<HashMap<(usize, usize, bool), &'static str>>> = OnceLock::new();
+    /// Table (by address), rows and `or_fail` → the statement.
+    type Made = HashMap<(usize, usize, bool), &'static str>;
+    static MADE: OnceLock<Mutex<Made>> = OnceLock::new();
     let made = MADE.get_or_init(Default::default);
     let mut made = made.lock().unwrap_or_else(|e| e.into_inner());
     made.entry((std::ptr::from_ref(t) as usize, rows, or_fail)).or_insert_with(|| {
