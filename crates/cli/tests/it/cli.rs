@@ -15,7 +15,7 @@ fn konsent(data_dir: &Path, db: Option<&str>, args: &[&str]) -> Output {
     c.output().expect("konsent runs")
 }
 
-fn ok(o: &Output) -> String {
+pub(crate) fn ok(o: &Output) -> String {
     assert!(
         o.status.success(),
         "failed: {}\n{}",

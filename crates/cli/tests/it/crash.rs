@@ -4,11 +4,13 @@
 //! SQLite the kill lands while the checkpointer thread copies the WAL into the database.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use konsent_store::Db;
 use konsent_testkit::PgDatabase;
+
+use crate::cli::ok;
 
 /// Rows in the file: enough that a debug build is still importing when the kill comes.
 const ROWS: u64 = 30_000;
@@ -22,16 +24,6 @@ fn konsent(data: &Path, url: Option<&str>) -> Command {
         c.arg("--database-url").arg(url);
     }
     c
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// A Mailchimp export of distinct subscribers, each with the whole double opt-in record.
@@ -57,8 +49,8 @@ async fn killed_import(url: Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let url = url.as_deref();
-    ok(konsent(&data, url).arg("init").output().unwrap());
-    ok(konsent(&data, url).args(["demo", "--persons", "0"]).output().unwrap());
+    ok(&konsent(&data, url).arg("init").output().unwrap());
+    ok(&konsent(&data, url).args(["demo", "--persons", "0"]).output().unwrap());
     let file = dir.path().join("subscribed_members_export.csv");
     mailchimp_export(&file);
     let import = |c: &mut Command| {
@@ -94,13 +86,13 @@ async fn killed_import(url: Option<String>) {
     assert_eq!(count(&db, "SELECT count(*) FROM persons").await, done);
     assert_eq!(count(&db, "SELECT count(*) FROM consents").await, done);
     db.close().await;
-    let verify = ok(konsent(&data, url).arg("verify").output().unwrap());
+    let verify = ok(&konsent(&data, url).arg("verify").output().unwrap());
     assert!(verify.contains("intakt"), "{verify}");
 
     // The next run resumes after the last committed row and imports each row once.
     let mut cmd = konsent(&data, url);
     import(&mut cmd);
-    let report: serde_json::Value = serde_json::from_str(&ok(cmd.output().unwrap())).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&ok(&cmd.output().unwrap())).unwrap();
     assert_eq!(report["resumed_after"], done, "{report}");
     assert_eq!(report["rows"], ROWS, "{report}");
     assert_eq!(report["outcomes"]["given"], ROWS, "{report}");
@@ -109,7 +101,7 @@ async fn killed_import(url: Option<String>) {
     assert_eq!(count(&db, "SELECT count(*) FROM persons").await, ROWS as i64);
     assert_eq!(count(&db, "SELECT count(*) FROM consents").await, ROWS as i64);
     db.close().await;
-    let verify = ok(konsent(&data, url).arg("verify").output().unwrap());
+    let verify = ok(&konsent(&data, url).arg("verify").output().unwrap());
     assert!(verify.contains("intakt"), "{verify}");
 }
 
