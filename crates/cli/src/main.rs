@@ -4,6 +4,7 @@
 mod args;
 mod cmd;
 mod config;
+mod usage;
 
 use std::process::ExitCode;
 
@@ -11,7 +12,17 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     quiet_broken_pipe();
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            if let Some(line) = usage::german(&e) {
+                eprintln!("Fehler: {line}.");
+            }
+            // clap's own message (English, with the usage line and tips), exit code 2; help and
+            // the version go to stdout with exit code 0.
+            e.exit()
+        }
+    };
     let cfg = match config::Config::load(&cli.data_dir) {
         Ok(c) => c,
         Err(e) => {

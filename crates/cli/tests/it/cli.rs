@@ -105,6 +105,20 @@ async fn r21_cli_story_postgres() {
 }
 
 #[test]
+fn a_mistyped_argument_is_named_german_first_with_clap_s_english_tip_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = konsent(dir.path(), None, &["import", "members.csv", "--frmat", "mailchimp"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.starts_with("Fehler: unbekanntes Argument „--frmat“.\n"), "{err}");
+    assert!(err.contains("error: unexpected argument '--frmat' found"), "{err}");
+    assert!(err.contains("a similar argument exists: '--format'"), "{err}");
+    let help = konsent(dir.path(), None, &["import", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--format"));
+}
+
+#[test]
 fn clear_errors_for_missing_and_foreign_data_dirs_and_bad_urls() {
     let dir = tempfile::tempdir().unwrap();
     let missing = konsent(&dir.path().join("nope"), None, &["verify"]);
