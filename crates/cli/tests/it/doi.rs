@@ -311,3 +311,30 @@ app_test!(r39_a_confirmation_decided_before_a_withdrawal_that_commits_first_is_r
     assert_eq!(status(&app, &consent).await, "ConsentWithdrawn");
     assert_eq!(app.ledger_text().await.lines().count(), entries, "nothing of the append is in the ledger");
 });
+
+app_test!(a_status_change_the_state_machine_has_no_edge_for_is_refused_whole, |app| {
+    use konsent_domain::consent::ConsentStatus;
+    use konsent_domain::ids::{ConsentId, EventId};
+    use konsent_domain::ledger::{Actor, EventBody};
+    let (_w, consent) = email_consent(&app).await;
+    let r = app.call("POST", &format!("/v1/consents/{consent}/withdraw"), Some(&app.api_key), Some(json!({}))).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let entries = app.ledger_text().await.lines().count();
+    // A withdrawn consent does not expire: section 5 has no such edge (expiry ends valid or
+    // pending consents only), even though the change names the stored status.
+    let change = konsent_store::PendingEvent {
+        event_id: EventId::from_parts(1_800_000_000_000, [8; 10]),
+        actor: Actor::System,
+        body: EventBody::ConsentStatusChanged {
+            consent_id: consent.parse::<ConsentId>().unwrap(),
+            from: ConsentStatus::Withdrawn,
+            to: ConsentStatus::Expired,
+            reason: "stale".into(),
+            at: app.k.now(),
+        },
+    };
+    let err = app.k.append(app.tenant, vec![change], vec![]).await.unwrap_err();
+    assert!(err.to_string().contains("is not a permitted transition"), "{err}");
+    assert_eq!(status(&app, &consent).await, "ConsentWithdrawn");
+    assert_eq!(app.ledger_text().await.lines().count(), entries, "nothing of the append is in the ledger");
+});

@@ -104,19 +104,19 @@ pub(crate) async fn apply_bulk(tx: &mut Tx, bulk: &mut crate::bulk::Bulk, e: &En
 }
 
 /// Refuses a new status change decided on a status that is no longer the stored one (a
-/// withdrawal committed in between), or one that would make an ended consent valid again (R39,
-/// R43): nothing of the append is written. Only appends are checked; a rebuild replays what the
-/// ledger holds.
+/// withdrawal committed in between), one that would make an ended consent valid again (R39,
+/// R43), and any edge the status machine does not have (`check_transition`; whether there is new
+/// evidence is the service's check): nothing of the append is written. Only appends are checked;
+/// a rebuild replays what the ledger holds.
 async fn check_status_change(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<(), StoreError> {
     let EventBody::ConsentStatusChanged { consent_id, from, to, .. } = body else { return Ok(()) };
     let stored = load_consent(tx, tenant, *consent_id).await?.status;
+    let refused = |detail: String| StoreError::Refused { ended: stored.has_ended(), detail };
     if stored != *from || (stored.has_ended() && to.is_valid_for_processing()) {
-        return Err(StoreError::Refused {
-            ended: stored.has_ended(),
-            detail: format!("consent {consent_id} is {stored} now, not {from}; it does not become {to}"),
-        });
+        return Err(refused(format!("consent {consent_id} is {stored} now, not {from}; it does not become {to}")));
     }
-    Ok(())
+    konsent_domain::consent::check_transition(stored, *to, true)
+        .map_err(|e| refused(format!("consent {consent_id}: {e}")))
 }
 
 async fn load_consent(tx: &mut Tx, tenant: &str, id: ConsentId) -> Result<ConsentRecord, StoreError> {
