@@ -4,7 +4,6 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
 use konsent_domain::ledger::Actor;
 use konsent_service::Konsent;
 use konsent_service::imports::{Format, ImportOptions, ImportReport, Mapping, Progress};
@@ -38,7 +37,7 @@ pub async fn import(k: &Konsent, command: &Command) -> anyhow::Result<ExitCode> 
         Some(
             advertiser
                 .iter()
-                .map(|a| a.parse().with_context(|| format!("--advertiser {a} is not an advertiser id")))
+                .map(|a| a.parse().map_err(|e| anyhow::anyhow!("--advertiser: {e}")))
                 .collect::<anyhow::Result<_>>()?,
         )
     };

@@ -45,13 +45,14 @@ pub async fn segment(k: &Konsent, action: &SegmentAction) -> anyhow::Result<Exit
             tenant,
         } => {
             let t = pick_tenant(k, tenant.as_deref()).await?;
-            let channel: Channel = serde_json::from_value(serde_json::Value::String(channel.clone()))
-                .with_context(|| format!("--channel {channel} is not a channel (email, phone_live, sms, …)"))?;
+            let channel: Channel = channel.parse().map_err(|e| anyhow::anyhow!("--channel: {e}"))?;
             let source = match source.as_deref() {
                 None => None,
                 Some("first_party") => Some(SourceFilter::FirstParty),
                 Some("third_party") => Some(SourceFilter::ThirdParty),
-                Some(other) => anyhow::bail!("--source {other}: use first_party or third_party"),
+                Some(other) => anyhow::bail!(
+                    "--source {other}: erlaubt sind first_party oder third_party / use first_party or third_party"
+                ),
             };
             let mut cats = std::collections::BTreeSet::new();
             for c in categories.split(',').map(str::trim).filter(|c| !c.is_empty()) {
@@ -70,7 +71,9 @@ pub async fn segment(k: &Konsent, action: &SegmentAction) -> anyhow::Result<Exit
                     .filter(|x| !x.is_empty())
                     .map(|x| {
                         serde_json::from_value(serde_json::Value::String(x.into())).with_context(|| {
-                            format!("--statuses: {x} is no DPV status (ConsentGiven, ConsentUnknown, …)")
+                            format!(
+                                "--statuses: {x} ist kein DPV-Status / is no DPV status (ConsentGiven, ConsentUnknown, …)"
+                            )
                         })
                     })
                     .collect::<anyhow::Result<_>>()?,
