@@ -28,17 +28,21 @@ fn db_url(cli: &Cli, cfg: &Config) -> Option<String> {
 async fn open(cli: &Cli, cfg: &Config) -> anyhow::Result<Konsent> {
     let mut k =
         Konsent::open(&cli.data_dir, db_url(cli, cfg).as_deref(), Arc::new(SystemClock), Arc::new(OsEntropy)).await?;
-    k.webhooks = cfg.webhooks.policy();
-    k.sms_prefixes = cfg.sms.allowed_prefixes.clone();
-    k.mail_configured = !cfg.mail.smtp_url.is_empty();
     // Links in messages a command queues (re-permission requests) point where `serve` points
     // them: the configured public address, else the address it listens on.
-    k.public_url = if cfg.mail.public_url.is_empty() {
-        format!("http://{}", cfg.server.bind)
-    } else {
-        cfg.mail.public_url.clone()
-    };
+    configure(&mut k, cfg, &cfg.server.bind);
     Ok(k)
+}
+
+/// Applies the configuration the service reads (webhook policy, SMS prefixes, whether mail goes
+/// out by SMTP, the public address of links), the same for `serve` and every other command;
+/// `listening` is the address links fall back to.
+pub(crate) fn configure(k: &mut Konsent, cfg: &Config, listening: &str) {
+    k.webhooks = cfg.webhooks.policy();
+    k.sms_prefixes = cfg.sms.allowed_prefixes.clone();
+    k.mail_configured = !cfg.mail.smtp_url.trim().is_empty();
+    k.public_url =
+        if cfg.mail.public_url.is_empty() { format!("http://{listening}") } else { cfg.mail.public_url.clone() };
 }
 
 /// The tenant named on the command line, or the first one.

@@ -9,7 +9,7 @@ use konsent_service::ServiceError;
 use konsent_service::system::{OsEntropy, SystemClock};
 use tokio::sync::watch;
 
-use super::{db_url, open};
+use super::{configure, db_url, open};
 use crate::args::Cli;
 use crate::config::Config;
 
@@ -28,8 +28,6 @@ pub async fn serve(cli: &Cli, cfg: &Config, bind: Option<String>) -> anyhow::Res
             println!("Erster Start: Datenverzeichnis {} eingerichtet / first start: data dir initialised.", r.data_dir);
             println!("  Mandant / tenant: {}", r.tenant_id);
             println!("  Admin-API-Schlüssel / admin API key (nur jetzt sichtbar / shown only now): {}", r.api_key);
-            let mut k = k;
-            k.webhooks = cfg.webhooks.policy();
             k
         }
         Err(e) => return Err(e),
@@ -62,8 +60,7 @@ pub async fn serve(cli: &Cli, cfg: &Config, bind: Option<String>) -> anyhow::Res
     let mailer = konsent_jobs::mailer::Mailer::new(&cfg.mail.smtp_url, k.data_dir.join("outbox"))
         .map_err(|e| anyhow::anyhow!("mail.smtp_url: {e}"))?;
     let mut k = k;
-    k.mail_configured = mailer.is_smtp();
-    k.public_url = if cfg.mail.public_url.is_empty() { format!("http://{local}") } else { cfg.mail.public_url.clone() };
+    configure(&mut k, cfg, &local.to_string());
     let sms = konsent_jobs::sms::SmsSender::new(
         &cfg.sms.gateway_url,
         &cfg.sms.authorization,
