@@ -66,7 +66,12 @@ impl NativeConn {
         c.pragma_update(None, "temp_store", "MEMORY").map_err(err)?;
         c.pragma_update(None, "cache_size", -65_536).map_err(err)?;
         c.set_prepared_statement_cache_capacity(256);
-        checkpoint_in_background(&mut c, path, checkpoints)?;
+        if let Err(e) = checkpoint_in_background(&mut c, path, checkpoints) {
+            // Without the thread the writer checkpoints in its own commits, as SQLite does by
+            // default: slower for bulk imports, nothing else changes.
+            tracing::warn!(error = %e, "no WAL checkpointer thread; the ledger writer checkpoints itself");
+            c.pragma_update(None, "wal_autocheckpoint", 16_384).map_err(err)?;
+        }
         Ok(Self(Arc::new(Mutex::new(c)), Arc::default()))
     }
 
