@@ -35,6 +35,17 @@ pub struct NewText {
 }
 
 impl Konsent {
+    /// The legal name of a tenant's advertiser (empty when there is none with that id), as
+    /// messages, letters and exports name it.
+    pub(crate) async fn advertiser_name(&self, tenant: TenantId, id: AdvertiserId) -> Result<String, ServiceError> {
+        Ok(queries::advertisers(&self.db, tenant)
+            .await?
+            .into_iter()
+            .find(|a| a.id == id)
+            .map(|a| a.legal_name)
+            .unwrap_or_default())
+    }
+
     /// Builds the event that registers an advertiser.
     pub fn advertiser_event(&self, actor: &Actor, advertiser: Advertiser) -> PendingEvent {
         self.pending(actor, EventBody::AdvertiserRegistered { advertiser })

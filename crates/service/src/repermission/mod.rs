@@ -300,12 +300,7 @@ impl Konsent {
     ) -> Result<Vec<Letter>, ServiceError> {
         let advertiser = scope.advertiser;
         let plan = self.repermission_plan(tenant, scope).await?;
-        let name = queries::advertisers(&self.db, tenant)
-            .await?
-            .into_iter()
-            .find(|a| a.id == advertiser)
-            .map(|a| a.legal_name)
-            .unwrap_or_default();
+        let name = self.advertiser_name(tenant, advertiser).await?;
         let mut letters: Vec<Letter> = Vec::new();
         let mut at: HashMap<PersonId, usize> = HashMap::new();
         for c in plan.candidates.iter().filter(|c| c.route == Some("post")) {

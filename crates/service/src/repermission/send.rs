@@ -73,12 +73,7 @@ impl Konsent {
     ) -> Result<RepermissionSent, ServiceError> {
         let plan = self.repermission_plan(tenant, scope).await?;
         let mut out = RepermissionSent::default();
-        let advertiser = queries::advertisers(&self.db, tenant)
-            .await?
-            .into_iter()
-            .find(|a| a.id == scope.advertiser)
-            .map(|a| a.legal_name)
-            .unwrap_or_default();
+        let advertiser = self.advertiser_name(tenant, scope.advertiser).await?;
         let mut by_person: BTreeMap<(PersonId, By), Vec<Candidate>> = BTreeMap::new();
         for c in plan.candidates {
             let by = match c.route {

@@ -76,9 +76,7 @@ impl Konsent {
         };
         let io = |e: konsent_formats::export::ExportError| ServiceError::Conflict(format!("export failed: {e}"));
         let mut w = ExportWriter::new(out, format, options).map_err(io)?;
-        let advertisers = queries::advertisers(&self.db, tenant).await?;
-        let advertiser =
-            advertisers.iter().find(|a| a.id == seg.spec.advertiser).map(|a| a.legal_name.clone()).unwrap_or_default();
+        let advertiser = self.advertiser_name(tenant, seg.spec.advertiser).await?;
         let mut policy = CampaignPolicy { robinson_required: seg.spec.robinson.required, ..CampaignPolicy::default() };
         if let Some(m) = seg.spec.staleness_months {
             policy.staleness_months.insert(seg.spec.channel, m);
