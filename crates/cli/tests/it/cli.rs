@@ -6,13 +6,18 @@ use std::process::{Command, Output};
 use konsent_store::{Db, projection};
 use konsent_testkit::PgDatabase;
 
-fn konsent(data_dir: &Path, db: Option<&str>, args: &[&str]) -> Output {
+/// The `konsent` binary on a data dir (and database), logging only warnings.
+pub(crate) fn command(data_dir: &Path, db: Option<&str>) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_konsent"));
-    c.arg("--data-dir").arg(data_dir).args(args).env_remove("KONSENT_DATABASE_URL").env("KONSENT_LOG", "warn");
+    c.arg("--data-dir").arg(data_dir).env_remove("KONSENT_DATABASE_URL").env("KONSENT_LOG", "warn");
     if let Some(url) = db {
         c.arg("--database-url").arg(url);
     }
-    c.output().expect("konsent runs")
+    c
+}
+
+fn konsent(data_dir: &Path, db: Option<&str>, args: &[&str]) -> Output {
+    command(data_dir, db).args(args).output().expect("konsent runs")
 }
 
 pub(crate) fn ok(o: &Output) -> String {

@@ -10,21 +10,12 @@ use std::time::{Duration, Instant};
 use konsent_store::Db;
 use konsent_testkit::PgDatabase;
 
-use crate::cli::ok;
+use crate::cli::{command as konsent, ok};
 
 /// Rows in the file: enough that a debug build is still importing when the kill comes.
 const ROWS: u64 = 30_000;
 /// Rows committed before the kill: five batches, more than 64 MB of WAL on SQLite.
 const KILL_AFTER: i64 = 10_000;
-
-fn konsent(data: &Path, url: Option<&str>) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_konsent"));
-    c.arg("--data-dir").arg(data).env_remove("KONSENT_DATABASE_URL").env("KONSENT_LOG", "warn");
-    if let Some(url) = url {
-        c.arg("--database-url").arg(url);
-    }
-    c
-}
 
 /// A Mailchimp export of distinct subscribers, each with the whole double opt-in record.
 fn mailchimp_export(path: &Path) {
