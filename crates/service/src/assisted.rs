@@ -5,7 +5,7 @@
 use konsent_domain::attachment::AttachmentKind;
 use konsent_domain::consent::{ConsentRecord, ConsentStatus, Evidence};
 use konsent_domain::ids::{ConsentId, PersonId, TenantId};
-use konsent_domain::ledger::{Actor, Entry, EventBody};
+use konsent_domain::ledger::{Actor, EventBody};
 use konsent_domain::settings::TenantSettings;
 use konsent_store::{PendingEvent, ledger, queries};
 
@@ -134,12 +134,13 @@ impl Konsent {
 
     /// Who recorded a consent (from its ledger entry).
     async fn captured_by(&self, tenant: TenantId, c: &ConsentRecord) -> Result<Option<Actor>, ServiceError> {
-        for (_, payload, _, _) in ledger::person_entries(&self.db, tenant, &c.person_id.to_string()).await? {
-            let e = Entry::decode(&payload).map_err(|e| ServiceError::Conflict(e.to_string()))?;
-            if let EventBody::ConsentRecorded { consent } = &e.body
-                && consent.id == c.id
-            {
-                return Ok(Some(e.actor));
+        for pe in ledger::person_entries(&self.db, tenant, &c.person_id.to_string()).await? {
+            for e in pe.events()? {
+                if let EventBody::ConsentRecorded { consent } = &e.body
+                    && consent.id == c.id
+                {
+                    return Ok(Some(e.actor));
+                }
             }
         }
         Ok(None)

@@ -154,7 +154,36 @@ impl Konsent {
         &self,
         tenant: TenantId,
         events: Vec<PendingEvent>,
+        side: Vec<SideWrite>,
+    ) -> Result<Vec<Appended>, ServiceError> {
+        self.append_folding(tenant, events, side, None).await
+    }
+
+    /// [`Konsent::append`] for a batch of many persons (an import): the events that create
+    /// persons, contact points and consents go into one batch entry by `actor`, one record per
+    /// person, with the Merkle root of the records in the entry; the rest follow as entries.
+    pub async fn append_batch(
+        &self,
+        tenant: TenantId,
+        actor: &konsent_domain::ledger::Actor,
+        label: String,
+        events: Vec<PendingEvent>,
+        side: Vec<SideWrite>,
+    ) -> Result<Vec<Appended>, ServiceError> {
+        let folding = konsent_store::ledger::Folding {
+            event_id: self.id(konsent_domain::ids::EventId::from_parts),
+            actor: actor.clone(),
+            label,
+        };
+        self.append_folding(tenant, events, side, Some(folding)).await
+    }
+
+    async fn append_folding(
+        &self,
+        tenant: TenantId,
+        events: Vec<PendingEvent>,
         mut side: Vec<SideWrite>,
+        folding: Option<konsent_store::ledger::Folding>,
     ) -> Result<Vec<Appended>, ServiceError> {
         let hooks = self.hook_items(tenant, &events).await?;
         if !hooks.is_empty() {
@@ -174,13 +203,14 @@ impl Konsent {
             })
             .map(|e| e.body.clone())
             .collect();
-        let appended = self.appender.append(tenant, self.now(), events, side).await.map_err(|e| match e {
-            konsent_store::StoreError::Refused { ended: true, detail } => ServiceError::Ended(detail),
-            konsent_store::StoreError::Refused { ended: false, detail } => ServiceError::Conflict(format!(
-                "der Stand hat sich inzwischen geändert, bitte neu laden / the state changed meanwhile: {detail}"
-            )),
-            e => ServiceError::Store(e),
-        })?;
+        let appended =
+            self.appender.append_folding(tenant, self.now(), events, side, folding).await.map_err(|e| match e {
+                konsent_store::StoreError::Refused { ended: true, detail } => ServiceError::Ended(detail),
+                konsent_store::StoreError::Refused { ended: false, detail } => ServiceError::Conflict(format!(
+                    "der Stand hat sich inzwischen geändert, bitte neu laden / the state changed meanwhile: {detail}"
+                )),
+                e => ServiceError::Store(e),
+            })?;
         if !journaled.is_empty() {
             self.journal(tenant, &journaled.iter().collect::<Vec<_>>())?;
         }

@@ -74,8 +74,8 @@ async fn walk_segment(
     let mut next_cp = 0usize;
     let mut recent: VecDeque<[u8; 32]> = VecDeque::with_capacity(CHECKPOINT_SPAN as usize);
     let mut straddling = Vec::new();
-    let walked = ledger::for_each_row(&db, tenant, from, to, |seq, payload, prev, hash| {
-        v.feed(seq, payload, prev, hash)?;
+    let walked = ledger::for_each_row(&db, tenant, from, to, |seq, payload, prev, hash, records| {
+        v.feed(seq, payload, prev, hash, records)?;
         if recent.len() == CHECKPOINT_SPAN as usize {
             recent.pop_front();
         }

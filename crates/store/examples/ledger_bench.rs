@@ -59,7 +59,7 @@ async fn main() {
     );
     let started = Instant::now();
     let mut v = ChainVerifier::new(tenant);
-    ledger::for_each_row(&db, tenant, 1, u64::MAX, |s, p, pr, h| v.feed(s, p, pr, h))
+    ledger::for_each_row(&db, tenant, 1, u64::MAX, |s, p, pr, h, r| v.feed(s, p, pr, h, r))
         .await
         .expect("read")
         .expect("intact");
@@ -75,8 +75,8 @@ async fn main() {
                 tokio::spawn(async move {
                     let from = 1 + i * len;
                     let mut v = ChainVerifier::segment(tenant, from, None);
-                    ledger::for_each_row(&db, tenant, from, (from + len - 1).min(head), |s, p, pr, h| {
-                        v.feed(s, p, pr, h)
+                    ledger::for_each_row(&db, tenant, from, (from + len - 1).min(head), |s, p, pr, h, r| {
+                        v.feed(s, p, pr, h, r)
                     })
                     .await
                     .expect("read")

@@ -23,10 +23,12 @@ pub(crate) struct Table {
 }
 
 pub(crate) static LEDGER: Table = Table {
-    head: "INSERT INTO ledger (tenant_id, seq, event_id, kind, person_id, recorded_at, payload, prev_hash, hash)",
-    cols: 9,
+    head: "INSERT INTO ledger (tenant_id, seq, event_id, kind, person_id, recorded_at, payload, prev_hash, hash, records)",
+    cols: 10,
     tail: "",
 };
+pub(crate) static LEDGER_REFS: Table =
+    Table { head: "INSERT INTO ledger_refs (tenant_id, person_id, seq, idx)", cols: 4, tail: "" };
 pub(crate) static PERSONS: Table = Table {
     head: "INSERT INTO persons (tenant_id, id, recipient_class, org_unit_id, data_hash, data_version, created_at, updated_at)",
     cols: 8,
@@ -217,7 +219,7 @@ mod tests {
         assert!(s.contains("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), ($11, "), "{s}");
         assert!(s.contains("$20) ON CONFLICT (tenant_id, id) DO UPDATE"), "{s}");
         assert!(std::ptr::eq(s, statement(&CONSENTS, 2, false)), "made once");
-        assert_eq!(statement(&LEDGER, 1, false).matches('$').count(), 9);
+        assert_eq!(statement(&LEDGER, 1, false).matches('$').count(), 10);
         let s = statement(&CONSENTS, 2, true);
         assert!(s.starts_with("INSERT OR FAIL INTO consents ("), "{s}");
         assert!(s.contains("$20) ON CONFLICT (tenant_id, id) DO UPDATE"), "{s}");

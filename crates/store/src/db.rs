@@ -30,6 +30,8 @@ pub enum Val {
     OptText(Option<String>),
     /// Bytes.
     Bytes(Vec<u8>),
+    /// Nullable bytes.
+    OptBytes(Option<Vec<u8>>),
     /// Boolean.
     Bool(bool),
 }
@@ -64,6 +66,11 @@ impl From<Vec<u8>> for Val {
         Val::Bytes(v)
     }
 }
+impl From<Option<Vec<u8>>> for Val {
+    fn from(v: Option<Vec<u8>>) -> Self {
+        Val::OptBytes(v)
+    }
+}
 impl From<bool> for Val {
     fn from(v: bool) -> Self {
         Val::Bool(v)
@@ -86,6 +93,7 @@ macro_rules! bind_all {
                 Val::Text(v) => q.bind(v),
                 Val::OptText(v) => q.bind(v),
                 Val::Bytes(v) => q.bind(v),
+                Val::OptBytes(v) => q.bind(v),
                 Val::Bool(v) => q.bind(v),
             };
         }

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Db, Engine, Tx};
 use crate::error::StoreError;
-use crate::ledger::{Appended, PendingEvent, append_in};
+use crate::ledger::{Appended, Folding, PendingEvent, append_folding};
 use crate::native::NativeConn;
 use crate::side::SideWrite;
 use crate::vals;
@@ -26,6 +26,7 @@ struct Job {
     recorded_at: Timestamp,
     events: Vec<PendingEvent>,
     side: Vec<SideWrite>,
+    folding: Option<Folding>,
     reply: oneshot::Sender<Result<Vec<Appended>, StoreError>>,
 }
 
@@ -86,10 +87,23 @@ impl GroupCommit {
         events: Vec<PendingEvent>,
         side: Vec<SideWrite>,
     ) -> Result<Vec<Appended>, StoreError> {
+        self.append_folding(tenant, recorded_at, events, side, None).await
+    }
+
+    /// [`GroupCommit::append`], folding persons' events into one batch entry when `folding` is
+    /// given (see [`crate::ledger::append_folding`]).
+    pub async fn append_folding(
+        &self,
+        tenant: TenantId,
+        recorded_at: Timestamp,
+        events: Vec<PendingEvent>,
+        side: Vec<SideWrite>,
+        folding: Option<Folding>,
+    ) -> Result<Vec<Appended>, StoreError> {
         let i = (tenant.as_uuid().as_u128() % self.writers.len() as u128) as usize;
         let (reply, rx) = oneshot::channel();
         self.writers[i]
-            .send(Job { tenant, recorded_at, events, side, reply })
+            .send(Job { tenant, recorded_at, events, side, folding, reply })
             .await
             .map_err(|_| StoreError::Unreachable("the ledger writer has stopped".into()))?;
         rx.await.map_err(|_| StoreError::Unreachable("the ledger writer stopped before answering".into()))?
@@ -150,6 +164,12 @@ fn native_writer(conn: NativeConn, heads: HeadWatch, mut rx: mpsc::Receiver<Job>
     }
 }
 
+/// The chain head after an append: its highest seq (a batch entry comes before the entries
+/// that follow it, but its events may be answered last).
+fn last_seq(appended: &[Appended]) -> Option<u64> {
+    appended.iter().map(|a| a.seq).max()
+}
+
 /// An append's tenant, where to answer, and its result.
 type Answer = (TenantId, oneshot::Sender<Result<Vec<Appended>, StoreError>>, Result<Vec<Appended>, StoreError>);
 
@@ -171,7 +191,7 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
             results.push((j.tenant, j.reply, Err(e)));
             continue;
         }
-        let r = append_in(&mut tx, j.tenant, j.recorded_at, j.events, j.side).await;
+        let r = append_folding(&mut tx, j.tenant, j.recorded_at, j.events, j.side, j.folding).await;
         let r = match (r, single) {
             (Ok(v), false) => tx.exec("RELEASE SAVEPOINT konsent_append", vec![]).await.map(|_| v),
             (Err(e), false) => {
@@ -188,10 +208,10 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
         // Tell every instance's head watch, once per tenant and batch; delivered at commit.
         let mut last: Vec<(TenantId, u64)> = Vec::new();
         for (tenant, _, r) in &results {
-            if let Ok(Some(a)) = r.as_ref().map(|v| v.last()) {
+            if let Ok(Some(head)) = r.as_ref().map(|v| last_seq(v)) {
                 match last.last_mut() {
-                    Some((t, seq)) if t == tenant => *seq = a.seq,
-                    _ => last.push((*tenant, a.seq)),
+                    Some((t, seq)) if t == tenant => *seq = head,
+                    _ => last.push((*tenant, head)),
                 }
             }
         }
@@ -203,8 +223,8 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
     let committed = if all_failed_single { Ok(()) } else { tx.commit().await };
     if committed.is_ok() {
         for (tenant, _, r) in &results {
-            if let Ok(Some(last)) = r.as_ref().map(|v| v.last()) {
-                heads.advance(*tenant, last.seq);
+            if let Ok(Some(head)) = r.as_ref().map(|v| last_seq(v)) {
+                heads.advance(*tenant, head);
             }
         }
     }

@@ -6,11 +6,14 @@ use std::collections::HashMap;
 
 use futures_util::TryStreamExt;
 use jiff::Timestamp;
-use konsent_domain::ids::{EventId, TenantId};
-use konsent_domain::ledger::{Actor, Checkpoint, Entry, EventBody, GENESIS_HASH, Subject, entry_hash};
+use konsent_domain::ids::{EventId, PersonId, TenantId};
+use konsent_domain::ledger::{
+    Actor, Checkpoint, Entry, EventBody, GENESIS_HASH, Record, RecordEvent, RecordProof, Subject, entry_hash,
+    frame as batch_frame,
+};
 use sqlx::Row as _;
 
-use crate::bulk::{Bulk, LEDGER};
+use crate::bulk::{Bulk, LEDGER, LEDGER_REFS};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 use crate::side::{SideWrite, write_side_bulk};
@@ -64,6 +67,33 @@ pub async fn append(
     Ok(out)
 }
 
+/// How an append folds persons' events into one batch entry (an import batch): the batch
+/// entry's own id and actor, and what wrote it. Events of the kinds that create a person, a
+/// contact point or a consent become one record per person; every other event stays an entry
+/// of its own, after the batch entry.
+#[derive(Debug, Clone)]
+pub struct Folding {
+    /// The batch entry's id.
+    pub event_id: EventId,
+    /// Who caused it; only events of the same actor are folded.
+    pub actor: Actor,
+    /// What wrote it (`import <id>`).
+    pub label: String,
+}
+
+/// Whether an event of this kind may go into a batch record: it names its person (directly or
+/// through a contact point or consent of the same append) and its projection needs no seq.
+fn foldable(body: &EventBody) -> bool {
+    matches!(
+        body,
+        EventBody::PersonRegistered { .. }
+            | EventBody::ContactPointAdded { .. }
+            | EventBody::ContactPointVerified { .. }
+            | EventBody::ConsentRecorded { .. }
+            | EventBody::EvidenceAdded { .. }
+    )
+}
+
 /// The body of [`append`], usable inside a larger transaction.
 pub async fn append_in(
     tx: &mut Tx,
@@ -72,6 +102,20 @@ pub async fn append_in(
     events: Vec<PendingEvent>,
     side: Vec<SideWrite>,
 ) -> Result<Vec<Appended>, StoreError> {
+    append_folding(tx, tenant, recorded_at, events, side, None).await
+}
+
+/// [`append_in`], folding persons' events into one batch entry when `folding` is given. The
+/// answer lists every event in the order given; folded events answer with the batch entry's seq
+/// and hash.
+pub async fn append_folding(
+    tx: &mut Tx,
+    tenant: TenantId,
+    recorded_at: Timestamp,
+    events: Vec<PendingEvent>,
+    side: Vec<SideWrite>,
+    folding: Option<Folding>,
+) -> Result<Vec<Appended>, StoreError> {
     let t = tenant.to_string();
     let head = tx
         .fetch_optional(LOCK_HEAD, vals![t.clone(), GENESIS_HASH.to_vec()])
@@ -79,30 +123,105 @@ pub async fn append_in(
         .ok_or_else(|| StoreError::Corrupt("chain head upsert returned nothing".into()))?;
     let mut seq = u64::try_from(head.i64(0)?).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
     let mut prev = to_hash(head.bytes(1)?)?;
-    let mut out = Vec::with_capacity(events.len());
+    let mut out: Vec<Option<Appended>> = vec![None; events.len()];
     // Persons of the consents and contact points this append creates: an import's verification
     // events name their person without a query each.
-    let mut known: HashMap<Subject, String> = HashMap::new();
+    let mut known: HashMap<Subject, PersonId> = HashMap::new();
+    for ev in &events {
+        if let (Some(subject), Some(p)) = (ev.body.subject(), ev.body.person()) {
+            known.insert(subject, p);
+        }
+    }
     let mut bulk = Bulk::default();
-    for ev in events {
+    let mut rest: Vec<(usize, PendingEvent)> = Vec::with_capacity(events.len());
+    let mut records: Vec<(PersonId, Vec<(usize, PendingEvent)>)> = Vec::new();
+    match &folding {
+        None => rest.extend(events.into_iter().enumerate()),
+        Some(f) => {
+            let mut at: HashMap<PersonId, usize> = HashMap::new();
+            for (i, ev) in events.into_iter().enumerate() {
+                let person = ev.body.person().or_else(|| ev.body.subject().and_then(|s| known.get(&s).copied()));
+                match person.filter(|_| foldable(&ev.body) && ev.actor == f.actor) {
+                    Some(p) => {
+                        let r = *at.entry(p).or_insert_with(|| {
+                            records.push((p, Vec::new()));
+                            records.len() - 1
+                        });
+                        records[r].1.push((i, ev));
+                    }
+                    None => rest.push((i, ev)),
+                }
+            }
+        }
+    }
+    if let (Some(f), false) = (folding, records.is_empty()) {
+        seq += 1;
+        let mut encoded = Vec::with_capacity(records.len());
+        let mut folded = Vec::new();
+        let mut events_n = 0u64;
+        for (idx, (person, evs)) in records.into_iter().enumerate() {
+            bulk.push(&LEDGER_REFS, vals![t.clone(), person.to_string(), seq as i64, idx as i64]);
+            let mut record = Record { person, events: Vec::with_capacity(evs.len()) };
+            for (i, ev) in evs {
+                // The projection applies each event as an entry of the batch entry's seq.
+                let entry = Entry {
+                    v: 1,
+                    tenant,
+                    seq,
+                    event_id: ev.event_id,
+                    recorded_at,
+                    actor: f.actor.clone(),
+                    body: ev.body,
+                };
+                projection::apply_bulk(tx, &mut bulk, &entry).await?;
+                folded.push((i, ev.event_id));
+                record.events.push(RecordEvent { event_id: ev.event_id, body: entry.body });
+                events_n += 1;
+            }
+            encoded.push(record.encode());
+        }
+        let (stored, root) = batch_frame(&encoded);
+        let body = EventBody::Batch {
+            label: f.label,
+            records: encoded.len() as u64,
+            events: events_n,
+            root: hex::encode(root),
+        };
+        let entry = Entry { v: 1, tenant, seq, event_id: f.event_id, recorded_at, actor: f.actor, body };
+        let payload = entry.encode();
+        let hash = entry_hash(&prev, &payload);
+        bulk.push(
+            &LEDGER,
+            vals![
+                t.clone(),
+                seq as i64,
+                f.event_id.to_string(),
+                entry.body.kind(),
+                None::<String>,
+                micros(recorded_at),
+                payload,
+                prev.to_vec(),
+                hash.to_vec(),
+                Some(stored)
+            ],
+        );
+        for (i, event_id) in folded {
+            out[i] = Some(Appended { seq, event_id, hash });
+        }
+        prev = hash;
+    }
+    for (i, ev) in rest {
         seq += 1;
         let entry = Entry { v: 1, tenant, seq, event_id: ev.event_id, recorded_at, actor: ev.actor, body: ev.body };
         let payload = entry.encode();
         let hash = entry_hash(&prev, &payload);
-        let person = match (entry.body.subject(), entry.body.person()) {
-            (Some(subject), Some(p)) => {
-                let p = p.to_string();
-                known.insert(subject, p.clone());
-                Some(p)
+        let person = match (entry.body.person(), entry.body.subject().and_then(|s| known.get(&s))) {
+            (Some(p), _) | (None, Some(&p)) => Some(p.to_string()),
+            (None, None) if entry.body.subject().is_some() => {
+                bulk.flush(tx).await?;
+                person_of(tx, &t, &entry.body).await?
             }
-            (_, Some(p)) => Some(p.to_string()),
-            (subject, None) => match subject.and_then(|s| known.get(&s)) {
-                Some(p) => Some(p.clone()),
-                None => {
-                    bulk.flush(tx).await?;
-                    person_of(tx, &t, &entry.body).await?
-                }
-            },
+            (None, None) => None,
         };
         bulk.push(
             &LEDGER,
@@ -115,13 +234,15 @@ pub async fn append_in(
                 micros(recorded_at),
                 payload,
                 prev.to_vec(),
-                hash.to_vec()
+                hash.to_vec(),
+                None::<Vec<u8>>
             ],
         );
         projection::apply_bulk(tx, &mut bulk, &entry).await?;
-        out.push(Appended { seq, event_id: ev.event_id, hash });
+        out[i] = Some(Appended { seq, event_id: ev.event_id, hash });
         prev = hash;
     }
+    let out: Vec<Appended> = out.into_iter().flatten().collect();
     for s in side {
         write_side_bulk(tx, &mut bulk, &t, micros(recorded_at), s, &out).await?;
     }
@@ -160,7 +281,8 @@ pub async fn chain_heads(db: &Db) -> Result<Vec<(TenantId, u64)>, StoreError> {
 }
 
 /// Streams `tenant`'s stored rows with `from <= seq <= to` in seq order to
-/// `f(seq, payload, prev_hash, hash)`; stops at the first error `f` returns.
+/// `f(seq, payload, prev_hash, hash, records)` (`records` only for a batch entry); stops at the
+/// first error `f` returns.
 pub async fn for_each_row<E, F>(
     db: &Db,
     tenant: TenantId,
@@ -169,9 +291,9 @@ pub async fn for_each_row<E, F>(
     mut f: F,
 ) -> Result<Result<(), E>, StoreError>
 where
-    F: FnMut(u64, &[u8], &[u8], &[u8]) -> Result<(), E>,
+    F: FnMut(u64, &[u8], &[u8], &[u8], Option<&[u8]>) -> Result<(), E>,
 {
-    const SQL: &str = "SELECT seq, payload, prev_hash, hash FROM ledger \
+    const SQL: &str = "SELECT seq, payload, prev_hash, hash, records FROM ledger \
         WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq";
     let t = tenant.to_string();
     let (from, to) = (i64::try_from(from).unwrap_or(i64::MAX), i64::try_from(to).unwrap_or(i64::MAX));
@@ -183,7 +305,8 @@ where
                 let payload: &[u8] = r.try_get(1)?;
                 let prev: &[u8] = r.try_get(2)?;
                 let hash: &[u8] = r.try_get(3)?;
-                if let Err(e) = f(seq as u64, payload, prev, hash) {
+                let records: Option<&[u8]> = r.try_get(4)?;
+                if let Err(e) = f(seq as u64, payload, prev, hash, records) {
                     return Ok(Err(e));
                 }
             }
@@ -216,10 +339,10 @@ async fn pg_copy_walk<E, F>(
     f: &mut F,
 ) -> Result<Result<(), E>, StoreError>
 where
-    F: FnMut(u64, &[u8], &[u8], &[u8]) -> Result<(), E>,
+    F: FnMut(u64, &[u8], &[u8], &[u8], Option<&[u8]>) -> Result<(), E>,
 {
     let sql = format!(
-        "COPY (SELECT seq, payload, prev_hash, hash FROM ledger WHERE tenant_id = '{tenant}' \
+        "COPY (SELECT seq, payload, prev_hash, hash, records FROM ledger WHERE tenant_id = '{tenant}' \
          AND seq >= {from} AND seq <= {to} ORDER BY seq) TO STDOUT (FORMAT binary)"
     );
     // A connection of its own, closed afterwards: a COPY left unread (the walk stops at the first
@@ -251,18 +374,25 @@ where
             if fields == -1 {
                 return Ok(Ok(()));
             }
-            if fields != 4 {
+            if fields != 5 {
                 return Err(corrupt("unexpected field count"));
             }
-            // Four length-prefixed fields; stop if the tuple is not complete yet.
+            // Five length-prefixed fields (only `records` may be NULL, length -1); stop if the
+            // tuple is not complete yet.
             let mut cur = pos + 2;
-            let mut spans = [(0usize, 0usize); 4];
+            let mut spans = [(0usize, 0usize); 5];
+            let mut null_records = false;
             let mut complete = true;
-            for span in &mut spans {
+            for (i, span) in spans.iter_mut().enumerate() {
                 let Some(len) = buf.get(cur..cur + 4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]])) else {
                     complete = false;
                     break;
                 };
+                if len == -1 && i == 4 {
+                    null_records = true;
+                    cur += 4;
+                    continue;
+                }
                 let len = usize::try_from(len).map_err(|_| corrupt("NULL column"))?;
                 if buf.len() < cur + 4 + len {
                     complete = false;
@@ -276,9 +406,14 @@ where
             }
             let seq_bytes: [u8; 8] = buf[spans[0].0..spans[0].1].try_into().map_err(|_| corrupt("seq is not int8"))?;
             let seq = i64::from_be_bytes(seq_bytes);
-            if let Err(e) =
-                f(seq as u64, &buf[spans[1].0..spans[1].1], &buf[spans[2].0..spans[2].1], &buf[spans[3].0..spans[3].1])
-            {
+            let records = (!null_records).then(|| &buf[spans[4].0..spans[4].1]);
+            if let Err(e) = f(
+                seq as u64,
+                &buf[spans[1].0..spans[1].1],
+                &buf[spans[2].0..spans[2].1],
+                &buf[spans[3].0..spans[3].1],
+                records,
+            ) {
                 return Ok(Err(e));
             }
             pos = cur;
@@ -296,7 +431,7 @@ fn sqlite_bulk_walk<E, F>(
     f: &mut F,
 ) -> Result<Result<(), E>, StoreError>
 where
-    F: FnMut(u64, &[u8], &[u8], &[u8]) -> Result<(), E>,
+    F: FnMut(u64, &[u8], &[u8], &[u8], Option<&[u8]>) -> Result<(), E>,
 {
     use rusqlite::{Connection, OpenFlags};
     let err = |e: rusqlite::Error| StoreError::Corrupt(format!("reading the ledger: {e}"));
@@ -304,7 +439,10 @@ where
         .map_err(err)?;
     conn.pragma_update(None, "mmap_size", 1_i64 << 30).map_err(err)?;
     let mut stmt = conn
-        .prepare("SELECT seq, payload, prev_hash, hash FROM ledger WHERE tenant_id = ?1 AND seq >= ?2 AND seq <= ?3 ORDER BY seq")
+        .prepare(
+            "SELECT seq, payload, prev_hash, hash, records FROM ledger WHERE tenant_id = ?1 AND seq >= ?2 AND seq <= ?3 \
+             ORDER BY seq",
+        )
         .map_err(err)?;
     let mut rows = stmt.query(rusqlite::params![tenant, from, to]).map_err(err)?;
     while let Some(r) = rows.next().map_err(err)? {
@@ -312,7 +450,8 @@ where
         let payload = r.get_ref(1).and_then(|v| v.as_bytes().map_err(Into::into)).map_err(err)?;
         let prev = r.get_ref(2).and_then(|v| v.as_bytes().map_err(Into::into)).map_err(err)?;
         let hash = r.get_ref(3).and_then(|v| v.as_bytes().map_err(Into::into)).map_err(err)?;
-        if let Err(e) = f(seq as u64, payload, prev, hash) {
+        let records = r.get_ref(4).and_then(|v| v.as_bytes_or_null().map_err(Into::into)).map_err(err)?;
+        if let Err(e) = f(seq as u64, payload, prev, hash, records) {
             return Ok(Err(e));
         }
     }
@@ -354,26 +493,63 @@ pub async fn hashes(db: &Db, tenant: TenantId, from: u64, to: u64) -> Result<Vec
 /// A stored entry exactly as kept: seq, payload bytes, prev hash, hash.
 pub type RawEntry = (u64, Vec<u8>, [u8; 32], [u8; 32]);
 
-/// The stored entries that concern a person, exactly as kept (for proof packages).
-pub async fn person_entries(db: &Db, tenant: TenantId, person: &str) -> Result<Vec<RawEntry>, StoreError> {
+/// A stored entry that concerns a person, exactly as kept, and for a batch entry the person's
+/// record in it with its proof to the entry's root.
+#[derive(Debug, Clone)]
+pub struct PersonEntry {
+    /// The entry.
+    pub raw: RawEntry,
+    /// The person's record, for a batch entry.
+    pub record: Option<RecordProof>,
+}
+
+impl PersonEntry {
+    /// The person's events of this entry: the entry itself, or the events of their record.
+    pub fn events(&self) -> Result<Vec<Entry>, StoreError> {
+        let corrupt = |e: String| StoreError::Corrupt(format!("entry {}: {e}", self.raw.0));
+        let entry = Entry::decode(&self.raw.1).map_err(|e| corrupt(e.to_string()))?;
+        match &self.record {
+            None => Ok(vec![entry]),
+            Some(r) => Ok(Record::decode(&r.bytes).map_err(|e| corrupt(e.to_string()))?.entries(&entry)),
+        }
+    }
+}
+
+/// The stored entries that concern a person, in seq order (for proof packages and timelines):
+/// entries naming them, and batch entries holding a record of theirs.
+pub async fn person_entries(db: &Db, tenant: TenantId, person: &str) -> Result<Vec<PersonEntry>, StoreError> {
+    let t = tenant.to_string();
     let rows = db
         .fetch_all(
             "SELECT seq, payload, prev_hash, hash FROM ledger WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
-            vals![tenant.to_string(), person],
+            vals![t.clone(), person],
         )
         .await?;
-    rows.iter().map(|r| Ok((r.i64(0)? as u64, r.bytes(1)?, to_hash(r.bytes(2)?)?, to_hash(r.bytes(3)?)?))).collect()
-}
-
-/// Seqs of the ledger entries that concern a person.
-pub async fn person_seqs(db: &Db, tenant: TenantId, person: &str) -> Result<Vec<u64>, StoreError> {
-    let rows = db
+    let mut out = rows
+        .iter()
+        .map(|r| {
+            let raw = (r.i64(0)? as u64, r.bytes(1)?, to_hash(r.bytes(2)?)?, to_hash(r.bytes(3)?)?);
+            Ok(PersonEntry { raw, record: None })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let batches = db
         .fetch_all(
-            "SELECT seq FROM ledger WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
-            vals![tenant.to_string(), person],
+            "SELECT l.seq, l.payload, l.prev_hash, l.hash, l.records, r.idx FROM ledger_refs r \
+             JOIN ledger l ON l.tenant_id = r.tenant_id AND l.seq = r.seq \
+             WHERE r.tenant_id = $1 AND r.person_id = $2 ORDER BY r.seq",
+            vals![t, person],
         )
         .await?;
-    rows.iter().map(|r| Ok(r.i64(0)? as u64)).collect()
+    for r in &batches {
+        let seq = r.i64(0)? as u64;
+        let stored = r.opt_bytes(4)?.ok_or_else(|| StoreError::Corrupt(format!("batch entry {seq} has no records")))?;
+        let record = konsent_domain::ledger::prove(&stored, r.i64(5)? as usize)
+            .map_err(|e| StoreError::Corrupt(format!("batch entry {seq}: {e}")))?;
+        let raw = (seq, r.bytes(1)?, to_hash(r.bytes(2)?)?, to_hash(r.bytes(3)?)?);
+        out.push(PersonEntry { raw, record: Some(record) });
+    }
+    out.sort_by_key(|e| e.raw.0);
+    Ok(out)
 }
 
 /// Stores a signed checkpoint.

@@ -56,6 +56,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_doi_bundles.sql"),
         postgres: include_str!("../migrations/postgres/0007_doi_bundles.sql"),
     },
+    Migration {
+        version: 8,
+        name: "batches",
+        sqlite: include_str!("../migrations/sqlite/0008_batches.sql"),
+        postgres: include_str!("../migrations/postgres/0008_batches.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

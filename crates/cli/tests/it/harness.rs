@@ -58,22 +58,22 @@ impl TestApp {
         self.router = konsent_web::router(self.k.clone());
     }
 
-    /// Every ledger payload of the tenant as text (to check what the ledger holds).
+    /// Every ledger payload of the tenant as text, and the records of batch entries (to check what
+    /// the ledger holds).
     pub async fn ledger_text(&self) -> String {
-        let head = konsent_store::ledger::chain_heads(&self.k.db)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|(t, _)| *t == self.tenant)
-            .map(|(_, s)| s)
-            .unwrap_or(0);
-        konsent_store::ledger::entries(&self.k.db, self.tenant, 1, head)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(e, _, _)| String::from_utf8(e.encode()).unwrap())
-            .collect::<Vec<_>>()
-            .join("\n")
+        let mut lines = Vec::new();
+        konsent_store::ledger::for_each_row(&self.k.db, self.tenant, 1, u64::MAX, |_, payload, _, _, records| {
+            lines.push(String::from_utf8(payload.to_vec()).unwrap());
+            // A batch entry's records follow it, each on a line of its own, exactly as stored.
+            for r in records.map(|r| konsent_domain::ledger::split(r).unwrap()).unwrap_or_default() {
+                lines.push(String::from_utf8(r.to_vec()).unwrap());
+            }
+            Ok::<(), ()>(())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        lines.join("\n")
     }
 }
 

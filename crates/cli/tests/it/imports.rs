@@ -382,3 +382,61 @@ app_test!(r39_an_unsubscribe_row_withdraws_the_consent_a_row_of_the_same_file_ju
     let v = konsent_service::verify::verify(&app.k).await.unwrap();
     assert!(v.ok(), "{:?}", v.broken);
 });
+
+app_test!(r27_an_imported_persons_proof_package_holds_only_their_record_of_the_batch_entry, |app| {
+    use konsent_domain::contact::{ContactValue, EmailAddress};
+    let w = world(&app).await;
+    upload(&app, &w, "mailchimp", MAILCHIMP_ZIP, "").await;
+    // The import wrote its rows as a batch entry.
+    assert_eq!(app.ledger_text().await.matches("\"type\":\"batch\"").count(), 1);
+
+    let person_of = |email: String| {
+        let bi = app
+            .k
+            .keys
+            .blind_index(app.tenant)
+            .index(&ContactValue::Email(EmailAddress::parse(&email).unwrap()).match_key());
+        let db = app.k.db.clone();
+        let tenant = app.tenant;
+        async move { konsent_store::queries::persons_by_blind_index(&db, tenant, &bi).await.unwrap()[0].0 }
+    };
+    let rows = subscribed_rows();
+    let whole = rows.iter().find(|r| r.1 && r.2 && r.3).unwrap();
+    let other = rows.iter().find(|r| r.1 && r.2 && r.3 && r.0 != whole.0).unwrap();
+    let (me, them) = (person_of(whole.0.clone()).await, person_of(other.0.clone()).await);
+    let files = crate::proof::package_files(&app, &me.to_string()).await;
+    let outcome = konsent_domain::proof::verify_package(&files, &app.k.keys.public());
+    assert!(outcome.ok(), "{:#?}", outcome.checks);
+
+    // The package proves the person's record with its path to the batch entry's root; the other
+    // persons of that batch are not in it.
+    let lines = String::from_utf8(files["ledger/entries.jsonl"].clone()).unwrap();
+    let batch: Vec<Value> =
+        lines.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|e| e["record"].is_object()).collect();
+    assert_eq!(batch.len(), 1, "{lines}");
+    let record = batch[0]["record"]["record"].as_str().unwrap();
+    assert!(record.contains(&me.to_string()) && record.contains("consent_recorded"), "{record}");
+    assert!(batch[0]["record"]["count"].as_u64().unwrap() > 1);
+    assert!(!lines.contains(&them.to_string()), "another person of the batch is in the package");
+    let proof: Value = serde_json::from_slice(&files["proof.json"]).unwrap();
+    assert_eq!(proof["records"][0]["events"][0]["state"], "ConsentGiven", "{proof}");
+
+    // A record changed inside a package signed anew still fails: it no longer leads to the root.
+    let mut forged = files.clone();
+    let changed = lines.replacen("\\\"consent_recorded\\\"", "\\\"consent_recorded\\\" ", 1);
+    assert_ne!(changed, lines);
+    forged.insert("ledger/entries.jsonl".into(), changed.into_bytes());
+    let mut manifest: konsent_domain::proof::Manifest = serde_json::from_slice(&forged["manifest.json"]).unwrap();
+    for f in &mut manifest.files {
+        f.sha256 = konsent_domain::crypto::sha256_hex(&forged[&f.path]);
+        f.size = forged[&f.path].len() as u64;
+    }
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    forged
+        .insert("manifest.sig".into(), konsent_domain::proof::sign_manifest(app.k.keys.signing(), &bytes).into_bytes());
+    forged.insert("manifest.json".into(), bytes);
+    let outcome = konsent_domain::proof::verify_package(&forged, &app.k.keys.public());
+    let ledger_check = outcome.checks.iter().find(|c| c.name == "ledger").unwrap();
+    assert!(!ledger_check.ok && ledger_check.detail.contains("Sammeleintrag"), "{:#?}", outcome.checks);
+    assert!(outcome.checks.iter().find(|c| c.name == "manifest_signature").unwrap().ok);
+});

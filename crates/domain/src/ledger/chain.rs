@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use super::entry::{GENESIS_HASH, entry_hash};
+use super::batch::root_of;
+use super::entry::{Entry, GENESIS_HASH, entry_hash};
 use crate::ids::TenantId;
 
 /// What is wrong with a stored entry.
@@ -29,6 +30,9 @@ pub enum BreakKind {
     /// A signed checkpoint does not match the chain.
     #[error("signed checkpoint does not match the chain (hash differs or signature invalid)")]
     Checkpoint,
+    /// A batch entry's stored records do not match the root it holds (or are missing).
+    #[error("the records stored with this batch entry do not match the root it holds")]
+    Records,
     /// The chain is shorter than a signed checkpoint says.
     #[error("chain ends before entry {expected}, which a signed checkpoint or the chain head names")]
     Truncated {
@@ -77,8 +81,16 @@ impl ChainVerifier {
         }
     }
 
-    /// Checks the next stored row.
-    pub fn feed(&mut self, seq: u64, payload: &[u8], prev_hash: &[u8], hash: &[u8]) -> Result<(), ChainBreak> {
+    /// Checks the next stored row: its position, its chain hash, and for a batch entry that the
+    /// `records` stored with it lead to the root its payload holds.
+    pub fn feed(
+        &mut self,
+        seq: u64,
+        payload: &[u8],
+        prev_hash: &[u8],
+        hash: &[u8],
+        records: Option<&[u8]>,
+    ) -> Result<(), ChainBreak> {
         let fail = |kind| ChainBreak { tenant: self.tenant, seq, kind };
         if seq != self.next_seq {
             return Err(ChainBreak {
@@ -109,6 +121,15 @@ impl ChainVerifier {
         if !(payload.starts_with(base) && payload[base.len()..].starts_with(&digits)) {
             return Err(fail(BreakKind::Envelope));
         }
+        // Only a batch entry has records: parse only those.
+        if records.is_some() || is_batch(payload) {
+            let root = Entry::decode(payload).ok().and_then(|e| e.body.batch_root());
+            match (root, records.map(root_of)) {
+                (Some(root), Some(Ok(r))) if r == root => {}
+                (None, None) => {}
+                _ => return Err(fail(BreakKind::Records)),
+            }
+        }
         self.prev = Some(computed);
         self.next_seq += 1;
         Ok(())
@@ -123,6 +144,13 @@ impl ChainVerifier {
     pub fn first_prev(&self) -> Option<[u8; 32]> {
         self.first_prev
     }
+}
+
+/// Whether the entry's body (its last field, after the actor, whose strings cannot hold an
+/// unescaped quote) is a batch entry; only the start of the payload is searched.
+fn is_batch(payload: &[u8]) -> bool {
+    const BODY: &[u8] = b"},\"body\":{\"type\":\"";
+    memchr::memmem::find(payload, BODY).is_some_and(|at| payload[at + BODY.len()..].starts_with(b"batch\""))
 }
 
 fn itoa_buf(mut n: u64) -> Vec<u8> {

@@ -65,6 +65,7 @@ impl EventBody {
             Self::WebhookCreated { .. } => "webhook_created",
             Self::WebhookDeleted { .. } => "webhook_deleted",
             Self::WebhookSecretSet { .. } => "webhook_secret_set",
+            Self::Batch { .. } => "batch",
         }
     }
 

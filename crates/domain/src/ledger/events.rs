@@ -475,6 +475,19 @@ pub enum EventBody {
         /// SHA-256 of the lead list as received.
         list_sha256: String,
     },
+    /// Many persons' events written at once (an import batch). Each person's events are one
+    /// record ([`super::Record`]), stored beside this entry; `root` is the Merkle root over the
+    /// records' SHA-256 hashes, so a changed record no longer verifies.
+    Batch {
+        /// What wrote it (`import <id>`).
+        label: String,
+        /// Records (persons) in the batch.
+        records: u64,
+        /// Events in the records.
+        events: u64,
+        /// Merkle root over the records' hashes, hex.
+        root: String,
+    },
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -1,6 +1,7 @@
 //! The ledger: every state change is an event, encoded to exact bytes, chained by SHA-256 per tenant
 //! and sealed by Ed25519-signed checkpoints. Holds no personal data in clear.
 
+mod batch;
 mod chain;
 mod checkpoint;
 mod classify;
@@ -10,6 +11,9 @@ pub mod merkle;
 #[cfg(test)]
 mod tests;
 
+pub use batch::{
+    Record, RecordEvent, RecordProof, RecordsError, frame, prove, proves, record_hash, root_of, split, unfold,
+};
 pub use chain::{BreakKind, ChainBreak, ChainVerifier};
 pub use checkpoint::{CHECKPOINT_SPAN, Checkpoint, Sealed, hash32};
 pub use classify::Subject;

@@ -39,7 +39,7 @@ fn chain(n: u64) -> Vec<Row> {
 fn verify(rows: &[Row]) -> Result<(), ChainBreak> {
     let mut v = ChainVerifier::new(tenant());
     for (seq, p, prev, h) in rows {
-        v.feed(*seq, p, prev, h)?;
+        v.feed(*seq, p, prev, h, None)?;
     }
     Ok(())
 }
@@ -67,14 +67,71 @@ fn segments_stitch_like_the_whole_chain() {
     let rows = chain(6);
     let mut a = ChainVerifier::new(tenant());
     for (seq, p, prev, h) in &rows[..3] {
-        a.feed(*seq, p, prev, h).unwrap();
+        a.feed(*seq, p, prev, h, None).unwrap();
     }
     let mut b = ChainVerifier::segment(tenant(), 4, None);
     for (seq, p, prev, h) in &rows[3..] {
-        b.feed(*seq, p, prev, h).unwrap();
+        b.feed(*seq, p, prev, h, None).unwrap();
     }
     assert_eq!(b.first_prev(), Some(a.head().1));
     assert_eq!(b.head().0, 6);
+}
+
+/// A chain of two entries, the second a batch entry, with that entry's stored records.
+fn batch_chain() -> (Vec<Row>, Vec<u8>) {
+    let mut rows = chain(1);
+    let person = crate::ids::PersonId::from_parts(1, [4; 10]);
+    let record = Record {
+        person,
+        events: vec![RecordEvent {
+            event_id: EventId::from_parts(9, [9; 10]),
+            body: EventBody::PersonRegistered {
+                person_id: person,
+                recipient_class: crate::party::RecipientClass::Consumer,
+                org_unit: None,
+                data_hash: "ab".repeat(32),
+            },
+        }],
+    };
+    let (stored, root) = frame(&[record.encode(), record.encode()]);
+    let e = Entry {
+        v: 1,
+        tenant: tenant(),
+        seq: 2,
+        event_id: EventId::from_parts(2, [2; 10]),
+        recorded_at: Timestamp::from_second(1_700_000_002).unwrap(),
+        actor: Actor::Import("i".into()),
+        body: EventBody::Batch { label: "import i".into(), records: 2, events: 2, root: hex::encode(root) },
+    };
+    let payload = e.encode();
+    let hash = entry_hash(&rows[0].3, &payload);
+    rows.push((2, payload, rows[0].3, hash));
+    (rows, stored)
+}
+
+#[test]
+fn a_batch_entry_verifies_only_with_the_records_its_root_names() {
+    let (rows, stored) = batch_chain();
+    let feed = |records: Option<&[u8]>, plain: Option<&[u8]>| {
+        let mut v = ChainVerifier::new(tenant());
+        let (s, p, prev, h) = &rows[0];
+        v.feed(*s, p, prev, h, plain)?;
+        let (s, p, prev, h) = &rows[1];
+        v.feed(*s, p, prev, h, records)
+    };
+    feed(Some(&stored), None).unwrap();
+    let mut changed = stored.clone();
+    let last = changed.len() - 3;
+    changed[last] ^= 1;
+    for (records, plain, seq) in [
+        (Some(&changed[..]), None, 2),
+        (None, None, 2),
+        (Some(&stored[..stored.len() - 1]), None, 2),
+        (Some(&stored[..]), Some(&stored[..]), 1),
+    ] {
+        let err = feed(records, plain).unwrap_err();
+        assert_eq!((err.seq, err.kind), (seq, BreakKind::Records));
+    }
 }
 
 #[test]

@@ -94,6 +94,23 @@ pub struct ProvenEntry {
     pub checkpoint_seq: u64,
     /// Merkle audit path from this entry to that checkpoint's root, hex.
     pub audit_path: Vec<String>,
+    /// For a batch entry (an import batch): the person's record in it, with its proof to the
+    /// root the entry holds. The other persons' records are not in the package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<ProvenRecord>,
+}
+
+/// A person's record inside a batch entry and its Merkle proof to the entry's root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvenRecord {
+    /// The record's stored bytes (canonical JSON), as a string.
+    pub record: String,
+    /// Its index among the batch's records.
+    pub index: u64,
+    /// Records in the batch.
+    pub count: u64,
+    /// Merkle audit path from the record's SHA-256 to the entry's `root`, hex.
+    pub path: Vec<String>,
 }
 
 /// `ledger/checkpoints.json`.

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::{Checkpoints, Manifest, ProvenEntry, manifest_signed_by, paths};
 use crate::consent::Evidence;
 use crate::crypto::sha256_hex;
-use crate::ledger::{Entry, EventBody, entry_hash, hash32, merkle};
+use crate::ledger::{Entry, EventBody, Record, entry_hash, hash32, merkle, proves as batch_proves};
 use crate::text::body_sha256;
 
 /// One check and its result.
@@ -148,7 +148,24 @@ fn check_ledger(
                 "Merkle-Pfad führt nicht zur signierten Wurzel / audit path does not reach the signed root",
             ));
         }
-        out.push((p, e));
+        match (e.body.batch_root(), &p.record) {
+            (None, None) => out.push((p, e)),
+            (Some(root), Some(r)) => {
+                let path: Option<Vec<[u8; 32]>> = r.path.iter().map(|h| hash32(h)).collect();
+                let (index, count) = (r.index as usize, r.count as usize);
+                if !path.is_some_and(|path| batch_proves(r.record.as_bytes(), index, count, &path, &root)) {
+                    return Err(bad(
+                        "Datensatz gehört nicht zum Sammeleintrag / record is not part of the batch entry",
+                    ));
+                }
+                let record =
+                    Record::decode(r.record.as_bytes()).map_err(|_| bad("Datensatz unlesbar / record unreadable"))?;
+                for sub in record.entries(&e) {
+                    out.push((p.clone(), sub));
+                }
+            }
+            _ => return Err(bad("Sammeleintrag ohne Datensatz / batch entry without its record")),
+        }
     }
     if out.is_empty() {
         return Err("keine Ledger-Einträge / no ledger entries".into());

@@ -313,7 +313,7 @@ impl Konsent {
         {
             return Ok(stopped);
         }
-        self.commit(env.tenant, pending).await?;
+        self.commit(&env, pending).await?;
         if !opts.dry_run {
             queries::refresh_statistics(&self.db).await?;
         }
@@ -336,7 +336,7 @@ impl Konsent {
         progress: &(dyn Fn(u64) -> bool + Send + Sync),
     ) -> Result<Option<ImportReport>, ServiceError> {
         let (committed, planned) =
-            tokio::join!(self.commit(env.tenant, pending.take()), self.import_chunk(env, chunk, batch, report));
+            tokio::join!(self.commit(env, pending.take()), self.import_chunk(env, chunk, batch, report));
         let committed = committed?;
         planned?;
         if let Some((rows_done, snapshot)) = committed
@@ -352,11 +352,13 @@ impl Konsent {
         Ok(None)
     }
 
-    /// Appends a batch's writes (a dry run's are empty); answers what they committed.
-    async fn commit(&self, tenant: TenantId, w: Option<Writes>) -> Result<Option<(u64, ImportReport)>, ServiceError> {
+    /// Appends a batch's writes (a dry run's are empty) as one batch entry and the entries that
+    /// follow it; answers what they committed.
+    async fn commit(&self, env: &Env<'_>, w: Option<Writes>) -> Result<Option<(u64, ImportReport)>, ServiceError> {
         let Some(w) = w else { return Ok(None) };
         if !w.events.is_empty() || !w.side.is_empty() {
-            self.append(tenant, w.events, w.side).await?;
+            let label = format!("import {}", env.import_id);
+            self.append_batch(env.tenant, env.actor, label, w.events, w.side).await?;
         }
         Ok(Some((w.rows_done, w.report)))
     }

@@ -11,7 +11,7 @@ use konsent_domain::contact::ContactValue;
 use konsent_domain::ids::{PersonId, TenantId, TextId};
 use konsent_domain::ledger::{Checkpoint, Entry, EventBody, merkle};
 use konsent_domain::party::{Advertiser, PersonData};
-use konsent_domain::proof::ProvenEntry;
+use konsent_domain::proof::{ProvenEntry, ProvenRecord};
 use konsent_domain::text::ConsentTextVersion;
 use konsent_store::ledger;
 use konsent_store::queries::{self, ContactPointRow};
@@ -87,19 +87,24 @@ impl Konsent {
                 .await?
                 .ok_or_else(|| ServiceError::NotFound(format!("person {person_id}")))?;
             let mut entries = Vec::new();
-            for (seq, payload, prev, hash) in ledger::person_entries(&self.db, tenant, &person_id.to_string()).await? {
-                let entry = Entry::decode(&payload).map_err(|e| ServiceError::Conflict(format!("entry {seq}: {e}")))?;
-                if let (EventBody::UseRecorded { record }, Some((from, to))) = (&entry.body, range)
-                    && (record.at < from || record.at > to)
-                {
-                    continue;
-                }
+            for pe in ledger::person_entries(&self.db, tenant, &person_id.to_string()).await? {
+                let events = pe.events()?;
+                let (seq, payload, prev, hash) = pe.raw;
                 let cp = covering(&all_cps, seq)
                     .ok_or_else(|| ServiceError::Conflict(format!("entry {seq} is sealed by no checkpoint")))?;
                 let path = self.audit_path(tenant, cp, seq, &mut leaves).await?;
-                used_cps.insert(cp.seq, cp.clone());
                 let payload = String::from_utf8(payload)
                     .map_err(|_| ServiceError::Conflict(format!("entry {seq} is not UTF-8")))?;
+                let record = match pe.record {
+                    None => None,
+                    Some(r) => Some(ProvenRecord {
+                        record: String::from_utf8(r.bytes)
+                            .map_err(|_| ServiceError::Conflict(format!("a record of entry {seq} is not UTF-8")))?,
+                        index: r.index as u64,
+                        count: r.count as u64,
+                        path: r.path.iter().map(hex::encode).collect(),
+                    }),
+                };
                 let raw = ProvenEntry {
                     seq,
                     payload,
@@ -107,8 +112,21 @@ impl Konsent {
                     hash: hex::encode(hash),
                     checkpoint_seq: cp.seq,
                     audit_path: path.iter().map(hex::encode).collect(),
+                    record,
                 };
-                entries.push(Proven { raw, entry });
+                let mut used = false;
+                for entry in events {
+                    if let (EventBody::UseRecorded { record }, Some((from, to))) = (&entry.body, range)
+                        && (record.at < from || record.at > to)
+                    {
+                        continue;
+                    }
+                    used = true;
+                    entries.push(Proven { raw: raw.clone(), entry });
+                }
+                if used {
+                    used_cps.insert(cp.seq, cp.clone());
+                }
             }
             let consents = queries::consents_of(&self.db, tenant, person_id).await?;
             for c in &consents {

@@ -133,11 +133,20 @@ impl Konsent {
             serde_json::to_vec_pretty(&json).map_err(|e| ServiceError::Conflict(e.to_string()))?,
         ));
         let mut lines = Vec::new();
-        for e in g.persons.iter().flat_map(|p| &p.entries) {
-            serde_json::to_writer(&mut lines, &e.raw).map_err(|e| ServiceError::Conflict(e.to_string()))?;
-            lines.push(b'\n');
+        let mut entries = 0;
+        for p in &g.persons {
+            // A batch entry holds several of a person's events: its line is written once.
+            let mut last = None;
+            for e in &p.entries {
+                if last == Some(e.raw.seq) {
+                    continue;
+                }
+                last = Some(e.raw.seq);
+                serde_json::to_writer(&mut lines, &e.raw).map_err(|e| ServiceError::Conflict(e.to_string()))?;
+                lines.push(b'\n');
+                entries += 1;
+            }
         }
-        let entries = g.persons.iter().map(|p| p.entries.len()).sum();
         files.push((paths::ENTRIES.into(), lines));
         files.push((
             paths::CHECKPOINTS.into(),

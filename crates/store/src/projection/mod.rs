@@ -454,6 +454,8 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         | EventBody::LeadsChecked { .. }
         | EventBody::ImportCompleted { .. }
         | EventBody::SegmentExported { .. } => {}
+        // Its records' events are applied one by one (the append and the rebuild unfold them).
+        EventBody::Batch { .. } => {}
         // The endpoint rows hold sealed secrets and are written as side rows of these entries.
         EventBody::WebhookCreated { .. } | EventBody::WebhookDeleted { .. } | EventBody::WebhookSecretSet { .. } => {}
     }

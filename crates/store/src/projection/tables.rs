@@ -2,7 +2,7 @@
 //! the ledger alone) and [`dump`] (every row as text, to compare two states).
 
 use konsent_domain::ids::TenantId;
-use konsent_domain::ledger::Entry;
+use konsent_domain::ledger::{Entry, unfold};
 
 use crate::db::Db;
 use crate::error::StoreError;
@@ -126,7 +126,7 @@ pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
         loop {
             let rows = tx
                 .fetch_all(
-                    "SELECT seq, payload FROM ledger WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                    "SELECT seq, payload, records FROM ledger WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
                     vals![tenant.to_string(), after, PAGE],
                 )
                 .await?;
@@ -135,9 +135,17 @@ pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
             }
             for r in &rows {
                 after = r.i64(0)?;
-                let entry = Entry::decode(&r.bytes(1)?)
-                    .map_err(|e| StoreError::Corrupt(format!("entry {after} of tenant {tenant}: {e}")))?;
-                super::apply(&mut tx, &entry).await?;
+                let corrupt = |e: String| StoreError::Corrupt(format!("entry {after} of tenant {tenant}: {e}"));
+                let entry = Entry::decode(&r.bytes(1)?).map_err(|e| corrupt(e.to_string()))?;
+                match r.opt_bytes(2)? {
+                    // A batch entry: its records' events, in order.
+                    Some(records) => {
+                        for e in unfold(&entry, &records).map_err(|e| corrupt(e.to_string()))? {
+                            super::apply(&mut tx, &e).await?;
+                        }
+                    }
+                    None => super::apply(&mut tx, &entry).await?,
+                }
                 n += 1;
             }
         }

@@ -108,21 +108,18 @@ pub async fn consent(
     .transpose()
 }
 
-/// The ledger entries of a person (their timeline), oldest first.
+/// The ledger entries of a person (their timeline), oldest first; their events in a batch entry
+/// as entries of that entry's seq.
 pub async fn timeline(
     db: &Db,
     tenant: TenantId,
     person: PersonId,
 ) -> Result<Vec<konsent_domain::ledger::Entry>, StoreError> {
-    let rows = db
-        .fetch_all(
-            "SELECT payload FROM ledger WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
-            vals![tenant.to_string(), person.to_string()],
-        )
-        .await?;
-    rows.iter()
-        .map(|r| konsent_domain::ledger::Entry::decode(&r.bytes(0)?).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .collect()
+    let mut out = Vec::new();
+    for e in crate::ledger::person_entries(db, tenant, &person.to_string()).await? {
+        out.extend(e.events()?);
+    }
+    Ok(out)
 }
 
 /// Which of these use ids are already recorded.

@@ -51,7 +51,7 @@ fn person_events(n: u64) -> Vec<PendingEvent> {
 
 async fn verify(db: &Db, t: TenantId) -> Result<u64, ChainBreak> {
     let mut v = ChainVerifier::new(t);
-    ledger::for_each_row(db, t, 1, u64::MAX, |seq, p, prev, h| v.feed(seq, p, prev, h)).await.unwrap()?;
+    ledger::for_each_row(db, t, 1, u64::MAX, |seq, p, prev, h, r| v.feed(seq, p, prev, h, r)).await.unwrap()?;
     Ok(v.head().0)
 }
 
@@ -284,4 +284,77 @@ both_engines!(an_upgrade_to_migration_7_keeps_the_tokens_and_lets_one_link_cover
     add("c2").await.unwrap();
     assert!(add("c2").await.is_err(), "a consent once per token");
     assert_eq!(konsent_store::queries::doi_token(db, "h1").await.unwrap().len(), 2);
+});
+
+both_engines!(a_batch_entry_holds_one_record_a_person_and_verifies_rebuilds_and_proves, |db| {
+    use konsent_domain::ledger::{BreakKind, Entry, proves};
+    let t = tenant(8);
+    ledger::append(db, t, now(), vec![ev(1, EventBody::TenantCreated { name: "T".into() })], vec![]).await.unwrap();
+    let cat =
+        CategoryDef { code: ProductCategory::parse("insurance").unwrap(), label_de: "V".into(), label_en: "I".into() };
+    let mut events: Vec<PendingEvent> = (20..23).flat_map(person_events).collect();
+    events.insert(2, ev(3, EventBody::CategoryDefined { category: cat }));
+    let folding =
+        ledger::Folding { event_id: EventId::from_parts(1, [8; 10]), actor: Actor::System, label: "import x".into() };
+    let mut tx = db.begin().await.unwrap();
+    let out = ledger::append_folding(&mut tx, t, now(), events, vec![], Some(folding)).await.unwrap();
+    tx.commit().await.unwrap();
+    // Six person events in one batch entry (seq 2), the category after it (seq 3); answered in
+    // the order given.
+    assert_eq!(out.iter().map(|a| a.seq).collect::<Vec<_>>(), vec![2, 2, 3, 2, 2, 2, 2]);
+    assert_eq!(verify(db, t).await.unwrap(), 3);
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 3);
+    assert_eq!(queries::persons_by_blind_index(db, t, "bi21").await.unwrap().len(), 1);
+
+    // A person's entries: their record only, proven to the root the batch entry holds.
+    let person = PersonId::from_parts(21, {
+        let mut r = [0u8; 10];
+        r[..8].copy_from_slice(&21u64.to_le_bytes());
+        r
+    });
+    let mine = ledger::person_entries(db, t, &person.to_string()).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    let record = mine[0].record.clone().unwrap();
+    let batch = Entry::decode(&mine[0].raw.1).unwrap();
+    assert_eq!((record.index, record.count), (1, 3));
+    assert!(proves(&record.bytes, record.index, record.count, &record.path, &batch.body.batch_root().unwrap()));
+    let events = mine[0].events().unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| e.seq == 2 && e.body.person() == Some(person)));
+    assert_eq!(queries::timeline(db, t, person).await.unwrap(), events);
+
+    // The projections rebuild from the records.
+    let before = projection::dump(db).await.unwrap();
+    db.exec("DELETE FROM persons", vec![]).await.unwrap();
+    assert_eq!(projection::rebuild(db, &[t]).await.unwrap(), 3);
+    assert_eq!(projection::dump(db).await.unwrap(), before);
+
+    // A changed record breaks the chain at the batch entry.
+    let stored = db
+        .fetch_optional(
+            "SELECT records FROM ledger WHERE tenant_id = $1 AND seq = 2",
+            konsent_store::vals![t.to_string()],
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .bytes(0)
+        .unwrap();
+    let mut changed = stored.clone();
+    let at = changed.len() - 5;
+    changed[at] ^= 0x20;
+    match db {
+        Db::Sqlite { .. } => db.exec_script("DROP TRIGGER ledger_no_update".into()).await.unwrap(),
+        Db::Postgres(_) => {
+            db.exec_script("ALTER TABLE ledger DISABLE TRIGGER ledger_no_update_delete".into()).await.unwrap()
+        }
+    }
+    db.exec(
+        "UPDATE ledger SET records = $1 WHERE tenant_id = $2 AND seq = 2",
+        konsent_store::vals![changed, t.to_string()],
+    )
+    .await
+    .unwrap();
+    let err = verify(db, t).await.unwrap_err();
+    assert_eq!((err.seq, err.kind), (2, BreakKind::Records));
 });
