@@ -188,23 +188,7 @@ pub async fn append_folding(
             root: hex::encode(root),
         };
         let entry = Entry { v: 1, tenant, seq, event_id: f.event_id, recorded_at, actor: f.actor, body };
-        let payload = entry.encode();
-        let hash = entry_hash(&prev, &payload);
-        bulk.push(
-            &LEDGER,
-            vals![
-                t.clone(),
-                seq as i64,
-                f.event_id.to_string(),
-                entry.body.kind(),
-                None::<String>,
-                micros(recorded_at),
-                payload,
-                prev.to_vec(),
-                hash.to_vec(),
-                Some(stored)
-            ],
-        );
+        let hash = push_entry(&mut bulk, &t, &entry, &prev, None, Some(stored));
         for (i, event_id) in folded {
             out[i] = Some(Appended { seq, event_id, hash });
         }
@@ -213,8 +197,6 @@ pub async fn append_folding(
     for (i, ev) in rest {
         seq += 1;
         let entry = Entry { v: 1, tenant, seq, event_id: ev.event_id, recorded_at, actor: ev.actor, body: ev.body };
-        let payload = entry.encode();
-        let hash = entry_hash(&prev, &payload);
         let person = match (entry.body.person(), entry.body.subject().and_then(|s| known.get(&s))) {
             (Some(p), _) | (None, Some(&p)) => Some(p.to_string()),
             (None, None) if entry.body.subject().is_some() => {
@@ -223,21 +205,7 @@ pub async fn append_folding(
             }
             (None, None) => None,
         };
-        bulk.push(
-            &LEDGER,
-            vals![
-                t.clone(),
-                seq as i64,
-                ev.event_id.to_string(),
-                entry.body.kind(),
-                person,
-                micros(recorded_at),
-                payload,
-                prev.to_vec(),
-                hash.to_vec(),
-                None::<Vec<u8>>
-            ],
-        );
+        let hash = push_entry(&mut bulk, &t, &entry, &prev, person, None);
         projection::apply_bulk(tx, &mut bulk, &entry).await?;
         out[i] = Some(Appended { seq, event_id: ev.event_id, hash });
         prev = hash;
@@ -249,6 +217,35 @@ pub async fn append_folding(
     bulk.flush(tx).await?;
     tx.exec(SET_HEAD, vals![t, seq as i64, prev.to_vec()]).await?;
     Ok(out)
+}
+
+/// Encodes `entry`, chains it after `prev` and queues its row; answers its hash.
+fn push_entry(
+    bulk: &mut Bulk,
+    tenant: &str,
+    entry: &Entry,
+    prev: &[u8; 32],
+    person: Option<String>,
+    records: Option<Vec<u8>>,
+) -> [u8; 32] {
+    let payload = entry.encode();
+    let hash = entry_hash(prev, &payload);
+    bulk.push(
+        &LEDGER,
+        vals![
+            tenant,
+            entry.seq as i64,
+            entry.event_id.to_string(),
+            entry.body.kind(),
+            person,
+            micros(entry.recorded_at),
+            payload,
+            prev.to_vec(),
+            hash.to_vec(),
+            records
+        ],
+    );
+    hash
 }
 
 /// The person an event concerns, so a person's timeline and proof package find every entry;

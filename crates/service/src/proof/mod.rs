@@ -62,7 +62,10 @@ const README: &str = "Einwilligungsnachweis (Konsent) / consent proof package\n\
 nachweis.pdf            Bericht für Menschen (deutsch) / report for humans (German)\n\
 proof.json              derselbe Inhalt maschinenlesbar, Feldnamen nach ISO/IEC TS 27560 / same content, ISO 27560 names\n\
 attachments/            Originaldateien (Aufzeichnungen, Scans), benannt nach SHA-256 / original evidence files\n\
-ledger/entries.jsonl    Ledger-Einträge im Original mit Merkle-Pfad / ledger entries with audit paths\n\
+ledger/entries.jsonl    Ledger-Einträge im Original mit Merkle-Pfad; bei einem Sammeleintrag (Import) nur der\n\
+                        Datensatz dieser Person mit seinem Pfad zur Wurzel im Eintrag / ledger entries with\n\
+                        audit paths; for a batch entry (an import) only this person's record with its path\n\
+                        to the root the entry holds\n\
 ledger/checkpoints.json signierte Checkpoints (Ed25519) / signed checkpoints\n\
 manifest.json           SHA-256 jeder Datei / hash of every file\n\
 manifest.sig            Ed25519-Signatur des Manifests / signature of the manifest\n\n\

@@ -55,6 +55,16 @@ async fn verify(db: &Db, t: TenantId) -> Result<u64, ChainBreak> {
     Ok(v.head().0)
 }
 
+/// Lets the test change stored entries, as an attacker with database access could.
+async fn allow_ledger_updates(db: &Db) {
+    match db {
+        Db::Sqlite { .. } => db.exec_script("DROP TRIGGER ledger_no_update".into()).await.unwrap(),
+        Db::Postgres(_) => {
+            db.exec_script("ALTER TABLE ledger DISABLE TRIGGER ledger_no_update_delete".into()).await.unwrap()
+        }
+    }
+}
+
 fn now() -> Timestamp {
     "2026-12-04T10:00:00Z".parse().unwrap()
 }
@@ -134,12 +144,7 @@ both_engines!(tampered_payload_is_named, |db| {
     for n in 0..5 {
         ledger::append(db, t, now(), person_events(n), vec![]).await.unwrap();
     }
-    match db {
-        Db::Sqlite { .. } => db.exec_script("DROP TRIGGER ledger_no_update".into()).await.unwrap(),
-        Db::Postgres(_) => {
-            db.exec_script("ALTER TABLE ledger DISABLE TRIGGER ledger_no_update_delete".into()).await.unwrap()
-        }
-    }
+    allow_ledger_updates(db).await;
     db.exec(
         "UPDATE ledger SET payload = CAST(REPLACE(CAST(payload AS TEXT), 'consumer', 'business') AS BLOB) WHERE seq = 7",
         vec![],
@@ -343,12 +348,7 @@ both_engines!(a_batch_entry_holds_one_record_a_person_and_verifies_rebuilds_and_
     let mut changed = stored.clone();
     let at = changed.len() - 5;
     changed[at] ^= 0x20;
-    match db {
-        Db::Sqlite { .. } => db.exec_script("DROP TRIGGER ledger_no_update".into()).await.unwrap(),
-        Db::Postgres(_) => {
-            db.exec_script("ALTER TABLE ledger DISABLE TRIGGER ledger_no_update_delete".into()).await.unwrap()
-        }
-    }
+    allow_ledger_updates(db).await;
     db.exec(
         "UPDATE ledger SET records = $1 WHERE tenant_id = $2 AND seq = 2",
         konsent_store::vals![changed, t.to_string()],
