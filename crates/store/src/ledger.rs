@@ -8,7 +8,7 @@ use futures_util::TryStreamExt;
 use jiff::Timestamp;
 use konsent_domain::ids::{EventId, PersonId, TenantId};
 use konsent_domain::ledger::{
-    Actor, Checkpoint, Entry, EventBody, GENESIS_HASH, Record, RecordEvent, RecordProof, Subject, entry_hash,
+    Actor, Checkpoint, Entry, EventBody, GENESIS_HASH, Record, RecordProof, Subject, encode_record, entry_hash,
     frame as batch_frame,
 };
 use sqlx::Row as _;
@@ -161,8 +161,13 @@ pub async fn append_folding(
         let mut events_n = 0u64;
         for (idx, (person, evs)) in records.into_iter().enumerate() {
             bulk.push(&LEDGER_REFS, vals![t.clone(), person.to_string(), seq as i64, idx as i64]);
-            let mut record = Record { person, events: Vec::with_capacity(evs.len()) };
+            let mut bodies = Vec::with_capacity(evs.len());
             for (i, ev) in evs {
+                // A recorded consent is serialised once, for its record and for `consents.data`.
+                let json = match &ev.body {
+                    EventBody::ConsentRecorded { consent } => Some(serde_json::to_string(consent)?),
+                    _ => None,
+                };
                 // The projection applies each event as an entry of the batch entry's seq.
                 let entry = Entry {
                     v: 1,
@@ -173,12 +178,13 @@ pub async fn append_folding(
                     actor: f.actor.clone(),
                     body: ev.body,
                 };
-                projection::apply_bulk(tx, &mut bulk, &entry).await?;
+                projection::apply_bulk_with(tx, &mut bulk, &entry, json.clone()).await?;
                 folded.push((i, ev.event_id));
-                record.events.push(RecordEvent { event_id: ev.event_id, body: entry.body });
+                bodies.push((ev.event_id, entry.body, json));
                 events_n += 1;
             }
-            encoded.push(record.encode());
+            let refs: Vec<_> = bodies.iter().map(|(id, body, json)| (*id, body, json.as_deref())).collect();
+            encoded.push(encode_record(person, &refs));
         }
         let (stored, root) = batch_frame(&encoded);
         let body = EventBody::Batch {

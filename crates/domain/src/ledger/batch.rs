@@ -71,6 +71,36 @@ impl Record {
     }
 }
 
+/// The bytes [`Record::encode`] writes for `person`'s `events`, from the events by reference. A
+/// recorded consent's JSON may be given when the caller has it already (the append writes the
+/// same JSON into `consents.data`), so it is serialised once.
+pub fn encode_record(person: PersonId, events: &[(EventId, &EventBody, Option<&str>)]) -> Vec<u8> {
+    const FAILED: &str = "records always serialise";
+    let mut out = Vec::with_capacity(64 + events.len() * 600);
+    out.extend_from_slice(b"{\"person\":");
+    serde_json::to_writer(&mut out, &person).expect(FAILED);
+    out.extend_from_slice(b",\"events\":[");
+    for (i, (id, body, consent)) in events.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"event_id\":");
+        serde_json::to_writer(&mut out, id).expect(FAILED);
+        out.extend_from_slice(b",\"body\":");
+        match (body, consent) {
+            (EventBody::ConsentRecorded { .. }, Some(json)) => {
+                out.extend_from_slice(b"{\"type\":\"consent_recorded\",\"consent\":");
+                out.extend_from_slice(json.as_bytes());
+                out.push(b'}');
+            }
+            _ => serde_json::to_writer(&mut out, body).expect(FAILED),
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
 /// SHA-256 of a record's bytes: its leaf in the batch's tree.
 pub fn record_hash(bytes: &[u8]) -> merkle::Hash {
     Sha256::digest(bytes).into()
@@ -208,6 +238,29 @@ mod tests {
         assert_eq!(all.len(), 5);
         assert!(all.iter().all(|e| e.seq == 7 && e.actor == batch.actor));
         assert_eq!(all[3].body, record(3).events[0].body);
+    }
+
+    #[test]
+    fn a_record_encoded_from_references_is_byte_for_byte_the_serialised_record() {
+        let consent = crate::consent::testkit::email_record();
+        let mut r = record(1);
+        r.events.push(RecordEvent {
+            event_id: EventId::from_parts(5, [5; 10]),
+            body: EventBody::ConsentRecorded { consent: consent.clone() },
+        });
+        let json = serde_json::to_string(&consent).unwrap();
+        let refs: Vec<(EventId, &EventBody, Option<&str>)> = r
+            .events
+            .iter()
+            .map(|e| {
+                (e.event_id, &e.body, matches!(e.body, EventBody::ConsentRecorded { .. }).then_some(json.as_str()))
+            })
+            .collect();
+        assert_eq!(encode_record(r.person, &refs), r.encode());
+        let plain: Vec<(EventId, &EventBody, Option<&str>)> =
+            r.events.iter().map(|e| (e.event_id, &e.body, None)).collect();
+        assert_eq!(encode_record(r.person, &plain), r.encode());
+        assert_eq!(Record::decode(&r.encode()).unwrap(), r);
     }
 
     #[test]

@@ -12,7 +12,8 @@ pub mod merkle;
 mod tests;
 
 pub use batch::{
-    Record, RecordEvent, RecordProof, RecordsError, frame, prove, proves, record_hash, root_of, split, unfold,
+    Record, RecordEvent, RecordProof, RecordsError, encode_record, frame, prove, proves, record_hash, root_of, split,
+    unfold,
 };
 pub use chain::{BreakKind, ChainBreak, ChainVerifier};
 pub use checkpoint::{CHECKPOINT_SPAN, Checkpoint, Sealed, hash32};

@@ -21,6 +21,15 @@ fn us(t: Timestamp) -> i64 {
 
 /// The `consents` row of a consent record.
 fn consent_row(tenant: &str, c: &ConsentRecord) -> Result<Vec<crate::db::Val>, StoreError> {
+    consent_row_with(tenant, c, None)
+}
+
+/// [`consent_row`] with the record's JSON when the caller has serialised it already.
+fn consent_row_with(tenant: &str, c: &ConsentRecord, json: Option<String>) -> Result<Vec<crate::db::Val>, StoreError> {
+    let json = match json {
+        Some(j) => j,
+        None => serde_json::to_string(c)?,
+    };
     Ok(vals![
         tenant,
         c.id.to_string(),
@@ -31,7 +40,7 @@ fn consent_row(tenant: &str, c: &ConsentRecord) -> Result<Vec<crate::db::Val>, S
         c.granted_at.map(us),
         c.last_use_at.map(us),
         us(c.last_change_at),
-        serde_json::to_string(c)?
+        json
     ])
 }
 
@@ -79,6 +88,17 @@ fn registration_row(t: &str, at: i64, body: &EventBody) -> Option<(&'static Tabl
 /// Applies one ledger entry like [`apply`], queueing the inserts of new persons, contact points
 /// and consents in `bulk`; anything else writes what is queued first.
 pub(crate) async fn apply_bulk(tx: &mut Tx, bulk: &mut crate::bulk::Bulk, e: &Entry) -> Result<(), StoreError> {
+    apply_bulk_with(tx, bulk, e, None).await
+}
+
+/// [`apply_bulk`], given the JSON of the consent a `consent_recorded` entry records when the
+/// caller has serialised it already (a batch entry's record holds the same bytes).
+pub(crate) async fn apply_bulk_with(
+    tx: &mut Tx,
+    bulk: &mut crate::bulk::Bulk,
+    e: &Entry,
+    consent_json: Option<String>,
+) -> Result<(), StoreError> {
     let t = e.tenant.to_string();
     let at = us(e.recorded_at);
     if let Some((table, row)) = registration_row(&t, at, &e.body) {
@@ -92,7 +112,9 @@ pub(crate) async fn apply_bulk(tx: &mut Tx, bulk: &mut crate::bulk::Bulk, e: &En
         EventBody::ContactPointVerified { contact_point_id, method, at: when } => {
             bulk.verify_contact_point(&contact_point_id.to_string(), us(*when), method)
         }
-        EventBody::ConsentRecorded { consent } => bulk.push_consent(&consent.id.to_string(), consent_row(&t, consent)?),
+        EventBody::ConsentRecorded { consent } => {
+            bulk.push_consent(&consent.id.to_string(), consent_row_with(&t, consent, consent_json)?)
+        }
         _ => false,
     };
     if queued {
