@@ -16,9 +16,11 @@ use crate::error::StoreError;
 use crate::side::{SideWrite, write_side_bulk};
 use crate::{projection, vals};
 
+mod pack;
 mod read;
 mod walk;
 
+pub use pack::unpack as unpack_records;
 pub use read::{PersonEntry, RawEntry, chain_heads, checkpoints, entries, hashes, insert_checkpoint, person_entries};
 pub use walk::for_each_row;
 
@@ -189,7 +191,8 @@ pub async fn append_folding(
             let refs: Vec<_> = bodies.iter().map(|(id, body, json)| (*id, body, json.as_deref())).collect();
             encoded.push(encode_record(person, &refs));
         }
-        let (stored, root) = batch_frame(&encoded);
+        let (framed, root) = batch_frame(&encoded);
+        let stored = pack::pack(&framed)?;
         let body = EventBody::Batch {
             label: f.label,
             records: encoded.len() as u64,

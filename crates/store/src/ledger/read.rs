@@ -106,7 +106,7 @@ pub async fn person_entries(db: &Db, tenant: TenantId, person: &str) -> Result<V
     for r in &batches {
         let seq = r.i64(0)? as u64;
         let stored = r.opt_bytes(4)?.ok_or_else(|| StoreError::Corrupt(format!("batch entry {seq} has no records")))?;
-        let record = konsent_domain::ledger::prove(&stored, r.i64(5)? as usize)
+        let record = konsent_domain::ledger::prove(&super::pack::unpack(&stored)?, r.i64(5)? as usize)
             .map_err(|e| StoreError::Corrupt(format!("batch entry {seq}: {e}")))?;
         let raw = (seq, r.bytes(1)?, to_hash(r.bytes(2)?)?, to_hash(r.bytes(3)?)?);
         out.push(PersonEntry { raw, record: Some(record) });

@@ -9,7 +9,7 @@ use crate::db::Db;
 use crate::error::StoreError;
 
 /// Streams `tenant`'s stored rows with `from <= seq <= to` in seq order to
-/// `f(seq, payload, prev_hash, hash, records)` (`records` only for a batch entry); stops at the
+/// `f(seq, payload, prev_hash, hash, records)` (`records`, framed, only for a batch entry); stops at the
 /// first error `f` returns.
 pub async fn for_each_row<E, F>(
     db: &Db,
@@ -21,6 +21,11 @@ pub async fn for_each_row<E, F>(
 where
     F: FnMut(u64, &[u8], &[u8], &[u8], Option<&[u8]>) -> Result<(), E>,
 {
+    // A batch entry's records reach `f` as framed, whichever form they are stored in.
+    let mut f = |seq, payload: &[u8], prev: &[u8], hash: &[u8], records: Option<&[u8]>| {
+        let records = records.map(super::pack::unpack_for_check);
+        f(seq, payload, prev, hash, records.as_deref())
+    };
     const SQL: &str = "SELECT seq, payload, prev_hash, hash, records FROM ledger \
         WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq";
     let t = tenant.to_string();

@@ -140,6 +140,7 @@ pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
                 match r.opt_bytes(2)? {
                     // A batch entry: its records' events, in order.
                     Some(records) => {
+                        let records = crate::ledger::unpack_records(&records)?;
                         for e in unfold(&entry, &records).map_err(|e| corrupt(e.to_string()))? {
                             super::apply(&mut tx, &e).await?;
                         }

@@ -334,7 +334,7 @@ both_engines!(a_batch_entry_holds_one_record_a_person_and_verifies_rebuilds_and_
     assert_eq!(projection::rebuild(db, &[t]).await.unwrap(), 3);
     assert_eq!(projection::dump(db).await.unwrap(), before);
 
-    // A changed record breaks the chain at the batch entry.
+    // The records are stored compressed, several times smaller than framed.
     let stored = db
         .fetch_optional(
             "SELECT records FROM ledger WHERE tenant_id = $1 AND seq = 2",
@@ -345,16 +345,32 @@ both_engines!(a_batch_entry_holds_one_record_a_person_and_verifies_rebuilds_and_
         .unwrap()
         .bytes(0)
         .unwrap();
-    let mut changed = stored.clone();
-    let at = changed.len() - 5;
-    changed[at] ^= 0x20;
+    let framed = ledger::unpack_records(&stored).unwrap().into_owned();
+    assert_eq!(konsent_domain::ledger::split(&framed).unwrap().len(), 3);
+    assert!(stored.len() < framed.len() && !stored.starts_with(&framed[..4]));
+    let set_records = |records: Vec<u8>| {
+        db.exec(
+            "UPDATE ledger SET records = $1 WHERE tenant_id = $2 AND seq = 2",
+            konsent_store::vals![records, t.to_string()],
+        )
+    };
     allow_ledger_updates(db).await;
-    db.exec(
-        "UPDATE ledger SET records = $1 WHERE tenant_id = $2 AND seq = 2",
-        konsent_store::vals![changed, t.to_string()],
-    )
-    .await
-    .unwrap();
-    let err = verify(db, t).await.unwrap_err();
-    assert_eq!((err.seq, err.kind), (2, BreakKind::Records));
+    // Records stored uncompressed (as before compression) verify, prove and rebuild the same.
+    set_records(framed.clone()).await.unwrap();
+    assert_eq!(verify(db, t).await.unwrap(), 3);
+    let again = ledger::person_entries(db, t, &person.to_string()).await.unwrap();
+    assert_eq!(again[0].record.as_ref().unwrap().bytes, record.bytes);
+    db.exec("DELETE FROM persons", vec![]).await.unwrap();
+    assert_eq!(projection::rebuild(db, &[t]).await.unwrap(), 3);
+    assert_eq!(projection::dump(db).await.unwrap(), before);
+
+    // A changed record breaks the chain at the batch entry, in either stored form.
+    for form in [stored, framed] {
+        let mut changed = form.clone();
+        let at = changed.len() - 5;
+        changed[at] ^= 0x20;
+        set_records(changed).await.unwrap();
+        let err = verify(db, t).await.unwrap_err();
+        assert_eq!((err.seq, err.kind), (2, BreakKind::Records));
+    }
 });
