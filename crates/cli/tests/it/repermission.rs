@@ -143,6 +143,75 @@ app_test!(r43_r29_repermission_goes_only_by_a_channel_with_a_legal_basis_by_the_
     );
 });
 
+/// Makes every insert into the outbox fail, as a full disk would (`false` mends it).
+async fn outbox_fails(app: &TestApp, fail: bool) {
+    use konsent_store::Db;
+    let sql = match (&app.k.db, fail) {
+        (Db::Sqlite { .. }, true) => {
+            "CREATE TRIGGER outbox_fails BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'outbox unavailable'); END;"
+        }
+        (Db::Sqlite { .. }, false) => "DROP TRIGGER outbox_fails;",
+        (Db::Postgres(_), true) => {
+            "CREATE FUNCTION outbox_fails() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'outbox unavailable'; END $$; \
+             CREATE TRIGGER outbox_fails BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_fails();"
+        }
+        (Db::Postgres(_), false) => "DROP TRIGGER outbox_fails ON outbox;",
+    };
+    app.k.db.exec_script(sql.into()).await.unwrap();
+}
+
+app_test!(r43_a_renewal_whose_request_could_not_be_queued_ends_and_is_asked_for_again_by_the_next_run, |app| {
+    let w = crate::api::world(&app).await;
+    let (_, anna) = subscriber(&app, &w, "Anna", "anna@example.de").await;
+    app.clock.advance(SignedDuration::from_hours(24 * 30 * 17));
+    let send = || {
+        let app = &app;
+        let body = json!({"advertiser": w.advertiser});
+        async move { app.call("POST", "/v1/repermission", Some(&app.api_key), Some(body)).await }
+    };
+    let statuses = || {
+        let app = &app;
+        async move {
+            let list = app.call("GET", "/v1/consents", Some(&app.api_key), None).await.json.to_string();
+            ["ConsentGiven", "ConsentRequested", "ConsentExpired", "RenewedConsentGiven"]
+                .map(|s| list.matches(&format!("\"{s}\"")).count())
+        }
+    };
+    // The renewal is recorded, then its mail cannot be queued.
+    outbox_fails(&app, true).await;
+    let sent = send().await;
+    assert_eq!(sent.status, 200, "{:?}", sent.json);
+    assert_eq!(
+        (sent.json["renewals"].as_u64(), sent.json["mails"].as_u64(), sent.json["failed"].as_u64()),
+        (Some(1), Some(0), Some(1)),
+        "{:?}",
+        sent.json
+    );
+    // Nobody was asked, so the renewal does not wait for a click: it has ended. Anna's consent is
+    // as it was.
+    assert_eq!(statuses().await, [1, 0, 1, 0]);
+    let old = app.call("GET", &format!("/v1/consents/{anna}"), Some(&app.api_key), None).await.json;
+    assert_eq!(old["status"], "ConsentGiven", "{old:?}");
+    // Mended, the next run asks her at once (not only once an unsent link would have expired),
+    // and her click renews the consent.
+    outbox_fails(&app, false).await;
+    let again = send().await;
+    assert_eq!(
+        (again.json["renewals"].as_u64(), again.json["mails"].as_u64(), again.json["failed"].as_u64()),
+        (Some(1), Some(1), Some(0)),
+        "{:?}",
+        again.json
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &crate::doi::senders(&mailer)).await, 1);
+    let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    let token = crate::doi::token_in(&std::fs::read_to_string(file).unwrap());
+    assert_eq!(app.call("POST", &format!("/doi/{token}"), None, None).await.status, 200);
+    assert_eq!(statuses().await, [1, 0, 1, 1]);
+});
+
 app_test!(r43_r15_a_person_whose_two_consents_are_due_gets_one_mail_and_one_click_renews_both, |app| {
     use crate::api::{PHONE, consent, doi, otp, web};
     let w = crate::api::world(&app).await;

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use konsent_domain::channel::Channel;
-use konsent_domain::consent::{CaptureMethod, DeclarationRecipient, Scope, Validity};
+use konsent_domain::consent::{CaptureMethod, ConsentStatus, DeclarationRecipient, Scope, Validity};
 use konsent_domain::contact::ContactKind;
 use konsent_domain::ids::{ConsentId, ContactPointId, PersonId, TenantId};
 use konsent_domain::ledger::Actor;
@@ -41,7 +41,9 @@ pub struct RepermissionSent {
     /// consent is bound to no number.
     pub not_by_mail: u64,
     /// Persons whose renewals could not be recorded or whose message could not be queued (the
-    /// run went on with the others; the log names them by id).
+    /// run went on with the others; the log names them by id). Their renewals recorded without
+    /// a queued message end at once (`ConsentExpired`, `request_not_sent`), so the next run asks
+    /// again.
     pub failed: u64,
 }
 
@@ -104,6 +106,9 @@ impl Konsent {
     }
 
     /// Records the renewals of one person's candidates and queues the message that asks for them.
+    /// When that fails part-way, the renewals already recorded whose message was not queued end
+    /// at once (`ConsentExpired`, reason `request_not_sent`): nobody will click for them, and the
+    /// next run may ask again instead of waiting for a link that was never sent.
     #[allow(clippy::too_many_arguments)]
     async fn renew_person(
         &self,
@@ -114,6 +119,44 @@ impl Konsent {
         texts: &[ConsentTextVersion],
         candidates: Vec<Candidate>,
         out: &mut RepermissionSent,
+    ) -> Result<(), ServiceError> {
+        let mut unsent: Vec<ConsentId> = Vec::new();
+        let r = self.renew_and_ask(tenant, actor, by, advertiser, texts, candidates, out, &mut unsent).await;
+        if r.is_err() && !unsent.is_empty() {
+            let now = self.now();
+            let events = unsent
+                .iter()
+                .map(|&id| {
+                    self.status_event(
+                        actor,
+                        id,
+                        ConsentStatus::Requested,
+                        ConsentStatus::Expired,
+                        "request_not_sent",
+                        now,
+                    )
+                })
+                .collect();
+            if let Err(e) = self.append(tenant, events, vec![]).await {
+                tracing::warn!(error = %e, renewals = unsent.len(), "unsent re-permission renewals could not be ended");
+            }
+        }
+        r
+    }
+
+    /// [`Konsent::renew_person`]'s work; `unsent` holds the renewals recorded whose message is
+    /// not queued (yet).
+    #[allow(clippy::too_many_arguments)]
+    async fn renew_and_ask(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        by: By,
+        advertiser: &str,
+        texts: &[ConsentTextVersion],
+        candidates: Vec<Candidate>,
+        out: &mut RepermissionSent,
+        unsent: &mut Vec<ConsentId>,
     ) -> Result<(), ServiceError> {
         let mut renewals: Vec<Renewed> = Vec::new();
         let (mut to, mut via) = (None, None);
@@ -195,6 +238,7 @@ impl Konsent {
             };
             let a = self.record_consent(tenant, actor, nc).await?;
             out.renewals += 1;
+            unsent.push(a.record.id);
             renewals.push(Renewed { consent: a.record.id, number: number.filter(|_| needs_number) });
         }
         let Some(to) = to else { return Ok(()) };
@@ -202,11 +246,13 @@ impl Konsent {
         if by == By::Sms {
             let ids: Vec<ConsentId> = renewals.iter().map(|r| r.consent).collect();
             self.queue_doi(tenant, actor, &ids, Some(to), &self.public_url, Purpose::RepermissionSms, basis).await?;
+            unsent.clear();
             out.sms += 1;
             return Ok(());
         }
         for (ids, with_number) in bundles(&renewals) {
             self.queue_doi(tenant, actor, &ids, Some(to), &self.public_url, Purpose::Repermission, basis).await?;
+            unsent.retain(|id| !ids.contains(id));
             out.mails += 1;
             out.with_number += u64::from(with_number);
         }
