@@ -190,6 +190,40 @@ app_test!(r25_dry_run_writes_nothing_and_an_interrupted_import_resumes_where_it_
     assert!(again.already_imported);
 });
 
+app_test!(r25_a_dry_run_finds_a_duplicate_batches_apart_as_the_import_does, |app| {
+    let w = world(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Anna's address again in the sixth row, in other case: three batches of two rows later.
+    let path = dir.path().join("members.csv");
+    let mut csv =
+        String::from("Email Address,First Name,Last Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,Status\n");
+    for who in ["anna", "bernd", "carl", "dora", "emil", "ANNA"] {
+        csv += &format!(
+            "{who}@beispiel.de,Nora,Hahn,2025-03-01 10:00:00,192.0.2.7,2025-03-01 10:05:00,192.0.2.7,subscribed\n"
+        );
+    }
+    std::fs::write(&path, csv).unwrap();
+    let opts = ImportOptions {
+        format: Format::Mailchimp,
+        mapping: None,
+        text_id: w.text.parse().unwrap(),
+        advertisers: None,
+        provider: None,
+        third_party_contract: None,
+        org_unit: None,
+        dry_run: true,
+        batch_rows: 2,
+    };
+    let actor = konsent_domain::ledger::Actor::User("test".into());
+    let before = app.ledger_text().await;
+    let dry = app.k.import_file(app.tenant, &actor, &path, &opts, &|_| true).await.unwrap();
+    assert_eq!(app.ledger_text().await, before, "a dry run writes nothing");
+    assert_eq!((dry.persons_created, dry.outcomes.get("duplicate")), (5, Some(&1)), "{dry:?}");
+    let real = ImportOptions { dry_run: false, ..opts };
+    let real = app.k.import_file(app.tenant, &actor, &path, &real, &|_| true).await.unwrap();
+    assert_eq!((&real.outcomes, real.persons_created), (&dry.outcomes, dry.persons_created));
+});
+
 app_test!(r25_bad_requests_name_the_field, |app| {
     let w = world(&app).await;
     let bytes = std::fs::read(fixture(SUBSCRIBED)).unwrap();

@@ -217,12 +217,13 @@ impl Konsent {
                 return Ok(Some("restricted"));
             }
             let existing = self.consents_found(env, batch, p).await?;
-            if existing.iter().any(|c| same_import(c, env, row)) {
-                return Ok(Some("unchanged"));
-            }
-            // A second row of the same person in this file (e.g. the address in other case).
+            // A second row of the same person in this file (e.g. the address in other case),
+            // whether the first is still in this batch or already stored by an earlier one.
             if batch.has_consented(p) || existing.iter().any(|c| from_file(c, &env.file_sha256)) {
                 return Ok(Some("duplicate"));
+            }
+            if existing.iter().any(|c| same_import(c, env, row)) {
+                return Ok(Some("unchanged"));
             }
             // The row's other contact points join the person it was found by.
             if !missing.is_empty() {
