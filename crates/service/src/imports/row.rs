@@ -327,15 +327,19 @@ impl Konsent {
                 Err(e) => return Err(e),
             }
         }
+        let created = new_person.is_some();
         if let Some((w, needed)) = new_person {
-            for (c, cp) in needed.iter().zip(&w.contact_point_ids) {
-                batch.known.created.insert(key(c), (w.person_id, *cp));
+            if env.opts.dry_run {
+                // Kept for the whole file, so by number (see `Known::dry_created`).
+                batch.known.dry_create(needed.iter().map(|c| key(c)));
+            } else {
+                for (c, cp) in needed.iter().zip(&w.contact_point_ids) {
+                    batch.known.created.insert(key(c), (w.person_id, *cp));
+                }
+                batch.known.keys.insert(w.person_id, w.dek);
             }
             batch.events.extend(w.events);
             batch.side.extend(w.side);
-            if !env.opts.dry_run {
-                batch.known.keys.insert(w.person_id, w.dek);
-            }
             report.persons_created += 1;
         }
         for (k, cp, ev, sw) in new_points {
@@ -343,7 +347,9 @@ impl Konsent {
             batch.events.push(ev);
             batch.side.push(sw);
         }
-        batch.known.consented.insert(person_id);
+        if !(created && env.opts.dry_run) {
+            batch.known.consented.insert(person_id);
+        }
         if !env.opts.dry_run {
             batch.known.consents.entry(person_id).or_default().extend(assessed.iter().map(|a| a.record.clone()));
         }
