@@ -40,6 +40,21 @@ fn other_file(name: &str) -> Vec<String> {
     r.records().map(|x| x.unwrap()[0].to_string()).collect()
 }
 
+/// Options for a Mailchimp file under the world's text.
+fn mailchimp(w: &World, dry_run: bool, batch_rows: u64) -> ImportOptions {
+    ImportOptions {
+        format: Format::Mailchimp,
+        mapping: None,
+        text_id: w.text.parse().unwrap(),
+        advertisers: None,
+        provider: None,
+        third_party_contract: None,
+        org_unit: None,
+        dry_run,
+        batch_rows,
+    }
+}
+
 async fn upload(app: &TestApp, w: &World, format: &str, file: &str, extra: &str) -> Value {
     let bytes = std::fs::read(fixture(file)).unwrap();
     let path = format!("/v1/imports?format={format}&text={}{extra}", w.text);
@@ -163,17 +178,7 @@ app_test!(r25_dry_run_writes_nothing_and_an_interrupted_import_resumes_where_it_
     let dry = upload(&app, &w, "mailchimp", MAILCHIMP_ZIP, "&dry_run=true").await;
     assert_eq!(app.ledger_text().await, before, "a dry run writes nothing");
 
-    let opts = ImportOptions {
-        format: Format::Mailchimp,
-        mapping: None,
-        text_id: w.text.parse().unwrap(),
-        advertisers: None,
-        provider: None,
-        third_party_contract: None,
-        org_unit: None,
-        dry_run: false,
-        batch_rows: 10,
-    };
+    let opts = mailchimp(&w, false, 10);
     let actor = konsent_domain::ledger::Actor::User("test".into());
     let path = fixture(MAILCHIMP_ZIP);
     // Stopped after the second batch: rows 1–20 are committed.
@@ -203,17 +208,7 @@ app_test!(r25_a_dry_run_finds_a_duplicate_batches_apart_as_the_import_does, |app
         );
     }
     std::fs::write(&path, csv).unwrap();
-    let opts = ImportOptions {
-        format: Format::Mailchimp,
-        mapping: None,
-        text_id: w.text.parse().unwrap(),
-        advertisers: None,
-        provider: None,
-        third_party_contract: None,
-        org_unit: None,
-        dry_run: true,
-        batch_rows: 2,
-    };
+    let opts = mailchimp(&w, true, 2);
     let actor = konsent_domain::ledger::Actor::User("test".into());
     let before = app.ledger_text().await;
     let dry = app.k.import_file(app.tenant, &actor, &path, &opts, &|_| true).await.unwrap();
@@ -381,17 +376,7 @@ app_test!(r39_an_unsubscribe_row_withdraws_the_consent_a_row_of_the_same_file_ju
         }
         csv += &format!("fern{round}@beispiel.de,Nora,Hahn,,,,,unsubscribed\n");
         std::fs::write(&path, csv).unwrap();
-        let opts = ImportOptions {
-            format: Format::Mailchimp,
-            mapping: None,
-            text_id: w.text.parse().unwrap(),
-            advertisers: None,
-            provider: None,
-            third_party_contract: None,
-            org_unit: None,
-            dry_run: false,
-            batch_rows,
-        };
+        let opts = mailchimp(&w, false, batch_rows);
         let r = app.k.import_file(app.tenant, &actor, &path, &opts, &|_| true).await.unwrap();
         assert_eq!((r.outcomes.get("given"), r.outcomes.get("opt_out")), (Some(&3), Some(&2)), "round {round}: {r:?}");
         assert!(email_allowed(&app, &w, &format!("x{round}@beispiel.de")).await.0, "round {round}: x stays subscribed");

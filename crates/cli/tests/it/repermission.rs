@@ -40,6 +40,15 @@ async fn imported(app: &TestApp, w: &World, person: &str, cp: &str, text: &str, 
     c.json["consent_id"].as_str().unwrap().to_string()
 }
 
+/// Delivers the one mail due into a folder and answers it as sent.
+async fn the_mail(app: &TestApp) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &crate::doi::senders(&mailer)).await, 1);
+    let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    std::fs::read_to_string(file).unwrap()
+}
+
 /// Publishes a text of the world's advertiser for `channels`; answers its id.
 async fn published(app: &TestApp, w: &World, key: &str, title: &str, body: &str, channels: Value) -> String {
     let t = app
@@ -112,11 +121,7 @@ app_test!(r43_r29_repermission_goes_only_by_a_channel_with_a_legal_basis_by_the_
         (sent.json["mails"].as_u64(), sent.json["post"].as_u64(), sent.json["none"].as_u64()),
         (Some(1), Some(1), Some(1))
     );
-    let dir = tempfile::tempdir().unwrap();
-    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &crate::doi::senders(&mailer)).await, 1);
-    let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
-    let token = crate::doi::token_in(&std::fs::read_to_string(file).unwrap());
+    let token = crate::doi::token_in(&the_mail(&app).await);
     assert_eq!(app.call("POST", &format!("/doi/{token}"), None, None).await.status, 200);
     // The renewal is a new consent under the current text; the old record is as it was.
     let after = app.call("GET", &format!("/v1/consents/{anna}"), Some(&app.api_key), None).await.json;
@@ -203,11 +208,7 @@ app_test!(r43_a_renewal_whose_request_could_not_be_queued_ends_and_is_asked_for_
         "{:?}",
         again.json
     );
-    let dir = tempfile::tempdir().unwrap();
-    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &crate::doi::senders(&mailer)).await, 1);
-    let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
-    let token = crate::doi::token_in(&std::fs::read_to_string(file).unwrap());
+    let token = crate::doi::token_in(&the_mail(&app).await);
     assert_eq!(app.call("POST", &format!("/doi/{token}"), None, None).await.status, 200);
     assert_eq!(statuses().await, [1, 0, 1, 1]);
 });
@@ -252,11 +253,7 @@ app_test!(r43_r15_a_person_whose_two_consents_are_due_gets_one_mail_and_one_clic
         "while the renewals wait for the click nobody is asked again: {:?}",
         again.json
     );
-    let dir = tempfile::tempdir().unwrap();
-    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
-    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &crate::doi::senders(&mailer)).await, 1);
-    let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
-    let raw = std::fs::read_to_string(file).unwrap();
+    let raw = the_mail(&app).await;
     let mail = crate::doi::body_of(&raw);
     assert!(raw.contains(crate::api::EMAIL), "to the address of the consent the request relies on");
     for needle in [

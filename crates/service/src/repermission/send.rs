@@ -94,60 +94,36 @@ impl Konsent {
         }
         let texts = queries::texts(&self.db, tenant).await?;
         for ((person, by), candidates) in by_person {
-            match self.renew_person(tenant, actor, by, &advertiser, &texts, candidates, &mut out).await {
-                Ok(()) => {}
-                Err(e) => {
-                    out.failed += 1;
-                    tracing::warn!(error = %e, person = %person, "re-permission request not sent");
-                }
+            let mut unsent = Vec::new();
+            let r = self.renew_person(tenant, actor, by, &advertiser, &texts, candidates, &mut out, &mut unsent).await;
+            if let Err(e) = r {
+                out.failed += 1;
+                tracing::warn!(error = %e, person = %person, "re-permission request not sent");
+                self.end_unsent(tenant, actor, &unsent).await;
             }
         }
         Ok(out)
     }
 
-    /// Records the renewals of one person's candidates and queues the message that asks for them.
-    /// When that fails part-way, the renewals already recorded whose message was not queued end
-    /// at once (`ConsentExpired`, reason `request_not_sent`): nobody will click for them, and the
-    /// next run may ask again instead of waiting for a link that was never sent.
-    #[allow(clippy::too_many_arguments)]
-    async fn renew_person(
-        &self,
-        tenant: TenantId,
-        actor: &Actor,
-        by: By,
-        advertiser: &str,
-        texts: &[ConsentTextVersion],
-        candidates: Vec<Candidate>,
-        out: &mut RepermissionSent,
-    ) -> Result<(), ServiceError> {
-        let mut unsent: Vec<ConsentId> = Vec::new();
-        let r = self.renew_and_ask(tenant, actor, by, advertiser, texts, candidates, out, &mut unsent).await;
-        if r.is_err() && !unsent.is_empty() {
-            let now = self.now();
-            let events = unsent
-                .iter()
-                .map(|&id| {
-                    self.status_event(
-                        actor,
-                        id,
-                        ConsentStatus::Requested,
-                        ConsentStatus::Expired,
-                        "request_not_sent",
-                        now,
-                    )
-                })
-                .collect();
-            if let Err(e) = self.append(tenant, events, vec![]).await {
-                tracing::warn!(error = %e, renewals = unsent.len(), "unsent re-permission renewals could not be ended");
-            }
+    /// Ends renewals that were recorded but whose message could not be queued
+    /// (`ConsentExpired`, reason `request_not_sent`): nobody will click for them, and the next run
+    /// may ask again instead of waiting for a link that was never sent.
+    async fn end_unsent(&self, tenant: TenantId, actor: &Actor, unsent: &[ConsentId]) {
+        if unsent.is_empty() {
+            return;
         }
-        r
+        let now = self.now();
+        let (from, to) = (ConsentStatus::Requested, ConsentStatus::Expired);
+        let events = unsent.iter().map(|&id| self.status_event(actor, id, from, to, "request_not_sent", now)).collect();
+        if let Err(e) = self.append(tenant, events, vec![]).await {
+            tracing::warn!(error = %e, renewals = unsent.len(), "unsent re-permission renewals could not be ended");
+        }
     }
 
-    /// [`Konsent::renew_person`]'s work; `unsent` holds the renewals recorded whose message is
-    /// not queued (yet).
+    /// Records the renewals of one person's candidates and queues the message that asks for them;
+    /// `unsent` holds the renewals recorded whose message is not queued (yet).
     #[allow(clippy::too_many_arguments)]
-    async fn renew_and_ask(
+    async fn renew_person(
         &self,
         tenant: TenantId,
         actor: &Actor,
