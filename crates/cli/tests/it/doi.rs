@@ -324,6 +324,37 @@ app_test!(r39_a_confirmation_decided_before_a_withdrawal_that_commits_first_is_r
     assert!(matches!(&err, konsent_service::ServiceError::Ended(_)), "{err}");
 });
 
+app_test!(r13_an_expiry_decided_before_the_confirmation_that_commits_first_is_refused_whole, |app| {
+    use konsent_domain::consent::ConsentStatus;
+    use konsent_domain::ledger::Actor;
+    let (_w, consent) = email_consent(&app).await;
+    // The sweep reads the request as still unconfirmed and decides to end it ...
+    let stale = app.k.status_event(
+        &Actor::System,
+        consent.parse().unwrap(),
+        ConsentStatus::Requested,
+        ConsentStatus::Expired,
+        "doi_not_confirmed",
+        app.k.now(),
+    );
+    // ... while the person's click confirms it and commits first.
+    let q = app.call("POST", &format!("/v1/consents/{consent}/doi"), Some(&app.api_key), None).await;
+    assert_eq!(q.status, 202, "{:?}", q.json);
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &senders(&mailer)).await, 1);
+    let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    let token = token_in(&std::fs::read_to_string(file).unwrap());
+    assert_eq!(app.call("POST", &format!("/doi/{token}"), None, None).await.status, 200);
+    assert_eq!(status(&app, &consent).await, "ConsentGiven");
+    // Given may expire, but not by a decision about the request it no longer is.
+    let entries = app.ledger_text().await;
+    let err = app.k.append(app.tenant, vec![stale], vec![]).await.unwrap_err();
+    assert!(matches!(&err, konsent_service::ServiceError::Conflict(_)), "{err}");
+    assert_eq!(status(&app, &consent).await, "ConsentGiven");
+    assert_eq!(app.ledger_text().await, entries, "nothing of the append is in the ledger");
+});
+
 app_test!(a_status_change_the_state_machine_has_no_edge_for_is_refused_whole, |app| {
     use konsent_domain::consent::ConsentStatus;
     // A withdrawn consent does not expire: section 5 has no such edge (expiry ends valid or

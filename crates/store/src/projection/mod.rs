@@ -132,7 +132,17 @@ pub(crate) async fn apply_bulk_with(
 /// a rebuild replays what the ledger holds.
 async fn check_status_change(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<(), StoreError> {
     let EventBody::ConsentStatusChanged { consent_id, from, to, .. } = body else { return Ok(()) };
-    let stored = load_consent(tx, tenant, *consent_id).await?.status;
+    // The status column alone: the record's JSON is read once, by `apply`.
+    let stored: ConsentStatus = tx
+        .fetch_optional(
+            "SELECT status FROM consents WHERE tenant_id = $1 AND id = $2",
+            vals![tenant, consent_id.to_string()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("event refers to unknown consent {consent_id}")))?
+        .text(0)?
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("consent {consent_id} has an unknown status")))?;
     let refused = |detail: String| StoreError::Refused { ended: stored.has_ended(), detail };
     if stored != *from || (stored.has_ended() && to.is_valid_for_processing()) {
         return Err(refused(format!("consent {consent_id} is {stored} now, not {from}; it does not become {to}")));
