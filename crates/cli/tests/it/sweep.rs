@@ -1,6 +1,7 @@
 //! The retention sweep beyond whole persons, on both engines, with the clock jumping years: an
 //! unconfirmed double opt-in goes a month after its link expired (D9), its token after six months
-//! (D10) and its send log after three years to the year's end (D5); a consent unused for five
+//! (D10) and its send log after three years to the year's end (D5), but never takes a proof that
+//! must still be kept with it (R23); a consent unused for five
 //! years expires before its proof may go (E10, R60); a withdrawn consent's address goes after D4
 //! while the person stays; closed request records go after D13 (R58).
 
@@ -66,6 +67,42 @@ app_test!(r58_d9_d10_d5_unconfirmed_double_opt_in_goes_a_month_after_its_link_ex
     assert!(app.ledger_text().await.contains("\"messages\":1"), "the run's protocol counts what went (E7)");
     let v = konsent_service::verify::verify(&app.k).await.unwrap();
     assert!(v.ok(), "{:?}", v.broken);
+});
+
+app_test!(r23_r58_an_unconfirmed_double_opt_in_does_not_take_a_kept_proof_with_it, |app| {
+    // Anna's phone and e-mail consent of today must be kept five years (§ 7a UWG) ...
+    let w = world(&app).await;
+    let given = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
+    assert_eq!(given["status"], "ConsentGiven", "{given:?}");
+    // ... and a newsletter request of hers is never confirmed.
+    let r = app
+        .call(
+            "POST",
+            "/v1/consents",
+            Some(&app.api_key),
+            Some(json!({
+                "person_id": w.person, "contact_point_ids": [w.email_cp], "text_id": w.text,
+                "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
+                "capture_method": "web_form", "affirmative_action": true, "evidence": [web(&app)]
+            })),
+        )
+        .await;
+    assert_eq!((r.status, r.json["status"].as_str()), (201, Some("ConsentRequested")), "{:?}", r.json);
+    let request = r.json["consent_id"].as_str().unwrap().to_string();
+    let q = app.call("POST", &format!("/v1/consents/{request}/doi"), Some(&app.api_key), None).await;
+    assert_eq!(q.status, 202, "{:?}", q.json);
+
+    // D9: the request ends a month after its link expired, but Anna and her proof stay.
+    app.clock.advance(SignedDuration::from_hours(DAY * 7 + DAY * 31));
+    let r = sweep(&app).await;
+    assert_eq!((r["expired"].clone(), r["erased"].clone()), (json!([request]), json!([])), "{r:?}");
+    assert_eq!(status(&app, &request).await, "ConsentExpired");
+    assert_eq!(first_name(&app, &w.person).await, json!("Anna"));
+    assert_eq!(value_of(&app, &w, &w.phone_cp).await.as_deref(), Some("phone:+491712345678"));
+    let proof = app
+        .call("GET", &format!("/v1/consents/{}", given["consent_id"].as_str().unwrap()), Some(&app.api_key), None)
+        .await;
+    assert_eq!(proof.json["status"], "ConsentGiven", "{:?}", proof.json);
 });
 
 app_test!(e10_r60_a_consent_unused_for_five_years_expires_first_and_its_proof_goes_five_years_later, |app| {
