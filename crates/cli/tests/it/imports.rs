@@ -402,6 +402,33 @@ app_test!(r39_an_unsubscribe_row_withdraws_the_consent_a_row_of_the_same_file_ju
     assert!(v.ok(), "{:?}", v.broken);
 });
 
+app_test!(r30_an_address_unsubscribed_in_a_row_gets_no_consent_from_a_later_row_of_the_same_file, |app| {
+    let w = world(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let actor = konsent_domain::ledger::Actor::User("test".into());
+    // One batch for the whole file, then one batch a row: there the unsubscribe is still being
+    // committed while the subscribe row is planned.
+    for (round, batch_rows) in [(0, 100), (1, 1)] {
+        let path = dir.path().join(format!("history-{round}.csv"));
+        let mut csv =
+            String::from("Email Address,First Name,Last Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,Status\n");
+        csv += &format!("ida{round}@beispiel.de,Ida,Roth,,,,,unsubscribed\n");
+        csv += &format!(
+            "ida{round}@beispiel.de,Ida,Roth,2025-03-01 10:00:00,192.0.2.7,2025-03-01 10:05:00,192.0.2.7,subscribed\n"
+        );
+        std::fs::write(&path, csv).unwrap();
+        let r =
+            app.k.import_file(app.tenant, &actor, &path, &mailchimp(&w, false, batch_rows), &|_| true).await.unwrap();
+        assert_eq!(
+            (r.outcomes.get("suppressed"), r.outcomes.get("given"), r.persons_created),
+            (Some(&1), None, 0),
+            "round {round}: {r:?}"
+        );
+        let (allowed, why) = email_allowed(&app, &w, &format!("ida{round}@beispiel.de")).await;
+        assert!(!allowed, "round {round}: {why}");
+    }
+});
+
 app_test!(r27_an_imported_persons_proof_package_holds_only_their_record_of_the_batch_entry, |app| {
     use konsent_domain::contact::{ContactValue, EmailAddress};
     let w = world(&app).await;
