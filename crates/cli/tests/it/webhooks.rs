@@ -229,6 +229,13 @@ app_test!(private_receivers_are_refused_unless_allowed_and_only_the_admin_manage
     let strict = Deliverer::new(Default::default());
     let out = strict.post(&url, b"key", "msg_1", 1, b"{}".to_vec()).await;
     assert!(format!("{out:?}").contains("refused_address"), "{out:?}");
+    // A host that is no IP literal is checked where it resolves, at every delivery: a name may
+    // point elsewhere than when the endpoint was registered (DNS rebinding), and "127.1" is this
+    // machine to the system's resolver.
+    let by_name = url.replace("127.0.0.1", "127.1");
+    let http = Deliverer::new(konsent_domain::webhook::HookPolicy { allow_http: true, ..Default::default() });
+    let out = http.post(&by_name, b"key", "msg_2", 1, b"{}".to_vec()).await;
+    assert!(format!("{out:?}").contains("refused_address"), "{by_name}: {out:?}");
     assert!(seen.lock().unwrap().is_empty());
 
     let k = app.call("POST", "/v1/api-keys", Some(&app.api_key), Some(json!({"role": "compliance"}))).await;
