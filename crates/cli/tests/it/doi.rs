@@ -116,6 +116,12 @@ pub async fn enter_code(app: &TestApp, token: &str, code: &str) -> crate::harnes
 
 pub async fn email_consent(app: &TestApp) -> (crate::api::World, String) {
     let w = world(app).await;
+    let id = email_request(app, &w).await;
+    (w, id)
+}
+
+/// An e-mail consent of the world's person by web form, waiting for its double opt-in.
+pub async fn email_request(app: &TestApp, w: &crate::api::World) -> String {
     let r = app
         .call(
             "POST",
@@ -129,8 +135,7 @@ pub async fn email_consent(app: &TestApp) -> (crate::api::World, String) {
         )
         .await;
     assert_eq!((r.status, r.json["status"].as_str()), (201, Some("ConsentRequested")), "{:?}", r.json);
-    let id = r.json["consent_id"].as_str().unwrap().to_string();
-    (w, id)
+    r.json["consent_id"].as_str().unwrap().to_string()
 }
 
 pub async fn status(app: &TestApp, consent: &str) -> String {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::api::{PHONE, World, check, consent, doi, otp, web, world};
 use crate::app_test;
-use crate::doi::{email_consent, senders, status};
+use crate::doi::{email_consent, email_request, senders, status};
 use crate::harness::TestApp;
 
 const DAY: i64 = 24;
@@ -75,20 +75,7 @@ app_test!(r23_r58_an_unconfirmed_double_opt_in_does_not_take_a_kept_proof_with_i
     let given = consent(&app, &w, json!([web(&app), doi(&app, &w), otp(&app, &w)])).await;
     assert_eq!(given["status"], "ConsentGiven", "{given:?}");
     // ... and a newsletter request of hers is never confirmed.
-    let r = app
-        .call(
-            "POST",
-            "/v1/consents",
-            Some(&app.api_key),
-            Some(json!({
-                "person_id": w.person, "contact_point_ids": [w.email_cp], "text_id": w.text,
-                "scope": {"advertisers": [w.advertiser], "product_categories": ["insurance"], "channels": ["email"]},
-                "capture_method": "web_form", "affirmative_action": true, "evidence": [web(&app)]
-            })),
-        )
-        .await;
-    assert_eq!((r.status, r.json["status"].as_str()), (201, Some("ConsentRequested")), "{:?}", r.json);
-    let request = r.json["consent_id"].as_str().unwrap().to_string();
+    let request = email_request(&app, &w).await;
     let q = app.call("POST", &format!("/v1/consents/{request}/doi"), Some(&app.api_key), None).await;
     assert_eq!(q.status, 202, "{:?}", q.json);
 
