@@ -101,6 +101,15 @@ pub fn body_of(raw: &str) -> String {
     String::from_utf8(bytes).expect("UTF-8 text")
 }
 
+/// Delivers the one mail due into a folder and answers it as sent.
+pub async fn the_mail(app: &TestApp) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = konsent_jobs::mailer::Mailer::new("", dir.path().to_path_buf()).unwrap();
+    assert_eq!(konsent_jobs::mailer::deliver_due(&app.k, &crate::doi::senders(&mailer)).await, 1);
+    let file = std::fs::read_dir(dir.path()).unwrap().flatten().next().unwrap().path();
+    std::fs::read_to_string(file).unwrap()
+}
+
 /// The confirmation token in a mail (quoted-printable may wrap long lines).
 pub fn token_in(mail: &str) -> String {
     let flat = mail.replace("=\r\n", "").replace("=\n", "");

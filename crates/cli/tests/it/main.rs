@@ -19,6 +19,7 @@ mod otp;
 mod prefs;
 mod proof;
 mod repermission;
+mod repermission_ends;
 mod segments;
 mod serve;
 mod sweep;
