@@ -99,6 +99,35 @@ fn foldable(body: &EventBody) -> bool {
     )
 }
 
+/// Events in a batch record of their person, in order, with each one's place in the append.
+type Folded = Vec<(PersonId, Vec<(usize, PendingEvent)>)>;
+
+/// Splits an append's events into one record per person (the foldable events of `actor`, persons
+/// in order of their first event) and the rest, each event with its place in the append.
+fn fold(
+    events: Vec<PendingEvent>,
+    actor: &Actor,
+    known: &HashMap<Subject, PersonId>,
+) -> (Folded, Vec<(usize, PendingEvent)>) {
+    let mut records: Folded = Vec::new();
+    let mut rest = Vec::new();
+    let mut at: HashMap<PersonId, usize> = HashMap::new();
+    for (i, ev) in events.into_iter().enumerate() {
+        let person = ev.body.person().or_else(|| ev.body.subject().and_then(|s| known.get(&s).copied()));
+        match person.filter(|_| foldable(&ev.body) && ev.actor == *actor) {
+            Some(p) => {
+                let r = *at.entry(p).or_insert_with(|| {
+                    records.push((p, Vec::new()));
+                    records.len() - 1
+                });
+                records[r].1.push((i, ev));
+            }
+            None => rest.push((i, ev)),
+        }
+    }
+    (records, rest)
+}
+
 /// The body of [`append`], usable inside a larger transaction.
 pub async fn append_in(
     tx: &mut Tx,
@@ -138,32 +167,14 @@ pub async fn append_folding(
         }
     }
     let mut bulk = Bulk::default();
-    let mut rest: Vec<(usize, PendingEvent)> = Vec::with_capacity(events.len());
-    let mut records: Vec<(PersonId, Vec<(usize, PendingEvent)>)> = Vec::new();
-    match &folding {
-        None => rest.extend(events.into_iter().enumerate()),
-        Some(f) => {
-            let mut at: HashMap<PersonId, usize> = HashMap::new();
-            for (i, ev) in events.into_iter().enumerate() {
-                let person = ev.body.person().or_else(|| ev.body.subject().and_then(|s| known.get(&s).copied()));
-                match person.filter(|_| foldable(&ev.body) && ev.actor == f.actor) {
-                    Some(p) => {
-                        let r = *at.entry(p).or_insert_with(|| {
-                            records.push((p, Vec::new()));
-                            records.len() - 1
-                        });
-                        records[r].1.push((i, ev));
-                    }
-                    None => rest.push((i, ev)),
-                }
-            }
-        }
-    }
+    let (records, rest) = match &folding {
+        None => (Vec::new(), events.into_iter().enumerate().collect()),
+        Some(f) => fold(events, &f.actor, &known),
+    };
     if let (Some(f), false) = (folding, records.is_empty()) {
         seq += 1;
         let mut encoded = Vec::with_capacity(records.len());
         let mut folded = Vec::new();
-        let mut events_n = 0u64;
         for (idx, (person, evs)) in records.into_iter().enumerate() {
             bulk.push(&LEDGER_REFS, vals![t.clone(), person.to_string(), seq as i64, idx as i64]);
             let mut bodies = Vec::with_capacity(evs.len());
@@ -186,7 +197,6 @@ pub async fn append_folding(
                 projection::apply_bulk_with(tx, &mut bulk, &entry, json.clone()).await?;
                 folded.push((i, ev.event_id));
                 bodies.push((ev.event_id, entry.body, json));
-                events_n += 1;
             }
             let refs: Vec<_> = bodies.iter().map(|(id, body, json)| (*id, body, json.as_deref())).collect();
             encoded.push(encode_record(person, &refs));
@@ -196,7 +206,7 @@ pub async fn append_folding(
         let body = EventBody::Batch {
             label: f.label,
             records: encoded.len() as u64,
-            events: events_n,
+            events: folded.len() as u64,
             root: hex::encode(root),
         };
         let entry = Entry { v: 1, tenant, seq, event_id: f.event_id, recorded_at, actor: f.actor, body };
