@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use konsent_domain::webhook::inbound::{self, HubspotAuth, Provider};
@@ -18,6 +18,7 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::problem::{ApiError, BadRequest, NotFound, PayloadTooLarge, Unauthorized, Unprocessable};
+use crate::query::ApiQuery;
 
 async fn endpoint(s: &AppState, provider: &str, token: &str) -> Result<InboundEndpoint, ApiError> {
     let provider: Provider = provider.parse().map_err(|_| ApiError::not_found("webhook"))?;
@@ -45,7 +46,7 @@ fn unauthorized(detail: &str) -> ApiError {
 pub(crate) async fn check(
     State(s): State<AppState>,
     Path((provider, token)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    ApiQuery(q): ApiQuery<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let ep = endpoint(&s, &provider, &token).await?;
     let text = match (ep.provider, q.get("secret")) {

@@ -14,6 +14,7 @@ mod openapi;
 mod pages;
 mod phones;
 mod problem;
+mod query;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -309,6 +309,18 @@ app_test!(bad_input_gets_problem_json_naming_the_field, |app| {
     assert_eq!(r.status / 100, 4, "bad UTF-8 is a 4xx: {:?}", r.json);
     let r = app.call_raw("POST", "/v1/persons", key, Some(b"{}".to_vec()), "text/plain").await;
     assert_eq!(r.status, 415);
+    // A query parameter that does not parse, or one the route does not know, is named too.
+    for (path, name) in [("/v1/consents?limit=abc", "limit"), ("/v1/texts?stat=published", "stat")] {
+        let r = app.call("GET", path, key, None).await;
+        assert_eq!(
+            (r.status, r.ctype.as_str(), r.json["code"].as_str()),
+            (400, "application/problem+json", Some("invalid_query")),
+            "{path}: {:?}",
+            r.json
+        );
+        let detail = r.json["detail"].as_str().unwrap();
+        assert!(detail.starts_with("Abfrageparameter ungültig") && detail.contains(name), "{detail}");
+    }
     let r = app.call("GET", "/v1/persons/not-an-id", key, None).await;
     assert_eq!(r.status, 404);
     let r = app.call("GET", "/v1/persons/0198a0e0-0000-7000-8000-000000000000", None, None).await;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -23,6 +23,7 @@ use crate::auth::{Caller, Permission};
 use crate::problem::{
     ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
+use crate::query::ApiQuery;
 
 /// Defaults for every row, from the query string.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -161,7 +162,7 @@ fn csv_line(v: &Value) -> String {
 pub async fn check_batch(
     State(s): State<AppState>,
     caller: Caller,
-    Query(d): Query<BatchDefaults>,
+    ApiQuery(d): ApiQuery<BatchDefaults>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use konsent_domain::channel::ProductCategory;
@@ -22,6 +22,7 @@ use crate::auth::{Caller, Permission};
 use crate::problem::{
     ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
+use crate::query::ApiQuery;
 
 /// Largest list or log accepted (about 400,000 rows).
 const MAX_LIST: usize = 32 << 20;
@@ -87,7 +88,7 @@ struct LeadJson {
 pub async fn check_leads(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<LeadQuery>,
+    ApiQuery(q): ApiQuery<LeadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -149,7 +150,7 @@ pub struct CallLogQuery {
 pub async fn import_call_log(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<CallLogQuery>,
+    ApiQuery(q): ApiQuery<CallLogQuery>,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::LogUse)?;

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -29,6 +29,7 @@ use crate::problem::{
     ApiError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
+use crate::query::ApiQuery;
 
 /// Largest upload accepted by the route (the per-kind limits are checked after reading).
 pub const MAX_UPLOAD: usize = 64 << 20;
@@ -61,7 +62,7 @@ pub async fn upload(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<UploadQuery>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {

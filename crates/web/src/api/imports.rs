@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use futures_util::StreamExt;
 use konsent_domain::ids::AdvertiserId;
@@ -21,6 +21,7 @@ use crate::auth::{Caller, Permission};
 use crate::problem::{
     ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
+use crate::query::ApiQuery;
 
 /// Largest export accepted (about 10 million rows).
 const MAX_FILE: u64 = 2 << 30;
@@ -86,7 +87,7 @@ fn field(name: &str, message: impl Into<String>) -> ApiError {
 pub async fn import(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<ImportQuery>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
@@ -269,7 +270,7 @@ pub struct ReconcileQuery {
 pub async fn reconcile(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<ReconcileQuery>,
+    ApiQuery(q): ApiQuery<ReconcileQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {

@@ -3,7 +3,7 @@
 //! with `updated_since`, `cursor` and `limit` (max 1000), ordered by change time and id.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use jiff::Timestamp;
 use konsent_store::queries;
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::auth::{Caller, Permission};
 use crate::problem::{ApiError, BadRequest, Forbidden, Unauthorized};
+use crate::query::ApiQuery;
 
 /// Query of a list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -82,7 +83,7 @@ async fn hidden_persons(
 pub async fn list_persons(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::ReadPersons)?;
     let (since, after, limit) = params(&q)?;
@@ -114,7 +115,7 @@ pub async fn list_persons(
 pub async fn list_consents(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::ReadPersons)?;
     let (since, after, limit) = params(&q)?;
@@ -146,7 +147,7 @@ pub async fn list_consents(
 pub async fn list_suppressions(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::ManageSuppression)?;
     let (since, after, limit) = params(&q)?;

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use konsent_domain::ids::SegmentId;
@@ -22,6 +22,7 @@ use crate::problem::{
     ApiError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
+use crate::query::ApiQuery;
 
 fn field(name: &str, message: impl Into<String>) -> ApiError {
     ApiError::invalid(vec![FieldError { field: name.into(), message: message.into() }])
@@ -114,7 +115,7 @@ pub async fn members(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<MembersQuery>,
+    ApiQuery(q): ApiQuery<MembersQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Export)?;
     let id = segment_id(&id)?;
@@ -168,7 +169,7 @@ pub async fn export(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<ExportQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Export)?;
     let id = segment_id(&id)?;
@@ -280,7 +281,7 @@ pub struct RepermissionBody {
 pub async fn repermission_plan(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<RepermissionQuery>,
+    ApiQuery(q): ApiQuery<RepermissionQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Export)?;
     let plan = s.k.repermission_plan(caller.tenant, &q.scope()?).await?;
@@ -330,7 +331,7 @@ pub async fn repermission_send(
 pub async fn repermission_letters(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<RepermissionQuery>,
+    ApiQuery(q): ApiQuery<RepermissionQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Export)?;
     let letters = s.k.repermission_letters(caller.tenant, &q.scope()?).await?;

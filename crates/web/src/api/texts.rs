@@ -2,7 +2,7 @@
 //! change again (R10), retiring, and the linter (R4–R10) as a preview.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use jiff::Timestamp;
 use konsent_domain::consent::{LintIssue, Scope};
@@ -24,6 +24,7 @@ use crate::problem::{
     ApiError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
+use crate::query::ApiQuery;
 
 /// Filter of `GET /v1/texts`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -48,7 +49,7 @@ pub struct TextQuery {
 pub async fn list_texts(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<TextQuery>,
+    ApiQuery(q): ApiQuery<TextQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Check)?;
     let texts = queries::texts(&s.k.db, caller.tenant).await.map_err(konsent_service::ServiceError::from)?;

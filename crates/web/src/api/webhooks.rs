@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use konsent_domain::ids::AdvertiserId;
 use konsent_domain::webhook::inbound::Provider;
@@ -20,6 +20,7 @@ use crate::problem::{
     ApiError, BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
     UnsupportedMediaType,
 };
+use crate::query::ApiQuery;
 
 /// Body of `POST /v1/webhooks`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -121,7 +122,7 @@ pub struct DeliveryQuery {
 pub async fn list_deliveries(
     State(s): State<AppState>,
     caller: Caller,
-    Query(q): Query<DeliveryQuery>,
+    ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::ManageWebhooks)?;
     Ok(Json(json!({"items": s.k.webhook_deliveries(caller.tenant, q.status.as_deref()).await?})))
