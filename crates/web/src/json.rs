@@ -50,7 +50,7 @@ where
                 JsonRejection::JsonDataError(e) => ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_body",
-                    format!("Inhalt passt nicht zum erwarteten Aufbau / {}", e.body_text()),
+                    format!("Inhalt passt nicht zum erwarteten Aufbau / {}", without_type_names(&e.body_text())),
                 ),
                 JsonRejection::JsonSyntaxError(e) => {
                     ApiError::bad_request("malformed_json", format!("kein gültiges JSON / {}", e.body_text()))
@@ -69,6 +69,21 @@ where
             }),
         }
     }
+}
+
+/// serde names a nested object by its Rust type (`expected struct PrivacyNoticeRef`), which tells
+/// a caller nothing; the message says an object is expected and where its fields are described.
+fn without_type_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("expected struct ") {
+        out.push_str(&rest[..at]);
+        out.push_str("expected a JSON object (its fields: /openapi.json)");
+        let after = &rest[at + "expected struct ".len()..];
+        rest = &after[after.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(after.len())..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `application/json` or any `+json` type.
@@ -103,7 +118,18 @@ fn nul_field(bytes: &[u8]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::nul_field;
+    use super::{nul_field, without_type_names};
+
+    #[test]
+    fn a_nested_object_is_named_as_an_object_not_as_a_rust_type() {
+        assert_eq!(
+            without_type_names(
+                "privacy_notice: invalid type: string \"x\", expected struct PrivacyNoticeRef at line 1 column 9"
+            ),
+            "privacy_notice: invalid type: string \"x\", expected a JSON object (its fields: /openapi.json) at line 1 column 9"
+        );
+        assert_eq!(without_type_names("key: missing field `key`"), "key: missing field `key`");
+    }
 
     #[test]
     fn finds_the_field_with_a_nul() {

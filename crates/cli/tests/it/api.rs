@@ -289,6 +289,13 @@ app_test!(bad_input_gets_problem_json_naming_the_field, |app| {
     assert!(r.json["detail"].as_str().unwrap().contains("shoe_size"), "{:?}", r.json);
     let r = app.call("POST", "/v1/persons", key, Some(json!({"first_name": 5, "last_name": "B"}))).await;
     assert_eq!(r.status, 422, "{:?}", r.json);
+    // A nested object given as a string: named as an object with a pointer to its fields, not
+    // by the server's type name.
+    let r = app.call("POST", "/v1/texts", key, Some(json!({"privacy_notice": "https://example.de/ds"}))).await;
+    let detail = r.json["detail"].as_str().unwrap();
+    assert_eq!(r.status, 422, "{:?}", r.json);
+    assert!(detail.contains("privacy_notice") && detail.contains("expected a JSON object"), "{detail}");
+    assert!(!detail.contains("struct"), "{detail}");
     let r = app
         .call(
             "POST",
