@@ -127,7 +127,10 @@ impl Konsent {
         let errors: Vec<FieldError> = issues
             .iter()
             .filter(|i| i.is_error())
-            .map(|i| FieldError { field: format!("lint.{}", i.code()), message: i.message_de() })
+            .map(|i| FieldError {
+                field: format!("lint.{}", i.code()),
+                message: format!("{} / {}", i.message_de(), i.message_en()),
+            })
             .collect();
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));

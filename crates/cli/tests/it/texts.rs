@@ -46,6 +46,10 @@ app_test!(r10_draft_changes_until_published_then_never, |app| {
     let p = app.call("POST", &format!("/v1/texts/{id}/publish"), key, None).await;
     assert_eq!(p.status, 422, "lint errors block publishing: {:?}", p.json);
     assert!(p.json["errors"].to_string().contains("lint.catch_all_wording"), "{:?}", p.json);
+    // Each finding German first, then English, like every other error.
+    let finding = p.json["errors"][0]["message"].as_str().unwrap();
+    let (de, en) = finding.split_once(" / ").unwrap_or_else(|| panic!("German / English: {finding}"));
+    assert!(!de.is_empty() && en.is_ascii(), "{finding}");
     // Nobody can consent to a draft.
     let mut c = json!({
         "person_id": w.person, "contact_point_ids": [w.phone_cp], "text_id": id,
