@@ -122,6 +122,10 @@ app_test!(r15_scenario2_email_doi_alone_blocks_the_phone_campaign, |app| {
     let d = check(&app, &app.api_key, &w, "phone_live", json!({"phone": PHONE})).await;
     assert_eq!(d["allowed"], false);
     assert!(!codes(&d).is_empty());
+    // Each reason for the agent German first, then English.
+    for r in d["reasons"].as_array().unwrap() {
+        assert!(r["label_de"].as_str().is_some_and(|l| !l.is_empty()) && r["label_en"].as_str().is_some(), "{r}");
+    }
 });
 
 app_test!(r23_scenario3_otp_consent_allows_the_call_and_the_use_moves_the_clock, |app| {

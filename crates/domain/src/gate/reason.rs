@@ -143,4 +143,32 @@ impl Reason {
             Self::WithdrawnNoFallback => "Einwilligung widerrufen; kein Ausweichen auf andere Rechtsgrundlage",
         }
     }
+
+    /// English label (second language, beside [`Reason::label_de`]).
+    pub fn label_en(&self) -> &'static str {
+        match self {
+            Self::Suppressed => "contact point blocked (suppression list)",
+            Self::Objection => "objection to direct marketing",
+            Self::Restricted => "processing restricted (Art. 18 GDPR)",
+            Self::Minor => "person below the minimum age",
+            Self::WrongContactKind => "contact point does not fit the channel",
+            Self::NoConsent => "no consent on record",
+            Self::ConsentNotValid => "consent not valid (status)",
+            Self::ValidityEnded => "the consent's validity has ended",
+            Self::ApprovalPending => "consent not yet approved",
+            Self::ChannelNotCovered => "channel not covered by the consent",
+            Self::AdvertiserNotCovered => "advertiser not covered by the consent",
+            Self::CategoryNotCovered => "product category not covered by the consent",
+            Self::ContactPointNotCovered => "contact point not covered by the consent",
+            Self::ContactPointNotVerified => "contact point not verified",
+            Self::Incomplete7a { .. } => "documentation under § 7a UWG incomplete",
+            Self::Stale => "consent unused for too long (stale)",
+            Self::NoPresumedConsentJustification => "no documented presumed consent (B2B)",
+            Self::ExistingCustomerConditionMissing { .. } => "conditions of § 7(3) UWG not met",
+            Self::RobinsonMatch => "listed on a Robinson list",
+            Self::RobinsonCheckMissing => "required Robinson list check missing",
+            Self::CallerIdSuppressed => "caller id suppressed",
+            Self::WithdrawnNoFallback => "consent withdrawn; no fallback to another legal basis",
+        }
+    }
 }

@@ -354,5 +354,6 @@ fn reasons_have_stable_codes_and_german_labels() {
     assert_eq!(r.code(), "incomplete_7a");
     assert_eq!(serde_json::to_value(&r).ok().map(|v| v["code"].clone()), Some("incomplete_7a".into()));
     assert_eq!(Reason::Stale.label_de(), "Einwilligung zu lange nicht genutzt (veraltet)");
+    assert_eq!(Reason::Stale.label_en(), "consent unused for too long (stale)");
     assert_eq!(CustomerCondition::ObjectionNoticeAtCollection.code(), "objection_notice_at_collection");
 }

@@ -73,8 +73,9 @@ pub struct CheckResponse {
     /// `allowed` or `blocked`.
     #[schema(example = "blocked")]
     outcome: &'static str,
-    /// Why (each with `code` and German `label_de`); empty when allowed without remarks.
-    #[schema(value_type = Vec<Object>, example = json!([{"code": "no_consent", "label_de": "keine Einwilligung vorhanden"}]))]
+    /// Why (each with `code`, German `label_de` and English `label_en`); empty when allowed
+    /// without remarks.
+    #[schema(value_type = Vec<Object>, example = json!([{"code": "no_consent", "label_de": "keine Einwilligung vorhanden", "label_en": "no consent on record"}]))]
     reasons: Vec<Value>,
     /// Legal basis relied on when allowed: `GDPR-6-1-a+UWG-7-2` (consent), `UWG-7-3`,
     /// `UWG-7-2-1-presumed` or `GDPR-6-1-f`.
@@ -128,7 +129,12 @@ pub async fn check(
         decision_id: out.token,
         allowed: out.decision.allowed,
         outcome: if out.decision.allowed { "allowed" } else { "blocked" },
-        reasons: out.decision.reasons.iter().map(|r| json!({"code": r.code(), "label_de": r.label_de()})).collect(),
+        reasons: out
+            .decision
+            .reasons
+            .iter()
+            .map(|r| json!({"code": r.code(), "label_de": r.label_de(), "label_en": r.label_en()}))
+            .collect(),
         legal_basis: out.decision.legal_basis.map(|b| b.code()),
         consents_relied_on: out.decision.relied_on.iter().map(|c| c.to_string()).collect(),
         person_id: out.snapshot.person_id.map(|p| p.to_string()),
