@@ -206,6 +206,11 @@ pub enum Command {
         /// Only report what would happen; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Rows per transaction: each commits with the import's progress, so an interrupted
+        /// import resumes after its last committed batch (100 to 100,000).
+        #[arg(long, default_value_t = konsent_service::imports::BATCH_ROWS,
+              value_parser = clap::value_parser!(u64).range(100..=100_000))]
+        batch_rows: u64,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,

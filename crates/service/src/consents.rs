@@ -99,7 +99,7 @@ impl Konsent {
 
     /// The events that record an assessed consent (and mark the contact points its evidence verified).
     pub fn consent_events(&self, actor: &Actor, record: &ConsentRecord) -> Vec<PendingEvent> {
-        let mut out = vec![self.pending(actor, EventBody::ConsentRecorded { consent: record.clone() })];
+        let mut out = vec![self.pending(actor, EventBody::ConsentRecorded { consent: Box::new(record.clone()) })];
         for ev in &record.evidence {
             if let Some(cp) = ev.verifies_contact_point()
                 && record.contact_points.contains(&cp)

@@ -12,6 +12,9 @@ use crate::error::StoreError;
 /// Rows per multi-row statement (PostgreSQL allows 65,535 parameters, SQLite 32,766).
 const ROWS: usize = 64;
 
+/// Queued rows of one table that [`Bulk::flush_full`] writes.
+const FULL: usize = 16 * ROWS;
+
 /// A table rows are inserted into: the statement up to `VALUES`, the number of columns, and what
 /// follows the values (an `ON CONFLICT` clause, or nothing). Tables are `static`s and told apart
 /// by address, which a `static` has exactly one of (a `const` may have many).
@@ -175,6 +178,25 @@ impl Bulk {
         self.tables.iter().all(|(_, rows)| rows.is_empty())
     }
 
+    /// Writes the tables that have [`FULL`] rows queued, so a batch of any size holds at most
+    /// that many rows a table (an import batch queued every row until its end: about 4 KB a
+    /// row). Rows of one table keep their order; tables are independent of each other.
+    pub(crate) async fn flush_full(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+        let mut full = Vec::new();
+        for (t, rows) in &mut self.tables {
+            if rows.len() >= FULL {
+                full.push((*t, std::mem::take(rows)));
+                if std::ptr::eq(*t, &CONTACT_POINTS) {
+                    self.contact_points.clear();
+                }
+                if std::ptr::eq(*t, &CONSENTS) {
+                    self.consents.clear();
+                }
+            }
+        }
+        write(tx, full).await
+    }
+
     /// Writes everything queued.
     pub(crate) async fn flush(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
         if self.is_empty() {
@@ -182,30 +204,35 @@ impl Bulk {
         }
         self.contact_points.clear();
         self.consents.clear();
-        let or_fail = tx.engine() == crate::db::Engine::Sqlite;
-        for (t, rows) in std::mem::take(&mut self.tables) {
-            let mut rows = rows.into_iter().peekable();
-            while rows.peek().is_some() {
-                let chunk: Vec<Vec<Val>> = rows.by_ref().take(ROWS).collect();
-                // Full statements of ROWS rows, the rest of a batch in eights and ones: few
-                // distinct statements to prepare.
-                let mut chunk = chunk.into_iter().peekable();
-                while chunk.peek().is_some() {
-                    let left = chunk.len();
-                    let n = if left >= ROWS {
-                        ROWS
-                    } else if left >= 8 {
-                        8
-                    } else {
-                        1
-                    };
-                    let args: Vec<Val> = chunk.by_ref().take(n).flatten().collect();
-                    tx.exec(statement(t, n, or_fail), args).await?;
-                }
+        write(tx, std::mem::take(&mut self.tables)).await
+    }
+}
+
+/// Writes the rows of each table, [`ROWS`] to a statement.
+async fn write(tx: &mut Tx, tables: Vec<(&'static Table, Vec<Vec<Val>>)>) -> Result<(), StoreError> {
+    let or_fail = tx.engine() == crate::db::Engine::Sqlite;
+    for (t, rows) in tables {
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Val>> = rows.by_ref().take(ROWS).collect();
+            // Full statements of ROWS rows, the rest of a batch in eights and ones: few
+            // distinct statements to prepare.
+            let mut chunk = chunk.into_iter().peekable();
+            while chunk.peek().is_some() {
+                let left = chunk.len();
+                let n = if left >= ROWS {
+                    ROWS
+                } else if left >= 8 {
+                    8
+                } else {
+                    1
+                };
+                let args: Vec<Val> = chunk.by_ref().take(n).flatten().collect();
+                tx.exec(statement(t, n, or_fail), args).await?;
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub async fn import(k: &Konsent, command: &Command) -> anyhow::Result<ExitCode> 
         provider,
         third_party_contract,
         dry_run,
+        batch_rows,
         json,
         tenant,
     } = command
@@ -50,7 +51,7 @@ pub async fn import(k: &Konsent, command: &Command) -> anyhow::Result<ExitCode> 
         third_party_contract: third_party_contract.clone(),
         org_unit: None,
         dry_run: *dry_run,
-        batch_rows: konsent_service::imports::BATCH_ROWS,
+        batch_rows: *batch_rows,
     };
     let live = std::io::stderr().is_terminal() && !json;
     let started = Instant::now();

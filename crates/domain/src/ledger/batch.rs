@@ -246,7 +246,7 @@ mod tests {
         let mut r = record(1);
         r.events.push(RecordEvent {
             event_id: EventId::from_parts(5, [5; 10]),
-            body: EventBody::ConsentRecorded { consent: consent.clone() },
+            body: EventBody::ConsentRecorded { consent: Box::new(consent.clone()) },
         });
         let json = serde_json::to_string(&consent).unwrap();
         let refs: Vec<(EventId, &EventBody, Option<&str>)> = r

@@ -127,8 +127,9 @@ pub enum EventBody {
     },
     /// A consent record was created (in whatever status its evidence allows).
     ConsentRecorded {
-        /// The full record.
-        consent: ConsentRecord,
+        /// The full record (boxed: it is four times the size of any other event, and an import
+        /// holds thousands of events of every kind).
+        consent: Box<ConsentRecord>,
     },
     /// Evidence was added to a consent.
     EvidenceAdded {

@@ -6,9 +6,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use konsent_domain::ids::{EventId, PersonId, TenantId};
-use konsent_domain::ledger::{
-    Actor, Entry, EventBody, GENESIS_HASH, Subject, encode_record, entry_hash, frame as batch_frame,
-};
+use konsent_domain::ledger::{Actor, Entry, EventBody, GENESIS_HASH, Subject, encode_record, entry_hash};
 
 use crate::bulk::{Bulk, LEDGER, LEDGER_REFS};
 use crate::db::{Db, Tx};
@@ -173,7 +171,7 @@ pub async fn append_folding(
     };
     if let (Some(f), false) = (folding, records.is_empty()) {
         seq += 1;
-        let mut encoded = Vec::with_capacity(records.len());
+        let mut packer = pack::Packer::new()?;
         let mut folded = Vec::new();
         for (idx, (person, evs)) in records.into_iter().enumerate() {
             bulk.push(&LEDGER_REFS, vals![t.clone(), person.to_string(), seq as i64, idx as i64]);
@@ -199,16 +197,12 @@ pub async fn append_folding(
                 bodies.push((ev.event_id, entry.body, json));
             }
             let refs: Vec<_> = bodies.iter().map(|(id, body, json)| (*id, body, json.as_deref())).collect();
-            encoded.push(encode_record(person, &refs));
+            packer.push(&encode_record(person, &refs))?;
+            bulk.flush_full(tx).await?;
         }
-        let (framed, root) = batch_frame(&encoded);
-        let stored = pack::pack(&framed)?;
-        let body = EventBody::Batch {
-            label: f.label,
-            records: encoded.len() as u64,
-            events: folded.len() as u64,
-            root: hex::encode(root),
-        };
+        let records = packer.len() as u64;
+        let (stored, root) = packer.finish()?;
+        let body = EventBody::Batch { label: f.label, records, events: folded.len() as u64, root: hex::encode(root) };
         let entry = Entry { v: 1, tenant, seq, event_id: f.event_id, recorded_at, actor: f.actor, body };
         let hash = push_entry(&mut bulk, &t, &entry, &prev, None, Some(stored));
         for (i, event_id) in folded {
@@ -235,6 +229,7 @@ pub async fn append_folding(
     let out: Vec<Appended> = out.into_iter().flatten().collect();
     for s in side {
         write_side_bulk(tx, &mut bulk, &t, micros(recorded_at), s, &out).await?;
+        bulk.flush_full(tx).await?;
     }
     bulk.flush(tx).await?;
     tx.exec(SET_HEAD, vals![t, seq as i64, prev.to_vec()]).await?;
