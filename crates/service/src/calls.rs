@@ -194,7 +194,7 @@ impl Konsent {
             let events: Vec<_> = chunk
                 .iter()
                 .filter(|u| !have.contains(&u.id.to_string()))
-                .map(|u| self.pending(actor, EventBody::UseRecorded { record: u.clone() }))
+                .map(|u| self.pending(actor, EventBody::UseRecorded { record: Box::new(u.clone()) }))
                 .collect();
             report.already_imported += (chunk.len() - events.len()) as u64;
             report.recorded += events.len() as u64;

@@ -136,7 +136,7 @@ impl Konsent {
             return Err(ServiceError::Invalid(errors));
         }
         text.state = TextState::Published;
-        let ev = self.pending(actor, EventBody::TextPublished { text: text.clone() });
+        let ev = self.pending(actor, EventBody::TextPublished { text: Box::new(text.clone()) });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok(text)
     }
@@ -158,7 +158,7 @@ impl Konsent {
             text.id = id;
         }
         text.state = TextState::Draft;
-        let ev = self.pending(actor, EventBody::TextDraftSaved { text: text.clone() });
+        let ev = self.pending(actor, EventBody::TextDraftSaved { text: Box::new(text.clone()) });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok((text, issues))
     }

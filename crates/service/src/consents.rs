@@ -253,6 +253,6 @@ impl Konsent {
 
     /// The event of a use.
     pub fn use_event(&self, actor: &Actor, record: UseRecord) -> PendingEvent {
-        self.pending(actor, EventBody::UseRecorded { record })
+        self.pending(actor, EventBody::UseRecorded { record: Box::new(record) })
     }
 }

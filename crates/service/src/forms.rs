@@ -148,7 +148,7 @@ impl Konsent {
                 form.slug
             )));
         }
-        let ev = self.pending(actor, EventBody::FormDefined { form: form.clone() });
+        let ev = self.pending(actor, EventBody::FormDefined { form: Box::new(form.clone()) });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok(form)
     }

@@ -83,7 +83,7 @@ impl Konsent {
             at,
             decision_snapshot: Some(serde_json::to_value(&snap).map_err(|e| ServiceError::Conflict(e.to_string()))?),
         };
-        let ev = self.pending(actor, EventBody::UseRecorded { record: record.clone() });
+        let ev = self.pending(actor, EventBody::UseRecorded { record: Box::new(record.clone()) });
         self.append(tenant, vec![ev], vec![]).await?;
         Ok(record)
     }

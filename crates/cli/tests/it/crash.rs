@@ -14,7 +14,7 @@ use crate::cli::{command as konsent, ok};
 
 /// Rows in the file: enough that a debug build is still importing when the kill comes.
 const ROWS: u64 = 30_000;
-/// Rows committed before the kill: five batches, more than 64 MB of WAL on SQLite.
+/// Rows committed before the kill: two batches of 5,000, more than 64 MB of WAL on SQLite.
 const KILL_AFTER: i64 = 10_000;
 
 /// A Mailchimp export of `rows` distinct subscribers, each with the whole double opt-in record.

@@ -59,14 +59,14 @@ pub enum EventBody {
     },
     /// A signup form was defined or changed.
     FormDefined {
-        /// The form.
-        form: crate::form::FormDef,
+        /// The form (boxed, like every rare large event: an import holds thousands of small ones).
+        form: Box<crate::form::FormDef>,
     },
     /// A draft of a consent text was saved (created or edited). Drafts are never shown to anyone
     /// and no consent can reference them; the ledger keeps each saved wording all the same.
     TextDraftSaved {
         /// The draft (state `draft`; its version number is assigned when it is published).
-        text: ConsentTextVersion,
+        text: Box<ConsentTextVersion>,
     },
     /// A draft was discarded without being published.
     TextDraftDiscarded {
@@ -76,7 +76,7 @@ pub enum EventBody {
     /// A consent text version was published (immutable from now on).
     TextPublished {
         /// The version.
-        text: ConsentTextVersion,
+        text: Box<ConsentTextVersion>,
     },
     /// A consent text version was retired (no longer offered).
     TextRetired {
@@ -226,7 +226,7 @@ pub enum EventBody {
     /// A use (call, message) was logged (R23).
     UseRecorded {
         /// The use.
-        record: UseRecord,
+        record: Box<UseRecord>,
     },
     /// A suppression entry was added.
     SuppressionAdded {
@@ -395,7 +395,7 @@ pub enum EventBody {
         /// Segment.
         segment_id: crate::ids::SegmentId,
         /// What it selects.
-        spec: crate::segment::SegmentSpec,
+        spec: Box<crate::segment::SegmentSpec>,
         /// Contact points in the universe.
         members: u64,
         /// Of those, may be contacted.
@@ -493,4 +493,17 @@ pub enum EventBody {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_stays_small_whatever_its_kind() {
+        // An import holds two batches of events, five a row: every event is as large as the
+        // largest kind, so large rare kinds are boxed (BENCHMARKS.md, "Session 13").
+        let size = size_of::<EventBody>();
+        assert!(size <= 168, "EventBody is {size} bytes; box the large variant");
+    }
 }

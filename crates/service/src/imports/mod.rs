@@ -40,8 +40,10 @@ pub struct ImportOptions {
     pub batch_rows: u64,
 }
 
-/// Rows per transaction by default.
-pub const BATCH_ROWS: u64 = 2000;
+/// Rows per transaction by default: larger batches write far less on large stores (each of a
+/// batch's rows dirties a page of the random-keyed blind index), and 5,000 keep an import of any
+/// size near 190 MB (BENCHMARKS.md, "Session 13").
+pub const BATCH_ROWS: u64 = 5000;
 
 /// One row that could not be imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

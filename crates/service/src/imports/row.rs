@@ -141,32 +141,22 @@ impl Konsent {
         holders.sort_unstable();
         holders.dedup();
         for (person, cp) in holders {
-            let mut consents = if batch.known.keys.contains_key(&person) {
+            let mut withdraw: Vec<Withdrawable> = if batch.known.keys.contains_key(&person) {
                 vec![]
             } else {
-                self.consents_found(env, batch, person).await?
+                self.consents_found(env, batch, person)
+                    .await?
+                    .iter()
+                    .filter_map(|c| Withdrawable::of(c, &env.ours))
+                    .collect()
             };
-            for c in batch.recorded(person) {
-                if !consents.iter().any(|s| s.id == c.id) {
-                    consents.push(c.clone());
+            for w in batch.recorded(person) {
+                if !withdraw.iter().any(|s| s.id == w.id) {
+                    withdraw.push(w.clone());
                 }
             }
-            for c in consents {
-                let ours: BTreeSet<AdvertiserId> = c.scope.advertisers.intersection(&env.ours).copied().collect();
-                if !c.status.is_valid_for_processing()
-                    || !c.contact_points.contains(&cp)
-                    || !c.scope.channels.contains(&Channel::Email)
-                    || ours.is_empty()
-                {
-                    continue;
-                }
-                let delta = Scope {
-                    advertisers: ours,
-                    product_categories: c.scope.product_categories.clone(),
-                    channels: [Channel::Email].into(),
-                };
-                let delta = (delta != c.scope).then_some(delta);
-                batch.events.push(self.withdrawal_event(env.actor, c.id, delta, "import", now));
+            for w in withdraw.into_iter().filter(|w| w.contact_points.contains(&cp)) {
+                batch.events.push(self.withdrawal_event(env.actor, w.id, w.delta, "import", now));
             }
         }
         Ok(Some(outcome))
@@ -351,7 +341,8 @@ impl Konsent {
             batch.known.consented.insert(person_id);
         }
         if !env.opts.dry_run {
-            batch.known.consents.entry(person_id).or_default().extend(assessed.iter().map(|a| a.record.clone()));
+            let recorded = assessed.iter().filter_map(|a| Withdrawable::of(&a.record, &env.ours));
+            batch.known.consents.entry(person_id).or_default().extend(recorded);
         }
         let mut usable = false;
         for a in &assessed {
@@ -385,4 +376,40 @@ fn same_import(c: &ConsentRecord, env: &Env<'_>, row: &ImportRow) -> bool {
 /// The consent was imported from this file.
 fn from_file(c: &ConsentRecord, file_sha256: &str) -> bool {
     c.evidence.iter().any(|e| matches!(e, Evidence::Import { file_hash, .. } if file_hash == file_sha256))
+}
+
+/// What an opt-out row of the same file needs of a consent: the e-mail part of a consent valid
+/// for processing that names one of the import's advertisers. An import keeps this for each
+/// consent its batch and the one committing recorded (about 100 bytes instead of the whole
+/// record's 2.9 KB: at 10,000 rows a batch that was 57 MB).
+#[derive(Debug, Clone)]
+pub(super) struct Withdrawable {
+    /// The consent.
+    pub(super) id: ConsentId,
+    /// Its contact points: an opt-out withdraws it only where it names the address opted out.
+    pub(super) contact_points: Vec<ContactPointId>,
+    /// What to withdraw: `None` for the whole consent, else the e-mail channel for the import's
+    /// advertisers.
+    pub(super) delta: Option<Scope>,
+}
+
+impl Withdrawable {
+    /// The part of `c` an opt-out withdraws, if any.
+    pub(super) fn of(c: &ConsentRecord, ours: &BTreeSet<AdvertiserId>) -> Option<Self> {
+        let advertisers: BTreeSet<AdvertiserId> = c.scope.advertisers.intersection(ours).copied().collect();
+        if !c.status.is_valid_for_processing() || !c.scope.channels.contains(&Channel::Email) || advertisers.is_empty()
+        {
+            return None;
+        }
+        let delta = Scope {
+            advertisers,
+            product_categories: c.scope.product_categories.clone(),
+            channels: [Channel::Email].into(),
+        };
+        Some(Self {
+            id: c.id,
+            contact_points: c.contact_points.iter().copied().collect(),
+            delta: (delta != c.scope).then_some(delta),
+        })
+    }
 }

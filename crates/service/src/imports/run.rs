@@ -8,7 +8,7 @@ use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::path::Path;
 
-use konsent_domain::consent::{ConsentRecord, Source};
+use konsent_domain::consent::Source;
 use konsent_domain::contact::ContactValue;
 use konsent_domain::ids::{AdvertiserId, ContactPointId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, EventBody};
@@ -51,9 +51,9 @@ pub(super) struct Known {
     pub(super) keys: HashMap<PersonId, konsent_domain::crypto::DataKey>,
     /// Persons who got a consent from this file.
     pub(super) consented: HashSet<PersonId>,
-    /// The consents this batch recorded, by person (not in a dry run), so that a later row's
-    /// opt-out withdraws them before the store shows them.
-    pub(super) consents: HashMap<PersonId, Vec<ConsentRecord>>,
+    /// What an opt-out can withdraw of the consents this batch recorded, by person (not in a
+    /// dry run), so that a later row's opt-out withdraws them before the store shows them.
+    pub(super) consents: HashMap<PersonId, Vec<super::row::Withdrawable>>,
     /// A dry run's `created`, which it keeps for the whole file: contact (hashed match key) →
     /// numbers of the person and contact point the file would create, 8 bytes instead of two ids
     /// (32), and no entry in `consented` (each person an import creates gets its consent). So a
@@ -178,8 +178,9 @@ impl Batch {
         self.known.consented.contains(&p) || self.in_flight.consented.contains(&p) || is_dry(p)
     }
 
-    /// Consents this batch or the one in flight recorded for a person.
-    pub(super) fn recorded(&self, p: PersonId) -> impl Iterator<Item = &ConsentRecord> {
+    /// What an opt-out can withdraw of the consents this batch or the one in flight recorded
+    /// for a person.
+    pub(super) fn recorded(&self, p: PersonId) -> impl Iterator<Item = &super::row::Withdrawable> {
         [&self.in_flight, &self.known].into_iter().flat_map(move |k| k.consents.get(&p).into_iter().flatten())
     }
 
@@ -408,8 +409,11 @@ impl Konsent {
 
     /// Takes the batch's writes with the import's progress (a dry run only forgets its writes).
     fn take_writes(&self, env: &Env<'_>, batch: &mut Batch, report: &ImportReport, step: Step) -> Writes {
-        let mut events = std::mem::take(&mut batch.events);
-        let mut side = std::mem::take(&mut batch.side);
+        // The next batch's lists start at this one's size: grown by doubling, they held up to
+        // twice what they needed and copied every event at each step.
+        let (n, m) = (batch.events.len(), batch.side.len());
+        let mut events = std::mem::replace(&mut batch.events, Vec::with_capacity(n + n / 16));
+        let mut side = std::mem::replace(&mut batch.side, Vec::with_capacity(m + m / 16));
         batch.rows = 0;
         let snapshot = report.clone();
         if env.opts.dry_run {

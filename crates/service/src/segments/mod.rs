@@ -151,7 +151,7 @@ impl Konsent {
         let valid_until = spec.valid_until(now);
         let body = EventBody::SegmentFrozen {
             segment_id: id,
-            spec: spec.clone(),
+            spec: Box::new(spec.clone()),
             members,
             included,
             by_reason: by_reason.clone(),
