@@ -162,6 +162,8 @@ impl Konsent {
     /// [`Konsent::append`] for a batch of many persons (an import): the events that create
     /// persons, contact points and consents go into one batch entry by `actor`, one record per
     /// person, with the Merkle root of the records in the entry; the rest follow as entries.
+    /// `durable: false` for a batch that a power failure may take back because its import
+    /// resumes after the last durable batch (see `konsent_store::ledger::Folding::durable`).
     pub async fn append_batch(
         &self,
         tenant: TenantId,
@@ -169,11 +171,13 @@ impl Konsent {
         label: String,
         events: Vec<PendingEvent>,
         side: Vec<SideWrite>,
+        durable: bool,
     ) -> Result<Vec<Appended>, ServiceError> {
         let folding = konsent_store::ledger::Folding {
             event_id: self.id(konsent_domain::ids::EventId::from_parts),
             actor: actor.clone(),
             label,
+            durable,
         };
         self.append_folding(tenant, events, side, Some(folding)).await
     }

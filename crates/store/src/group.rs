@@ -27,6 +27,8 @@ struct Job {
     events: Vec<PendingEvent>,
     side: Vec<SideWrite>,
     folding: Option<Folding>,
+    /// See [`Folding::durable`]; every append that does not fold is durable.
+    durable: bool,
     reply: oneshot::Sender<Result<Vec<Appended>, StoreError>>,
 }
 
@@ -102,8 +104,9 @@ impl GroupCommit {
     ) -> Result<Vec<Appended>, StoreError> {
         let i = (tenant.as_uuid().as_u128() % self.writers.len() as u128) as usize;
         let (reply, rx) = oneshot::channel();
+        let durable = folding.as_ref().is_none_or(|f| f.durable);
         self.writers[i]
-            .send(Job { tenant, recorded_at, events, side, folding, reply })
+            .send(Job { tenant, recorded_at, events, side, folding, durable, reply })
             .await
             .map_err(|_| StoreError::Unreachable("the ledger writer has stopped".into()))?;
         rx.await.map_err(|_| StoreError::Unreachable("the ledger writer stopped before answering".into()))?
@@ -119,12 +122,29 @@ enum Writer {
 }
 
 impl Writer {
-    async fn begin(&self) -> Result<Tx, StoreError> {
+    /// Begins a transaction; `flush: false` when every append in it may skip the log's flush at
+    /// commit (see [`Folding::durable`]).
+    async fn begin(&self, flush: bool) -> Result<Tx, StoreError> {
         match self {
-            Writer::Pool(db) => db.begin().await,
-            Writer::Native(c) => Ok(Tx::Native(c.begin()?)),
+            Writer::Pool(db) => {
+                let mut tx = db.begin().await?;
+                if !flush && tx.engine() == Engine::Postgres {
+                    tx.exec("SET LOCAL synchronous_commit TO OFF", vec![]).await?;
+                }
+                Ok(tx)
+            }
+            Writer::Native(c) => {
+                c.set_flush(flush)?;
+                Ok(Tx::Native(c.begin()?))
+            }
         }
     }
+}
+
+/// Whether a transaction of these appends flushes the log at commit: unless every one of them
+/// may be taken back by a power failure (an import's batches before its last).
+fn flushes(batch: &[Job]) -> bool {
+    batch.iter().any(|j| j.durable)
 }
 
 /// The appends waiting after `first`, up to a batch, in tenant order.
@@ -175,7 +195,7 @@ type Answer = (TenantId, oneshot::Sender<Result<Vec<Appended>, StoreError>>, Res
 
 async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
     let mut results: Vec<Answer> = Vec::with_capacity(batch.len());
-    let mut tx = match w.begin().await {
+    let mut tx = match w.begin(flushes(&batch)).await {
         Ok(tx) => tx,
         Err(e) => {
             let msg = e.to_string();
@@ -234,5 +254,32 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
             (Err(e), _) => Err(StoreError::Unreachable(format!("commit failed: {e}"))),
         };
         let _ = reply.send(r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(durable: bool) -> Job {
+        let (reply, _) = oneshot::channel();
+        Job {
+            tenant: TenantId::from_parts(1, [1; 10]),
+            recorded_at: Timestamp::UNIX_EPOCH,
+            events: vec![],
+            side: vec![],
+            folding: None,
+            durable,
+            reply,
+        }
+    }
+
+    #[test]
+    fn a_transaction_skips_the_log_flush_only_when_every_append_in_it_may() {
+        assert!(!flushes(&[job(false)]));
+        assert!(!flushes(&[job(false), job(false)]));
+        // An API write gathered with an import batch makes the commit durable for both.
+        assert!(flushes(&[job(false), job(true)]));
+        assert!(flushes(&[job(true)]));
     }
 }

@@ -79,6 +79,20 @@ impl NativeConn {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether the next commits flush the log (`synchronous=FULL`, as opened) or leave it to the
+    /// operating system (`NORMAL`: in WAL mode a commit may then be taken back by a power failure,
+    /// never by a crash of the process, and the database stays consistent). Set between
+    /// transactions; a no-op when already so.
+    pub fn set_flush(&self, flush: bool) -> Result<(), StoreError> {
+        let c = self.lock();
+        let want = if flush { 2 } else { 1 };
+        let now: i64 = c.pragma_query_value(None, "synchronous", |r| r.get(0)).map_err(err)?;
+        if now != want {
+            c.pragma_update(None, "synchronous", want).map_err(err)?;
+        }
+        Ok(())
+    }
+
     /// `BEGIN IMMEDIATE`: the returned transaction rolls back when dropped uncommitted.
     pub fn begin(&self) -> Result<NativeTx, StoreError> {
         self.lock().execute_batch("BEGIN IMMEDIATE").map_err(err)?;
@@ -295,6 +309,27 @@ mod tests {
         assert!(len(&path) > before + 100 * 3000, "the database file did not grow: {} bytes", len(&path));
         let rows: i64 = w.lock().query_row("SELECT count(*) FROM t", [], |r| r.get(0)).expect("count");
         assert_eq!(rows, 200);
+    }
+
+    #[test]
+    fn commits_leave_the_log_flush_to_the_system_only_while_asked_and_stay_readable() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (path, w) = writer(dir.path(), Checkpoints::DEFAULT);
+        let synchronous =
+            |w: &NativeConn| -> i64 { w.lock().pragma_query_value(None, "synchronous", |r| r.get(0)).expect("pragma") };
+        assert_eq!(synchronous(&w), 2, "opened with FULL");
+        w.set_flush(false).expect("normal");
+        assert_eq!(synchronous(&w), 1, "NORMAL while batches may be taken back");
+        fill(&w, 3);
+        // Committed without the flush, the rows are there for every other connection.
+        let reader = Connection::open(&path).expect("reader");
+        let rows: i64 = reader.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).expect("count");
+        assert_eq!(rows, 3);
+        w.set_flush(true).expect("full");
+        assert_eq!(synchronous(&w), 2, "FULL again for the next durable commit");
+        fill(&w, 1);
+        let rows: i64 = reader.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).expect("count");
+        assert_eq!(rows, 4);
     }
 
     #[test]

@@ -402,7 +402,10 @@ impl Konsent {
         let Some(w) = w else { return Ok(None) };
         if !w.events.is_empty() || !w.side.is_empty() {
             let label = format!("import {}", env.import_id);
-            self.append_batch(env.tenant, env.actor, label, w.events, w.side).await?;
+            // Batches before the last skip the log's flush: a power failure may take them back,
+            // and the import then resumes after the last durable one. The last batch's flush
+            // makes the whole import durable before it reports done.
+            self.append_batch(env.tenant, env.actor, label, w.events, w.side, w.done).await?;
         }
         Ok(Some((w.rows_done, w.report)))
     }
@@ -418,7 +421,13 @@ impl Konsent {
         let snapshot = report.clone();
         if env.opts.dry_run {
             // A dry run keeps what the whole file made known: nothing reaches the store.
-            return Writes { rows_done: step.rows_done, events: vec![], side: vec![], report: snapshot };
+            return Writes {
+                rows_done: step.rows_done,
+                done: step.done,
+                events: vec![],
+                side: vec![],
+                report: snapshot,
+            };
         }
         // What the batch before made known is committed by now; this batch's goes in flight.
         batch.in_flight = std::mem::take(&mut batch.known);
@@ -444,7 +453,7 @@ impl Konsent {
             rows_done: step.rows_done as i64,
             report: serde_json::to_string(report).unwrap_or_default(),
         });
-        Writes { rows_done: step.rows_done, events, side, report: snapshot }
+        Writes { rows_done: step.rows_done, done: step.done, events, side, report: snapshot }
     }
 }
 
@@ -458,6 +467,8 @@ struct Step {
 /// A batch's writes on their way to the ledger, with the report as of their last row.
 struct Writes {
     rows_done: u64,
+    /// The file's last batch.
+    done: bool,
     events: Vec<PendingEvent>,
     side: Vec<SideWrite>,
     report: ImportReport,

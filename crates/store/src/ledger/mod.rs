@@ -82,6 +82,13 @@ pub struct Folding {
     pub actor: Actor,
     /// What wrote it (`import <id>`).
     pub label: String,
+    /// `false`: the append may be lost with a power failure or an operating-system crash (never
+    /// with a crash of the process) until a later durable commit, because what made it resumes
+    /// after the last durable one: the batches of an import, whose last batch is durable. A
+    /// transaction holding only such appends skips the log's flush at commit (SQLite
+    /// `synchronous=NORMAL` in WAL mode, PostgreSQL `synchronous_commit=off`); both keep the
+    /// database consistent, and the next durable commit makes everything before it durable.
+    pub durable: bool,
 }
 
 /// Whether an event of this kind may go into a batch record: it names its person (directly or

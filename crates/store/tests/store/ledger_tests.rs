@@ -299,8 +299,12 @@ both_engines!(a_batch_entry_holds_one_record_a_person_and_verifies_rebuilds_and_
         CategoryDef { code: ProductCategory::parse("insurance").unwrap(), label_de: "V".into(), label_en: "I".into() };
     let mut events: Vec<PendingEvent> = (20..23).flat_map(person_events).collect();
     events.insert(2, ev(3, EventBody::CategoryDefined { category: cat }));
-    let folding =
-        ledger::Folding { event_id: EventId::from_parts(1, [8; 10]), actor: Actor::System, label: "import x".into() };
+    let folding = ledger::Folding {
+        event_id: EventId::from_parts(1, [8; 10]),
+        actor: Actor::System,
+        label: "import x".into(),
+        durable: true,
+    };
     let mut tx = db.begin().await.unwrap();
     let out = ledger::append_folding(&mut tx, t, now(), events, vec![], Some(folding)).await.unwrap();
     tx.commit().await.unwrap();
