@@ -53,6 +53,8 @@ pub struct LeadResult {
     pub reasons: Vec<String>,
     /// German explanation.
     pub reasons_de: Vec<String>,
+    /// English explanation.
+    pub reasons_en: Vec<String>,
     /// Consents the call would rely on.
     pub consent_ids: Vec<String>,
 }
@@ -146,6 +148,7 @@ impl Konsent {
                         allowed: false,
                         reasons: vec!["invalid_number".into()],
                         reasons_de: vec![format!("keine gültige Rufnummer: {e}")],
+                        reasons_en: vec![format!("not a valid phone number: {e}")],
                         consent_ids: vec![],
                     })
                 }
@@ -165,6 +168,7 @@ impl Konsent {
                     allowed: d.allowed,
                     reasons: d.reasons.iter().map(|r| r.code().to_string()).collect(),
                     reasons_de: d.reasons.iter().map(|r| r.label_de().to_string()).collect(),
+                    reasons_en: d.reasons.iter().map(|r| r.label_en().to_string()).collect(),
                     consent_ids: d.relied_on.iter().map(|c| c.to_string()).collect(),
                 });
             }

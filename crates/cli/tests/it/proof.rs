@@ -89,6 +89,13 @@ app_test!(r24_lead_check_allows_and_blocks_each_lead_with_reasons, |app| {
     let leads = r.json["leads"].as_array().unwrap();
     assert_eq!((leads[0]["reference"].as_str(), leads[0]["allowed"].as_bool()), (Some("L1"), Some(true)));
     assert!(!leads[1]["reasons"].as_array().unwrap().is_empty(), "a blocked lead names why: {:?}", leads[1]);
+    // Why, German first and in English, one label per reason code.
+    for lang in ["reasons_de", "reasons_en"] {
+        let labels = leads[1][lang].as_array().unwrap();
+        assert_eq!(labels.len(), leads[1]["reasons"].as_array().unwrap().len(), "{lang}: {:?}", leads[1]);
+        assert!(labels.iter().all(|l| !l.as_str().unwrap().is_empty()), "{lang}: {:?}", leads[1]);
+    }
+    assert_ne!(leads[1]["reasons_de"], leads[1]["reasons_en"], "{:?}", leads[1]);
     assert_eq!(leads[2]["reasons"], json!(["invalid_number"]));
     assert_eq!(r.json["by_reason"]["invalid_number"], 1);
     // The report as CSV, for the campaign file.
