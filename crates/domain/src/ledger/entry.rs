@@ -4,7 +4,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::events::{Actor, EventBody};
+use super::actor::Actor;
+use super::events::EventBody;
 use crate::ids::{EventId, TenantId};
 
 /// Hash of the (virtual) entry before the first one.

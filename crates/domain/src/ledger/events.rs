@@ -1,4 +1,4 @@
-//! The events of the ledger: who caused a change and what changed.
+//! The events of the ledger: what changed (who caused it is [`super::Actor`]).
 
 use std::collections::BTreeSet;
 
@@ -16,22 +16,6 @@ use crate::settings::TenantSettings;
 use crate::suppression::SuppressionEntry;
 use crate::text::ConsentTextVersion;
 use crate::usage::UseRecord;
-
-/// Who caused an event (pseudonymous).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "id", rename_all = "snake_case")]
-pub enum Actor {
-    /// Konsent itself (scheduler, init, demo).
-    System,
-    /// An API key.
-    ApiKey(String),
-    /// A logged-in user (pseudonymous id).
-    User(String),
-    /// The data subject acting through a public page.
-    DataSubject,
-    /// An import run.
-    Import(String),
-}
 
 /// A state change. Every variant is a fact that the projections apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
