@@ -27,8 +27,6 @@ struct Job {
     events: Vec<PendingEvent>,
     side: Vec<SideWrite>,
     folding: Option<Folding>,
-    /// See [`Folding::durable`]; every append that does not fold is durable.
-    durable: bool,
     reply: oneshot::Sender<Result<Vec<Appended>, StoreError>>,
 }
 
@@ -104,9 +102,8 @@ impl GroupCommit {
     ) -> Result<Vec<Appended>, StoreError> {
         let i = (tenant.as_uuid().as_u128() % self.writers.len() as u128) as usize;
         let (reply, rx) = oneshot::channel();
-        let durable = folding.as_ref().is_none_or(|f| f.durable);
         self.writers[i]
-            .send(Job { tenant, recorded_at, events, side, folding, durable, reply })
+            .send(Job { tenant, recorded_at, events, side, folding, reply })
             .await
             .map_err(|_| StoreError::Unreachable("the ledger writer has stopped".into()))?;
         rx.await.map_err(|_| StoreError::Unreachable("the ledger writer stopped before answering".into()))?
@@ -142,9 +139,10 @@ impl Writer {
 }
 
 /// Whether a transaction of these appends flushes the log at commit: unless every one of them
-/// may be taken back by a power failure (an import's batches before its last).
+/// may be taken back by a power failure (an import's batches before its last; every append
+/// that does not fold is durable).
 fn flushes(batch: &[Job]) -> bool {
-    batch.iter().any(|j| j.durable)
+    batch.iter().any(|j| j.folding.as_ref().is_none_or(|f| f.durable))
 }
 
 /// The appends waiting after `first`, up to a batch, in tenant order.
@@ -261,25 +259,32 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
 mod tests {
     use super::*;
 
-    fn job(durable: bool) -> Job {
+    /// An append: a plain one (`None`), or an import batch that is durable or not.
+    fn job(durable: Option<bool>) -> Job {
         let (reply, _) = oneshot::channel();
+        let folding = durable.map(|durable| Folding {
+            event_id: konsent_domain::ids::EventId::from_parts(1, [2; 10]),
+            actor: konsent_domain::ledger::Actor::System,
+            label: "import x".into(),
+            durable,
+        });
         Job {
             tenant: TenantId::from_parts(1, [1; 10]),
             recorded_at: Timestamp::UNIX_EPOCH,
             events: vec![],
             side: vec![],
-            folding: None,
-            durable,
+            folding,
             reply,
         }
     }
 
     #[test]
     fn a_transaction_skips_the_log_flush_only_when_every_append_in_it_may() {
-        assert!(!flushes(&[job(false)]));
-        assert!(!flushes(&[job(false), job(false)]));
+        assert!(!flushes(&[job(Some(false))]));
+        assert!(!flushes(&[job(Some(false)), job(Some(false))]));
         // An API write gathered with an import batch makes the commit durable for both.
-        assert!(flushes(&[job(false), job(true)]));
-        assert!(flushes(&[job(true)]));
+        assert!(flushes(&[job(Some(false)), job(None)]));
+        assert!(flushes(&[job(Some(false)), job(Some(true))]));
+        assert!(flushes(&[job(None)]));
     }
 }
