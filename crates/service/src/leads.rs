@@ -142,13 +142,16 @@ impl Konsent {
                     at.push(i);
                 }
                 Err(e) => {
+                    // The parser's message is "German / English": each list gets its half.
+                    let msg = e.to_string();
+                    let (de, en) = msg.split_once(" / ").unwrap_or((&msg, &msg));
                     results[i] = Some(LeadResult {
                         reference: l.reference.clone(),
                         phone: None,
                         allowed: false,
                         reasons: vec!["invalid_number".into()],
-                        reasons_de: vec![format!("keine gültige Rufnummer: {e}")],
-                        reasons_en: vec![format!("not a valid phone number: {e}")],
+                        reasons_de: vec![format!("keine gültige Rufnummer: {de}")],
+                        reasons_en: vec![format!("not a valid phone number: {en}")],
                         consent_ids: vec![],
                     })
                 }

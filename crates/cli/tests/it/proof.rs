@@ -97,6 +97,9 @@ app_test!(r24_lead_check_allows_and_blocks_each_lead_with_reasons, |app| {
     }
     assert_ne!(leads[1]["reasons_de"], leads[1]["reasons_en"], "{:?}", leads[1]);
     assert_eq!(leads[2]["reasons"], json!(["invalid_number"]));
+    let (de, en) = (leads[2]["reasons_de"][0].as_str().unwrap(), leads[2]["reasons_en"][0].as_str().unwrap());
+    assert!(de.starts_with("keine gültige Rufnummer: ") && !de.contains(" / "), "{de}");
+    assert!(en.starts_with("not a valid phone number: ") && !en.contains("Telefonnummer"), "{en}");
     assert_eq!(r.json["by_reason"]["invalid_number"], 1);
     // The report as CSV, for the campaign file.
     let c = app
