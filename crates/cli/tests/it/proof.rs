@@ -109,6 +109,19 @@ app_test!(r24_lead_check_allows_and_blocks_each_lead_with_reasons, |app| {
     assert!(text.starts_with("ref;telefon;erlaubt;gruende"), "{text}");
     assert!(text.contains("L1;+491712345678;ja;"), "{text}");
     assert!(text.contains("L3;;nein;invalid_number"), "{text}");
+    // A wrong advertiser is named German first, with where to find the right ids.
+    let bad = app
+        .call_raw(
+            "POST",
+            "/v1/leads/check?advertiser=nope",
+            Some(&app.api_key),
+            Some(b"ref;telefon\n".to_vec()),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{:?}", bad.json);
+    let msg = bad.json["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.starts_with("keine ID eines Werbenden") && msg.contains("/v1/advertisers"), "{msg}");
     // The check itself is on record (Prüfpflicht done).
     assert_eq!(app.ledger_text().await.matches("leads_checked").count(), 2);
 });

@@ -11,12 +11,12 @@ use axum::response::{IntoResponse, Response};
 use konsent_domain::channel::ProductCategory;
 use konsent_domain::crypto::sha256_hex;
 use konsent_domain::ids::AdvertiserId;
-use konsent_service::FieldError;
 use konsent_service::leads::{Lead, LeadCampaign, leads_from_csv};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
+use super::{advertiser_id, field};
 use crate::AppState;
 use crate::auth::{Caller, Permission};
 use crate::problem::{
@@ -35,10 +35,6 @@ async fn read(body: Body) -> Result<Vec<u8>, ApiError> {
             format!("the file exceeds {} MiB", MAX_LIST >> 20),
         )
     })
-}
-
-fn field(name: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid(vec![FieldError { field: name.into(), message: message.into() }])
 }
 
 /// Query of `POST /v1/leads/check`.
@@ -93,7 +89,7 @@ pub async fn check_leads(
     body: Body,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Check)?;
-    let advertiser: AdvertiserId = q.advertiser.parse().map_err(|_| field("advertiser", "not an advertiser id"))?;
+    let advertiser: AdvertiserId = advertiser_id("advertiser", &q.advertiser)?;
     let mut categories = BTreeSet::new();
     for c in q.categories.split(',').map(str::trim).filter(|c| !c.is_empty()) {
         categories.insert(ProductCategory::parse(c).map_err(|e| field("categories", e.to_string()))?);
@@ -154,10 +150,7 @@ pub async fn import_call_log(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::LogUse)?;
-    let advertiser = q
-        .advertiser
-        .map(|a| a.parse::<AdvertiserId>().map_err(|_| field("advertiser", "not an advertiser id")))
-        .transpose()?;
+    let advertiser = q.advertiser.map(|a| advertiser_id("advertiser", &a)).transpose()?;
     let bytes = read(body).await?;
     let r = s.k.import_call_log(caller.tenant, &caller.actor(), &bytes, advertiser).await?;
     Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))

@@ -9,13 +9,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use futures_util::StreamExt;
 use konsent_domain::ids::AdvertiserId;
-use konsent_service::FieldError;
 use konsent_service::imports::{Format, ImportOptions};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use utoipa::IntoParams;
 
+use super::{advertiser_id, field};
 use crate::AppState;
 use crate::auth::{Caller, Permission};
 use crate::problem::{
@@ -58,10 +58,6 @@ fn internal(e: &std::io::Error) -> ApiError {
     )
 }
 
-fn field(name: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid(vec![FieldError { field: name.into(), message: message.into() }])
-}
-
 /// Kontakte importieren / import a contact export: Mailchimp (the ZIP of three CSVs or one CSV),
 /// CleverReach, HubSpot or broker software (`generic`), as the request body (then `name` gives
 /// its file name) or as `multipart/form-data` with a `file` part and an optional `mapping` part
@@ -96,13 +92,9 @@ pub async fn import(
     let format = q.format.parse::<Format>().map_err(|e| field("format", e.to_string()))?;
     let advertisers = match q.advertisers.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         None => None,
-        Some(list) => Some(
-            list.split(',')
-                .map(|a| {
-                    a.trim().parse::<AdvertiserId>().map_err(|_| field("advertisers", "not a list of advertiser ids"))
-                })
-                .collect::<Result<BTreeSet<_>, _>>()?,
-        ),
+        Some(list) => {
+            Some(list.split(',').map(|a| advertiser_id("advertisers", a)).collect::<Result<BTreeSet<_>, _>>()?)
+        }
     };
     let opts = ImportOptions {
         format,
@@ -181,7 +173,8 @@ impl Upload {
                             return Err(field("mapping", format!("exceeds {} KiB", MAX_MAPPING >> 10)));
                         }
                     }
-                    let text = String::from_utf8(text).map_err(|_| field("mapping", "is not UTF-8 text"))?;
+                    let text = String::from_utf8(text)
+                        .map_err(|_| field("mapping", "ist kein UTF-8-Text / is not UTF-8 text"))?;
                     self.mapping = Some(text);
                 }
                 other => {
@@ -190,7 +183,11 @@ impl Upload {
                 }
             }
         }
-        if saw_file { Ok(()) } else { Err(field("file", "the form has no `file` part")) }
+        if saw_file {
+            Ok(())
+        } else {
+            Err(field("file", "das Formular hat keinen Teil `file` / the form has no `file` part"))
+        }
     }
 
     /// The mapping sent with the file, parsed.
@@ -235,7 +232,10 @@ where
         file.write_all(&chunk).await.map_err(|e| internal(&e))?;
     }
     if size == 0 {
-        return Err(field("file", "the request body is empty: send the export as the body"));
+        return Err(field(
+            "file",
+            "der Inhalt der Anfrage ist leer: den Export als Inhalt senden / the request body is empty: send the export as the body",
+        ));
     }
     file.flush().await.map_err(|e| internal(&e))
 }
@@ -276,7 +276,7 @@ pub async fn reconcile(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Export)?;
     let format = q.format.parse::<Format>().map_err(|e| field("format", e.to_string()))?;
-    let advertiser: AdvertiserId = q.advertiser.parse().map_err(|_| field("advertiser", "not an advertiser id"))?;
+    let advertiser: AdvertiserId = advertiser_id("advertiser", &q.advertiser)?;
     let upload = Upload::receive(&s, &headers, body, q.name.as_deref()).await?;
     let result = match upload.mapping() {
         Ok(mapping) => {

@@ -21,6 +21,7 @@ pub(crate) mod webhooks;
 use axum::Router;
 use axum::routing::MethodRouter;
 use konsent_domain::contact::{ContactValue, EmailAddress, PostalAddress};
+use konsent_domain::ids::AdvertiserId;
 use konsent_service::FieldError;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -153,6 +154,18 @@ impl ContactInput {
             _ => Err(err("give exactly one of email, phone, postal".into())),
         }
     }
+}
+
+/// A 422 naming one field of a query or form.
+pub(crate) fn field(name: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid(vec![FieldError { field: name.into(), message: message.into() }])
+}
+
+/// An advertiser id given in a query or form field.
+pub(crate) fn advertiser_id(name: &str, raw: &str) -> Result<AdvertiserId, ApiError> {
+    raw.trim().parse().map_err(|_| {
+        field(name, "keine ID eines Werbenden (GET /v1/advertisers listet sie) / not an advertiser id (GET /v1/advertisers lists them)")
+    })
 }
 
 /// Parses an id from a path segment; a malformed id is simply not found.

@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Response};
 use konsent_domain::ids::SegmentId;
 use konsent_domain::segment::SegmentSpec;
 use konsent_formats::export::{ExportFormat, Lang};
-use konsent_service::FieldError;
 use konsent_service::repermission::RepermissionScope;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
 
+use super::{advertiser_id, field};
 use crate::AppState;
 use crate::auth::{Caller, Permission};
 use crate::json::ApiJson;
@@ -23,10 +23,6 @@ use crate::problem::{
     UnsupportedMediaType,
 };
 use crate::query::ApiQuery;
-
-fn field(name: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid(vec![FieldError { field: name.into(), message: message.into() }])
-}
 
 fn segment_id(id: &str) -> Result<SegmentId, ApiError> {
     id.parse().map_err(|_| ApiError::not_found(&format!("segment {id}")))
@@ -178,7 +174,7 @@ pub async fn export(
     let lang = match q.lang.as_deref() {
         None | Some("de") => Lang::De,
         Some("en") => Lang::En,
-        Some(_) => return Err(field("lang", "use de or en")),
+        Some(_) => return Err(field("lang", "de oder en / use de or en")),
     };
     let as_use = q.as_use.unwrap_or(format != ExportFormat::Dialer);
     let request = konsent_service::segments::ExportRequest { segment: id, format, lang, as_use };
@@ -243,7 +239,7 @@ pub struct RepermissionQuery {
 impl RepermissionQuery {
     fn scope(&self) -> Result<RepermissionScope, ApiError> {
         Ok(RepermissionScope {
-            advertiser: self.advertiser.parse().map_err(|_| field("advertiser", "not an advertiser id"))?,
+            advertiser: advertiser_id("advertiser", &self.advertiser)?,
             within_days: self.within_days.unwrap_or(konsent_service::repermission::WITHIN_DAYS),
             staleness_months: konsent_domain::gate::parse_staleness(self.staleness.as_deref().unwrap_or(""))
                 .map_err(|e| field("staleness", e))?,
