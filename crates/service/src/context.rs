@@ -162,33 +162,46 @@ impl Konsent {
     /// [`Konsent::append`] for a batch of many persons (an import): the events that create
     /// persons, contact points and consents go into one batch entry by `actor`, one record per
     /// person, with the Merkle root of the records in the entry; the rest follow as entries.
-    /// `durable: false` for a batch that a power failure may take back because its import
-    /// resumes after the last durable batch (see `konsent_store::ledger::Folding::durable`).
-    pub async fn append_batch(
+    /// `commit` says whether a power failure may take it back because its import resumes after
+    /// the last durable batch, and whether its transaction stays open for the import's next
+    /// batch (see `konsent_store::ledger::Commit`).
+    /// It returns once the writer has the batch: await [`Submission::taken`] before handing it
+    /// the next (the batch's memory is then free) and [`Submission::committed`] for the outcome.
+    pub(crate) async fn submit_batch(
         &self,
         tenant: TenantId,
         actor: &konsent_domain::ledger::Actor,
         label: String,
         events: Vec<PendingEvent>,
         side: Vec<SideWrite>,
-        durable: bool,
-    ) -> Result<Vec<Appended>, ServiceError> {
+        commit: konsent_store::ledger::Commit,
+    ) -> Result<Submission, ServiceError> {
         let folding = konsent_store::ledger::Folding {
             event_id: self.id(konsent_domain::ids::EventId::from_parts),
             actor: actor.clone(),
             label,
-            durable,
+            commit,
         };
-        self.append_folding(tenant, events, side, Some(folding)).await
+        self.submit_folding(tenant, events, side, Some(folding)).await
     }
 
     async fn append_folding(
         &self,
         tenant: TenantId,
         events: Vec<PendingEvent>,
-        mut side: Vec<SideWrite>,
+        side: Vec<SideWrite>,
         folding: Option<konsent_store::ledger::Folding>,
     ) -> Result<Vec<Appended>, ServiceError> {
+        self.submit_folding(tenant, events, side, folding).await?.committed(self).await
+    }
+
+    async fn submit_folding(
+        &self,
+        tenant: TenantId,
+        events: Vec<PendingEvent>,
+        mut side: Vec<SideWrite>,
+        folding: Option<konsent_store::ledger::Folding>,
+    ) -> Result<Submission, ServiceError> {
         let hooks = self.hook_items(tenant, &events).await?;
         if !hooks.is_empty() {
             side.push(SideWrite::Webhook(konsent_store::side::WebhookWrite::Deliveries(hooks)));
@@ -207,18 +220,8 @@ impl Konsent {
             })
             .map(|e| e.body.clone())
             .collect();
-        let appended =
-            self.appender.append_folding(tenant, self.now(), events, side, folding).await.map_err(|e| match e {
-                konsent_store::StoreError::Refused { ended: true, detail } => ServiceError::Ended(detail),
-                konsent_store::StoreError::Refused { ended: false, detail } => ServiceError::Conflict(format!(
-                    "der Stand hat sich inzwischen geändert, bitte neu laden / the state changed meanwhile: {detail}"
-                )),
-                e => ServiceError::Store(e),
-            })?;
-        if !journaled.is_empty() {
-            self.journal(tenant, &journaled.iter().collect::<Vec<_>>())?;
-        }
-        Ok(appended)
+        let inner = self.appender.submit(tenant, self.now(), events, side, folding).await?;
+        Ok(Submission { tenant, inner, journaled })
     }
 
     /// A keyed hash of a request's IP address and user agent for evidence: it can confirm given
@@ -249,4 +252,53 @@ impl Konsent {
     pub fn random<const N: usize>(&self) -> [u8; N] {
         random_array(&*self.entropy)
     }
+}
+
+/// An append handed to the ledger writer (see [`Konsent::submit_batch`]).
+#[derive(Debug)]
+pub(crate) struct Submission {
+    tenant: TenantId,
+    inner: konsent_store::Submitted,
+    /// Erasures and suppressions, journaled once committed.
+    journaled: Vec<EventBody>,
+}
+
+impl Submission {
+    /// Waits until the writer has the append in its transaction.
+    pub(crate) async fn taken(&mut self) {
+        self.inner.taken().await;
+    }
+
+    /// Waits for the commit, then journals the append's erasures and suppressions.
+    pub(crate) async fn committed(self, k: &Konsent) -> Result<Vec<Appended>, ServiceError> {
+        let Submission { tenant, inner, journaled } = self;
+        let r = inner.committed().await;
+        landed(k, tenant, &journaled, r)
+    }
+
+    /// [`Submission::committed`] if the commit is known already, without waiting.
+    pub(crate) fn try_committed(&mut self, k: &Konsent) -> Option<Result<Vec<Appended>, ServiceError>> {
+        let r = self.inner.try_committed()?;
+        Some(landed(k, self.tenant, &self.journaled, r))
+    }
+}
+
+/// A commit's outcome in the service's terms, the append's erasures and suppressions journaled.
+fn landed(
+    k: &Konsent,
+    tenant: TenantId,
+    journaled: &[EventBody],
+    r: Result<Vec<Appended>, konsent_store::StoreError>,
+) -> Result<Vec<Appended>, ServiceError> {
+    let appended = r.map_err(|e| match e {
+        konsent_store::StoreError::Refused { ended: true, detail } => ServiceError::Ended(detail),
+        konsent_store::StoreError::Refused { ended: false, detail } => ServiceError::Conflict(format!(
+            "der Stand hat sich inzwischen geändert, bitte neu laden / the state changed meanwhile: {detail}"
+        )),
+        e => ServiceError::Store(e),
+    })?;
+    if !journaled.is_empty() {
+        k.journal(tenant, &journaled.iter().collect::<Vec<_>>())?;
+    }
+    Ok(appended)
 }

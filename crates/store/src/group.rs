@@ -5,6 +5,16 @@
 //! Appends of one tenant always go to the same writer (its chain is serialised anyway); different
 //! tenants may commit in parallel on PostgreSQL. Within a batch, tenants are locked in id order,
 //! so two instances batching the same tenants cannot deadlock.
+//!
+//! An append that asks for it ([`Commit::Open`]: an import's batches within one of its
+//! transactions) leaves the transaction open for the next append that skips the log's flush, or
+//! for [`LINGER`] if none comes: each commit of a large import rewrites every page its rows
+//! touched, and the pages of a random-keyed index are nearly all of them, so fewer, larger
+//! commits write much less, while the import plans its batches small. An append is answered in
+//! two steps ([`Submitted`]): taken (its rows are in the transaction and its memory is free) and
+//! committed.
+
+use std::time::Duration;
 
 use jiff::Timestamp;
 use konsent_domain::ids::TenantId;
@@ -12,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{Db, Engine, Tx};
 use crate::error::StoreError;
-use crate::ledger::{Appended, Folding, PendingEvent, append_folding};
+use crate::ledger::{Appended, Commit, Folding, PendingEvent, append_folding};
 use crate::native::NativeConn;
 use crate::side::SideWrite;
 use crate::vals;
@@ -21,13 +31,62 @@ use crate::watch::HeadWatch;
 /// Appends gathered into one transaction at most.
 const MAX_BATCH: usize = 512;
 
+/// How long a transaction left open ([`Commit::Open`]) waits for the next append before it
+/// commits (an import plans its next batch meanwhile; one that stopped is committed then).
+pub const LINGER: Duration = Duration::from_secs(1);
+
 struct Job {
     tenant: TenantId,
     recorded_at: Timestamp,
     events: Vec<PendingEvent>,
     side: Vec<SideWrite>,
     folding: Option<Folding>,
+    /// Told when the append is in the transaction (or failed); dropped unsent if it never was.
+    taken: oneshot::Sender<()>,
     reply: oneshot::Sender<Result<Vec<Appended>, StoreError>>,
+}
+
+impl Job {
+    /// How its transaction commits (every append that does not fold is durable).
+    fn commit(&self) -> Commit {
+        self.folding.as_ref().map_or(Commit::Durable, |f| f.commit)
+    }
+}
+
+/// An append on its way: [`Submitted::taken`] when it is in the open transaction,
+/// [`Submitted::committed`] when that committed.
+#[derive(Debug)]
+pub struct Submitted {
+    taken: Option<oneshot::Receiver<()>>,
+    reply: oneshot::Receiver<Result<Vec<Appended>, StoreError>>,
+}
+
+impl Submitted {
+    /// Waits until the writer has the append in its transaction (or refused it): its events
+    /// are written and their memory free. Answers at once the second time.
+    pub async fn taken(&mut self) {
+        if let Some(rx) = self.taken.take() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Waits for the commit: the appended events, or why nothing of the append was kept.
+    pub async fn committed(self) -> Result<Vec<Appended>, StoreError> {
+        self.reply.await.map_err(|_| gone())?
+    }
+
+    /// The commit's outcome if it is known already, without waiting.
+    pub fn try_committed(&mut self) -> Option<Result<Vec<Appended>, StoreError>> {
+        match self.reply.try_recv() {
+            Ok(r) => Some(r),
+            Err(oneshot::error::TryRecvError::Empty) => None,
+            Err(oneshot::error::TryRecvError::Closed) => Some(Err(gone())),
+        }
+    }
+}
+
+fn gone() -> StoreError {
+    StoreError::Unreachable("the ledger writer stopped before answering".into())
 }
 
 /// Handle to the writer tasks.
@@ -100,13 +159,27 @@ impl GroupCommit {
         side: Vec<SideWrite>,
         folding: Option<Folding>,
     ) -> Result<Vec<Appended>, StoreError> {
+        self.submit(tenant, recorded_at, events, side, folding).await?.committed().await
+    }
+
+    /// Hands an append to its writer and returns at once; the caller awaits
+    /// [`Submitted::taken`] and [`Submitted::committed`].
+    pub async fn submit(
+        &self,
+        tenant: TenantId,
+        recorded_at: Timestamp,
+        events: Vec<PendingEvent>,
+        side: Vec<SideWrite>,
+        folding: Option<Folding>,
+    ) -> Result<Submitted, StoreError> {
         let i = (tenant.as_uuid().as_u128() % self.writers.len() as u128) as usize;
         let (reply, rx) = oneshot::channel();
+        let (taken, taken_rx) = oneshot::channel();
         self.writers[i]
-            .send(Job { tenant, recorded_at, events, side, folding, reply })
+            .send(Job { tenant, recorded_at, events, side, folding, taken, reply })
             .await
             .map_err(|_| StoreError::Unreachable("the ledger writer has stopped".into()))?;
-        rx.await.map_err(|_| StoreError::Unreachable("the ledger writer stopped before answering".into()))?
+        Ok(Submitted { taken: Some(taken_rx), reply: rx })
     }
 }
 
@@ -120,7 +193,7 @@ enum Writer {
 
 impl Writer {
     /// Begins a transaction; `flush: false` when every append in it may skip the log's flush at
-    /// commit (see [`Folding::durable`]).
+    /// commit (see [`Commit::Lazy`]).
     async fn begin(&self, flush: bool) -> Result<Tx, StoreError> {
         match self {
             Writer::Pool(db) => {
@@ -139,10 +212,9 @@ impl Writer {
 }
 
 /// Whether a transaction of these appends flushes the log at commit: unless every one of them
-/// may be taken back by a power failure (an import's batches before its last; every append
-/// that does not fold is durable).
+/// may be taken back by a power failure (an import's batches before its last).
 fn flushes(batch: &[Job]) -> bool {
-    batch.iter().any(|j| j.folding.as_ref().is_none_or(|f| f.durable))
+    batch.iter().any(|j| j.commit() == Commit::Durable)
 }
 
 /// The appends waiting after `first`, up to a batch, in tenant order.
@@ -159,16 +231,20 @@ fn gather(first: Job, rx: &mut mpsc::Receiver<Job>) -> Vec<Job> {
 }
 
 async fn writer(w: Writer, heads: HeadWatch, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
+    let mut next = rx.recv().await;
+    while let Some(first) = next {
         let batch = gather(first, &mut rx);
-        commit_batch(&w, &heads, batch).await;
+        next = match commit_batch(&w, &heads, batch, &mut rx).await {
+            Some(left) => Some(left),
+            None => rx.recv().await,
+        };
     }
 }
 
 /// The SQLite writer thread: every statement of a batch runs in place on this thread (the
 /// futures complete without waiting: nothing in them does I/O through the runtime).
 fn native_writer(conn: NativeConn, heads: HeadWatch, mut rx: mpsc::Receiver<Job>) {
-    let rt = match tokio::runtime::Builder::new_current_thread().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(error = %e, "the ledger writer cannot start");
@@ -176,9 +252,13 @@ fn native_writer(conn: NativeConn, heads: HeadWatch, mut rx: mpsc::Receiver<Job>
         }
     };
     let w = Writer::Native(conn);
-    while let Some(first) = rx.blocking_recv() {
+    let mut next = rx.blocking_recv();
+    while let Some(first) = next {
         let batch = gather(first, &mut rx);
-        rt.block_on(commit_batch(&w, &heads, batch));
+        next = match rt.block_on(commit_batch(&w, &heads, batch, &mut rx)) {
+            Some(left) => Some(left),
+            None => rx.blocking_recv(),
+        };
     }
 }
 
@@ -191,25 +271,31 @@ fn last_seq(appended: &[Appended]) -> Option<u64> {
 /// An append's tenant, where to answer, and its result.
 type Answer = (TenantId, oneshot::Sender<Result<Vec<Appended>, StoreError>>, Result<Vec<Appended>, StoreError>);
 
-async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
+/// Commits `batch`; a transaction left open ([`Commit::Open`]) first takes the appends that
+/// follow and skip the flush (see the module). Returns an append that arrived meanwhile but
+/// needs a transaction of its own (it flushes), to begin the next batch with.
+async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>, rx: &mut mpsc::Receiver<Job>) -> Option<Job> {
     let mut results: Vec<Answer> = Vec::with_capacity(batch.len());
-    let mut tx = match w.begin(flushes(&batch)).await {
+    let linger = !flushes(&batch);
+    let mut tx = match w.begin(!linger).await {
         Ok(tx) => tx,
         Err(e) => {
             let msg = e.to_string();
             for j in batch {
                 let _ = j.reply.send(Err(StoreError::Unreachable(msg.clone())));
             }
-            return;
+            return None;
         }
     };
     let single = batch.len() == 1;
+    let mut open = linger && batch.iter().any(|j| j.commit() == Commit::Open);
     for j in batch {
+        let Job { tenant, recorded_at, events, side, folding, taken, reply } = j;
         if !single && let Err(e) = tx.exec("SAVEPOINT konsent_append", vec![]).await {
-            results.push((j.tenant, j.reply, Err(e)));
+            results.push((tenant, reply, Err(e)));
             continue;
         }
-        let r = append_folding(&mut tx, j.tenant, j.recorded_at, j.events, j.side, j.folding).await;
+        let r = append_folding(&mut tx, tenant, recorded_at, events, side, folding).await;
         let r = match (r, single) {
             (Ok(v), false) => tx.exec("RELEASE SAVEPOINT konsent_append", vec![]).await.map(|_| v),
             (Err(e), false) => {
@@ -219,7 +305,39 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
             }
             (r, true) => r,
         };
-        results.push((j.tenant, j.reply, r));
+        let _ = taken.send(());
+        results.push((tenant, reply, r));
+    }
+    let mut left = None;
+    if results.iter().any(|(_, _, r)| r.is_ok()) {
+        while open {
+            let j = match tokio::time::timeout(LINGER, rx.recv()).await {
+                Ok(Some(j)) => j,
+                Ok(None) | Err(_) => break,
+            };
+            if j.commit() == Commit::Durable {
+                left = Some(j);
+                break;
+            }
+            open = j.commit() == Commit::Open;
+            let Job { tenant, recorded_at, events, side, folding, taken, reply } = j;
+            // Without a savepoint, which would copy every page the append changes into a
+            // statement journal: an append failing here takes the whole transaction back.
+            let r = append_folding(&mut tx, tenant, recorded_at, events, side, folding).await;
+            let _ = taken.send(());
+            if let Err(e) = r {
+                drop(tx);
+                let why = e.to_string();
+                let _ = reply.send(Err(e));
+                for (_, reply, r) in results {
+                    let _ = reply.send(r.and(Err(StoreError::Unreachable(format!(
+                        "rolled back with a later append of the same transaction that failed: {why}"
+                    )))));
+                }
+                return left;
+            }
+            results.push((tenant, reply, r));
+        }
     }
     let all_failed_single = single && results.iter().all(|(_, _, r)| r.is_err());
     if tx.engine() == Engine::Postgres && !all_failed_single {
@@ -253,20 +371,22 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>) {
         };
         let _ = reply.send(r);
     }
+    left
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// An append: a plain one (`None`), or an import batch that is durable or not.
-    fn job(durable: Option<bool>) -> Job {
+    /// An append: a plain one (`None`), or an import batch committing as given.
+    fn job(commit: Option<Commit>) -> Job {
         let (reply, _) = oneshot::channel();
-        let folding = durable.map(|durable| Folding {
+        let (taken, _) = oneshot::channel();
+        let folding = commit.map(|commit| Folding {
             event_id: konsent_domain::ids::EventId::from_parts(1, [2; 10]),
             actor: konsent_domain::ledger::Actor::System,
             label: "import x".into(),
-            durable,
+            commit,
         });
         Job {
             tenant: TenantId::from_parts(1, [1; 10]),
@@ -274,17 +394,19 @@ mod tests {
             events: vec![],
             side: vec![],
             folding,
+            taken,
             reply,
         }
     }
 
     #[test]
     fn a_transaction_skips_the_log_flush_only_when_every_append_in_it_may() {
-        assert!(!flushes(&[job(Some(false))]));
-        assert!(!flushes(&[job(Some(false)), job(Some(false))]));
+        use Commit::*;
+        assert!(!flushes(&[job(Some(Lazy))]));
+        assert!(!flushes(&[job(Some(Lazy)), job(Some(Open))]));
         // An API write gathered with an import batch makes the commit durable for both.
-        assert!(flushes(&[job(Some(false)), job(None)]));
-        assert!(flushes(&[job(Some(false)), job(Some(true))]));
+        assert!(flushes(&[job(Some(Lazy)), job(None)]));
+        assert!(flushes(&[job(Some(Open)), job(Some(Durable))]));
         assert!(flushes(&[job(None)]));
     }
 }

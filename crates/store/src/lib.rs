@@ -15,7 +15,7 @@ pub mod watch;
 
 pub use db::{Db, Engine, Row, Tx, Val};
 pub use error::StoreError;
-pub use group::GroupCommit;
+pub use group::{GroupCommit, Submitted};
 pub use ledger::{Appended, PendingEvent};
 pub use side::SideWrite;
 pub use watch::HeadWatch;

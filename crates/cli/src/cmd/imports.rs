@@ -52,6 +52,7 @@ pub async fn import(k: &Konsent, command: &Command) -> anyhow::Result<ExitCode> 
         org_unit: None,
         dry_run: *dry_run,
         batch_rows: *batch_rows,
+        chunk_rows: konsent_service::imports::CHUNK_ROWS,
     };
     let live = std::io::stderr().is_terminal() && !json;
     let started = Instant::now();

@@ -14,7 +14,8 @@ use crate::cli::{command as konsent, ok};
 
 /// Rows in the file: enough that a debug build is still importing when the kill comes.
 const ROWS: u64 = 30_000;
-/// Rows committed before the kill: two batches of 5,000, more than 64 MB of WAL on SQLite.
+/// Rows committed before the kill: two transactions of 5,000 (`--batch-rows`), more than 64 MB of
+/// WAL on SQLite.
 const KILL_AFTER: i64 = 10_000;
 
 /// A Mailchimp export of `rows` distinct subscribers, each with the whole double opt-in record.
@@ -47,7 +48,7 @@ async fn killed_import(url: Option<String>) {
     let import = |c: &mut Command| {
         c.arg("import")
             .arg(&file)
-            .args(["--format", "mailchimp", "--text", "demo-newsletter", "--json"])
+            .args(["--format", "mailchimp", "--text", "demo-newsletter", "--json", "--batch-rows", "5000"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
     };

@@ -52,6 +52,7 @@ fn mailchimp(w: &World, dry_run: bool, batch_rows: u64) -> ImportOptions {
         org_unit: None,
         dry_run,
         batch_rows,
+        chunk_rows: batch_rows,
     }
 }
 
@@ -193,6 +194,30 @@ app_test!(r25_dry_run_writes_nothing_and_an_interrupted_import_resumes_where_it_
     assert_eq!(rest.persons_created, dry["persons_created"].as_u64().unwrap());
     let again = app.k.import_file(app.tenant, &actor, &path, &opts, &|_| true).await.unwrap();
     assert!(again.already_imported);
+});
+
+app_test!(r25_an_import_stopped_inside_a_transaction_of_several_batches_resumes_after_its_last_batch, |app| {
+    let w = world(&app).await;
+    let actor = konsent_domain::ledger::Actor::User("test".into());
+    let path = fixture(MAILCHIMP_ZIP);
+    let dry = app.k.import_file(app.tenant, &actor, &path, &mailchimp(&w, true, 10), &|_| true).await.unwrap();
+    let batches = || async {
+        let row = app.k.db.fetch_optional("SELECT count(*) FROM ledger WHERE kind = 'batch'", vec![]).await.unwrap();
+        row.unwrap().i64(0).unwrap()
+    };
+    // Transactions of 20 rows written as batches of 5: stopped after the third batch, inside
+    // the first transaction. What was handed on is committed when the run answers.
+    let opts = ImportOptions { chunk_rows: 5, ..mailchimp(&w, false, 20) };
+    let first = app.k.import_file(app.tenant, &actor, &path, &opts, &|p| p.rows < 15).await.unwrap();
+    assert!(first.stopped);
+    assert_eq!(first.rows, 15);
+    assert_eq!(batches().await, 3, "one batch entry a batch of five rows");
+    let rest = app.k.import_file(app.tenant, &actor, &path, &opts, &|_| true).await.unwrap();
+    assert_eq!(rest.resumed_after, 15);
+    assert!(!rest.stopped);
+    // Together they did what the dry run said the whole file would do.
+    assert_eq!(rest.outcomes, dry.outcomes, "{rest:?}");
+    assert_eq!(rest.persons_created, dry.persons_created);
 });
 
 app_test!(r25_a_dry_run_finds_a_duplicate_batches_apart_as_the_import_does, |app| {

@@ -4,6 +4,7 @@
 //! anything is created; batches commit with the import's progress, so an interrupted import
 //! resumes and the same file imported again changes nothing; a dry run writes nothing.
 
+mod pipeline;
 mod plan;
 mod row;
 mod run;
@@ -36,14 +37,25 @@ pub struct ImportOptions {
     pub org_unit: Option<OrgUnitId>,
     /// Only report what would happen.
     pub dry_run: bool,
-    /// Rows per transaction (each commits with the import's progress).
+    /// Rows per transaction (each commits with the import's progress, so an interrupted import
+    /// resumes after the last one).
     pub batch_rows: u64,
+    /// Rows planned, written and entered in the ledger together, at most `batch_rows`
+    /// (default [`CHUNK_ROWS`]).
+    pub chunk_rows: u64,
 }
 
-/// Rows per transaction by default: larger batches write far less on large stores (each of a
-/// batch's rows dirties a page of the random-keyed blind index), and 5,000 keep an import of any
-/// size near 190 MB (BENCHMARKS.md, "Session 13").
-pub const BATCH_ROWS: u64 = 5000;
+/// Rows per transaction by default: each commit writes every page its rows touched, and on a
+/// large store a random-keyed index (the blind index) has a row on nearly every page, so larger
+/// transactions write far less. What the planner keeps of a batch until its commit is seen
+/// (about 300 bytes a row) grows with it: 25,000 rows write half as much as 5,000 at 220 MB,
+/// 50,000 only a fifth less again at 240 MB (BENCHMARKS.md, "Session 14").
+pub const BATCH_ROWS: u64 = 25_000;
+
+/// Rows planned, written and entered in the ledger together (one batch entry): a planned row
+/// holds about 11 KB until the writer has it, so this bounds the import's memory, while the
+/// transaction stays open over [`BATCH_ROWS`] rows.
+pub const CHUNK_ROWS: u64 = 5_000;
 
 /// One row that could not be imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 //! evidence decides, and opt-outs honoured here; batches commit with the progress.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::path::Path;
@@ -11,14 +11,16 @@ use std::path::Path;
 use konsent_domain::consent::Source;
 use konsent_domain::contact::ContactValue;
 use konsent_domain::ids::{AdvertiserId, ContactPointId, PersonId, TenantId};
-use konsent_domain::ledger::{Actor, EventBody};
+use konsent_domain::ledger::Actor;
 use konsent_domain::party::Advertiser;
 use konsent_domain::settings::TenantSettings;
 use konsent_domain::text::{ConsentTextVersion, TextState};
 use konsent_formats::import::{RowError, open_seekable};
+use konsent_store::ledger::Commit;
 use konsent_store::{PendingEvent, SideWrite, queries};
 use sha2::{Digest, Sha256};
 
+use super::pipeline::{Flight, Step};
 use super::{ImportOptions, ImportReport, RowProblem};
 use crate::context::Konsent;
 use crate::error::ServiceError;
@@ -101,8 +103,9 @@ pub(super) struct Batch {
     pub(super) side: Vec<SideWrite>,
     /// Made known by this batch (in a dry run: by the whole file).
     pub(super) known: Known,
-    /// Made known by the batch before, which may still be committing while this one is planned.
-    pub(super) in_flight: Known,
+    /// Made known by the batches handed to the writer whose commit is not yet seen, oldest
+    /// first (see [`super::pipeline`]).
+    pub(super) in_flight: VecDeque<Known>,
     /// The store's holders and suppressions of every contact point of the current chunk.
     pub(super) lookup: queries::KeyLookup,
     pub(super) rows: u64,
@@ -148,40 +151,40 @@ impl std::io::Seek for Tracked {
 }
 
 impl Batch {
-    /// The person and contact point this batch or the one in flight created for a contact.
+    /// The person and contact point this batch or one in flight created for a contact.
     pub(super) fn created(&self, key: u64) -> Option<(PersonId, ContactPointId)> {
         self.known
             .created
             .get(&key)
-            .or_else(|| self.in_flight.created.get(&key))
+            .or_else(|| self.in_flight.iter().rev().find_map(|k| k.created.get(&key)))
             .copied()
             .or_else(|| self.known.dry_found(key))
     }
 
-    /// Whether this batch or the one in flight suppressed a contact.
+    /// Whether this batch or one in flight suppressed a contact.
     pub(super) fn is_suppressed(&self, key: u64) -> bool {
-        self.known.suppressed.contains(&key) || self.in_flight.suppressed.contains(&key)
+        self.known.suppressed.contains(&key) || self.in_flight.iter().any(|k| k.suppressed.contains(&key))
     }
 
     /// Marks a contact suppressed; `false` when it already was (here or in flight).
     pub(super) fn suppress(&mut self, key: u64) -> bool {
-        !self.in_flight.suppressed.contains(&key) && self.known.suppressed.insert(key)
+        !self.in_flight.iter().any(|k| k.suppressed.contains(&key)) && self.known.suppressed.insert(key)
     }
 
-    /// The data key of a person created by this batch or the one in flight.
+    /// The data key of a person created by this batch or one in flight.
     pub(super) fn key_of(&self, p: PersonId) -> Option<konsent_domain::crypto::DataKey> {
-        self.known.keys.get(&p).or_else(|| self.in_flight.keys.get(&p)).cloned()
+        self.known.keys.get(&p).or_else(|| self.in_flight.iter().rev().find_map(|k| k.keys.get(&p))).cloned()
     }
 
-    /// Whether the person got a consent from this file in this batch or the one in flight.
+    /// Whether the person got a consent from this file in this batch or one in flight.
     pub(super) fn has_consented(&self, p: PersonId) -> bool {
-        self.known.consented.contains(&p) || self.in_flight.consented.contains(&p) || is_dry(p)
+        self.known.consented.contains(&p) || self.in_flight.iter().any(|k| k.consented.contains(&p)) || is_dry(p)
     }
 
-    /// What an opt-out can withdraw of the consents this batch or the one in flight recorded
+    /// What an opt-out can withdraw of the consents this batch or one in flight recorded
     /// for a person.
     pub(super) fn recorded(&self, p: PersonId) -> impl Iterator<Item = &super::row::Withdrawable> {
-        [&self.in_flight, &self.known].into_iter().flat_map(move |k| k.consents.get(&p).into_iter().flatten())
+        self.in_flight.iter().chain([&self.known]).flat_map(move |k| k.consents.get(&p).into_iter().flatten())
     }
 
     /// Suppression entries of a contact point as the store had them before this chunk.
@@ -323,7 +326,7 @@ impl Konsent {
             import_id,
         };
         let mut batch = Batch::default();
-        let mut pending: Option<Writes> = None;
+        let mut flight = Flight::default();
         let mut n: u64 = 0;
         let mut chunk = Vec::new();
         let mut chunks: u64 = 0;
@@ -334,11 +337,14 @@ impl Konsent {
             }
             report.rows = n;
             chunk.push(item);
-            if chunk.len() as u64 >= opts.batch_rows.max(1) {
-                let step = Step { rows_done: n, done: false };
+            let in_transaction = (n - resume) % opts.batch_rows.max(1);
+            if chunk.len() as u64 >= opts.chunk_rows.clamp(1, opts.batch_rows.max(1)) || in_transaction == 0 {
+                // Batches within a transaction leave it open for the next one.
+                let commit = if in_transaction == 0 { Commit::Lazy } else { Commit::Open };
+                let step = Step { rows_done: n, done: false, commit };
                 let chunk = std::mem::take(&mut chunk);
                 if let Some(stopped) = self
-                    .step(&env, chunk, &mut batch, &mut report, &mut pending, step, &progress_at(&at, progress))
+                    .step(&env, chunk, &mut batch, &mut report, &mut flight, step, &progress_at(&at, progress))
                     .await?
                 {
                     return Ok(stopped);
@@ -351,127 +357,19 @@ impl Konsent {
             }
         }
         report.rows = report.rows.max(n);
-        let step = Step { rows_done: n, done: true };
+        let step = Step { rows_done: n, done: true, commit: Commit::Durable };
         if let Some(stopped) =
-            self.step(&env, chunk, &mut batch, &mut report, &mut pending, step, &progress_at(&at, progress)).await?
+            self.step(&env, chunk, &mut batch, &mut report, &mut flight, step, &progress_at(&at, progress)).await?
         {
             return Ok(stopped);
         }
-        self.commit(&env, pending).await?;
+        self.land(&mut flight, &mut batch).await?;
         if !opts.dry_run {
             queries::refresh_statistics(&self.db).await?;
         }
         progress(Progress { rows: n, bytes: total_bytes, total_bytes });
         Ok(report)
     }
-
-    /// Plans a chunk while the batch before it commits (two cores at work), then tells
-    /// `progress` what is committed and sets the chunk's writes going. `Some(report)`: stopped,
-    /// with the report of what is committed.
-    #[allow(clippy::too_many_arguments)]
-    async fn step(
-        &self,
-        env: &Env<'_>,
-        chunk: Vec<Result<konsent_formats::import::ImportRow, RowError>>,
-        batch: &mut Batch,
-        report: &mut ImportReport,
-        pending: &mut Option<Writes>,
-        step: Step,
-        progress: &(dyn Fn(u64) -> bool + Send + Sync),
-    ) -> Result<Option<ImportReport>, ServiceError> {
-        let (committed, planned) =
-            tokio::join!(self.commit(env, pending.take()), self.import_chunk(env, chunk, batch, report));
-        let committed = committed?;
-        planned?;
-        if let Some((rows_done, snapshot)) = committed
-            && !progress(rows_done)
-        {
-            // Stopped: committed up to here; the next run resumes after that row. The chunk
-            // just planned is dropped unwritten.
-            let mut r = snapshot;
-            r.stopped = true;
-            return Ok(Some(r));
-        }
-        *pending = Some(self.take_writes(env, batch, report, step));
-        Ok(None)
-    }
-
-    /// Appends a batch's writes (a dry run's are empty) as one batch entry and the entries that
-    /// follow it; answers what they committed.
-    async fn commit(&self, env: &Env<'_>, w: Option<Writes>) -> Result<Option<(u64, ImportReport)>, ServiceError> {
-        let Some(w) = w else { return Ok(None) };
-        if !w.events.is_empty() || !w.side.is_empty() {
-            let label = format!("import {}", env.import_id);
-            // Batches before the last skip the log's flush: a power failure may take them back,
-            // and the import then resumes after the last durable one. The last batch's flush
-            // makes the whole import durable before it reports done.
-            self.append_batch(env.tenant, env.actor, label, w.events, w.side, w.done).await?;
-        }
-        Ok(Some((w.rows_done, w.report)))
-    }
-
-    /// Takes the batch's writes with the import's progress (a dry run only forgets its writes).
-    fn take_writes(&self, env: &Env<'_>, batch: &mut Batch, report: &ImportReport, step: Step) -> Writes {
-        // The next batch's lists start at this one's size: grown by doubling, they held up to
-        // twice what they needed and copied every event at each step.
-        let (n, m) = (batch.events.len(), batch.side.len());
-        let mut events = std::mem::replace(&mut batch.events, Vec::with_capacity(n + n / 16));
-        let mut side = std::mem::replace(&mut batch.side, Vec::with_capacity(m + m / 16));
-        batch.rows = 0;
-        let snapshot = report.clone();
-        if env.opts.dry_run {
-            // A dry run keeps what the whole file made known: nothing reaches the store.
-            return Writes {
-                rows_done: step.rows_done,
-                done: step.done,
-                events: vec![],
-                side: vec![],
-                report: snapshot,
-            };
-        }
-        // What the batch before made known is committed by now; this batch's goes in flight.
-        batch.in_flight = std::mem::take(&mut batch.known);
-        if step.done {
-            events.push(self.pending(
-                env.actor,
-                EventBody::ImportCompleted {
-                    import_id: env.import_id.clone(),
-                    file_sha256: env.file_sha256.clone(),
-                    format: env.opts.format.as_str().into(),
-                    provider: env.provider.clone(),
-                    rows: report.rows,
-                    outcomes: report.outcomes.clone(),
-                    at: self.now(),
-                },
-            ));
-        }
-        side.push(SideWrite::ImportProgress {
-            id: env.import_id.clone(),
-            file_sha256: env.file_sha256.clone(),
-            format: env.opts.format.as_str().into(),
-            state: if step.done { "done" } else { "running" }.into(),
-            rows_done: step.rows_done as i64,
-            report: serde_json::to_string(report).unwrap_or_default(),
-        });
-        Writes { rows_done: step.rows_done, done: step.done, events, side, report: snapshot }
-    }
-}
-
-/// Where a step ends: rows read, and whether the file is at its end.
-#[derive(Clone, Copy)]
-struct Step {
-    rows_done: u64,
-    done: bool,
-}
-
-/// A batch's writes on their way to the ledger, with the report as of their last row.
-struct Writes {
-    rows_done: u64,
-    /// The file's last batch.
-    done: bool,
-    events: Vec<PendingEvent>,
-    side: Vec<SideWrite>,
-    report: ImportReport,
 }
 
 fn progress_at<'a>(

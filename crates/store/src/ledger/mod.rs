@@ -82,13 +82,25 @@ pub struct Folding {
     pub actor: Actor,
     /// What wrote it (`import <id>`).
     pub label: String,
-    /// `false`: the append may be lost with a power failure or an operating-system crash (never
-    /// with a crash of the process) until a later durable commit, because what made it resumes
-    /// after the last durable one: the batches of an import, whose last batch is durable. A
-    /// transaction holding only such appends skips the log's flush at commit (SQLite
-    /// `synchronous=NORMAL` in WAL mode, PostgreSQL `synchronous_commit=off`); both keep the
-    /// database consistent, and the next durable commit makes everything before it durable.
-    pub durable: bool,
+    /// How the transaction holding it commits.
+    pub commit: Commit,
+}
+
+/// How the transaction holding a batch append commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// With the log's flush: on disk when answered (an import's last batch).
+    Durable,
+    /// Without the flush: the append may be lost with a power failure or an operating-system
+    /// crash (never with a crash of the process) until a later durable commit, because what
+    /// made it resumes after the last durable one: the batches of an import before its last. A
+    /// transaction holding only such appends skips the log's flush (SQLite `synchronous=NORMAL`
+    /// in WAL mode, PostgreSQL `synchronous_commit=off`); both keep the database consistent, and
+    /// the next durable commit makes everything before it durable.
+    Lazy,
+    /// As [`Commit::Lazy`], and the transaction stays open for the next append of the same
+    /// kind (see [`crate::group`]): an import's batches within one of its transactions.
+    Open,
 }
 
 /// Whether an event of this kind may go into a batch record: it names its person (directly or

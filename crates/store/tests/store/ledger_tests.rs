@@ -2,58 +2,14 @@
 
 use std::sync::Arc;
 
-use jiff::Timestamp;
 use konsent_domain::channel::{CategoryDef, ProductCategory};
-use konsent_domain::contact::ContactKind;
-use konsent_domain::ids::{ContactPointId, EventId, PersonId, TenantId};
-use konsent_domain::ledger::{Actor, ChainBreak, ChainVerifier, EventBody};
-use konsent_domain::party::RecipientClass;
+use konsent_domain::ids::{EventId, PersonId};
+use konsent_domain::ledger::{Actor, EventBody};
 use konsent_store::{Db, PendingEvent, ledger, projection, queries};
 
 use konsent_testkit::both_engines;
 
-fn tenant(n: u8) -> TenantId {
-    TenantId::from_parts(1_700_000_000_000, [n; 10])
-}
-
-fn ev(n: u64, body: EventBody) -> PendingEvent {
-    let mut r = [0u8; 10];
-    r[..8].copy_from_slice(&n.to_le_bytes());
-    PendingEvent { event_id: EventId::from_parts(1_700_000_000_000 + n, r), actor: Actor::System, body }
-}
-
-fn person_events(n: u64) -> Vec<PendingEvent> {
-    let mut r = [0u8; 10];
-    r[..8].copy_from_slice(&n.to_le_bytes());
-    let person_id = PersonId::from_parts(n, r);
-    vec![
-        ev(
-            n * 10,
-            EventBody::PersonRegistered {
-                person_id,
-                recipient_class: RecipientClass::Consumer,
-                org_unit: None,
-                data_hash: format!("{n:064x}"),
-            },
-        ),
-        ev(
-            n * 10 + 1,
-            EventBody::ContactPointAdded {
-                contact_point_id: ContactPointId::from_parts(n, r),
-                person_id,
-                kind: ContactKind::Phone,
-                blind_index: format!("bi{n}"),
-                value_hash: format!("{n:064x}"),
-            },
-        ),
-    ]
-}
-
-async fn verify(db: &Db, t: TenantId) -> Result<u64, ChainBreak> {
-    let mut v = ChainVerifier::new(t);
-    ledger::for_each_row(db, t, 1, u64::MAX, |seq, p, prev, h, r| v.feed(seq, p, prev, h, r)).await.unwrap()?;
-    Ok(v.head().0)
-}
+use super::common::{ev, now, person_events, tenant, verify};
 
 /// Lets the test change stored entries, as an attacker with database access could.
 async fn allow_ledger_updates(db: &Db) {
@@ -63,10 +19,6 @@ async fn allow_ledger_updates(db: &Db) {
             db.exec_script("ALTER TABLE ledger DISABLE TRIGGER ledger_no_update_delete".into()).await.unwrap()
         }
     }
-}
-
-fn now() -> Timestamp {
-    "2026-12-04T10:00:00Z".parse().unwrap()
 }
 
 both_engines!(appends_chain_and_projects, |db| {
@@ -166,60 +118,6 @@ both_engines!(migrations_are_idempotent, |db| {
     konsent_store::migrate::migrate(db, 2).await.unwrap();
 });
 
-both_engines!(group_commit_isolates_a_failing_append, |db| {
-    use konsent_domain::consent::ConsentStatus;
-    use konsent_domain::ids::ConsentId;
-    let t = tenant(7);
-    let g = konsent_store::GroupCommit::start(db.clone(), konsent_store::HeadWatch::inert());
-    let mut tasks = Vec::new();
-    for task in 0..64u64 {
-        let g = g.clone();
-        tasks.push(tokio::spawn(async move {
-            if task == 13 {
-                // Refers to a consent that does not exist: the projection refuses it.
-                let bad = ev(
-                    99_999,
-                    EventBody::ConsentStatusChanged {
-                        consent_id: ConsentId::from_parts(1, [1; 10]),
-                        from: ConsentStatus::Given,
-                        to: ConsentStatus::Expired,
-                        reason: "stale".into(),
-                        at: now(),
-                    },
-                );
-                return g.append(t, now(), vec![bad], vec![]).await.is_err();
-            }
-            g.append(t, now(), person_events(task), vec![]).await.is_ok()
-        }));
-    }
-    for h in tasks {
-        assert!(h.await.unwrap());
-    }
-    assert_eq!(verify(db, t).await.unwrap(), 63 * 2, "every good append committed, the bad one left no trace");
-    assert_eq!(queries::stats(db, t).await.unwrap().persons, 63);
-});
-
-both_engines!(an_append_failing_inside_a_multi_row_insert_leaves_none_of_its_rows, |db| {
-    let t = tenant(9);
-    let g = konsent_store::GroupCommit::start(db.clone(), konsent_store::HeadWatch::inert());
-    g.append(t, now(), (1..=20).flat_map(person_events).collect(), vec![]).await.unwrap();
-    // 64 new persons in one append, with person 5 registered again as the 41st: the duplicate
-    // fails the persons insert of 64 rows after 40 good ones, and after the append's ledger rows
-    // were written (on SQLite an `INSERT OR FAIL`, which does not undo those rows itself).
-    let again = person_events(5).into_iter().next().unwrap();
-    let mut bad: Vec<PendingEvent> = (100..140).flat_map(person_events).collect();
-    bad.push(ev(9_000, again.body));
-    bad.extend((140..163).flat_map(person_events));
-    assert!(g.append(t, now(), bad, vec![]).await.is_err());
-    assert_eq!(verify(db, t).await.unwrap(), 40, "none of the failed append's ledger rows stayed");
-    assert_eq!(queries::stats(db, t).await.unwrap().persons, 20);
-    assert!(queries::persons_by_blind_index(db, t, "bi100").await.unwrap().is_empty());
-    // The chain goes on from where it was.
-    g.append(t, now(), person_events(200), vec![]).await.unwrap();
-    assert_eq!(verify(db, t).await.unwrap(), 42);
-    assert_eq!(queries::stats(db, t).await.unwrap().persons, 21);
-});
-
 both_engines!(head_watch_follows_other_writers_and_survives_a_lost_listener, |db| {
     use std::time::{Duration, Instant};
     let t = tenant(8);
@@ -303,7 +201,7 @@ both_engines!(a_batch_entry_holds_one_record_a_person_and_verifies_rebuilds_and_
         event_id: EventId::from_parts(1, [8; 10]),
         actor: Actor::System,
         label: "import x".into(),
-        durable: true,
+        commit: ledger::Commit::Durable,
     };
     let mut tx = db.begin().await.unwrap();
     let out = ledger::append_folding(&mut tx, t, now(), events, vec![], Some(folding)).await.unwrap();

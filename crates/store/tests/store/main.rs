@@ -1,3 +1,5 @@
 //! Store tests: every case runs on SQLite and on PostgreSQL (never skipped).
 
+mod common;
+mod group_tests;
 mod ledger_tests;

@@ -106,6 +106,7 @@ pub async fn import(
         org_unit: None,
         dry_run: q.dry_run,
         batch_rows: konsent_service::imports::BATCH_ROWS,
+        chunk_rows: konsent_service::imports::CHUNK_ROWS,
     };
     let upload = Upload::receive(&s, &headers, body, q.name.as_deref()).await?;
     let result = match upload.mapping() {

@@ -1,0 +1,170 @@
+//! An import's batches on their way to the ledger: a chunk is planned while the writer takes the
+//! batch before it, batches are handed on without waiting for their commit (the writer keeps one
+//! transaction open over many of them, see `konsent_store::group`), and what each made known
+//! stays with the planner until its commit is seen.
+
+use std::collections::VecDeque;
+
+use konsent_domain::ledger::EventBody;
+use konsent_formats::import::{ImportRow, RowError};
+use konsent_store::SideWrite;
+use konsent_store::ledger::Commit;
+
+use super::ImportReport;
+use super::run::{Batch, Env};
+use crate::context::{Konsent, Submission};
+use crate::error::ServiceError;
+
+/// Where a step ends: rows read, whether the file is at its end, and how its batch commits
+/// (durable at the file's end; the transaction left open within `--batch-rows`).
+#[derive(Clone, Copy)]
+pub(super) struct Step {
+    pub(super) rows_done: u64,
+    pub(super) done: bool,
+    pub(super) commit: Commit,
+}
+
+/// A batch handed to the writer (none for a dry run's), with the import's progress and report
+/// as of its last row.
+struct InFlight {
+    submission: Option<Submission>,
+    rows_done: u64,
+    report: ImportReport,
+}
+
+/// The batches handed to the writer whose commit is not yet seen, oldest first; each has its
+/// [`super::run::Known`] at the same place in [`Batch::in_flight`].
+#[derive(Default)]
+pub(super) struct Flight {
+    queue: VecDeque<InFlight>,
+    /// The report as of the last batch whose commit was seen.
+    landed: Option<ImportReport>,
+}
+
+impl Konsent {
+    /// Plans a chunk while the writer takes the batch before it (two cores at work), then tells
+    /// `progress` how far the taken batches reach and hands this chunk's batch on. `Some(report)`:
+    /// stopped, with the report of what is committed (everything handed on; the chunk just
+    /// planned is dropped unwritten).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn step(
+        &self,
+        env: &Env<'_>,
+        chunk: Vec<Result<ImportRow, RowError>>,
+        batch: &mut Batch,
+        report: &mut ImportReport,
+        flight: &mut Flight,
+        step: Step,
+        progress: &(dyn Fn(u64) -> bool + Send + Sync),
+    ) -> Result<Option<ImportReport>, ServiceError> {
+        let taken_rows = flight.queue.back().map(|f| f.rows_done);
+        let before = flight.queue.back_mut().and_then(|f| f.submission.as_mut());
+        let taken = async {
+            if let Some(s) = before {
+                s.taken().await;
+            }
+        };
+        let ((), planned) = tokio::join!(taken, self.import_chunk(env, chunk, batch, report));
+        planned?;
+        self.reap(flight, batch)?;
+        if let Some(rows_done) = taken_rows
+            && !progress(rows_done)
+        {
+            self.land(flight, batch).await?;
+            let mut r = flight.landed.take().unwrap_or_else(|| report.clone());
+            r.stopped = true;
+            return Ok(Some(r));
+        }
+        let w = self.take_writes(env, batch, report, step);
+        let submission = match (w.events.is_empty() && w.side.is_empty(), env.opts.dry_run) {
+            (false, false) => {
+                // Batches before the last skip the log's flush: a power failure may take them
+                // back, and the import then resumes after the last durable one. The last
+                // batch's flush makes the whole import durable before it reports done.
+                let label = format!("import {}", env.import_id);
+                Some(self.submit_batch(env.tenant, env.actor, label, w.events, w.side, step.commit).await?)
+            }
+            _ => None,
+        };
+        flight.queue.push_back(InFlight { submission, rows_done: step.rows_done, report: w.report });
+        Ok(None)
+    }
+
+    /// Forgets the batches whose commit is seen, oldest first, with what they made known (the
+    /// store shows it now); a failed commit fails the import, which resumes after the last one.
+    fn reap(&self, flight: &mut Flight, batch: &mut Batch) -> Result<(), ServiceError> {
+        while let Some(f) = flight.queue.front_mut() {
+            if let Some(s) = f.submission.as_mut() {
+                match s.try_committed(self) {
+                    None => break,
+                    Some(r) => {
+                        r?;
+                    }
+                }
+            }
+            flight.landed = flight.queue.pop_front().map(|f| f.report);
+            batch.in_flight.pop_front();
+        }
+        Ok(())
+    }
+
+    /// Waits for every batch handed on to commit.
+    pub(super) async fn land(&self, flight: &mut Flight, batch: &mut Batch) -> Result<(), ServiceError> {
+        while let Some(f) = flight.queue.pop_front() {
+            if let Some(s) = f.submission {
+                s.committed(self).await?;
+            }
+            batch.in_flight.pop_front();
+            flight.landed = Some(f.report);
+        }
+        Ok(())
+    }
+
+    /// Takes the batch's writes with the import's progress (a dry run only forgets its writes).
+    fn take_writes(&self, env: &Env<'_>, batch: &mut Batch, report: &ImportReport, step: Step) -> Writes {
+        // The next batch's lists start at this one's size: grown by doubling, they held up to
+        // twice what they needed and copied every event at each step.
+        let (n, m) = (batch.events.len(), batch.side.len());
+        let mut events = std::mem::replace(&mut batch.events, Vec::with_capacity(n + n / 16));
+        let mut side = std::mem::replace(&mut batch.side, Vec::with_capacity(m + m / 16));
+        batch.rows = 0;
+        let snapshot = report.clone();
+        if env.opts.dry_run {
+            // A dry run keeps what the whole file made known: nothing reaches the store.
+            batch.in_flight.push_back(Default::default());
+            return Writes { events: vec![], side: vec![], report: snapshot };
+        }
+        // What this batch made known goes in flight until its commit is seen.
+        batch.in_flight.push_back(std::mem::take(&mut batch.known));
+        if step.done {
+            events.push(self.pending(
+                env.actor,
+                EventBody::ImportCompleted {
+                    import_id: env.import_id.clone(),
+                    file_sha256: env.file_sha256.clone(),
+                    format: env.opts.format.as_str().into(),
+                    provider: env.provider.clone(),
+                    rows: report.rows,
+                    outcomes: report.outcomes.clone(),
+                    at: self.now(),
+                },
+            ));
+        }
+        side.push(SideWrite::ImportProgress {
+            id: env.import_id.clone(),
+            file_sha256: env.file_sha256.clone(),
+            format: env.opts.format.as_str().into(),
+            state: if step.done { "done" } else { "running" }.into(),
+            rows_done: step.rows_done as i64,
+            report: serde_json::to_string(report).unwrap_or_default(),
+        });
+        Writes { events, side, report: snapshot }
+    }
+}
+
+/// A batch's writes, with the report as of its last row.
+struct Writes {
+    events: Vec<konsent_store::PendingEvent>,
+    side: Vec<SideWrite>,
+    report: ImportReport,
+}

@@ -1,0 +1,166 @@
+//! Group commit on both engines: appends gathered into one transaction, a failing one isolated,
+//! and an import's batches sharing a transaction that stays open for the next one.
+
+use std::time::Duration;
+
+use konsent_domain::ids::EventId;
+use konsent_domain::ledger::{Actor, EventBody};
+use konsent_store::ledger::Commit;
+use konsent_store::{GroupCommit, HeadWatch, PendingEvent, ledger, queries};
+use konsent_testkit::both_engines;
+
+use super::common::{ev, now, person_events, tenant, verify};
+
+/// An import batch's folding, committing as given.
+fn folding(n: u8, commit: Commit) -> Option<ledger::Folding> {
+    Some(ledger::Folding {
+        event_id: EventId::from_parts(1_700_000_000_000, [n; 10]),
+        actor: Actor::System,
+        label: "import x".into(),
+        commit,
+    })
+}
+
+both_engines!(group_commit_isolates_a_failing_append, |db| {
+    use konsent_domain::consent::ConsentStatus;
+    use konsent_domain::ids::ConsentId;
+    let t = tenant(7);
+    let g = konsent_store::GroupCommit::start(db.clone(), konsent_store::HeadWatch::inert());
+    let mut tasks = Vec::new();
+    for task in 0..64u64 {
+        let g = g.clone();
+        tasks.push(tokio::spawn(async move {
+            if task == 13 {
+                // Refers to a consent that does not exist: the projection refuses it.
+                let bad = ev(
+                    99_999,
+                    EventBody::ConsentStatusChanged {
+                        consent_id: ConsentId::from_parts(1, [1; 10]),
+                        from: ConsentStatus::Given,
+                        to: ConsentStatus::Expired,
+                        reason: "stale".into(),
+                        at: now(),
+                    },
+                );
+                return g.append(t, now(), vec![bad], vec![]).await.is_err();
+            }
+            g.append(t, now(), person_events(task), vec![]).await.is_ok()
+        }));
+    }
+    for h in tasks {
+        assert!(h.await.unwrap());
+    }
+    assert_eq!(verify(db, t).await.unwrap(), 63 * 2, "every good append committed, the bad one left no trace");
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 63);
+});
+
+both_engines!(an_append_failing_inside_a_multi_row_insert_leaves_none_of_its_rows, |db| {
+    let t = tenant(9);
+    let g = konsent_store::GroupCommit::start(db.clone(), konsent_store::HeadWatch::inert());
+    g.append(t, now(), (1..=20).flat_map(person_events).collect(), vec![]).await.unwrap();
+    // 64 new persons in one append, with person 5 registered again as the 41st: the duplicate
+    // fails the persons insert of 64 rows after 40 good ones, and after the append's ledger rows
+    // were written (on SQLite an `INSERT OR FAIL`, which does not undo those rows itself).
+    let again = person_events(5).into_iter().next().unwrap();
+    let mut bad: Vec<PendingEvent> = (100..140).flat_map(person_events).collect();
+    bad.push(ev(9_000, again.body));
+    bad.extend((140..163).flat_map(person_events));
+    assert!(g.append(t, now(), bad, vec![]).await.is_err());
+    assert_eq!(verify(db, t).await.unwrap(), 40, "none of the failed append's ledger rows stayed");
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 20);
+    assert!(queries::persons_by_blind_index(db, t, "bi100").await.unwrap().is_empty());
+    // The chain goes on from where it was.
+    g.append(t, now(), person_events(200), vec![]).await.unwrap();
+    assert_eq!(verify(db, t).await.unwrap(), 42);
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 21);
+});
+
+both_engines!(import_batches_share_one_transaction_that_the_durable_last_one_ends, |db| {
+    let t = tenant(10);
+    let g = GroupCommit::start(db.clone(), HeadWatch::inert());
+    let mut a =
+        g.submit(t, now(), (1..=3).flat_map(person_events).collect(), vec![], folding(1, Commit::Open)).await.unwrap();
+    a.taken().await;
+    // Taken, not committed: the transaction waits for the next batch, and readers do not see it.
+    assert!(a.try_committed().is_none(), "the first batch is still in the open transaction");
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 0);
+    let mut b =
+        g.submit(t, now(), (4..=6).flat_map(person_events).collect(), vec![], folding(2, Commit::Open)).await.unwrap();
+    b.taken().await;
+    assert!(b.try_committed().is_none());
+    // The import's last batch flushes: it commits the two before it, then itself.
+    let c = g
+        .submit(t, now(), (7..=9).flat_map(person_events).collect(), vec![], folding(3, Commit::Durable))
+        .await
+        .unwrap();
+    let c = tokio::time::timeout(Duration::from_millis(900), c.committed()).await;
+    let c = c.expect("the durable batch does not wait for the open transaction's timeout").unwrap();
+    assert_eq!(c.len(), 6);
+    assert_eq!(a.committed().await.unwrap().len(), 6);
+    assert_eq!(b.committed().await.unwrap().len(), 6);
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 9);
+    assert_eq!(verify(db, t).await.unwrap(), 3, "one batch entry each");
+    // An API write after them commits on its own.
+    g.append(t, now(), person_events(10), vec![]).await.unwrap();
+    assert_eq!(verify(db, t).await.unwrap(), 5);
+});
+
+both_engines!(an_open_import_transaction_commits_when_no_batch_follows, |db| {
+    let t = tenant(11);
+    let g = GroupCommit::start(db.clone(), HeadWatch::inert());
+    let a =
+        g.submit(t, now(), (1..=2).flat_map(person_events).collect(), vec![], folding(1, Commit::Open)).await.unwrap();
+    // A stopped import sends nothing more: the writer commits after waiting for it.
+    let started = std::time::Instant::now();
+    assert_eq!(a.committed().await.unwrap().len(), 4);
+    assert!(started.elapsed() >= Duration::from_millis(500), "it waited for a next batch first");
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 2);
+    // A plain append meanwhile is not held back by the wait: it ends the open transaction.
+    let mut b = g.submit(t, now(), person_events(3), vec![], folding(2, Commit::Open)).await.unwrap();
+    b.taken().await;
+    g.append(t, now(), person_events(4), vec![]).await.unwrap();
+    assert_eq!(b.committed().await.unwrap().len(), 2);
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 4);
+    assert_eq!(verify(db, t).await.unwrap(), 4);
+});
+
+both_engines!(a_batch_failing_in_an_open_import_transaction_takes_the_whole_transaction_back, |db| {
+    let t = tenant(12);
+    let g = GroupCommit::start(db.clone(), HeadWatch::inert());
+    g.append(t, now(), person_events(1), vec![]).await.unwrap();
+    let mut a =
+        g.submit(t, now(), (2..=4).flat_map(person_events).collect(), vec![], folding(1, Commit::Open)).await.unwrap();
+    a.taken().await;
+    // Person 1 registered again: this batch fails, and with it the batch waiting before it.
+    let again: Vec<PendingEvent> =
+        (5..=6).flat_map(person_events).chain([ev(9_000, person_events(1).remove(0).body)]).collect();
+    let b = g.submit(t, now(), again, vec![], folding(2, Commit::Open)).await.unwrap();
+    assert!(b.committed().await.is_err());
+    let a = a.committed().await.unwrap_err().to_string();
+    assert!(a.contains("rolled back"), "{a}");
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 1, "nothing of either batch stayed");
+    assert_eq!(verify(db, t).await.unwrap(), 2);
+    // The chain goes on from where it was.
+    g.append(t, now(), person_events(7), vec![]).await.unwrap();
+    assert_eq!(verify(db, t).await.unwrap(), 4);
+});
+
+both_engines!(a_lazy_batch_ends_an_open_import_transaction_without_waiting, |db| {
+    let t = tenant(13);
+    let g = GroupCommit::start(db.clone(), HeadWatch::inert());
+    let mut a = g.submit(t, now(), person_events(1), vec![], folding(1, Commit::Open)).await.unwrap();
+    a.taken().await;
+    // The import's transaction ends with this batch: it commits without the flush, at once.
+    let b = g.submit(t, now(), person_events(2), vec![], folding(2, Commit::Lazy)).await.unwrap();
+    let b = tokio::time::timeout(Duration::from_millis(900), b.committed()).await;
+    assert_eq!(b.expect("a lazy batch commits without waiting for another").unwrap().len(), 2);
+    assert_eq!(a.committed().await.unwrap().len(), 2);
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 2);
+    // The next transaction of the import begins open again.
+    let mut c = g.submit(t, now(), person_events(3), vec![], folding(3, Commit::Open)).await.unwrap();
+    c.taken().await;
+    assert!(c.try_committed().is_none());
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 2);
+    assert_eq!(c.committed().await.unwrap().len(), 2);
+    assert_eq!(verify(db, t).await.unwrap(), 3);
+});
