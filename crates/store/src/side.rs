@@ -145,6 +145,10 @@ pub enum SideWrite {
         state: String,
         /// Rows committed (in file order, across the members of a ZIP).
         rows_done: i64,
+        /// Rows committed before this batch: the write is refused unless the stored progress
+        /// says exactly that (0: no progress stored yet). So an import's batches, handed to
+        /// the writer before the one before them committed, land in order or not at all.
+        after: i64,
         /// The report so far.
         report: String,
     },
@@ -328,15 +332,36 @@ pub(crate) async fn write_side(
             }
             n
         }
-        SideWrite::ImportProgress { id, file_sha256, format, state, rows_done, report } => {
-            tx.exec(
-                "INSERT INTO imports (tenant_id, id, file_sha256, format, state, rows_done, report, started_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (tenant_id, id) DO UPDATE SET \
-                 state = excluded.state, rows_done = excluded.rows_done, report = excluded.report, \
-                 updated_at = excluded.updated_at",
-                vals![tenant, id, file_sha256, format, state, rows_done, report, now],
-            )
-            .await?
+        SideWrite::ImportProgress { id, file_sha256, format, state, rows_done, report, after } => {
+            let moved = tx
+                .exec(
+                    "UPDATE imports SET state = $3, rows_done = $4, report = $5, updated_at = $6 \
+                     WHERE tenant_id = $1 AND id = $2 AND rows_done = $7",
+                    vals![tenant, id.clone(), state.clone(), rows_done, report.clone(), now, after],
+                )
+                .await?;
+            match (moved, after) {
+                (0, 0) => {
+                    // The import's first batch; a stored progress of another count makes the
+                    // insert fail on the key.
+                    tx.exec(
+                        "INSERT INTO imports (tenant_id, id, file_sha256, format, state, rows_done, report, started_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                        vals![tenant, id, file_sha256, format, state, rows_done, report, now],
+                    )
+                    .await?
+                }
+                (0, _) => {
+                    return Err(StoreError::Refused {
+                        ended: false,
+                        detail: format!(
+                            "import batch after row {after}, but the import's progress stored is another \
+                             (the batch before it did not commit)"
+                        ),
+                    });
+                }
+                (n, _) => n,
+            }
         }
         SideWrite::Purge { doi_tokens_before, messages } => {
             let mut n = 0;

@@ -37,8 +37,17 @@ struct InFlight {
 #[derive(Default)]
 pub(super) struct Flight {
     queue: VecDeque<InFlight>,
+    /// Rows the last batch handed on reaches (at first: where the run resumes).
+    handed: u64,
     /// The report as of the last batch whose commit was seen.
     landed: Option<ImportReport>,
+}
+
+impl Flight {
+    /// Before the first batch of a run that resumes after `rows` rows.
+    pub(super) fn after(rows: u64) -> Self {
+        Flight { handed: rows, ..Default::default() }
+    }
 }
 
 impl Konsent {
@@ -75,7 +84,8 @@ impl Konsent {
             r.stopped = true;
             return Ok(Some(r));
         }
-        let w = self.take_writes(env, batch, report, step);
+        let w = self.take_writes(env, batch, report, step, flight.handed);
+        flight.handed = step.rows_done;
         let submission = match (w.events.is_empty() && w.side.is_empty(), env.opts.dry_run) {
             (false, false) => {
                 // Batches before the last skip the log's flush: a power failure may take them
@@ -121,7 +131,8 @@ impl Konsent {
     }
 
     /// Takes the batch's writes with the import's progress (a dry run only forgets its writes).
-    fn take_writes(&self, env: &Env<'_>, batch: &mut Batch, report: &ImportReport, step: Step) -> Writes {
+    /// `after`: the rows the batch before it reaches.
+    fn take_writes(&self, env: &Env<'_>, batch: &mut Batch, report: &ImportReport, step: Step, after: u64) -> Writes {
         // The next batch's lists start at this one's size: grown by doubling, they held up to
         // twice what they needed and copied every event at each step.
         let (n, m) = (batch.events.len(), batch.side.len());
@@ -157,6 +168,7 @@ impl Konsent {
             state: if step.done { "done" } else { "running" }.into(),
             rows_done: step.rows_done as i64,
             report: serde_json::to_string(report).unwrap_or_default(),
+            after: after as i64,
         });
         Writes { events, side, report: snapshot }
     }

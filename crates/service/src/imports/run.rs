@@ -326,7 +326,7 @@ impl Konsent {
             import_id,
         };
         let mut batch = Batch::default();
-        let mut flight = Flight::default();
+        let mut flight = Flight::after(resume);
         let mut n: u64 = 0;
         let mut chunk = Vec::new();
         let mut chunks: u64 = 0;

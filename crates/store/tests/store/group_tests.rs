@@ -6,7 +6,7 @@ use std::time::Duration;
 use konsent_domain::ids::EventId;
 use konsent_domain::ledger::{Actor, EventBody};
 use konsent_store::ledger::Commit;
-use konsent_store::{GroupCommit, HeadWatch, PendingEvent, ledger, queries};
+use konsent_store::{GroupCommit, HeadWatch, PendingEvent, SideWrite, ledger, queries};
 use konsent_testkit::both_engines;
 
 use super::common::{ev, now, person_events, tenant, verify};
@@ -163,4 +163,43 @@ both_engines!(a_lazy_batch_ends_an_open_import_transaction_without_waiting, |db|
     assert_eq!(queries::stats(db, t).await.unwrap().persons, 2);
     assert_eq!(c.committed().await.unwrap().len(), 2);
     assert_eq!(verify(db, t).await.unwrap(), 3);
+});
+
+/// An import's progress row, reaching `rows` after `after`.
+fn progress(after: i64, rows: i64) -> Vec<SideWrite> {
+    vec![SideWrite::ImportProgress {
+        id: "import-1".into(),
+        file_sha256: "f".repeat(64),
+        format: "mailchimp".into(),
+        state: "running".into(),
+        rows_done: rows,
+        report: "{}".into(),
+        after,
+    }]
+}
+
+both_engines!(an_import_batch_handed_on_after_one_that_failed_is_refused, |db| {
+    let t = tenant(14);
+    let g = GroupCommit::start(db.clone(), HeadWatch::inert());
+    g.append(t, now(), person_events(1), vec![]).await.unwrap();
+    let mut a = g.submit(t, now(), person_events(2), progress(0, 10), folding(1, Commit::Open)).await.unwrap();
+    a.taken().await;
+    // The second batch fails (person 1 again) and takes the first back with it; the import has
+    // already handed on the third, planned on what the first two would have created.
+    let again = vec![ev(9_000, person_events(1).remove(0).body)];
+    let mut b = g.submit(t, now(), again, progress(10, 20), folding(2, Commit::Open)).await.unwrap();
+    let c = g.submit(t, now(), person_events(3), progress(20, 30), folding(3, Commit::Lazy)).await.unwrap();
+    b.taken().await;
+    let c = c.committed().await.unwrap_err().to_string();
+    assert!(c.contains("did not commit"), "{c}");
+    assert!(b.committed().await.is_err());
+    assert!(a.committed().await.is_err());
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 1, "no batch after the failed one landed");
+    let stored = db.fetch_optional("SELECT count(*) FROM imports", vec![]).await.unwrap().unwrap().i64(0).unwrap();
+    assert_eq!(stored, 0, "no progress stored past rows that were rolled back");
+    // Resumed from the stored progress (none), the batches land in order.
+    g.append(t, now(), person_events(2), progress(0, 10)).await.unwrap();
+    assert!(g.append(t, now(), person_events(4), progress(20, 30)).await.is_err(), "a gap is refused");
+    g.append(t, now(), person_events(3), progress(10, 20)).await.unwrap();
+    assert_eq!(queries::stats(db, t).await.unwrap().persons, 3);
 });
