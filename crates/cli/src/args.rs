@@ -208,7 +208,8 @@ pub enum Command {
         dry_run: bool,
         /// Rows per transaction: each commits with the import's progress, so an interrupted
         /// import resumes after its last committed transaction (100 to 100,000). Within it,
-        /// rows are planned and written in batches of up to 5,000 (one ledger entry each).
+        /// rows are planned and written in batches of up to 5,000 (one ledger entry each);
+        /// PostgreSQL commits each batch.
         #[arg(long, default_value_t = konsent_service::imports::BATCH_ROWS,
               value_parser = clap::value_parser!(u64).range(100..=100_000))]
         batch_rows: u64,

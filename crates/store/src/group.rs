@@ -6,7 +6,7 @@
 //! tenants may commit in parallel on PostgreSQL. Within a batch, tenants are locked in id order,
 //! so two instances batching the same tenants cannot deadlock.
 //!
-//! An append that asks for it ([`Commit::Open`]: an import's batches within one of its
+//! On SQLite an append that asks for it ([`Commit::Open`]: an import's batches within one of its
 //! transactions) leaves the transaction open for the next append that skips the log's flush, or
 //! for [`LINGER`] if none comes: each commit of a large import rewrites every page its rows
 //! touched, and the pages of a random-keyed index are nearly all of them, so fewer, larger
@@ -192,6 +192,18 @@ enum Writer {
 }
 
 impl Writer {
+    /// Whether a transaction asked to stay open ([`Commit::Open`]) does: on SQLite, where each
+    /// commit rewrites the pages it changed. On PostgreSQL a commit costs little (the log is
+    /// not flushed for these appends), while a long transaction hides its rows from the
+    /// statistics `ANALYZE` gathers during the import: the import's lookups then scan, and a
+    /// 100,000-row import took twice as long.
+    fn lingers(&self) -> bool {
+        match self {
+            Writer::Pool(db) => db.engine() == Engine::Sqlite,
+            Writer::Native(_) => true,
+        }
+    }
+
     /// Begins a transaction; `flush: false` when every append in it may skip the log's flush at
     /// commit (see [`Commit::Lazy`]).
     async fn begin(&self, flush: bool) -> Result<Tx, StoreError> {
@@ -288,7 +300,7 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>, rx: &mut m
         }
     };
     let single = batch.len() == 1;
-    let mut open = linger && batch.iter().any(|j| j.commit() == Commit::Open);
+    let mut open = linger && w.lingers() && batch.iter().any(|j| j.commit() == Commit::Open);
     for j in batch {
         let Job { tenant, recorded_at, events, side, folding, taken, reply } = j;
         if !single && let Err(e) = tx.exec("SAVEPOINT konsent_append", vec![]).await {

@@ -226,8 +226,9 @@ fn file_sha256(path: &Path) -> Result<String, ServiceError> {
 }
 
 impl Konsent {
-    /// Imports a file; see the module documentation. After each committed batch `progress` is
-    /// told how far the run is; it answers `false` to stop there (the next run resumes).
+    /// Imports a file; see the module documentation. After each batch the writer has taken,
+    /// `progress` is told how far the run is; it answers `false` to stop there: everything
+    /// handed on is committed before the report returns, and the next run resumes after it.
     pub async fn import_file(
         &self,
         tenant: TenantId,
