@@ -156,7 +156,7 @@ impl Konsent {
         events: Vec<PendingEvent>,
         side: Vec<SideWrite>,
     ) -> Result<Vec<Appended>, ServiceError> {
-        self.append_folding(tenant, events, side, None).await
+        self.submit_folding(tenant, events, side, None).await?.committed(self).await
     }
 
     /// [`Konsent::append`] for a batch of many persons (an import): the events that create
@@ -183,16 +183,6 @@ impl Konsent {
             commit,
         };
         self.submit_folding(tenant, events, side, Some(folding)).await
-    }
-
-    async fn append_folding(
-        &self,
-        tenant: TenantId,
-        events: Vec<PendingEvent>,
-        side: Vec<SideWrite>,
-        folding: Option<konsent_store::ledger::Folding>,
-    ) -> Result<Vec<Appended>, ServiceError> {
-        self.submit_folding(tenant, events, side, folding).await?.committed(self).await
     }
 
     async fn submit_folding(

@@ -146,24 +146,12 @@ impl GroupCommit {
         events: Vec<PendingEvent>,
         side: Vec<SideWrite>,
     ) -> Result<Vec<Appended>, StoreError> {
-        self.append_folding(tenant, recorded_at, events, side, None).await
-    }
-
-    /// [`GroupCommit::append`], folding persons' events into one batch entry when `folding` is
-    /// given (see [`crate::ledger::append_folding`]).
-    pub async fn append_folding(
-        &self,
-        tenant: TenantId,
-        recorded_at: Timestamp,
-        events: Vec<PendingEvent>,
-        side: Vec<SideWrite>,
-        folding: Option<Folding>,
-    ) -> Result<Vec<Appended>, StoreError> {
-        self.submit(tenant, recorded_at, events, side, folding).await?.committed().await
+        self.submit(tenant, recorded_at, events, side, None).await?.committed().await
     }
 
     /// Hands an append to its writer and returns at once; the caller awaits
-    /// [`Submitted::taken`] and [`Submitted::committed`].
+    /// [`Submitted::taken`] and [`Submitted::committed`]. With `folding`, persons' events go
+    /// into one batch entry (see [`crate::ledger::append_folding`]).
     pub async fn submit(
         &self,
         tenant: TenantId,
@@ -193,10 +181,10 @@ enum Writer {
 
 impl Writer {
     /// Whether a transaction asked to stay open ([`Commit::Open`]) does: on SQLite, where each
-    /// commit rewrites the pages it changed. On PostgreSQL a commit costs little (the log is
-    /// not flushed for these appends), while a long transaction hides its rows from the
-    /// statistics `ANALYZE` gathers during the import: the import's lookups then scan, and a
-    /// 100,000-row import took twice as long.
+    /// commit rewrites the pages it changed. On PostgreSQL a commit of these appends costs
+    /// little (the log is not flushed), and with the transaction open a 100,000-row import took
+    /// twice as long, most likely because the `ANALYZE` runs during the import do not see its
+    /// uncommitted rows and the lookups are planned as scans.
     fn lingers(&self) -> bool {
         match self {
             Writer::Pool(db) => db.engine() == Engine::Sqlite,
