@@ -106,6 +106,12 @@ impl GroupCommit {
     /// writer anyway), four tasks on PostgreSQL. Each commit is reported to `heads` before any
     /// append of it is answered.
     pub fn start(db: Db, heads: HeadWatch) -> Self {
+        Self::lingering(db, heads, LINGER)
+    }
+
+    /// [`GroupCommit::start`] with another wait of an open transaction for the next append
+    /// than [`LINGER`] (tests make it long to see a transaction open, or short).
+    pub fn lingering(db: Db, heads: HeadWatch, linger: Duration) -> Self {
         if let Db::Sqlite { write, .. } = &db {
             let path = write.connect_options().get_filename().to_path_buf();
             match NativeConn::open(&path) {
@@ -114,7 +120,7 @@ impl GroupCommit {
                     let h = heads.clone();
                     let spawned = std::thread::Builder::new()
                         .name("konsent-ledger-writer".into())
-                        .spawn(move || native_writer(conn, h, rx));
+                        .spawn(move || native_writer(conn, h, rx, linger));
                     match spawned {
                         Ok(_) => return Self { writers: vec![tx] },
                         Err(e) => tracing::warn!(error = %e, "no ledger writer thread; using the pooled writer"),
@@ -122,16 +128,16 @@ impl GroupCommit {
                 }
                 Err(e) => tracing::warn!(error = %e, "no native SQLite writer; using the pooled writer"),
             }
-            return Self::pooled(db, heads, 1);
+            return Self::pooled(db, heads, 1, linger);
         }
-        Self::pooled(db, heads, 4)
+        Self::pooled(db, heads, 4, linger)
     }
 
-    fn pooled(db: Db, heads: HeadWatch, n: usize) -> Self {
+    fn pooled(db: Db, heads: HeadWatch, n: usize, linger: Duration) -> Self {
         let writers = (0..n)
             .map(|_| {
                 let (tx, rx) = mpsc::channel::<Job>(4096);
-                tokio::spawn(writer(Writer::Pool(db.clone()), heads.clone(), rx));
+                tokio::spawn(writer(Writer::Pool(db.clone()), heads.clone(), rx, linger));
                 tx
             })
             .collect();
@@ -230,11 +236,11 @@ fn gather(first: Job, rx: &mut mpsc::Receiver<Job>) -> Vec<Job> {
     batch
 }
 
-async fn writer(w: Writer, heads: HeadWatch, mut rx: mpsc::Receiver<Job>) {
+async fn writer(w: Writer, heads: HeadWatch, mut rx: mpsc::Receiver<Job>, linger: Duration) {
     let mut next = rx.recv().await;
     while let Some(first) = next {
         let batch = gather(first, &mut rx);
-        next = match commit_batch(&w, &heads, batch, &mut rx).await {
+        next = match commit_batch(&w, &heads, batch, &mut rx, linger).await {
             Some(left) => Some(left),
             None => rx.recv().await,
         };
@@ -243,7 +249,7 @@ async fn writer(w: Writer, heads: HeadWatch, mut rx: mpsc::Receiver<Job>) {
 
 /// The SQLite writer thread: every statement of a batch runs in place on this thread (the
 /// futures complete without waiting: nothing in them does I/O through the runtime).
-fn native_writer(conn: NativeConn, heads: HeadWatch, mut rx: mpsc::Receiver<Job>) {
+fn native_writer(conn: NativeConn, heads: HeadWatch, mut rx: mpsc::Receiver<Job>, linger: Duration) {
     let rt = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -255,7 +261,7 @@ fn native_writer(conn: NativeConn, heads: HeadWatch, mut rx: mpsc::Receiver<Job>
     let mut next = rx.blocking_recv();
     while let Some(first) = next {
         let batch = gather(first, &mut rx);
-        next = match rt.block_on(commit_batch(&w, &heads, batch, &mut rx)) {
+        next = match rt.block_on(commit_batch(&w, &heads, batch, &mut rx, linger)) {
             Some(left) => Some(left),
             None => rx.blocking_recv(),
         };
@@ -274,10 +280,16 @@ type Answer = (TenantId, oneshot::Sender<Result<Vec<Appended>, StoreError>>, Res
 /// Commits `batch`; a transaction left open ([`Commit::Open`]) first takes the appends that
 /// follow and skip the flush (see the module). Returns an append that arrived meanwhile but
 /// needs a transaction of its own (it flushes), to begin the next batch with.
-async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>, rx: &mut mpsc::Receiver<Job>) -> Option<Job> {
+async fn commit_batch(
+    w: &Writer,
+    heads: &HeadWatch,
+    batch: Vec<Job>,
+    rx: &mut mpsc::Receiver<Job>,
+    linger: Duration,
+) -> Option<Job> {
     let mut results: Vec<Answer> = Vec::with_capacity(batch.len());
-    let linger = !flushes(&batch);
-    let mut tx = match w.begin(!linger).await {
+    let lazy = !flushes(&batch);
+    let mut tx = match w.begin(!lazy).await {
         Ok(tx) => tx,
         Err(e) => {
             let msg = e.to_string();
@@ -288,7 +300,7 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>, rx: &mut m
         }
     };
     let single = batch.len() == 1;
-    let mut open = linger && w.lingers() && batch.iter().any(|j| j.commit() == Commit::Open);
+    let mut open = lazy && w.lingers() && batch.iter().any(|j| j.commit() == Commit::Open);
     for j in batch {
         let Job { tenant, recorded_at, events, side, folding, taken, reply } = j;
         if !single && let Err(e) = tx.exec("SAVEPOINT konsent_append", vec![]).await {
@@ -311,7 +323,7 @@ async fn commit_batch(w: &Writer, heads: &HeadWatch, batch: Vec<Job>, rx: &mut m
     let mut left = None;
     if results.iter().any(|(_, _, r)| r.is_ok()) {
         while open {
-            let j = match tokio::time::timeout(LINGER, rx.recv()).await {
+            let j = match tokio::time::timeout(linger, rx.recv()).await {
                 Ok(Some(j)) => j,
                 Ok(None) | Err(_) => break,
             };

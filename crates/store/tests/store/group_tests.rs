@@ -75,9 +75,19 @@ both_engines!(an_append_failing_inside_a_multi_row_insert_leaves_none_of_its_row
     assert_eq!(queries::stats(db, t).await.unwrap().persons, 21);
 });
 
-/// Waits up to 900 ms (less than the writer's wait for a next batch) for an append's commit.
+/// How long the writers of these tests keep a transaction open for a next batch: far longer
+/// than anything they wait for, so a commit within [`SOON`] was not the wait running out.
+const LONG: Duration = Duration::from_secs(30);
+const SOON: Duration = Duration::from_secs(10);
+
+/// A writer that keeps an open transaction [`LONG`].
+fn writer(db: &konsent_store::Db) -> GroupCommit {
+    GroupCommit::lingering(db.clone(), HeadWatch::inert(), LONG)
+}
+
+/// Waits up to [`SOON`] for an append's commit.
 async fn committed_soon(s: &mut Submitted) -> Option<usize> {
-    let deadline = std::time::Instant::now() + Duration::from_millis(900);
+    let deadline = std::time::Instant::now() + SOON;
     while std::time::Instant::now() < deadline {
         if let Some(r) = s.try_committed() {
             return Some(r.unwrap().len());
@@ -90,7 +100,7 @@ async fn committed_soon(s: &mut Submitted) -> Option<usize> {
 both_engines!(import_batches_share_one_open_transaction_on_sqlite_that_the_durable_last_one_ends, |db| {
     let t = tenant(10);
     let sqlite = db.engine() == Engine::Sqlite;
-    let g = GroupCommit::start(db.clone(), HeadWatch::inert());
+    let g = writer(db);
     let mut a =
         g.submit(t, now(), (1..=3).flat_map(person_events).collect(), vec![], folding(1, Commit::Open)).await.unwrap();
     a.taken().await;
@@ -125,20 +135,24 @@ both_engines!(import_batches_share_one_open_transaction_on_sqlite_that_the_durab
 both_engines!(an_open_import_transaction_commits_when_no_batch_follows_or_an_api_write_comes, |db| {
     let t = tenant(11);
     let sqlite = db.engine() == Engine::Sqlite;
-    let g = GroupCommit::start(db.clone(), HeadWatch::inert());
+    let short = Duration::from_millis(300);
+    let g = GroupCommit::lingering(db.clone(), HeadWatch::inert(), short);
     let a =
         g.submit(t, now(), (1..=2).flat_map(person_events).collect(), vec![], folding(1, Commit::Open)).await.unwrap();
     // A stopped import sends nothing more: the writer commits after waiting for it (SQLite).
     let started = std::time::Instant::now();
     assert_eq!(a.committed().await.unwrap().len(), 4);
-    assert_eq!(started.elapsed() >= Duration::from_millis(500), sqlite, "only SQLite waits for a next batch");
+    if sqlite {
+        assert!(started.elapsed() >= short, "SQLite waits for a next batch first");
+    }
     assert_eq!(queries::stats(db, t).await.unwrap().persons, 2);
     // A plain append meanwhile is not held back by the wait: it ends the open transaction.
+    let g = writer(db);
     let mut b = g.submit(t, now(), person_events(3), vec![], folding(2, Commit::Open)).await.unwrap();
     b.taken().await;
     let started = std::time::Instant::now();
     g.append(t, now(), person_events(4), vec![]).await.unwrap();
-    assert!(started.elapsed() < Duration::from_millis(900), "the API write did not wait for the timeout");
+    assert!(started.elapsed() < SOON, "the API write did not wait for the open transaction's timeout");
     assert_eq!(b.committed().await.unwrap().len(), 2);
     assert_eq!(queries::stats(db, t).await.unwrap().persons, 4);
     assert_eq!(verify(db, t).await.unwrap(), 4);
@@ -147,7 +161,7 @@ both_engines!(an_open_import_transaction_commits_when_no_batch_follows_or_an_api
 both_engines!(a_batch_failing_in_an_open_import_transaction_takes_the_whole_transaction_back, |db| {
     let t = tenant(12);
     let sqlite = db.engine() == Engine::Sqlite;
-    let g = GroupCommit::start(db.clone(), HeadWatch::inert());
+    let g = writer(db);
     g.append(t, now(), person_events(1), vec![]).await.unwrap();
     let mut a =
         g.submit(t, now(), (2..=4).flat_map(person_events).collect(), vec![], folding(1, Commit::Open)).await.unwrap();
@@ -177,7 +191,7 @@ both_engines!(a_batch_failing_in_an_open_import_transaction_takes_the_whole_tran
 both_engines!(a_lazy_batch_ends_an_open_import_transaction_without_waiting, |db| {
     let t = tenant(13);
     let sqlite = db.engine() == Engine::Sqlite;
-    let g = GroupCommit::start(db.clone(), HeadWatch::inert());
+    let g = writer(db);
     let mut a = g.submit(t, now(), person_events(1), vec![], folding(1, Commit::Open)).await.unwrap();
     a.taken().await;
     // The import's transaction ends with this batch: it commits without the flush, at once.
@@ -192,8 +206,10 @@ both_engines!(a_lazy_batch_ends_an_open_import_transaction_without_waiting, |db|
         assert!(c.try_committed().is_none());
         assert_eq!(queries::stats(db, t).await.unwrap().persons, 2);
     }
+    let mut d = g.submit(t, now(), person_events(4), vec![], folding(4, Commit::Lazy)).await.unwrap();
+    assert_eq!(committed_soon(&mut d).await, Some(2));
     assert_eq!(c.committed().await.unwrap().len(), 2);
-    assert_eq!(verify(db, t).await.unwrap(), 3);
+    assert_eq!(verify(db, t).await.unwrap(), 4);
 });
 
 /// An import's progress row, reaching `rows` after `after`.
@@ -211,7 +227,7 @@ fn progress(after: i64, rows: i64) -> Vec<SideWrite> {
 
 both_engines!(an_import_batch_handed_on_after_one_that_failed_is_refused, |db| {
     let t = tenant(14);
-    let g = GroupCommit::start(db.clone(), HeadWatch::inert());
+    let g = writer(db);
     g.append(t, now(), person_events(1), vec![]).await.unwrap();
     let mut a = g.submit(t, now(), person_events(2), progress(0, 10), folding(1, Commit::Open)).await.unwrap();
     a.taken().await;
