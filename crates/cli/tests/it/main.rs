@@ -12,6 +12,7 @@ mod fuzz;
 mod gate_bulk;
 mod harness;
 mod idempotency;
+mod import_batches;
 mod imports;
 mod isolation;
 mod openapi;
