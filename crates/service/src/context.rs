@@ -254,9 +254,9 @@ pub(crate) struct Submission {
 }
 
 impl Submission {
-    /// Waits until the writer has the append in its transaction.
-    pub(crate) async fn taken(&mut self) {
-        self.inner.taken().await;
+    /// Resolves when the writer has the append in its transaction; borrows nothing.
+    pub(crate) fn when_taken(&mut self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.inner.when_taken()
     }
 
     /// Waits for the commit, then journals the append's erasures and suppressions.

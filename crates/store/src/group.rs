@@ -65,8 +65,17 @@ impl Submitted {
     /// Waits until the writer has the append in its transaction (or refused it): its events
     /// are written and their memory free. Answers at once the second time.
     pub async fn taken(&mut self) {
-        if let Some(rx) = self.taken.take() {
-            let _ = rx.await;
+        self.when_taken().await;
+    }
+
+    /// [`Submitted::taken`] as a future of its own, which borrows nothing (so the caller can
+    /// await it beside work on what holds this); answers at once once taken.
+    pub fn when_taken(&mut self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let rx = self.taken.take();
+        async move {
+            if let Some(rx) = rx {
+                let _ = rx.await;
+            }
         }
     }
 

@@ -11,7 +11,7 @@ use konsent_store::SideWrite;
 use konsent_store::ledger::Commit;
 
 use super::ImportReport;
-use super::run::{Batch, Env};
+use super::run::{Batch, Env, Known};
 use crate::context::{Konsent, Submission};
 use crate::error::ServiceError;
 
@@ -25,15 +25,15 @@ pub(super) struct Step {
 }
 
 /// A batch handed to the writer (none for a dry run's), with the import's progress and report
-/// as of its last row.
+/// as of its last row, and what it made known until its commit is seen.
 struct InFlight {
     submission: Option<Submission>,
     rows_done: u64,
     report: ImportReport,
+    known: Known,
 }
 
-/// The batches handed to the writer whose commit is not yet seen, oldest first; each has its
-/// [`super::run::Known`] at the same place in [`Batch::in_flight`].
+/// The batches handed to the writer whose commit is not yet seen, oldest first.
 #[derive(Default)]
 pub(super) struct Flight {
     queue: VecDeque<InFlight>,
@@ -47,6 +47,11 @@ impl Flight {
     /// Before the first batch of a run that resumes after `rows` rows.
     pub(super) fn after(rows: u64) -> Self {
         Flight { handed: rows, ..Default::default() }
+    }
+
+    /// What the batches in flight made known, oldest first.
+    pub(super) fn known(&self) -> impl DoubleEndedIterator<Item = &Known> {
+        self.queue.iter().map(|f| &f.known)
     }
 }
 
@@ -62,30 +67,29 @@ impl Konsent {
         chunk: Vec<Result<ImportRow, RowError>>,
         batch: &mut Batch,
         report: &mut ImportReport,
-        flight: &mut Flight,
         step: Step,
         progress: &(dyn Fn(u64) -> bool + Send + Sync),
     ) -> Result<Option<ImportReport>, ServiceError> {
-        let taken_rows = flight.queue.back().map(|f| f.rows_done);
-        let before = flight.queue.back_mut().and_then(|f| f.submission.as_mut());
+        let last = batch.flight.queue.back_mut();
+        let taken_rows = last.as_ref().map(|f| f.rows_done);
+        let taken = last.and_then(|f| f.submission.as_mut()).map(Submission::when_taken);
         let taken = async {
-            if let Some(s) = before {
-                s.taken().await;
+            if let Some(t) = taken {
+                t.await;
             }
         };
         let ((), planned) = tokio::join!(taken, self.import_chunk(env, chunk, batch, report));
         planned?;
-        self.reap(flight, batch)?;
+        self.reap(batch)?;
         if let Some(rows_done) = taken_rows
             && !progress(rows_done)
         {
-            self.land(flight, batch).await?;
-            let mut r = flight.landed.take().unwrap_or_else(|| report.clone());
+            self.land(batch).await?;
+            let mut r = batch.flight.landed.take().unwrap_or_else(|| report.clone());
             r.stopped = true;
             return Ok(Some(r));
         }
-        let w = self.take_writes(env, batch, report, step, flight.handed);
-        flight.handed = step.rows_done;
+        let w = self.take_writes(env, batch, report, step);
         let submission = match (w.events.is_empty() && w.side.is_empty(), env.opts.dry_run) {
             (false, false) => {
                 // Batches before the last skip the log's flush: a power failure may take them
@@ -96,13 +100,16 @@ impl Konsent {
             }
             _ => None,
         };
-        flight.queue.push_back(InFlight { submission, rows_done: step.rows_done, report: w.report });
+        let f = InFlight { submission, rows_done: step.rows_done, report: w.report, known: w.known };
+        batch.flight.queue.push_back(f);
+        batch.flight.handed = step.rows_done;
         Ok(None)
     }
 
     /// Forgets the batches whose commit is seen, oldest first, with what they made known (the
     /// store shows it now); a failed commit fails the import, which resumes after the last one.
-    fn reap(&self, flight: &mut Flight, batch: &mut Batch) -> Result<(), ServiceError> {
+    fn reap(&self, batch: &mut Batch) -> Result<(), ServiceError> {
+        let flight = &mut batch.flight;
         while let Some(f) = flight.queue.front_mut() {
             if let Some(s) = f.submission.as_mut() {
                 match s.try_committed(self) {
@@ -113,26 +120,24 @@ impl Konsent {
                 }
             }
             flight.landed = flight.queue.pop_front().map(|f| f.report);
-            batch.in_flight.pop_front();
         }
         Ok(())
     }
 
     /// Waits for every batch handed on to commit.
-    pub(super) async fn land(&self, flight: &mut Flight, batch: &mut Batch) -> Result<(), ServiceError> {
+    pub(super) async fn land(&self, batch: &mut Batch) -> Result<(), ServiceError> {
+        let flight = &mut batch.flight;
         while let Some(f) = flight.queue.pop_front() {
             if let Some(s) = f.submission {
                 s.committed(self).await?;
             }
-            batch.in_flight.pop_front();
             flight.landed = Some(f.report);
         }
         Ok(())
     }
 
     /// Takes the batch's writes with the import's progress (a dry run only forgets its writes).
-    /// `after`: the rows the batch before it reaches.
-    fn take_writes(&self, env: &Env<'_>, batch: &mut Batch, report: &ImportReport, step: Step, after: u64) -> Writes {
+    fn take_writes(&self, env: &Env<'_>, batch: &mut Batch, report: &ImportReport, step: Step) -> Writes {
         // The next batch's lists start at this one's size: grown by doubling, they held up to
         // twice what they needed and copied every event at each step.
         let (n, m) = (batch.events.len(), batch.side.len());
@@ -142,11 +147,10 @@ impl Konsent {
         let snapshot = report.clone();
         if env.opts.dry_run {
             // A dry run keeps what the whole file made known: nothing reaches the store.
-            batch.in_flight.push_back(Default::default());
-            return Writes { events: vec![], side: vec![], report: snapshot };
+            return Writes { events: vec![], side: vec![], report: snapshot, known: Known::default() };
         }
         // What this batch made known goes in flight until its commit is seen.
-        batch.in_flight.push_back(std::mem::take(&mut batch.known));
+        let known = std::mem::take(&mut batch.known);
         if step.done {
             events.push(self.pending(
                 env.actor,
@@ -168,15 +172,16 @@ impl Konsent {
             state: if step.done { "done" } else { "running" }.into(),
             rows_done: step.rows_done as i64,
             report: serde_json::to_string(report).unwrap_or_default(),
-            after: after as i64,
+            after: batch.flight.handed as i64,
         });
-        Writes { events, side, report: snapshot }
+        Writes { events, side, report: snapshot, known }
     }
 }
 
-/// A batch's writes, with the report as of its last row.
+/// A batch's writes, with the report as of its last row and what the batch made known.
 struct Writes {
     events: Vec<konsent_store::PendingEvent>,
     side: Vec<SideWrite>,
     report: ImportReport,
+    known: Known,
 }

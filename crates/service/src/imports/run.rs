@@ -3,7 +3,7 @@
 //! evidence decides, and opt-outs honoured here; batches commit with the progress.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::path::Path;
@@ -103,9 +103,9 @@ pub(super) struct Batch {
     pub(super) side: Vec<SideWrite>,
     /// Made known by this batch (in a dry run: by the whole file).
     pub(super) known: Known,
-    /// Made known by the batches handed to the writer whose commit is not yet seen, oldest
-    /// first (see [`super::pipeline`]).
-    pub(super) in_flight: VecDeque<Known>,
+    /// The batches handed to the writer whose commit is not yet seen, each with what it made
+    /// known (see [`super::pipeline`]).
+    pub(super) flight: Flight,
     /// The store's holders and suppressions of every contact point of the current chunk.
     pub(super) lookup: queries::KeyLookup,
     pub(super) rows: u64,
@@ -156,35 +156,35 @@ impl Batch {
         self.known
             .created
             .get(&key)
-            .or_else(|| self.in_flight.iter().rev().find_map(|k| k.created.get(&key)))
+            .or_else(|| self.flight.known().rev().find_map(|k| k.created.get(&key)))
             .copied()
             .or_else(|| self.known.dry_found(key))
     }
 
     /// Whether this batch or one in flight suppressed a contact.
     pub(super) fn is_suppressed(&self, key: u64) -> bool {
-        self.known.suppressed.contains(&key) || self.in_flight.iter().any(|k| k.suppressed.contains(&key))
+        self.known.suppressed.contains(&key) || self.flight.known().any(|k| k.suppressed.contains(&key))
     }
 
     /// Marks a contact suppressed; `false` when it already was (here or in flight).
     pub(super) fn suppress(&mut self, key: u64) -> bool {
-        !self.in_flight.iter().any(|k| k.suppressed.contains(&key)) && self.known.suppressed.insert(key)
+        !self.flight.known().any(|k| k.suppressed.contains(&key)) && self.known.suppressed.insert(key)
     }
 
     /// The data key of a person created by this batch or one in flight.
     pub(super) fn key_of(&self, p: PersonId) -> Option<konsent_domain::crypto::DataKey> {
-        self.known.keys.get(&p).or_else(|| self.in_flight.iter().rev().find_map(|k| k.keys.get(&p))).cloned()
+        self.known.keys.get(&p).or_else(|| self.flight.known().rev().find_map(|k| k.keys.get(&p))).cloned()
     }
 
     /// Whether the person got a consent from this file in this batch or one in flight.
     pub(super) fn has_consented(&self, p: PersonId) -> bool {
-        self.known.consented.contains(&p) || self.in_flight.iter().any(|k| k.consented.contains(&p)) || is_dry(p)
+        self.known.consented.contains(&p) || self.flight.known().any(|k| k.consented.contains(&p)) || is_dry(p)
     }
 
     /// What an opt-out can withdraw of the consents this batch or one in flight recorded
     /// for a person.
     pub(super) fn recorded(&self, p: PersonId) -> impl Iterator<Item = &super::row::Withdrawable> {
-        self.in_flight.iter().chain([&self.known]).flat_map(move |k| k.consents.get(&p).into_iter().flatten())
+        self.flight.known().chain([&self.known]).flat_map(move |k| k.consents.get(&p).into_iter().flatten())
     }
 
     /// Suppression entries of a contact point as the store had them before this chunk.
@@ -326,8 +326,7 @@ impl Konsent {
             file_sha256,
             import_id,
         };
-        let mut batch = Batch::default();
-        let mut flight = Flight::after(resume);
+        let mut batch = Batch { flight: Flight::after(resume), ..Default::default() };
         let mut n: u64 = 0;
         let mut chunk = Vec::new();
         let mut chunks: u64 = 0;
@@ -344,9 +343,8 @@ impl Konsent {
                 let commit = if in_transaction == 0 { Commit::Lazy } else { Commit::Open };
                 let step = Step { rows_done: n, done: false, commit };
                 let chunk = std::mem::take(&mut chunk);
-                if let Some(stopped) = self
-                    .step(&env, chunk, &mut batch, &mut report, &mut flight, step, &progress_at(&at, progress))
-                    .await?
+                if let Some(stopped) =
+                    self.step(&env, chunk, &mut batch, &mut report, step, &progress_at(&at, progress)).await?
                 {
                     return Ok(stopped);
                 }
@@ -360,11 +358,11 @@ impl Konsent {
         report.rows = report.rows.max(n);
         let step = Step { rows_done: n, done: true, commit: Commit::Durable };
         if let Some(stopped) =
-            self.step(&env, chunk, &mut batch, &mut report, &mut flight, step, &progress_at(&at, progress)).await?
+            self.step(&env, chunk, &mut batch, &mut report, step, &progress_at(&at, progress)).await?
         {
             return Ok(stopped);
         }
-        self.land(&mut flight, &mut batch).await?;
+        self.land(&mut batch).await?;
         if !opts.dry_run {
             queries::refresh_statistics(&self.db).await?;
         }
