@@ -44,12 +44,20 @@ pub(crate) static CONTACT_POINTS: Table = Table {
     cols: 9,
     tail: "",
 };
+/// A consent's row, written whole: inserted, or its changing columns replaced (a status change,
+/// a withdrawal, new evidence: `projection::put_consent`).
 pub(crate) static CONSENTS: Table = Table {
     head: "INSERT INTO consents (tenant_id, id, person_id, status, text_id, given_at, granted_at, last_use_at, last_change_at, data)",
     cols: 10,
     tail: " ON CONFLICT (tenant_id, id) DO UPDATE SET status = excluded.status, granted_at = excluded.granted_at, \
            last_use_at = excluded.last_use_at, last_change_at = excluded.last_change_at, data = excluded.data",
 };
+/// A recorded consent's new row (`consent_recorded`: every record has a new id; recording an id
+/// already stored fails its append instead of replacing that record). Queued appends use this
+/// one: on SQLite an `ON CONFLICT … DO UPDATE` may abort half-way, so each multi-row upsert kept
+/// a statement journal, a copy of every page it touched (about 5 % of the ledger writer's time in
+/// an import); a plain `INSERT OR FAIL` needs none.
+pub(crate) static NEW_CONSENTS: Table = Table { head: CONSENTS.head, cols: 10, tail: "" };
 pub(crate) static PERSON_KEYS: Table = Table {
     head: "INSERT INTO person_keys (tenant_id, person_id, wrapped_key, key_fp, created_at)",
     cols: 5,
@@ -169,7 +177,7 @@ impl Bulk {
         if !self.consents.insert(id.to_string()) {
             return false;
         }
-        self.push(&CONSENTS, row);
+        self.push(&NEW_CONSENTS, row);
         true
     }
 
@@ -189,7 +197,7 @@ impl Bulk {
                 if std::ptr::eq(*t, &CONTACT_POINTS) {
                     self.contact_points.clear();
                 }
-                if std::ptr::eq(*t, &CONSENTS) {
+                if std::ptr::eq(*t, &NEW_CONSENTS) {
                     self.consents.clear();
                 }
             }

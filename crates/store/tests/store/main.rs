@@ -1,5 +1,6 @@
 //! Store tests: every case runs on SQLite and on PostgreSQL (never skipped).
 
 mod common;
+mod consent_tests;
 mod group_tests;
 mod ledger_tests;
