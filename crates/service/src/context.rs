@@ -48,6 +48,8 @@ pub struct Konsent {
     pub gate_cache: crate::gate::GateCache,
     /// Recently resolved API keys.
     pub key_cache: crate::apikeys::KeyCache,
+    /// Whose turn it is to import, per tenant (one import of a tenant at a time).
+    pub import_turns: crate::imports::ImportTurns,
     /// Whether an SMTP server is configured (otherwise mails land in `DATA_DIR/outbox/`).
     pub mail_configured: bool,
     /// Public address of this installation, for links in mails.
@@ -128,6 +130,7 @@ impl Konsent {
             appender,
             gate_cache: Default::default(),
             key_cache: Default::default(),
+            import_turns: Default::default(),
             mail_configured: false,
             public_url: "http://127.0.0.1:8080".into(),
             webhooks: Default::default(),

@@ -2,7 +2,7 @@
 //! nothing and finds what the import finds, an import stopped between batches or inside a
 //! transaction of several resumes where it stopped, and rows of one person in different batches
 //! (an opt-out after the sign-up, a sign-up after the opt-out) are honoured as in one (R25, R30,
-//! R39).
+//! R39); two imports of one tenant started together make one person an address.
 
 use konsent_service::imports::{ImportOptions, ImportReport};
 
@@ -153,4 +153,42 @@ app_test!(r30_an_address_unsubscribed_in_a_row_gets_no_consent_from_a_later_row_
         let (allowed, why) = email_allowed(&app, &w, &format!("ida{round}@beispiel.de")).await;
         assert!(!allowed, "round {round}: {why}");
     }
+});
+
+app_test!(two_imports_of_one_tenant_at_once_make_one_person_an_address, |app| {
+    let w = world(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let actor = konsent_domain::ledger::Actor::User("test".into());
+    // Two lists with the same 60 addresses in the same order (the second has 20 more), started
+    // together, in batches of 5 rows: side by side each would plan the same address while the
+    // other's new person is not committed yet.
+    let write = |name: &str, first: &str, addresses: std::ops::Range<u32>| {
+        let path = dir.path().join(name);
+        let mut csv =
+            String::from("Email Address,First Name,Last Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,Status\n");
+        for i in addresses {
+            csv += &format!(
+                "kunde{i}@beispiel.de,{first},Hahn,2025-03-01 10:00:00,192.0.2.7,2025-03-01 10:05:00,192.0.2.7,subscribed\n"
+            );
+        }
+        std::fs::write(&path, csv).unwrap();
+        path
+    };
+    let a = write("messe.csv", "Nora", 0..60);
+    let b = write("newsletter.csv", "Ida", 0..80);
+    let opts = ImportOptions { chunk_rows: 5, ..mailchimp(&w, false, 5) };
+    let (ra, rb) = tokio::join!(
+        app.k.import_file(app.tenant, &actor, &a, &opts, &|_| true),
+        app.k.import_file(app.tenant, &actor, &b, &opts, &|_| true)
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ra.persons_created + rb.persons_created, 80, "{ra:?}\n{rb:?}");
+    for i in 0..80 {
+        let value = konsent_domain::contact::ContactValue::Email(
+            konsent_domain::contact::EmailAddress::parse(&format!("kunde{i}@beispiel.de")).unwrap(),
+        );
+        assert_eq!(app.k.find_by_contact(app.tenant, &value).await.unwrap().len(), 1, "kunde{i}");
+    }
+    let v = konsent_service::verify::verify(&app.k).await.unwrap();
+    assert!(v.ok(), "{:?}", v.broken);
 });

@@ -8,6 +8,7 @@ mod pipeline;
 mod plan;
 mod row;
 mod run;
+mod turns;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use plan::{OptOut, RowPlan, plan_row};
 pub use run::Progress;
+pub use turns::ImportTurns;
 
 /// How to import a file.
 #[derive(Debug, Clone)]

@@ -269,6 +269,12 @@ impl Konsent {
             )
             .as_bytes(),
         );
+        // From here on the import reads what it will change: it waits for the tenant's running
+        // import to end (a dry run changes nothing and does not wait).
+        let _turn = match opts.dry_run {
+            true => None,
+            false => Some(self.import_turns.take(tenant).await),
+        };
         let mut report = ImportReport {
             import_id: import_id.clone(),
             file_sha256: file_sha256.clone(),
