@@ -55,6 +55,13 @@ async fn main() {
     for table in std::env::var("WITHOUT_ROWID").unwrap_or_default().split(',').filter(|t| !t.is_empty()) {
         without_rowid(&c, table);
     }
+    // BLIND_INDEX=narrow: the blind index without the tenant in front (the queries still name it).
+    if std::env::var("BLIND_INDEX").is_ok_and(|v| v == "narrow") {
+        c.execute_batch(
+            "DROP INDEX contact_points_blind; CREATE INDEX contact_points_blind ON contact_points (blind_index);",
+        )
+        .expect("narrow blind index");
+    }
     if std::env::var("LAYOUT").is_ok_and(|v| v == "binary") {
         return binary_layout(&c, &file, n, batch);
     }
@@ -67,7 +74,12 @@ async fn main() {
     // without the second copy of the record as JSON (COMPACT_JSON bytes of columns the gate reads).
     let compact = std::env::var("COMPACT").is_ok_and(|v| v == "1");
     let row_bytes: usize = std::env::var("COMPACT_ROW").ok().and_then(|s| s.parse().ok()).unwrap_or(320);
-    let consent_json = if compact { 160 } else { CONSENT_JSON };
+    // CONSENT_BYTES=n: the `consents.data` column holds n bytes (e.g. the record compressed).
+    let consent_json = std::env::var("CONSENT_BYTES").ok().and_then(|s| s.parse().ok()).unwrap_or(if compact {
+        160
+    } else {
+        CONSENT_JSON
+    });
     // SKIP=persons,keys,data,points,values,consents: leave tables out, to see what each costs.
     let skip = std::env::var("SKIP").unwrap_or_default();
     let on = |t: &str| !skip.split(',').any(|s| s == t);
