@@ -215,27 +215,60 @@ async fn main() {
 /// in the person's and contact point's own rows, the indexes the gate and the proofs read
 /// (contact by blind index, contact and consent by person, consent by change), and one ledger
 /// entry per transaction (320 bytes a person). An upper bound for a redesigned store.
+///
+/// To price each part of that layout, these put one of today's choices back:
+/// - `BIN_TENANT=1`: a 16-byte tenant id in front of every key and index, as today's tables have;
+/// - `BIN_VAULT=split`: the vault in tables of its own (key, data, contact value; the value's
+///   by-person index), as today;
+/// - `BIN_CONSENT_BYTES=n`: n bytes of record in each consent row (today: the JSON, 1,215);
+/// - `BIN_REFS=1`: a `ledger_refs` row a person (person, seq, index), as today's batch entries.
 fn binary_layout(c: &Connection, file: &str, n: u64, batch: u64) {
+    let flag = |k: &str| std::env::var(k).is_ok_and(|v| v != "0" && !v.is_empty());
+    let tenant = flag("BIN_TENANT");
+    let split = std::env::var("BIN_VAULT").is_ok_and(|v| v == "split");
+    let refs = flag("BIN_REFS");
+    let consent_bytes: usize = std::env::var("BIN_CONSENT_BYTES").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
     c.pragma_update(None, "journal_mode", "WAL").expect("wal");
     c.pragma_update(None, "synchronous", "FULL").expect("sync");
     c.pragma_update(None, "wal_autocheckpoint", 16_384).expect("checkpoint");
     c.pragma_update(None, "cache_size", -65_536).expect("cache");
-    c.execute_batch(
+    // `t` is the tenant column in front of each key, or nothing.
+    let t = if tenant { "t, " } else { "" };
+    let tc = if tenant { "t BLOB NOT NULL, " } else { "" };
+    let mut schema = format!(
         "CREATE TABLE b_ledger (seq INTEGER PRIMARY KEY, payload BLOB NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL);
-         CREATE TABLE b_persons (id BLOB PRIMARY KEY, class INTEGER NOT NULL, data_version INTEGER NOT NULL,
-             wrapped_key BLOB NOT NULL, sealed BLOB NOT NULL, data_hash BLOB NOT NULL, created_at INTEGER NOT NULL,
-             updated_at INTEGER NOT NULL) WITHOUT ROWID;
-         CREATE TABLE b_points (id BLOB PRIMARY KEY, person_id BLOB NOT NULL, kind INTEGER NOT NULL,
-             blind_index BLOB NOT NULL, sealed BLOB NOT NULL, verified_at INTEGER) WITHOUT ROWID;
-         CREATE INDEX b_points_blind ON b_points (blind_index);
-         CREATE INDEX b_points_person ON b_points (person_id);
-         CREATE TABLE b_consents (id BLOB PRIMARY KEY, person_id BLOB NOT NULL, status INTEGER NOT NULL,
+         CREATE TABLE b_persons ({tc}id BLOB NOT NULL, class INTEGER NOT NULL, data_version INTEGER NOT NULL,
+             wrapped_key BLOB, sealed BLOB, data_hash BLOB NOT NULL, created_at INTEGER NOT NULL,
+             updated_at INTEGER NOT NULL, PRIMARY KEY ({t}id)) WITHOUT ROWID;
+         CREATE TABLE b_points ({tc}id BLOB NOT NULL, person_id BLOB NOT NULL, kind INTEGER NOT NULL,
+             blind_index BLOB NOT NULL, sealed BLOB, verified_at INTEGER, PRIMARY KEY ({t}id)) WITHOUT ROWID;
+         CREATE INDEX b_points_blind ON b_points ({t}blind_index);
+         CREATE INDEX b_points_person ON b_points ({t}person_id);
+         CREATE TABLE b_consents ({tc}id BLOB NOT NULL, person_id BLOB NOT NULL, status INTEGER NOT NULL,
              text_id BLOB NOT NULL, given_at INTEGER NOT NULL, granted_at INTEGER, last_change_at INTEGER NOT NULL,
-             channels INTEGER NOT NULL, batch_seq INTEGER NOT NULL) WITHOUT ROWID;
-         CREATE INDEX b_consents_person ON b_consents (person_id);
-         CREATE INDEX b_consents_changed ON b_consents (last_change_at, id);",
-    )
-    .expect("schema");
+             channels INTEGER NOT NULL, batch_seq INTEGER NOT NULL, data BLOB, PRIMARY KEY ({t}id)) WITHOUT ROWID;
+         CREATE INDEX b_consents_person ON b_consents ({t}person_id);
+         CREATE INDEX b_consents_changed ON b_consents ({t}last_change_at, id);"
+    );
+    if split {
+        schema += &format!(
+            "CREATE TABLE b_keys ({tc}person_id BLOB NOT NULL, wrapped_key BLOB NOT NULL, PRIMARY KEY ({t}person_id)) WITHOUT ROWID;
+             CREATE TABLE b_data ({tc}person_id BLOB NOT NULL, version INTEGER NOT NULL, sealed BLOB NOT NULL,
+                 PRIMARY KEY ({t}person_id, version)) WITHOUT ROWID;
+             CREATE TABLE b_values ({tc}point_id BLOB NOT NULL, person_id BLOB NOT NULL, sealed BLOB NOT NULL,
+                 PRIMARY KEY ({t}point_id)) WITHOUT ROWID;
+             CREATE INDEX b_values_person ON b_values ({t}person_id);"
+        );
+    }
+    if refs {
+        schema += &format!(
+            "CREATE TABLE b_refs ({tc}person_id BLOB NOT NULL, seq INTEGER NOT NULL, idx INTEGER NOT NULL,
+                 PRIMARY KEY ({t}person_id, seq)) WITHOUT ROWID;"
+        );
+    }
+    c.execute_batch(&schema).expect("schema");
+    let tcol = if tenant { "t, " } else { "" };
+    let tval = if tenant { "?9, " } else { "" };
     let bid = |i: u64, salt: u64| -> Vec<u8> {
         // UUIDv7-shaped: time-ordered prefix, pseudo-random tail.
         let r = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
@@ -251,12 +284,39 @@ fn binary_layout(c: &Connection, file: &str, n: u64, batch: u64) {
         let k = batch.min(n - done);
         c.execute_batch("BEGIN IMMEDIATE").expect("begin");
         {
+            // Parameter 9 is the tenant where there is one; unused ones are not bound.
             let mut ledger = c.prepare_cached("INSERT INTO b_ledger VALUES (?1, ?2, ?3, ?4)").expect("prepare");
-            let mut persons =
-                c.prepare_cached("INSERT INTO b_persons VALUES (?1, 1, 1, ?2, ?3, ?4, ?5, ?5)").expect("prepare");
-            let mut points = c.prepare_cached("INSERT INTO b_points VALUES (?1, ?2, 1, ?3, ?4, ?5)").expect("prepare");
-            let mut consents =
-                c.prepare_cached("INSERT INTO b_consents VALUES (?1, ?2, 2, ?3, ?4, ?4, ?4, 8, ?5)").expect("prepare");
+            let mut persons = c
+                .prepare_cached(&format!(
+                    "INSERT INTO b_persons ({tcol}id, class, data_version, wrapped_key, sealed, data_hash, created_at, updated_at) \
+                     VALUES ({tval}?1, 1, 1, ?2, ?3, ?4, ?5, ?5)"
+                ))
+                .expect("prepare");
+            let mut points = c
+                .prepare_cached(&format!(
+                    "INSERT INTO b_points ({tcol}id, person_id, kind, blind_index, sealed, verified_at) \
+                     VALUES ({tval}?1, ?2, 1, ?3, ?4, ?5)"
+                ))
+                .expect("prepare");
+            let mut consents = c
+                .prepare_cached(&format!(
+                    "INSERT INTO b_consents ({tcol}id, person_id, status, text_id, given_at, granted_at, last_change_at, \
+                     channels, batch_seq, data) VALUES ({tval}?1, ?2, 2, ?3, ?4, ?4, ?4, 8, ?5, ?6)"
+                ))
+                .expect("prepare");
+            let mut vault = split.then(|| {
+                [
+                    format!("INSERT INTO b_keys ({tcol}person_id, wrapped_key) VALUES ({tval}?1, ?2)"),
+                    format!("INSERT INTO b_data ({tcol}person_id, version, sealed) VALUES ({tval}?1, 1, ?2)"),
+                    format!("INSERT INTO b_values ({tcol}point_id, person_id, sealed) VALUES ({tval}?1, ?2, ?3)"),
+                ]
+                .map(|sql| c.prepare_cached(&sql).expect("prepare"))
+            });
+            let mut refs_stmt = refs.then(|| {
+                c.prepare_cached(&format!("INSERT INTO b_refs ({tcol}person_id, seq, idx) VALUES ({tval}?1, ?2, ?3)"))
+                    .expect("prepare")
+            });
+            let tenant_id = bid(1, 1);
             seq += 1;
             let payload = blob(320 * k as usize, done);
             let mut h = Sha256::new();
@@ -270,12 +330,36 @@ fn binary_layout(c: &Connection, file: &str, n: u64, batch: u64) {
                 let at = 1_700_000_000_000_000 + i as i64;
                 let person = bid(i, 2);
                 let data_hash = Sha256::digest(&person).to_vec();
-                persons
-                    .execute(params![person, blob(WRAPPED_KEY, i), blob(SEALED_DATA, i), data_hash, at])
-                    .expect("persons");
                 let blind = Sha256::digest(bid(i, 3)).to_vec();
-                points.execute(params![bid(i, 3), person, blind, blob(SEALED_CONTACT, i), at]).expect("points");
-                consents.execute(params![bid(i, 5), person, text, at, seq]).expect("consents");
+                let (key, data, value) = (blob(WRAPPED_KEY, i), blob(SEALED_DATA, i), blob(SEALED_CONTACT, i));
+                let record = (consent_bytes > 0).then(|| blob(consent_bytes, i));
+                // Binds parameters 1.. in order, and the tenant as 9 where the statement has it.
+                let run = |s: &mut rusqlite::CachedStatement<'_>, vals: &[&dyn rusqlite::ToSql]| {
+                    for (k, v) in vals.iter().enumerate() {
+                        s.raw_bind_parameter(k + 1, v).expect("bind");
+                    }
+                    if tenant {
+                        s.raw_bind_parameter(9, &tenant_id).expect("bind");
+                    }
+                    s.raw_execute().expect("insert");
+                };
+                match &mut vault {
+                    Some([keys, datas, values]) => {
+                        run(&mut persons, &[&person, &None::<Vec<u8>>, &None::<Vec<u8>>, &data_hash, &at]);
+                        run(keys, &[&person, &key]);
+                        run(datas, &[&person, &data]);
+                        run(&mut points, &[&bid(i, 3), &person, &blind, &None::<Vec<u8>>, &at]);
+                        run(values, &[&bid(i, 3), &person, &value]);
+                    }
+                    None => {
+                        run(&mut persons, &[&person, &key, &data, &data_hash, &at]);
+                        run(&mut points, &[&bid(i, 3), &person, &blind, &value, &at]);
+                    }
+                }
+                run(&mut consents, &[&bid(i, 5), &person, &text, &at, &seq, &record]);
+                if let Some(r) = &mut refs_stmt {
+                    run(r, &[&person, &seq, &((i - done) as i64)]);
+                }
             }
         }
         c.execute_batch("COMMIT").expect("commit");
@@ -285,7 +369,7 @@ fn binary_layout(c: &Connection, file: &str, n: u64, batch: u64) {
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0)
         + std::fs::metadata(format!("{file}-wal")).map(|m| m.len()).unwrap_or(0);
     println!(
-        "binary layout: {n} persons ({seq} ledger entries), {batch} per transaction: {secs:.2} s = {:.0} persons/s, {:.1} KB per person",
+        "binary layout (tenant {tenant}, vault split {split}, consent record {consent_bytes} B, refs {refs}): {n} persons ({seq} ledger entries), {batch} per transaction: {secs:.2} s = {:.0} persons/s, {:.1} KB per person",
         n as f64 / secs,
         size as f64 / n as f64 / 1024.0
     );
