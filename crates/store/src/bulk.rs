@@ -55,7 +55,7 @@ pub(crate) static CONSENTS: Table = Table {
 /// A recorded consent's new row (`consent_recorded`: every record has a new id; recording an id
 /// already stored fails its append instead of replacing that record). Queued appends use this
 /// one: on SQLite an `ON CONFLICT … DO UPDATE` may abort half-way, so each multi-row upsert kept
-/// a statement journal, a copy of every page it touched (about 5 % of the ledger writer's time in
+/// a statement journal, a copy of every page it touched (about 2 % of the ledger writer's time in
 /// an import); a plain `INSERT OR FAIL` needs none.
 pub(crate) static NEW_CONSENTS: Table = Table { head: CONSENTS.head, cols: 10, tail: "" };
 pub(crate) static PERSON_KEYS: Table = Table {
