@@ -168,7 +168,7 @@ impl Konsent {
     /// `commit` says whether a power failure may take it back because its import resumes after
     /// the last durable batch, and whether its transaction stays open for the import's next
     /// batch (see `konsent_store::ledger::Commit`).
-    /// It returns once the writer has the batch: await [`Submission::taken`] before handing it
+    /// It returns once the writer has the batch: await [`Submission::when_taken`] before handing it
     /// the next (the batch's memory is then free) and [`Submission::committed`] for the outcome.
     pub(crate) async fn submit_batch(
         &self,

@@ -53,7 +53,7 @@ impl Job {
     }
 }
 
-/// An append on its way: [`Submitted::taken`] when it is in the open transaction,
+/// An append on its way: [`Submitted::when_taken`] when it is in the open transaction,
 /// [`Submitted::committed`] when that committed.
 #[derive(Debug)]
 pub struct Submitted {
@@ -62,14 +62,9 @@ pub struct Submitted {
 }
 
 impl Submitted {
-    /// Waits until the writer has the append in its transaction (or refused it): its events
-    /// are written and their memory free. Answers at once the second time.
-    pub async fn taken(&mut self) {
-        self.when_taken().await;
-    }
-
-    /// [`Submitted::taken`] as a future of its own, which borrows nothing (so the caller can
-    /// await it beside work on what holds this); answers at once once taken.
+    /// Resolves when the writer has the append in its transaction (or refused it): its events
+    /// are written and their memory free. The future borrows nothing (the caller can await it
+    /// beside work on what holds this); asked again, it resolves at once.
     pub fn when_taken(&mut self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let rx = self.taken.take();
         async move {
@@ -165,7 +160,7 @@ impl GroupCommit {
     }
 
     /// Hands an append to its writer and returns at once; the caller awaits
-    /// [`Submitted::taken`] and [`Submitted::committed`]. With `folding`, persons' events go
+    /// [`Submitted::when_taken`] and [`Submitted::committed`]. With `folding`, persons' events go
     /// into one batch entry (see [`crate::ledger::append_folding`]).
     pub async fn submit(
         &self,
@@ -286,6 +281,27 @@ fn last_seq(appended: &[Appended]) -> Option<u64> {
 /// An append's tenant, where to answer, and its result.
 type Answer = (TenantId, oneshot::Sender<Result<Vec<Appended>, StoreError>>, Result<Vec<Appended>, StoreError>);
 
+/// Appends `j` in the transaction (within a savepoint when `savepoint`, taken back alone if it
+/// fails) and tells it it was taken.
+async fn take(tx: &mut Tx, j: Job, savepoint: bool) -> Answer {
+    let Job { tenant, recorded_at, events, side, folding, taken, reply } = j;
+    if savepoint && let Err(e) = tx.exec("SAVEPOINT konsent_append", vec![]).await {
+        return (tenant, reply, Err(e));
+    }
+    let r = append_folding(tx, tenant, recorded_at, events, side, folding).await;
+    let r = match (r, savepoint) {
+        (Ok(v), true) => tx.exec("RELEASE SAVEPOINT konsent_append", vec![]).await.map(|_| v),
+        (Err(e), true) => {
+            let _ = tx.exec("ROLLBACK TO SAVEPOINT konsent_append", vec![]).await;
+            let _ = tx.exec("RELEASE SAVEPOINT konsent_append", vec![]).await;
+            Err(e)
+        }
+        (r, false) => r,
+    };
+    let _ = taken.send(());
+    (tenant, reply, r)
+}
+
 /// Commits `batch`; a transaction left open ([`Commit::Open`]) first takes the appends that
 /// follow and skip the flush (see the module). Returns an append that arrived meanwhile but
 /// needs a transaction of its own (it flushes), to begin the next batch with.
@@ -311,23 +327,8 @@ async fn commit_batch(
     let single = batch.len() == 1;
     let mut open = lazy && w.lingers() && batch.iter().any(|j| j.commit() == Commit::Open);
     for j in batch {
-        let Job { tenant, recorded_at, events, side, folding, taken, reply } = j;
-        if !single && let Err(e) = tx.exec("SAVEPOINT konsent_append", vec![]).await {
-            results.push((tenant, reply, Err(e)));
-            continue;
-        }
-        let r = append_folding(&mut tx, tenant, recorded_at, events, side, folding).await;
-        let r = match (r, single) {
-            (Ok(v), false) => tx.exec("RELEASE SAVEPOINT konsent_append", vec![]).await.map(|_| v),
-            (Err(e), false) => {
-                let _ = tx.exec("ROLLBACK TO SAVEPOINT konsent_append", vec![]).await;
-                let _ = tx.exec("RELEASE SAVEPOINT konsent_append", vec![]).await;
-                Err(e)
-            }
-            (r, true) => r,
-        };
-        let _ = taken.send(());
-        results.push((tenant, reply, r));
+        // Several appends: each in a savepoint, so one failing leaves the others.
+        results.push(take(&mut tx, j, !single).await);
     }
     let mut left = None;
     if results.iter().any(|(_, _, r)| r.is_ok()) {
@@ -341,11 +342,9 @@ async fn commit_batch(
                 break;
             }
             open = j.commit() == Commit::Open;
-            let Job { tenant, recorded_at, events, side, folding, taken, reply } = j;
             // Without a savepoint, which would copy every page the append changes into a
             // statement journal: an append failing here takes the whole transaction back.
-            let r = append_folding(&mut tx, tenant, recorded_at, events, side, folding).await;
-            let _ = taken.send(());
+            let (tenant, reply, r) = take(&mut tx, j, false).await;
             if let Err(e) = r {
                 drop(tx);
                 let why = e.to_string();

@@ -103,7 +103,7 @@ both_engines!(import_batches_share_one_open_transaction_on_sqlite_that_the_durab
     let g = writer(db);
     let mut a =
         g.submit(t, now(), (1..=3).flat_map(person_events).collect(), vec![], folding(1, Commit::Open)).await.unwrap();
-    a.taken().await;
+    a.when_taken().await;
     if !sqlite {
         // PostgreSQL commits each batch at once (see `group::Writer::lingers`).
         assert_eq!(committed_soon(&mut a).await, Some(6));
@@ -115,7 +115,7 @@ both_engines!(import_batches_share_one_open_transaction_on_sqlite_that_the_durab
     assert_eq!(queries::stats(db, t).await.unwrap().persons, 0);
     let mut b =
         g.submit(t, now(), (4..=6).flat_map(person_events).collect(), vec![], folding(2, Commit::Open)).await.unwrap();
-    b.taken().await;
+    b.when_taken().await;
     assert!(b.try_committed().is_none());
     // The import's last batch flushes: it commits the two before it, then itself.
     let mut c = g
@@ -149,7 +149,7 @@ both_engines!(an_open_import_transaction_commits_when_no_batch_follows_or_an_api
     // A plain append meanwhile is not held back by the wait: it ends the open transaction.
     let g = writer(db);
     let mut b = g.submit(t, now(), person_events(3), vec![], folding(2, Commit::Open)).await.unwrap();
-    b.taken().await;
+    b.when_taken().await;
     let started = std::time::Instant::now();
     g.append(t, now(), person_events(4), vec![]).await.unwrap();
     assert!(started.elapsed() < SOON, "the API write did not wait for the open transaction's timeout");
@@ -165,7 +165,7 @@ both_engines!(a_batch_failing_in_an_open_import_transaction_takes_the_whole_tran
     g.append(t, now(), person_events(1), vec![]).await.unwrap();
     let mut a =
         g.submit(t, now(), (2..=4).flat_map(person_events).collect(), vec![], folding(1, Commit::Open)).await.unwrap();
-    a.taken().await;
+    a.when_taken().await;
     // Person 1 registered again: this batch fails, and on SQLite with it the batch waiting in
     // the open transaction before it.
     let again: Vec<PendingEvent> =
@@ -193,7 +193,7 @@ both_engines!(a_lazy_batch_ends_an_open_import_transaction_without_waiting, |db|
     let sqlite = db.engine() == Engine::Sqlite;
     let g = writer(db);
     let mut a = g.submit(t, now(), person_events(1), vec![], folding(1, Commit::Open)).await.unwrap();
-    a.taken().await;
+    a.when_taken().await;
     // The import's transaction ends with this batch: it commits without the flush, at once.
     let mut b = g.submit(t, now(), person_events(2), vec![], folding(2, Commit::Lazy)).await.unwrap();
     assert_eq!(committed_soon(&mut b).await, Some(2), "a lazy batch commits without waiting for another");
@@ -201,7 +201,7 @@ both_engines!(a_lazy_batch_ends_an_open_import_transaction_without_waiting, |db|
     assert_eq!(queries::stats(db, t).await.unwrap().persons, 2);
     // The next transaction of the import begins open again (on SQLite).
     let mut c = g.submit(t, now(), person_events(3), vec![], folding(3, Commit::Open)).await.unwrap();
-    c.taken().await;
+    c.when_taken().await;
     if sqlite {
         assert!(c.try_committed().is_none());
         assert_eq!(queries::stats(db, t).await.unwrap().persons, 2);
@@ -230,13 +230,13 @@ both_engines!(an_import_batch_handed_on_after_one_that_failed_is_refused, |db| {
     let g = writer(db);
     g.append(t, now(), person_events(1), vec![]).await.unwrap();
     let mut a = g.submit(t, now(), person_events(2), progress(0, 10), folding(1, Commit::Open)).await.unwrap();
-    a.taken().await;
+    a.when_taken().await;
     // The second batch fails (person 1 again) and takes the first back with it; the import has
     // already handed on the third, planned on what the first two would have created.
     let again = vec![ev(9_000, person_events(1).remove(0).body)];
     let mut b = g.submit(t, now(), again, progress(10, 20), folding(2, Commit::Open)).await.unwrap();
     let c = g.submit(t, now(), person_events(3), progress(20, 30), folding(3, Commit::Lazy)).await.unwrap();
-    b.taken().await;
+    b.when_taken().await;
     let c = c.committed().await.unwrap_err().to_string();
     assert!(c.contains("did not commit"), "{c}");
     assert!(b.committed().await.is_err());
