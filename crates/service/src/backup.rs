@@ -45,19 +45,18 @@ fn io(p: &Path) -> impl Fn(std::io::Error) -> ServiceError + '_ {
     move |e| ServiceError::Io(p.display().to_string(), e)
 }
 
+/// Whether an event goes to the deletion journal: erasures and suppressions, which a database
+/// restored from a backup must not lack (R62).
+pub(crate) fn journaled(e: &EventBody) -> bool {
+    matches!(e, EventBody::SuppressionAdded { .. } | EventBody::ErasureRequested { .. } | EventBody::VaultErased { .. })
+}
+
 impl Konsent {
     /// Appends the erasures and suppressions among `events` to the journal (durably).
     pub(crate) fn journal(&self, tenant: TenantId, events: &[&EventBody]) -> Result<(), ServiceError> {
         let lines: Vec<String> = events
             .iter()
-            .filter(|e| {
-                matches!(
-                    e,
-                    EventBody::SuppressionAdded { .. }
-                        | EventBody::ErasureRequested { .. }
-                        | EventBody::VaultErased { .. }
-                )
-            })
+            .filter(|e| journaled(e))
             .filter_map(|e| serde_json::to_string(&JournalLine { tenant, event: (*e).clone() }).ok())
             .collect();
         if lines.is_empty() {

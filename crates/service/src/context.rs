@@ -201,18 +201,8 @@ impl Konsent {
         }
         // Erasures and suppressions also go to the deletion journal, outside the database, so a
         // restored backup can be brought up to date before use (R62).
-        let journaled: Vec<EventBody> = events
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e.body,
-                    EventBody::SuppressionAdded { .. }
-                        | EventBody::ErasureRequested { .. }
-                        | EventBody::VaultErased { .. }
-                )
-            })
-            .map(|e| e.body.clone())
-            .collect();
+        let journaled: Vec<EventBody> =
+            events.iter().filter(|e| crate::backup::journaled(&e.body)).map(|e| e.body.clone()).collect();
         let inner = self.appender.submit(tenant, self.now(), events, side, folding).await?;
         Ok(Submission { tenant, inner, journaled })
     }
