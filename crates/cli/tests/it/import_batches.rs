@@ -10,6 +10,19 @@ use crate::api::world;
 use crate::app_test;
 use crate::imports::{MAILCHIMP_ZIP, email_allowed, fixture, mailchimp, upload};
 
+/// A Mailchimp member file of `rows`, each (address, first and last name, status, whether it has
+/// the whole double opt-in record: sign-up and confirmation time and IP).
+fn members_file(path: &std::path::Path, rows: &[(String, &str, &str, bool)]) {
+    let mut csv =
+        String::from("Email Address,First Name,Last Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,Status\n");
+    for (email, name, status, record) in rows {
+        let (first, last) = name.split_once(' ').unwrap_or((name, ""));
+        let record = if *record { "2025-03-01 10:00:00,192.0.2.7,2025-03-01 10:05:00,192.0.2.7" } else { ",,," };
+        csv += &format!("{email},{first},{last},{record},{status}\n");
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
 app_test!(r25_dry_run_writes_nothing_and_an_interrupted_import_resumes_where_it_stopped, |app| {
     let w = world(&app).await;
     let before = app.ledger_text().await;
@@ -62,14 +75,9 @@ app_test!(r25_a_dry_run_finds_a_duplicate_batches_apart_as_the_import_does, |app
     let dir = tempfile::tempdir().unwrap();
     // Anna's address again in the sixth row, in other case: three batches of two rows later.
     let path = dir.path().join("members.csv");
-    let mut csv =
-        String::from("Email Address,First Name,Last Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,Status\n");
-    for who in ["anna", "bernd", "carl", "dora", "emil", "ANNA"] {
-        csv += &format!(
-            "{who}@beispiel.de,Nora,Hahn,2025-03-01 10:00:00,192.0.2.7,2025-03-01 10:05:00,192.0.2.7,subscribed\n"
-        );
-    }
-    std::fs::write(&path, csv).unwrap();
+    let rows = ["anna", "bernd", "carl", "dora", "emil", "ANNA"]
+        .map(|who| (format!("{who}@beispiel.de"), "Nora Hahn", "subscribed", true));
+    members_file(&path, &rows);
     let opts = mailchimp(&w, true, 2);
     let actor = konsent_domain::ledger::Actor::User("test".into());
     let before = app.ledger_text().await;
@@ -91,17 +99,15 @@ app_test!(r39_an_unsubscribe_row_withdraws_the_consent_a_row_of_the_same_file_ju
         // Rows of the same person, as a tool's "all contacts with history" export has them: the
         // sign-up with its whole double opt-in record, then the unsubscribe, at once or later.
         let path = dir.path().join(format!("members-{round}.csv"));
-        let mut csv =
-            String::from("Email Address,First Name,Last Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,Status\n");
-        for (who, status) in
-            [("nah", "subscribed"), ("nah", "unsubscribed"), ("fern", "subscribed"), ("x", "subscribed")]
-        {
-            csv += &format!(
-                "{who}{round}@beispiel.de,Nora,Hahn,2025-03-01 10:00:00,192.0.2.7,2025-03-01 10:05:00,192.0.2.7,{status}\n"
-            );
-        }
-        csv += &format!("fern{round}@beispiel.de,Nora,Hahn,,,,,unsubscribed\n");
-        std::fs::write(&path, csv).unwrap();
+        let rows = [
+            ("nah", "subscribed", true),
+            ("nah", "unsubscribed", true),
+            ("fern", "subscribed", true),
+            ("x", "subscribed", true),
+            ("fern", "unsubscribed", false),
+        ]
+        .map(|(who, status, record)| (format!("{who}{round}@beispiel.de"), "Nora Hahn", status, record));
+        members_file(&path, &rows);
         let opts = mailchimp(&w, false, batch_rows);
         let r = app.k.import_file(app.tenant, &actor, &path, &opts, &|_| true).await.unwrap();
         assert_eq!((r.outcomes.get("given"), r.outcomes.get("opt_out")), (Some(&3), Some(&2)), "round {round}: {r:?}");
@@ -136,13 +142,8 @@ app_test!(r30_an_address_unsubscribed_in_a_row_gets_no_consent_from_a_later_row_
     // committed while the subscribe row is planned.
     for (round, batch_rows) in [(0, 100), (1, 1)] {
         let path = dir.path().join(format!("history-{round}.csv"));
-        let mut csv =
-            String::from("Email Address,First Name,Last Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,Status\n");
-        csv += &format!("ida{round}@beispiel.de,Ida,Roth,,,,,unsubscribed\n");
-        csv += &format!(
-            "ida{round}@beispiel.de,Ida,Roth,2025-03-01 10:00:00,192.0.2.7,2025-03-01 10:05:00,192.0.2.7,subscribed\n"
-        );
-        std::fs::write(&path, csv).unwrap();
+        let ida = format!("ida{round}@beispiel.de");
+        members_file(&path, &[(ida.clone(), "Ida Roth", "unsubscribed", false), (ida, "Ida Roth", "subscribed", true)]);
         let r =
             app.k.import_file(app.tenant, &actor, &path, &mailchimp(&w, false, batch_rows), &|_| true).await.unwrap();
         assert_eq!(
@@ -162,20 +163,14 @@ app_test!(two_imports_of_one_tenant_at_once_make_one_person_an_address, |app| {
     // Two lists with the same 60 addresses in the same order (the second has 20 more), started
     // together, in batches of 5 rows: side by side each would plan the same address while the
     // other's new person is not committed yet.
-    let write = |name: &str, first: &str, addresses: std::ops::Range<u32>| {
-        let path = dir.path().join(name);
-        let mut csv =
-            String::from("Email Address,First Name,Last Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,Status\n");
-        for i in addresses {
-            csv += &format!(
-                "kunde{i}@beispiel.de,{first},Hahn,2025-03-01 10:00:00,192.0.2.7,2025-03-01 10:05:00,192.0.2.7,subscribed\n"
-            );
-        }
-        std::fs::write(&path, csv).unwrap();
+    let write = |file: &str, name: &'static str, addresses: std::ops::Range<u32>| {
+        let path = dir.path().join(file);
+        let rows: Vec<_> = addresses.map(|i| (format!("kunde{i}@beispiel.de"), name, "subscribed", true)).collect();
+        members_file(&path, &rows);
         path
     };
-    let a = write("messe.csv", "Nora", 0..60);
-    let b = write("newsletter.csv", "Ida", 0..80);
+    let a = write("messe.csv", "Nora Hahn", 0..60);
+    let b = write("newsletter.csv", "Ida Hahn", 0..80);
     let opts = ImportOptions { chunk_rows: 5, ..mailchimp(&w, false, 5) };
     let (ra, rb) = tokio::join!(
         app.k.import_file(app.tenant, &actor, &a, &opts, &|_| true),
