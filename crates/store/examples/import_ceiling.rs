@@ -83,7 +83,17 @@ async fn main() {
     // SKIP=persons,keys,data,points,values,consents: leave tables out, to see what each costs.
     let skip = std::env::var("SKIP").unwrap_or_default();
     let on = |t: &str| !skip.split(',').any(|s| s == t);
-    let tenant = id(1, 1);
+    // IDS=blob: ids (tenant, person, contact point, consent, event) as 16-byte blobs in today's
+    // TEXT-declared columns, as a data-only migration of today's tables would store them.
+    let blob_ids = std::env::var("IDS").is_ok_and(|v| v == "blob");
+    let idv = |s: &str| -> rusqlite::types::Value {
+        if blob_ids {
+            rusqlite::types::Value::Blob(hex::decode(s.replace('-', "")).expect("uuid hex"))
+        } else {
+            rusqlite::types::Value::Text(s.to_string())
+        }
+    };
+    let tenant = idv(&id(1, 1));
     let blob = |len: usize, seed: u64| -> Vec<u8> { (0..len).map(|i| (seed as usize + i * 31) as u8).collect() };
     let mut prev = [0u8; 32];
     let mut seq: i64 = 0;
@@ -143,9 +153,9 @@ async fn main() {
                     .execute(params![
                         tenant,
                         seq,
-                        id(seq as u64, 4),
+                        idv(&id(seq as u64, 4)),
                         kind,
-                        person,
+                        person.map(idv),
                         at,
                         payload,
                         prev.to_vec(),
@@ -159,11 +169,13 @@ async fn main() {
             }
             for i in done..done + k {
                 let at = 1_700_000_000_000_000 + i as i64;
-                let person = id(i, 2);
-                let cp = id(i, 3);
-                let hash_hex = hex::encode(Sha256::digest(person.as_bytes()));
+                let person_s = id(i, 2);
+                let cp_s = id(i, 3);
+                let hash_hex = hex::encode(Sha256::digest(person_s.as_bytes()));
+                let blind = hex::encode(Sha256::digest(cp_s.as_bytes()));
+                let (person, cp) = (idv(&person_s), idv(&cp_s));
                 for (kind, len) in PAYLOAD.iter().copied().filter(|_| !compact) {
-                    entry(kind, Some(&person), at, blob(len, i));
+                    entry(kind, Some(&person_s), at, blob(len, i));
                 }
                 if on("persons") {
                     persons.execute(params![tenant, person, hash_hex, at]).expect("persons");
@@ -174,7 +186,6 @@ async fn main() {
                 if on("data") {
                     data.execute(params![tenant, person, blob(SEALED_DATA, i), hash_hex, at]).expect("data");
                 }
-                let blind = hex::encode(Sha256::digest(cp.as_bytes()));
                 if on("points") {
                     points.execute(params![tenant, cp, person, blind, hash_hex, at]).expect("points");
                 }
@@ -185,7 +196,7 @@ async fn main() {
                     consents
                         .execute(params![
                             tenant,
-                            id(i, 5),
+                            idv(&id(i, 5)),
                             person,
                             "text",
                             at,
