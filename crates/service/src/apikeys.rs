@@ -75,7 +75,9 @@ pub async fn create(
         id: k.id(ApiKeyId::from_parts).to_string(),
         tenant_id: tenant,
         role: role.as_str().to_string(),
-        org_unit_id: org_unit,
+        org_unit_id: org_unit.as_deref().map(str::parse).transpose().map_err(|_| {
+            ServiceError::invalid("org_unit", "keine gültige Organisationseinheit / not a valid org unit id")
+        })?,
         label: label.to_string(),
         revoked: false,
     };

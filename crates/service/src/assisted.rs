@@ -134,7 +134,7 @@ impl Konsent {
 
     /// Who recorded a consent (from its ledger entry).
     async fn captured_by(&self, tenant: TenantId, c: &ConsentRecord) -> Result<Option<Actor>, ServiceError> {
-        for pe in ledger::person_entries(&self.db, tenant, &c.person_id.to_string()).await? {
+        for pe in ledger::person_entries(&self.db, tenant, &c.person_id).await? {
             for e in pe.events()? {
                 if let EventBody::ConsentRecorded { consent } = &e.body
                     && consent.id == c.id

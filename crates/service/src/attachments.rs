@@ -65,7 +65,7 @@ impl Konsent {
     ) -> (PendingEvent, SideWrite) {
         let sealed = dek.seal(self.random(), bytes, &aad(tenant, person, &meta.sha256));
         let side = SideWrite::Attachment {
-            person_id: person.to_string(),
+            person_id: person,
             sha256: meta.sha256.clone(),
             kind: meta.kind.as_str().into(),
             content_type: meta.content_type.clone(),

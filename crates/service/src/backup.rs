@@ -99,7 +99,7 @@ impl Konsent {
             let t = l.tenant;
             match &l.event {
                 EventBody::SuppressionAdded { entry } => {
-                    if queries::suppression_exists(&self.db, t, &entry.id.to_string()).await? {
+                    if queries::suppression_exists(&self.db, t, entry.id).await? {
                         continue;
                     }
                     self.append(t, vec![self.pending(&actor, l.event.clone())], vec![]).await?;

@@ -189,11 +189,11 @@ impl Konsent {
             });
         }
         for chunk in pending.chunks(500) {
-            let ids: Vec<String> = chunk.iter().map(|u| u.id.to_string()).collect();
+            let ids: Vec<_> = chunk.iter().map(|u| u.id).collect();
             let have = queries::existing_uses(&self.db, tenant, &ids).await?;
             let events: Vec<_> = chunk
                 .iter()
-                .filter(|u| !have.contains(&u.id.to_string()))
+                .filter(|u| !have.contains(&u.id))
                 .map(|u| self.pending(actor, EventBody::UseRecorded { record: Box::new(u.clone()) }))
                 .collect();
             report.already_imported += (chunk.len() - events.len()) as u64;

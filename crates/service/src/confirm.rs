@@ -38,8 +38,7 @@ impl Konsent {
             )));
         }
         let now = self.now();
-        if queries::open_doi_token(&self.db, &tenant.to_string(), &consent_id.to_string(), now.as_microsecond()).await?
-        {
+        if queries::open_doi_token(&self.db, tenant, consent_id, now.as_microsecond()).await? {
             return Err(ServiceError::Conflict("ein Bestätigungslink für diese Einwilligung ist noch gültig / a confirmation link for this consent is still valid".into()));
         }
         let no_such = || {

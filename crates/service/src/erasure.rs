@@ -207,12 +207,12 @@ impl Konsent {
         let now: Vec<&Item> =
             lines.iter().filter(|l| all || l.disposition == Disposition::DeleteNow).map(|l| &l.item).collect();
         let side = SideWrite::EraseVault {
-            person_id: person.to_string(),
+            person_id: person,
             person_data: now.iter().any(|i| matches!(i, Item::PersonData)),
             contact_points: now
                 .iter()
                 .filter_map(|i| match i {
-                    Item::ContactPoint { id } => Some(id.to_string()),
+                    Item::ContactPoint { id } => Some(*id),
                     _ => None,
                 })
                 .collect(),

@@ -71,8 +71,8 @@ impl Konsent {
             self.outbox_message(&Outgoing::Sms(sms.clone()), "otp", &c)?,
             SideWrite::OtpCode {
                 id: id.clone(),
-                consent_id: consent_id.to_string(),
-                contact_point_id: cp.to_string(),
+                consent_id,
+                contact_point_id: cp,
                 code_mac: code_mac(self, &id, &code),
                 sent_at: now.as_microsecond(),
                 expires_at: (now + CODE_VALIDITY).as_microsecond(),
@@ -110,7 +110,7 @@ impl Konsent {
     ) -> Result<(ConsentRecord, Vec<Missing>), ServiceError> {
         let mut c = self.consent_of(tenant, consent_id).await?;
         let (id, cp, mac, sent_at, expires_at, attempts) =
-            queries::latest_otp(&self.db, &tenant.to_string(), &consent_id.to_string()).await?.ok_or_else(|| {
+            queries::latest_otp(&self.db, tenant, consent_id).await?.ok_or_else(|| {
                 ServiceError::Conflict(
                     "für diese Einwilligung wurde kein Code gesendet / no code was sent for this consent; request one"
                         .into(),
@@ -133,8 +133,7 @@ impl Konsent {
             queries::otp_attempt(&self.db, &id).await?;
             return Err(ServiceError::invalid("code", "Code stimmt nicht / wrong code"));
         }
-        let cp: ContactPointId =
-            cp.parse().map_err(|_| ServiceError::Conflict("stored code has a bad contact point".into()))?;
+        let cp: ContactPointId = cp;
         let evidence = Evidence::Otp {
             contact_point: cp,
             sent_at: Timestamp::from_microsecond(sent_at).map_err(|e| ServiceError::Conflict(e.to_string()))?,
@@ -203,10 +202,8 @@ impl Konsent {
                     .into(),
             ));
         }
-        let bad = |what: &str| ServiceError::Conflict(format!("stored token has a bad {what}"));
-        let tenant: TenantId = row.tenant_id.parse().map_err(|_| bad("tenant id"))?;
-        let ids =
-            rows.iter().map(|r| r.consent_id.parse().map_err(|_| bad("consent id"))).collect::<Result<Vec<_>, _>>()?;
+        let tenant: TenantId = row.tenant_id;
+        let ids = rows.iter().map(|r| r.consent_id).collect::<Vec<_>>();
         Ok((tenant, self.number_still_pending(tenant, ids).await?))
     }
 

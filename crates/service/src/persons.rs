@@ -67,14 +67,10 @@ impl Konsent {
                 data_hash: data_hash.clone(),
             },
         )];
-        let pid = person_id.to_string();
+        let pid = person_id;
         let mut side = vec![
-            SideWrite::PersonKey {
-                person_id: pid.clone(),
-                wrapped_key: wrapped,
-                key_fp: self.keys.master().fingerprint(),
-            },
-            SideWrite::PersonData { person_id: pid.clone(), version: 1, sealed, sha256: data_hash },
+            SideWrite::PersonKey { person_id: pid, wrapped_key: wrapped, key_fp: self.keys.master().fingerprint() },
+            SideWrite::PersonData { person_id: pid, version: 1, sealed, sha256: data_hash },
         ];
         let mut contact_point_ids = Vec::with_capacity(p.contacts.len());
         for c in &p.contacts {
@@ -109,12 +105,7 @@ impl Konsent {
                 value_hash: value_hash.clone(),
             },
         );
-        let side = SideWrite::ContactValue {
-            contact_point_id: cp.to_string(),
-            person_id: person_id.to_string(),
-            sealed,
-            sha256: value_hash,
-        };
+        let side = SideWrite::ContactValue { contact_point_id: cp, person_id, sealed, sha256: value_hash };
         (cp, ev, side)
     }
 
@@ -169,11 +160,8 @@ impl Konsent {
         tenant: TenantId,
         contact_points: &[ContactPointId],
     ) -> Result<std::collections::HashMap<ContactPointId, ContactValue>, ServiceError> {
-        let ids: Vec<String> = contact_points.iter().map(ToString::to_string).collect();
-        let mut out = std::collections::HashMap::with_capacity(ids.len());
-        for (cp, (person, wrapped, sealed)) in queries::sealed_contacts(&self.db, tenant, &ids).await? {
-            let cp: ContactPointId =
-                cp.parse().map_err(|_| ServiceError::Conflict("contact point id unreadable".into()))?;
+        let mut out = std::collections::HashMap::with_capacity(contact_points.len());
+        for (cp, (person, wrapped, sealed)) in queries::sealed_contacts(&self.db, tenant, contact_points).await? {
             let dek = self.keys.master().unwrap(&wrapped, &key_aad(tenant, person))?;
             let plain = dek.open(&sealed, &contact_aad(tenant, cp))?;
             let value = serde_json::from_slice(&plain)
@@ -217,7 +205,7 @@ impl Konsent {
             actor,
             EventBody::PersonCorrected { person_id: person, data_hash: data_hash.clone(), recipient_class },
         );
-        let side = SideWrite::PersonData { person_id: person.to_string(), version, sealed, sha256: data_hash };
+        let side = SideWrite::PersonData { person_id: person, version, sealed, sha256: data_hash };
         self.append(tenant, vec![ev], vec![side]).await?;
         Ok(())
     }

@@ -8,6 +8,7 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::db::{Tx, Val};
 use crate::error::StoreError;
+use konsent_domain::ids::{ConsentId, ContactPointId};
 
 /// Rows per multi-row statement (PostgreSQL allows 65,535 parameters, SQLite 32,766).
 const ROWS: usize = 64;
@@ -125,9 +126,9 @@ pub(crate) fn one(t: &'static Table) -> &'static str {
 pub(crate) struct Bulk {
     tables: Vec<(&'static Table, Vec<Vec<Val>>)>,
     /// Buffered `contact_points` rows by id (their index in that table's rows).
-    contact_points: HashMap<String, usize>,
+    contact_points: HashMap<ContactPointId, usize>,
     /// Ids of buffered `consents` rows (a second write of one goes through after a flush).
-    consents: std::collections::HashSet<String>,
+    consents: std::collections::HashSet<ConsentId>,
 }
 
 impl Bulk {
@@ -148,20 +149,17 @@ impl Bulk {
         self.rows(t).push(row);
     }
 
-    /// Queues a contact point (its id is the second column).
-    pub(crate) fn push_contact_point(&mut self, row: Vec<Val>) {
-        if let Some(Val::Text(id)) = row.get(1) {
-            let id = id.clone();
-            let rows = self.rows(&CONTACT_POINTS);
-            rows.push(row);
-            let at = rows.len() - 1;
-            self.contact_points.insert(id, at);
-        }
+    /// Queues the row of contact point `id`.
+    pub(crate) fn push_contact_point(&mut self, id: ContactPointId, row: Vec<Val>) {
+        let rows = self.rows(&CONTACT_POINTS);
+        rows.push(row);
+        let at = rows.len() - 1;
+        self.contact_points.insert(id, at);
     }
 
     /// Marks a queued contact point verified; `false` when it is not queued.
-    pub(crate) fn verify_contact_point(&mut self, id: &str, at: i64, method: &str) -> bool {
-        let Some(&i) = self.contact_points.get(id) else { return false };
+    pub(crate) fn verify_contact_point(&mut self, id: ContactPointId, at: i64, method: &str) -> bool {
+        let Some(&i) = self.contact_points.get(&id) else { return false };
         match self.rows(&CONTACT_POINTS).get_mut(i) {
             Some(row) => {
                 row[7] = Val::OptI64(Some(at));
@@ -173,8 +171,8 @@ impl Bulk {
     }
 
     /// Queues a consent row unless one of the same id is queued (`false`: write it after a flush).
-    pub(crate) fn push_consent(&mut self, id: &str, row: Vec<Val>) -> bool {
-        if !self.consents.insert(id.to_string()) {
+    pub(crate) fn push_consent(&mut self, id: ConsentId, row: Vec<Val>) -> bool {
+        if !self.consents.insert(id) {
             return false;
         }
         self.push(&NEW_CONSENTS, row);

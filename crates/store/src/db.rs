@@ -1,8 +1,9 @@
 //! The database handle: one code path for SQLite and PostgreSQL through a tiny value/row layer.
 //!
 //! Store code writes SQL once (portable subset: `$N` placeholders, `ON CONFLICT`, `RETURNING`,
-//! BIGINT microsecond timestamps, TEXT ids, BLOB/BYTEA bytes) and binds [`Val`]s; [`Db`] runs it
-//! on whichever engine is configured. SQLite gets a single-connection writer pool with
+//! BIGINT microsecond timestamps, BLOB/BYTEA bytes) and binds [`Val`]s; [`Db`] runs it on
+//! whichever engine is configured. Typed ids ([`StoredId`]) are 16-byte BLOBs on SQLite and TEXT
+//! on PostgreSQL: bind them as [`Val::Id`] and read them with [`Row::id`], never as text. SQLite gets a single-connection writer pool with
 //! `BEGIN IMMEDIATE`, so writers are serialised and never fail with `SQLITE_BUSY`.
 
 use std::str::FromStr;
@@ -13,6 +14,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite, Transaction};
+use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::native;
@@ -34,6 +36,79 @@ pub enum Val {
     OptBytes(Option<Vec<u8>>),
     /// Boolean.
     Bool(bool),
+    /// A typed id: 16 bytes on SQLite, its text on PostgreSQL.
+    Id(Uuid),
+    /// Nullable typed id.
+    OptId(Option<Uuid>),
+}
+
+/// A domain id the store keeps in its engine's id representation (see [`Val::Id`]).
+pub trait StoredId: Copy {
+    /// The id of a stored UUID.
+    fn of_uuid(u: Uuid) -> Self;
+    /// The UUID to store.
+    fn uuid(self) -> Uuid;
+}
+
+impl StoredId for Uuid {
+    fn of_uuid(u: Uuid) -> Self {
+        u
+    }
+    fn uuid(self) -> Uuid {
+        self
+    }
+}
+
+macro_rules! stored_ids {
+    ($($t:ident),*) => {$(
+        impl StoredId for konsent_domain::ids::$t {
+            fn of_uuid(u: Uuid) -> Self { Self::from_uuid(u) }
+            fn uuid(self) -> Uuid { self.as_uuid() }
+        }
+        impl From<konsent_domain::ids::$t> for Val {
+            fn from(v: konsent_domain::ids::$t) -> Self { Val::Id(v.as_uuid()) }
+        }
+        impl From<&konsent_domain::ids::$t> for Val {
+            fn from(v: &konsent_domain::ids::$t) -> Self { Val::Id(v.as_uuid()) }
+        }
+        impl From<Option<konsent_domain::ids::$t>> for Val {
+            fn from(v: Option<konsent_domain::ids::$t>) -> Self { Val::OptId(v.map(|v| v.as_uuid())) }
+        }
+    )*};
+}
+stored_ids!(
+    TenantId,
+    AdvertiserId,
+    OrgUnitId,
+    PersonId,
+    ContactPointId,
+    ConsentId,
+    TextId,
+    UseId,
+    EventId,
+    SuppressionId,
+    BasisId,
+    ApiKeyId,
+    HoldId,
+    SegmentId
+);
+
+/// SQLite's form of an id: its 16 bytes.
+fn sqlite_id(u: &Uuid) -> Vec<u8> {
+    u.as_bytes().to_vec()
+}
+
+/// PostgreSQL's form of an id: its hyphenated text.
+fn pg_id(u: &Uuid) -> String {
+    u.to_string()
+}
+
+/// An id read back from either form.
+fn uuid_of_bytes(b: &[u8]) -> Result<Uuid, StoreError> {
+    Uuid::from_slice(b).map_err(|_| StoreError::Corrupt(format!("an id of {} bytes", b.len())))
+}
+fn uuid_of_text(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|_| StoreError::Corrupt("an id that is not a UUID".into()))
 }
 
 impl From<i64> for Val {
@@ -84,7 +159,7 @@ macro_rules! vals {
 }
 
 macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
+    ($q:expr, $args:expr, $id:ident) => {{
         let mut q = $q;
         for a in $args {
             q = match a {
@@ -95,6 +170,8 @@ macro_rules! bind_all {
                 Val::Bytes(v) => q.bind(v),
                 Val::OptBytes(v) => q.bind(v),
                 Val::Bool(v) => q.bind(v),
+                Val::Id(v) => q.bind($id(&v)),
+                Val::OptId(v) => q.bind(v.as_ref().map($id)),
             };
         }
         q
@@ -149,6 +226,60 @@ impl Row {
     /// Nullable bytes column.
     pub fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
         get!(self, i, Option<Vec<u8>>, native::blob)
+    }
+    /// Number of columns.
+    pub fn len(&self) -> usize {
+        match self {
+            Row::Sqlite(r) => r.len(),
+            Row::Pg(r) => r.len(),
+            Row::Native(r) => r.len(),
+        }
+    }
+    /// Whether the row has no columns.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Any column as text, for comparing dumps on one engine: integers in decimal, bytes in hex,
+    /// NULL as `-`.
+    pub fn render(&self, i: usize) -> Result<String, StoreError> {
+        macro_rules! first_of {
+            ($r:expr) => {{
+                if let Ok(v) = $r.try_get::<Option<i64>, _>(i) {
+                    return Ok(v.map_or_else(|| "-".into(), |v| v.to_string()));
+                }
+                if let Ok(v) = $r.try_get::<Option<String>, _>(i) {
+                    return Ok(v.unwrap_or_else(|| "-".into()));
+                }
+                if let Ok(v) = $r.try_get::<Option<bool>, _>(i) {
+                    return Ok(v.map_or_else(|| "-".into(), |v| v.to_string()));
+                }
+                Ok($r.try_get::<Option<Vec<u8>>, _>(i)?.map_or_else(|| "-".into(), hex::encode))
+            }};
+        }
+        match self {
+            Row::Sqlite(r) => first_of!(r),
+            Row::Pg(r) => first_of!(r),
+            Row::Native(r) => Ok(match native::column(r, i)? {
+                rusqlite::types::Value::Null => "-".into(),
+                rusqlite::types::Value::Integer(v) => v.to_string(),
+                rusqlite::types::Value::Real(v) => v.to_string(),
+                rusqlite::types::Value::Text(v) => v.clone(),
+                rusqlite::types::Value::Blob(v) => hex::encode(v),
+            }),
+        }
+    }
+    /// Id column (see [`Val::Id`]).
+    pub fn id<T: StoredId>(&self, i: usize) -> Result<T, StoreError> {
+        self.opt_id(i)?.ok_or_else(|| StoreError::Native("unexpected NULL".into()))
+    }
+    /// Nullable id column.
+    pub fn opt_id<T: StoredId>(&self, i: usize) -> Result<Option<T>, StoreError> {
+        let u = match self {
+            Row::Sqlite(r) => r.try_get::<Option<Vec<u8>>, _>(i)?.map(|b| uuid_of_bytes(&b)).transpose()?,
+            Row::Pg(r) => r.try_get::<Option<String>, _>(i)?.map(|s| uuid_of_text(&s)).transpose()?,
+            Row::Native(r) => native::blob(native::column(r, i)?)?.map(|b| uuid_of_bytes(&b)).transpose()?,
+        };
+        Ok(u.map(T::of_uuid))
     }
     /// Boolean column.
     pub fn bool(&self, i: usize) -> Result<bool, StoreError> {
@@ -280,18 +411,25 @@ impl Db {
     /// Runs a statement outside a transaction (on the writer for SQLite).
     pub async fn exec(&self, sql: &'static str, args: Vec<Val>) -> Result<u64, StoreError> {
         Ok(match self {
-            Db::Sqlite { write, .. } => bind_all!(sqlx::query(sql), args).execute(write).await?.rows_affected(),
-            Db::Postgres(p) => bind_all!(sqlx::query(sql), args).execute(p).await?.rows_affected(),
+            Db::Sqlite { write, .. } => {
+                bind_all!(sqlx::query(sql), args, sqlite_id).execute(write).await?.rows_affected()
+            }
+            Db::Postgres(p) => bind_all!(sqlx::query(sql), args, pg_id).execute(p).await?.rows_affected(),
         })
     }
 
     /// Reads all rows.
     pub async fn fetch_all(&self, sql: &'static str, args: Vec<Val>) -> Result<Vec<Row>, StoreError> {
         Ok(match self {
-            Db::Sqlite { read, .. } => {
-                bind_all!(sqlx::query(sql), args).fetch_all(read).await?.into_iter().map(Row::Sqlite).collect()
+            Db::Sqlite { read, .. } => bind_all!(sqlx::query(sql), args, sqlite_id)
+                .fetch_all(read)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+            Db::Postgres(p) => {
+                bind_all!(sqlx::query(sql), args, pg_id).fetch_all(p).await?.into_iter().map(Row::Pg).collect()
             }
-            Db::Postgres(p) => bind_all!(sqlx::query(sql), args).fetch_all(p).await?.into_iter().map(Row::Pg).collect(),
         })
     }
 
@@ -299,23 +437,28 @@ impl Db {
     /// a list of `$N` placeholders); values are always bound, never spliced in.
     pub async fn fetch_all_built(&self, sql: String, args: Vec<Val>) -> Result<Vec<Row>, StoreError> {
         Ok(match self {
-            Db::Sqlite { read, .. } => bind_all!(sqlx::query(AssertSqlSafe(sql)), args)
+            Db::Sqlite { read, .. } => bind_all!(sqlx::query(AssertSqlSafe(sql)), args, sqlite_id)
                 .fetch_all(read)
                 .await?
                 .into_iter()
                 .map(Row::Sqlite)
                 .collect(),
-            Db::Postgres(p) => {
-                bind_all!(sqlx::query(AssertSqlSafe(sql)), args).fetch_all(p).await?.into_iter().map(Row::Pg).collect()
-            }
+            Db::Postgres(p) => bind_all!(sqlx::query(AssertSqlSafe(sql)), args, pg_id)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(Row::Pg)
+                .collect(),
         })
     }
 
     /// Reads at most one row.
     pub async fn fetch_optional(&self, sql: &'static str, args: Vec<Val>) -> Result<Option<Row>, StoreError> {
         Ok(match self {
-            Db::Sqlite { read, .. } => bind_all!(sqlx::query(sql), args).fetch_optional(read).await?.map(Row::Sqlite),
-            Db::Postgres(p) => bind_all!(sqlx::query(sql), args).fetch_optional(p).await?.map(Row::Pg),
+            Db::Sqlite { read, .. } => {
+                bind_all!(sqlx::query(sql), args, sqlite_id).fetch_optional(read).await?.map(Row::Sqlite)
+            }
+            Db::Postgres(p) => bind_all!(sqlx::query(sql), args, pg_id).fetch_optional(p).await?.map(Row::Pg),
         })
     }
 
@@ -348,8 +491,8 @@ impl Tx {
     /// Runs a statement.
     pub async fn exec(&mut self, sql: &'static str, args: Vec<Val>) -> Result<u64, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args).execute(&mut **t).await?.rows_affected(),
-            Tx::Pg(t) => bind_all!(sqlx::query(sql), args).execute(&mut **t).await?.rows_affected(),
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args, sqlite_id).execute(&mut **t).await?.rows_affected(),
+            Tx::Pg(t) => bind_all!(sqlx::query(sql), args, pg_id).execute(&mut **t).await?.rows_affected(),
             Tx::Native(t) => t.exec(sql, &args)?,
         })
     }
@@ -357,11 +500,14 @@ impl Tx {
     /// Reads all rows.
     pub async fn fetch_all(&mut self, sql: &'static str, args: Vec<Val>) -> Result<Vec<Row>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t) => {
-                bind_all!(sqlx::query(sql), args).fetch_all(&mut **t).await?.into_iter().map(Row::Sqlite).collect()
-            }
+            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args, sqlite_id)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
             Tx::Pg(t) => {
-                bind_all!(sqlx::query(sql), args).fetch_all(&mut **t).await?.into_iter().map(Row::Pg).collect()
+                bind_all!(sqlx::query(sql), args, pg_id).fetch_all(&mut **t).await?.into_iter().map(Row::Pg).collect()
             }
             Tx::Native(t) => t.fetch_all(sql, &args)?,
         })
@@ -370,8 +516,10 @@ impl Tx {
     /// Reads at most one row.
     pub async fn fetch_optional(&mut self, sql: &'static str, args: Vec<Val>) -> Result<Option<Row>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(t) => bind_all!(sqlx::query(sql), args).fetch_optional(&mut **t).await?.map(Row::Sqlite),
-            Tx::Pg(t) => bind_all!(sqlx::query(sql), args).fetch_optional(&mut **t).await?.map(Row::Pg),
+            Tx::Sqlite(t) => {
+                bind_all!(sqlx::query(sql), args, sqlite_id).fetch_optional(&mut **t).await?.map(Row::Sqlite)
+            }
+            Tx::Pg(t) => bind_all!(sqlx::query(sql), args, pg_id).fetch_optional(&mut **t).await?.map(Row::Pg),
             Tx::Native(t) => t.fetch_all(sql, &args)?.into_iter().next(),
         })
     }

@@ -62,6 +62,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_batches.sql"),
         postgres: include_str!("../migrations/postgres/0008_batches.sql"),
     },
+    Migration {
+        version: 9,
+        name: "binary_ids",
+        sqlite: include_str!("../migrations/sqlite/0009_binary_ids.sql"),
+        postgres: include_str!("../migrations/postgres/0009_binary_ids.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -23,7 +23,10 @@ impl ToSql for Val {
         Ok(match self {
             Val::I64(v) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
             Val::OptI64(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
-            Val::OptI64(None) | Val::OptText(None) | Val::OptBytes(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Val::OptI64(None) | Val::OptText(None) | Val::OptBytes(None) | Val::OptId(None) => {
+                ToSqlOutput::Borrowed(ValueRef::Null)
+            }
+            Val::Id(v) | Val::OptId(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Blob(v.as_bytes())),
             Val::Text(v) | Val::OptText(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
             Val::Bytes(v) | Val::OptBytes(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
             Val::Bool(v) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*v))),

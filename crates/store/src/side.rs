@@ -5,6 +5,8 @@ mod hooks;
 
 pub use hooks::{HookItem, WebhookWrite};
 
+use konsent_domain::ids::{ConsentId, ContactPointId, PersonId, SegmentId, TenantId};
+
 use crate::db::Tx;
 use crate::error::StoreError;
 use crate::ledger::Appended;
@@ -16,7 +18,7 @@ pub enum SideWrite {
     /// A person's wrapped data key.
     PersonKey {
         /// Person.
-        person_id: String,
+        person_id: PersonId,
         /// Data key wrapped by the master key.
         wrapped_key: Vec<u8>,
         /// Fingerprint of the master key used.
@@ -25,7 +27,7 @@ pub enum SideWrite {
     /// A sealed version of a person's data.
     PersonData {
         /// Person.
-        person_id: String,
+        person_id: PersonId,
         /// Version, from 1.
         version: i64,
         /// Sealed bytes.
@@ -53,9 +55,9 @@ pub enum SideWrite {
         /// SHA-256 of the token, hex.
         token_hash: String,
         /// Consent to confirm.
-        consent_id: String,
+        consent_id: ConsentId,
         /// E-mail contact point it was sent to.
-        contact_point_id: String,
+        contact_point_id: ContactPointId,
         /// Message id of the mail.
         message_id: String,
         /// Sent (queued) at, µs.
@@ -77,9 +79,9 @@ pub enum SideWrite {
         /// Id.
         id: String,
         /// Consent.
-        consent_id: String,
+        consent_id: ConsentId,
         /// Phone contact point.
-        contact_point_id: String,
+        contact_point_id: ContactPointId,
         /// HMAC of the code.
         code_mac: String,
         /// Sent at, µs.
@@ -104,9 +106,9 @@ pub enum SideWrite {
     /// A sealed contact point value.
     ContactValue {
         /// Contact point.
-        contact_point_id: String,
+        contact_point_id: ContactPointId,
         /// Person.
-        person_id: String,
+        person_id: PersonId,
         /// Sealed bytes.
         sealed: Vec<u8>,
         /// SHA-256 of `sealed`.
@@ -115,11 +117,11 @@ pub enum SideWrite {
     /// Deletes personal data of a person from the vault (erasure, retention sweep).
     EraseVault {
         /// Person.
-        person_id: String,
+        person_id: PersonId,
         /// Delete the sealed person data (all versions).
         person_data: bool,
         /// Contact points whose sealed values are deleted.
-        contact_points: Vec<String>,
+        contact_points: Vec<ContactPointId>,
         /// Evidence files deleted (SHA-256).
         attachments: Vec<String>,
         /// Delete everything of the person and the wrapped key (crypto-shredding).
@@ -156,9 +158,9 @@ pub enum SideWrite {
     /// consents JSON).
     SegmentMembers {
         /// Segment.
-        segment_id: String,
+        segment_id: SegmentId,
         /// Rows.
-        members: Vec<(i64, String, String, bool, String, String)>,
+        members: Vec<(i64, PersonId, ContactPointId, bool, String, String)>,
     },
     /// Entries of a Robinson list (SHA-256 hex of the normalised value).
     RobinsonEntries {
@@ -172,7 +174,7 @@ pub enum SideWrite {
     /// An evidence file, sealed; stored once per person and content hash.
     Attachment {
         /// Person.
-        person_id: String,
+        person_id: PersonId,
         /// SHA-256 of the plain bytes, hex.
         sha256: String,
         /// `recording` or `scan`.
@@ -192,7 +194,7 @@ pub enum SideWrite {
 pub(crate) async fn write_side_bulk(
     tx: &mut Tx,
     bulk: &mut crate::bulk::Bulk,
-    tenant: &str,
+    tenant: TenantId,
     now: i64,
     s: SideWrite,
     appended: &[Appended],
@@ -218,7 +220,7 @@ pub(crate) async fn write_side_bulk(
 
 pub(crate) async fn write_side(
     tx: &mut Tx,
-    tenant: &str,
+    tenant: TenantId,
     now: i64,
     s: SideWrite,
     appended: &[Appended],
@@ -309,7 +311,7 @@ pub(crate) async fn write_side(
                     .exec(
                         "INSERT INTO segment_members (tenant_id, segment_id, seq, person_id, contact_point_id, included, reasons, consents) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                        vals![tenant, segment_id.clone(), seq, person, cp, i64::from(included), reasons, consents],
+                        vals![tenant, segment_id, seq, person, cp, i64::from(included), reasons, consents],
                     )
                     .await?;
             }
@@ -382,7 +384,7 @@ pub(crate) async fn write_side(
             let mut n = 0;
             if person_data || destroy_key {
                 n += tx
-                    .exec("DELETE FROM person_data WHERE tenant_id = $1 AND person_id = $2", vals![tenant, person_id.clone()])
+                    .exec("DELETE FROM person_data WHERE tenant_id = $1 AND person_id = $2", vals![tenant, person_id])
                     .await?;
             }
             if destroy_key {
@@ -391,14 +393,14 @@ pub(crate) async fn write_side(
                     "DELETE FROM attachments WHERE tenant_id = $1 AND person_id = $2",
                     "DELETE FROM person_keys WHERE tenant_id = $1 AND person_id = $2",
                 ] {
-                    n += tx.exec(sql, vals![tenant, person_id.clone()]).await?;
+                    n += tx.exec(sql, vals![tenant, person_id]).await?;
                 }
             }
             for cp in contact_points {
                 n += tx
                     .exec(
                         "DELETE FROM contact_values WHERE tenant_id = $1 AND person_id = $2 AND contact_point_id = $3",
-                        vals![tenant, person_id.clone(), cp],
+                        vals![tenant, person_id, cp],
                     )
                     .await?;
             }
@@ -406,7 +408,7 @@ pub(crate) async fn write_side(
                 n += tx
                     .exec(
                         "DELETE FROM attachments WHERE tenant_id = $1 AND person_id = $2 AND sha256 = $3",
-                        vals![tenant, person_id.clone(), sha],
+                        vals![tenant, person_id, sha],
                     )
                     .await?;
             }

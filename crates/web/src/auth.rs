@@ -3,7 +3,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use konsent_domain::ids::TenantId;
+use konsent_domain::ids::{OrgUnitId, TenantId};
 use konsent_domain::ledger::Actor;
 use konsent_service::apikeys::{self, Role};
 
@@ -102,7 +102,7 @@ pub struct Caller {
     /// Key id (pseudonymous actor).
     pub key_id: String,
     /// Optional org-unit restriction.
-    pub org_unit: Option<String>,
+    pub org_unit: Option<OrgUnitId>,
 }
 
 impl Caller {
@@ -111,8 +111,8 @@ impl Caller {
         if allowed(self.role, p) { Ok(()) } else { Err(ApiError::forbidden(p.describe())) }
     }
     /// Whether an org-unit-restricted key may see a person owned by `person_org_unit`.
-    pub fn sees(&self, person_org_unit: Option<&str>) -> bool {
-        self.org_unit.as_deref().is_none_or(|mine| person_org_unit == Some(mine))
+    pub fn sees(&self, person_org_unit: Option<OrgUnitId>) -> bool {
+        self.org_unit.is_none_or(|mine| person_org_unit == Some(mine))
     }
 
     /// The ledger actor.

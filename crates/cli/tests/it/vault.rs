@@ -58,7 +58,7 @@ app_test!(r46_correction_appends_a_version_and_keeps_history, |app| {
         .db
         .fetch_all(
             "SELECT version FROM person_data WHERE tenant_id = $1 AND person_id = $2 ORDER BY version",
-            konsent_store::vals![app.tenant.to_string(), w.person_id.to_string()],
+            konsent_store::vals![app.tenant, w.person_id],
         )
         .await
         .unwrap();

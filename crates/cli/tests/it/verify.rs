@@ -34,7 +34,7 @@ app_test!(r21_cut_off_tail_is_found, |app| {
         .db
         .exec(
             "DELETE FROM ledger WHERE tenant_id = $1 AND seq > $2",
-            konsent_store::vals![app.tenant.to_string(), (head - 3) as i64],
+            konsent_store::vals![app.tenant, (head - 3) as i64],
         )
         .await
         .unwrap();
@@ -50,7 +50,7 @@ app_test!(r21_forged_checkpoint_is_found, |app| {
         .db
         .exec(
             "UPDATE checkpoints SET head_hash = $2 WHERE tenant_id = $1 AND seq = $3",
-            konsent_store::vals![app.tenant.to_string(), "00".repeat(32), head as i64],
+            konsent_store::vals![app.tenant, "00".repeat(32), head as i64],
         )
         .await
         .unwrap();
@@ -70,7 +70,7 @@ app_test!(r21_changed_merkle_root_is_found, |app| {
         .db
         .exec(
             "UPDATE checkpoints SET merkle_root = $2 WHERE tenant_id = $1 AND seq = $3",
-            konsent_store::vals![app.tenant.to_string(), "11".repeat(32), head as i64],
+            konsent_store::vals![app.tenant, "11".repeat(32), head as i64],
         )
         .await
         .unwrap();

@@ -40,11 +40,10 @@ impl Konsent {
         if self.now().as_microsecond() >= first.expires_at {
             return Ok(Some(Err(DoiState::Expired)));
         }
-        let bad = |what: &str| ServiceError::Conflict(format!("stored token has a bad {what}"));
-        let tenant: TenantId = first.tenant_id.parse().map_err(|_| bad("tenant id"))?;
+        let tenant: TenantId = first.tenant_id;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let consent_id: ConsentId = row.consent_id.parse().map_err(|_| bad("consent id"))?;
+            let consent_id: ConsentId = row.consent_id;
             let c = queries::consent(&self.db, tenant, consent_id)
                 .await?
                 .ok_or_else(|| ServiceError::NotFound("consent".into()))?;
@@ -123,7 +122,7 @@ impl Konsent {
         let mut verified: Vec<ContactPointId> = vec![];
         for (row, mut c) in cs {
             let consent_id = c.id;
-            let cp: ContactPointId = row.contact_point_id.parse().map_err(|_| bad("contact point id"))?;
+            let cp: ContactPointId = row.contact_point_id;
             let sent_at = Timestamp::from_microsecond(row.sent_at).map_err(|_| bad("time"))?;
             // A link sent after a call confirms the verbal consent in text form (R17 b). A renewal
             // link sent by text message records the click on its page; whether the number is the

@@ -169,11 +169,10 @@ impl Konsent {
         let due = queries::doi_reminders_due(&self.db, now.as_microsecond(), (now - after).as_microsecond()).await?;
         let mut n = 0;
         for (tenant, hash) in due {
-            let Ok(tenant) = tenant.parse::<TenantId>() else { continue };
             let rows = queries::doi_token(&self.db, &hash).await?;
-            let consents: Vec<ConsentId> = rows.iter().filter_map(|r| r.consent_id.parse().ok()).collect();
+            let consents: Vec<ConsentId> = rows.iter().map(|r| r.consent_id).collect();
             // Only double opt-in links are reminded of (`doi_reminders_due`).
-            let to = rows.first().and_then(|r| r.contact_point_id.parse().ok());
+            let to = rows.first().map(|r| r.contact_point_id);
             let url = self.public_url.clone();
             match self.queue_doi(tenant, &Actor::System, &consents, to, &url, Purpose::Doi, Some(Reminder)).await {
                 Ok(_) => n += 1,
@@ -221,10 +220,7 @@ impl Konsent {
             if reminder && c.status.is_valid_for_processing() {
                 return Err(ServiceError::Conflict("nichts zu erinnern / nothing to remind of".into()));
             }
-            if !reminder
-                && queries::open_doi_token(&self.db, &tenant.to_string(), &consent_id.to_string(), now.as_microsecond())
-                    .await?
-            {
+            if !reminder && queries::open_doi_token(&self.db, tenant, consent_id, now.as_microsecond()).await? {
                 // R13: one confirmation mail; a new one only once the last link has expired.
                 return Err(ServiceError::Conflict(format!(
                     "a confirmation mail for consent {consent_id} is already on its way; its link is still valid"
@@ -365,8 +361,8 @@ impl Konsent {
             ));
             side.push(SideWrite::DoiToken {
                 token_hash: link.token_hash.clone(),
-                consent_id: c.id.to_string(),
-                contact_point_id: cp.to_string(),
+                consent_id: c.id,
+                contact_point_id: cp,
                 message_id: link.message_id.clone(),
                 sent_at: now.as_microsecond(),
                 expires_at: link.expires_at.as_microsecond(),

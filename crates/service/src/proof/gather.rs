@@ -87,7 +87,7 @@ impl Konsent {
                 .await?
                 .ok_or_else(|| ServiceError::NotFound(format!("person {person_id}")))?;
             let mut entries = Vec::new();
-            for pe in ledger::person_entries(&self.db, tenant, &person_id.to_string()).await? {
+            for pe in ledger::person_entries(&self.db, tenant, &person_id).await? {
                 let events = pe.events()?;
                 let (seq, payload, prev, hash) = pe.raw;
                 let cp = covering(&all_cps, seq)

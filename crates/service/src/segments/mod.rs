@@ -89,12 +89,12 @@ impl Konsent {
         let mut hasher = Sha256::new();
         let (mut members, mut included, mut seq) = (0u64, 0u64, 0i64);
         let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
-        let mut after = String::new();
+        let mut after = None;
         loop {
             let page =
-                queries::contact_points_page(&self.db, tenant, kind.as_str(), spec.org_unit, &after, PAGE).await?;
+                queries::contact_points_page(&self.db, tenant, kind.as_str(), spec.org_unit, after, PAGE).await?;
             let Some(last) = page.last() else { break };
-            after = last.0.to_string();
+            after = Some(last.0);
             let keys: Vec<(String, ContactKind)> = page.iter().map(|(_, _, k)| (k.clone(), kind)).collect();
             let states = self.load_key_states(tenant, &keys).await?;
             let values = match &robinson {
@@ -136,15 +136,15 @@ impl Konsent {
                 hasher.update(b"\n");
                 rows.push((
                     seq,
-                    m.person_id.to_string(),
-                    m.contact_point_id.to_string(),
+                    m.person_id,
+                    m.contact_point_id,
                     m.included,
                     serde_json::to_string(&m.reasons).unwrap_or_default(),
                     serde_json::to_string(&m.consents).unwrap_or_default(),
                 ));
             }
             if !rows.is_empty() {
-                let side = SideWrite::SegmentMembers { segment_id: id.to_string(), members: rows };
+                let side = SideWrite::SegmentMembers { segment_id: id, members: rows };
                 self.append(tenant, vec![], vec![side]).await?;
             }
         }

@@ -113,9 +113,9 @@ impl Konsent {
             queries::claim_webhook_deliveries(&self.db, now.as_microsecond(), LEASE.as_micros() as i64, limit).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let target = match queries::webhook_endpoint(&self.db, &row.tenant_id, &row.endpoint_id).await? {
+            let target = match queries::webhook_endpoint(&self.db, row.tenant_id, &row.endpoint_id).await? {
                 Some(e) => sealing_key(self)
-                    .open(&e.sealed_secret, &aad(&row.tenant_id, &e.id))
+                    .open(&e.sealed_secret, &aad(&row.tenant_id.to_string(), &e.id))
                     .map_err(|e| format!("cannot open the signing secret: {e}"))
                     .and_then(|s| {
                         let s = String::from_utf8(s).map_err(|_| "signing secret is not text".to_string())?;

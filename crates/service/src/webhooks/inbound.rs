@@ -78,13 +78,13 @@ impl Konsent {
         }
         let secret = match &r.sealed_secret {
             Some(s) => Some(
-                String::from_utf8(secret_key(self).open(s, &aad(&r.tenant_id, &r.id))?)
+                String::from_utf8(secret_key(self).open(s, &aad(&r.tenant_id.to_string(), &r.id))?)
                     .map_err(|_| ServiceError::Conflict("stored secret is not text".into()))?,
             ),
             None => None,
         };
         Ok(Some(InboundEndpoint {
-            tenant: r.tenant_id.parse().map_err(|_| ServiceError::Conflict("stored tenant id is malformed".into()))?,
+            tenant: r.tenant_id,
             advertisers: serde_json::from_str(&r.advertisers).map_err(konsent_store::StoreError::from)?,
             id: r.id,
             provider,

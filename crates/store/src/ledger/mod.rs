@@ -9,7 +9,7 @@ use konsent_domain::ids::{EventId, PersonId, TenantId};
 use konsent_domain::ledger::{Actor, Entry, EventBody, GENESIS_HASH, Subject, encode_record, entry_hash};
 
 use crate::bulk::{Bulk, LEDGER, LEDGER_REFS};
-use crate::db::{Db, Tx};
+use crate::db::{Db, Tx, Val};
 use crate::error::StoreError;
 use crate::side::{SideWrite, write_side_bulk};
 use crate::{projection, vals};
@@ -167,9 +167,9 @@ pub async fn append_folding(
     side: Vec<SideWrite>,
     folding: Option<Folding>,
 ) -> Result<Vec<Appended>, StoreError> {
-    let t = tenant.to_string();
+    let t = tenant;
     let head = tx
-        .fetch_optional(LOCK_HEAD, vals![t.clone(), GENESIS_HASH.to_vec()])
+        .fetch_optional(LOCK_HEAD, vals![t, GENESIS_HASH.to_vec()])
         .await?
         .ok_or_else(|| StoreError::Corrupt("chain head upsert returned nothing".into()))?;
     let mut seq = u64::try_from(head.i64(0)?).map_err(|_| StoreError::Corrupt("negative seq".into()))?;
@@ -193,7 +193,7 @@ pub async fn append_folding(
         let mut packer = pack::Packer::new()?;
         let mut folded = Vec::new();
         for (idx, (person, evs)) in records.into_iter().enumerate() {
-            bulk.push(&LEDGER_REFS, vals![t.clone(), person.to_string(), seq as i64, idx as i64]);
+            bulk.push(&LEDGER_REFS, vals![t, person, seq as i64, idx as i64]);
             let mut bodies = Vec::with_capacity(evs.len());
             for (i, ev) in evs {
                 // A recorded consent is serialised once, for its record and for `consents.data`.
@@ -223,7 +223,7 @@ pub async fn append_folding(
         let (stored, root) = packer.finish()?;
         let body = EventBody::Batch { label: f.label, records, events: folded.len() as u64, root: hex::encode(root) };
         let entry = Entry { v: 1, tenant, seq, event_id: f.event_id, recorded_at, actor: f.actor, body };
-        let hash = push_entry(&mut bulk, &t, &entry, &prev, None, Some(stored));
+        let hash = push_entry(&mut bulk, t, &entry, &prev, None, Some(stored));
         for (i, event_id) in folded {
             out[i] = Some(Appended { seq, event_id, hash });
         }
@@ -233,21 +233,21 @@ pub async fn append_folding(
         seq += 1;
         let entry = Entry { v: 1, tenant, seq, event_id: ev.event_id, recorded_at, actor: ev.actor, body: ev.body };
         let person = match (entry.body.person(), entry.body.subject().and_then(|s| known.get(&s))) {
-            (Some(p), _) | (None, Some(&p)) => Some(p.to_string()),
+            (Some(p), _) | (None, Some(&p)) => Some(p),
             (None, None) if entry.body.subject().is_some() => {
                 bulk.flush(tx).await?;
-                person_of(tx, &t, &entry.body).await?
+                person_of(tx, t, &entry.body).await?
             }
             (None, None) => None,
         };
-        let hash = push_entry(&mut bulk, &t, &entry, &prev, person, None);
+        let hash = push_entry(&mut bulk, t, &entry, &prev, person, None);
         projection::apply_bulk(tx, &mut bulk, &entry).await?;
         out[i] = Some(Appended { seq, event_id: ev.event_id, hash });
         prev = hash;
     }
     let out: Vec<Appended> = out.into_iter().flatten().collect();
     for s in side {
-        write_side_bulk(tx, &mut bulk, &t, micros(recorded_at), s, &out).await?;
+        write_side_bulk(tx, &mut bulk, t, micros(recorded_at), s, &out).await?;
         bulk.flush_full(tx).await?;
     }
     bulk.flush(tx).await?;
@@ -258,10 +258,10 @@ pub async fn append_folding(
 /// Encodes `entry`, chains it after `prev` and queues its row; answers its hash.
 fn push_entry(
     bulk: &mut Bulk,
-    tenant: &str,
+    tenant: TenantId,
     entry: &Entry,
     prev: &[u8; 32],
-    person: Option<String>,
+    person: Option<PersonId>,
     records: Option<Vec<u8>>,
 ) -> [u8; 32] {
     let payload = entry.encode();
@@ -271,7 +271,7 @@ fn push_entry(
         vals![
             tenant,
             entry.seq as i64,
-            entry.event_id.to_string(),
+            entry.event_id,
             entry.body.kind(),
             person,
             micros(entry.recorded_at),
@@ -286,18 +286,18 @@ fn push_entry(
 
 /// The person an event concerns, so a person's timeline and proof package find every entry;
 /// events that name only a consent or contact point are resolved through the projections.
-async fn person_of(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<Option<String>, StoreError> {
+async fn person_of(tx: &mut Tx, tenant: TenantId, body: &EventBody) -> Result<Option<PersonId>, StoreError> {
     if let Some(p) = body.person() {
-        return Ok(Some(p.to_string()));
+        return Ok(Some(p));
     }
     let (sql, id) = match body.subject() {
         Some(Subject::Consent(id)) => {
-            ("SELECT person_id FROM consents WHERE tenant_id = $1 AND id = $2", id.to_string())
+            ("SELECT person_id FROM consents WHERE tenant_id = $1 AND id = $2", Val::from(id))
         }
         Some(Subject::ContactPoint(id)) => {
-            ("SELECT person_id FROM contact_points WHERE tenant_id = $1 AND id = $2", id.to_string())
+            ("SELECT person_id FROM contact_points WHERE tenant_id = $1 AND id = $2", Val::from(id))
         }
         None => return Ok(None),
     };
-    tx.fetch_optional(sql, vals![tenant, id]).await?.map(|r| r.text(0)).transpose()
+    tx.fetch_optional(sql, vec![Val::from(tenant), id]).await?.map(|r| r.id(0)).transpose()
 }

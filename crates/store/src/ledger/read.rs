@@ -2,7 +2,7 @@
 //! records of batch entries, and the signed checkpoints.
 
 use jiff::Timestamp;
-use konsent_domain::ids::TenantId;
+use konsent_domain::ids::{PersonId, TenantId};
 use konsent_domain::ledger::{Checkpoint, Entry, Record, RecordProof};
 
 use super::{micros, to_hash};
@@ -15,7 +15,7 @@ pub async fn chain_heads(db: &Db) -> Result<Vec<(TenantId, u64)>, StoreError> {
     let rows = db.fetch_all("SELECT tenant_id, seq FROM chain_heads ORDER BY tenant_id", vec![]).await?;
     rows.iter()
         .map(|r| {
-            let t = r.text(0)?.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?;
+            let t = r.id(0)?;
             Ok((t, r.i64(1)? as u64))
         })
         .collect()
@@ -31,7 +31,7 @@ pub async fn entries(
     let rows = db
         .fetch_all(
             "SELECT payload, prev_hash, hash FROM ledger WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
-            vals![tenant.to_string(), from as i64, to as i64],
+            vals![tenant, from as i64, to as i64],
         )
         .await?;
     rows.iter()
@@ -47,7 +47,7 @@ pub async fn hashes(db: &Db, tenant: TenantId, from: u64, to: u64) -> Result<Vec
     let rows = db
         .fetch_all(
             "SELECT hash FROM ledger WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
-            vals![tenant.to_string(), from as i64, to as i64],
+            vals![tenant, from as i64, to as i64],
         )
         .await?;
     rows.iter().map(|r| to_hash(r.bytes(0)?)).collect()
@@ -80,12 +80,11 @@ impl PersonEntry {
 
 /// The stored entries that concern a person, in seq order (for proof packages and timelines):
 /// entries naming them, and batch entries holding a record of theirs.
-pub async fn person_entries(db: &Db, tenant: TenantId, person: &str) -> Result<Vec<PersonEntry>, StoreError> {
-    let t = tenant.to_string();
+pub async fn person_entries(db: &Db, tenant: TenantId, person: &PersonId) -> Result<Vec<PersonEntry>, StoreError> {
     let rows = db
         .fetch_all(
             "SELECT seq, payload, prev_hash, hash FROM ledger WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
-            vals![t.clone(), person],
+            vals![tenant, person],
         )
         .await?;
     let mut out = rows
@@ -100,7 +99,7 @@ pub async fn person_entries(db: &Db, tenant: TenantId, person: &str) -> Result<V
             "SELECT l.seq, l.payload, l.prev_hash, l.hash, l.records, r.idx FROM ledger_refs r \
              JOIN ledger l ON l.tenant_id = r.tenant_id AND l.seq = r.seq \
              WHERE r.tenant_id = $1 AND r.person_id = $2 ORDER BY r.seq",
-            vals![t, person],
+            vals![tenant, person],
         )
         .await?;
     for r in &batches {
@@ -121,7 +120,7 @@ pub async fn insert_checkpoint(db: &Db, cp: &Checkpoint) -> Result<(), StoreErro
         "INSERT INTO checkpoints (tenant_id, seq, from_seq, head_hash, merkle_root, sealed_at, signature, public_key) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, seq) DO NOTHING",
         vals![
-            cp.tenant.to_string(),
+            cp.tenant,
             cp.seq as i64,
             cp.from_seq as i64,
             cp.head_hash.clone(),
@@ -141,7 +140,7 @@ pub async fn checkpoints(db: &Db, tenant: TenantId) -> Result<Vec<Checkpoint>, S
         .fetch_all(
             "SELECT seq, head_hash, sealed_at, signature, public_key, from_seq, merkle_root FROM checkpoints \
              WHERE tenant_id = $1 ORDER BY seq",
-            vals![tenant.to_string()],
+            vals![tenant],
         )
         .await?;
     rows.iter()

@@ -28,11 +28,12 @@ where
     };
     const SQL: &str = "SELECT seq, payload, prev_hash, hash, records FROM ledger \
         WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq";
-    let t = tenant.to_string();
+    // Only SQLite walks through sqlx here (PostgreSQL copies), so the tenant binds as its bytes.
+    let t = tenant.as_uuid().as_bytes().to_vec();
     let (from, to) = (i64::try_from(from).unwrap_or(i64::MAX), i64::try_from(to).unwrap_or(i64::MAX));
     macro_rules! walk {
         ($pool:expr) => {{
-            let mut rows = sqlx::query(SQL).bind(t).bind(from).bind(to).fetch($pool);
+            let mut rows = sqlx::query(SQL).bind(&t).bind(from).bind(to).fetch($pool);
             while let Some(r) = rows.try_next().await? {
                 let seq: i64 = r.try_get(0)?;
                 let payload: &[u8] = r.try_get(1)?;
@@ -53,7 +54,7 @@ where
             // current-thread runtime, where blocking in place is not possible.
             let path = read.connect_options().get_filename().to_path_buf();
             if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
-                return tokio::task::block_in_place(|| sqlite_bulk_walk(&path, &t, from, to, &mut f));
+                return tokio::task::block_in_place(|| sqlite_bulk_walk(&path, tenant, from, to, &mut f));
             }
             walk!(read)
         }
@@ -158,7 +159,7 @@ where
 
 fn sqlite_bulk_walk<E, F>(
     path: &std::path::Path,
-    tenant: &str,
+    tenant: TenantId,
     from: i64,
     to: i64,
     f: &mut F,
@@ -177,7 +178,7 @@ where
              ORDER BY seq",
         )
         .map_err(err)?;
-    let mut rows = stmt.query(rusqlite::params![tenant, from, to]).map_err(err)?;
+    let mut rows = stmt.query(rusqlite::params![&tenant.as_uuid().as_bytes()[..], from, to]).map_err(err)?;
     while let Some(r) = rows.next().map_err(err)? {
         let seq: i64 = r.get(0).map_err(err)?;
         let payload = r.get_ref(1).and_then(|v| v.as_bytes().map_err(Into::into)).map_err(err)?;

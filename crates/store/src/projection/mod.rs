@@ -7,7 +7,7 @@ pub use tables::{dump, rebuild};
 use jiff::Timestamp;
 use konsent_domain::basis::DocumentedBasis;
 use konsent_domain::consent::{ConsentRecord, ConsentStatus, Scope};
-use konsent_domain::ids::ConsentId;
+use konsent_domain::ids::{ConsentId, TenantId};
 use konsent_domain::ledger::{Entry, EventBody};
 
 use crate::bulk::{CONTACT_POINTS, PERSONS, Table};
@@ -20,22 +20,26 @@ fn us(t: Timestamp) -> i64 {
 }
 
 /// The `consents` row of a consent record.
-fn consent_row(tenant: &str, c: &ConsentRecord) -> Result<Vec<crate::db::Val>, StoreError> {
+fn consent_row(tenant: TenantId, c: &ConsentRecord) -> Result<Vec<crate::db::Val>, StoreError> {
     consent_row_with(tenant, c, None)
 }
 
 /// [`consent_row`] with the record's JSON when the caller has serialised it already.
-fn consent_row_with(tenant: &str, c: &ConsentRecord, json: Option<String>) -> Result<Vec<crate::db::Val>, StoreError> {
+fn consent_row_with(
+    tenant: TenantId,
+    c: &ConsentRecord,
+    json: Option<String>,
+) -> Result<Vec<crate::db::Val>, StoreError> {
     let json = match json {
         Some(j) => j,
         None => serde_json::to_string(c)?,
     };
     Ok(vals![
         tenant,
-        c.id.to_string(),
-        c.person_id.to_string(),
+        c.id,
+        c.person_id,
         c.status.as_str(),
-        c.text_id.to_string(),
+        c.text_id,
         us(c.given_at),
         c.granted_at.map(us),
         c.last_use_at.map(us),
@@ -45,34 +49,24 @@ fn consent_row_with(tenant: &str, c: &ConsentRecord, json: Option<String>) -> Re
 }
 
 /// Writes all columns of a consent record.
-pub(crate) async fn put_consent(tx: &mut Tx, tenant: &str, c: &ConsentRecord) -> Result<(), StoreError> {
+pub(crate) async fn put_consent(tx: &mut Tx, tenant: TenantId, c: &ConsentRecord) -> Result<(), StoreError> {
     tx.exec(crate::bulk::one(&crate::bulk::CONSENTS), consent_row(tenant, c)?).await?;
     Ok(())
 }
 
 /// The row that registering a person or a contact point inserts, with its table (the queued and
 /// the direct path write the same row).
-fn registration_row(t: &str, at: i64, body: &EventBody) -> Option<(&'static Table, Vec<crate::db::Val>)> {
+fn registration_row(t: TenantId, at: i64, body: &EventBody) -> Option<(&'static Table, Vec<crate::db::Val>)> {
     Some(match body {
-        EventBody::PersonRegistered { person_id, recipient_class, org_unit, data_hash } => (
-            &PERSONS,
-            vals![
-                t,
-                person_id.to_string(),
-                recipient_class.as_str(),
-                org_unit.map(|o| o.to_string()),
-                data_hash.clone(),
-                1_i64,
-                at,
-                at
-            ],
-        ),
+        EventBody::PersonRegistered { person_id, recipient_class, org_unit, data_hash } => {
+            (&PERSONS, vals![t, person_id, recipient_class.as_str(), *org_unit, data_hash.clone(), 1_i64, at, at])
+        }
         EventBody::ContactPointAdded { contact_point_id, person_id, kind, blind_index, value_hash } => (
             &CONTACT_POINTS,
             vals![
                 t,
-                contact_point_id.to_string(),
-                person_id.to_string(),
+                contact_point_id,
+                person_id,
                 kind.as_str(),
                 blind_index.clone(),
                 value_hash.clone(),
@@ -99,21 +93,21 @@ pub(crate) async fn apply_bulk_with(
     e: &Entry,
     consent_json: Option<String>,
 ) -> Result<(), StoreError> {
-    let t = e.tenant.to_string();
+    let t = e.tenant;
     let at = us(e.recorded_at);
-    if let Some((table, row)) = registration_row(&t, at, &e.body) {
+    if let Some((table, row)) = registration_row(t, at, &e.body) {
         match e.body {
-            EventBody::ContactPointAdded { .. } => bulk.push_contact_point(row),
+            EventBody::ContactPointAdded { contact_point_id, .. } => bulk.push_contact_point(contact_point_id, row),
             _ => bulk.push(table, row),
         }
         return Ok(());
     }
     let queued = match &e.body {
         EventBody::ContactPointVerified { contact_point_id, method, at: when } => {
-            bulk.verify_contact_point(&contact_point_id.to_string(), us(*when), method)
+            bulk.verify_contact_point(*contact_point_id, us(*when), method)
         }
         EventBody::ConsentRecorded { consent } => {
-            bulk.push_consent(&consent.id.to_string(), consent_row_with(&t, consent, consent_json)?)
+            bulk.push_consent(consent.id, consent_row_with(t, consent, consent_json)?)
         }
         _ => false,
     };
@@ -121,7 +115,7 @@ pub(crate) async fn apply_bulk_with(
         return Ok(());
     }
     bulk.flush(tx).await?;
-    check_status_change(tx, &t, &e.body).await?;
+    check_status_change(tx, t, &e.body).await?;
     apply(tx, e).await
 }
 
@@ -130,14 +124,11 @@ pub(crate) async fn apply_bulk_with(
 /// R43), and any edge the status machine does not have (`check_transition`; whether there is new
 /// evidence is the service's check): nothing of the append is written. Only appends are checked;
 /// a rebuild replays what the ledger holds.
-async fn check_status_change(tx: &mut Tx, tenant: &str, body: &EventBody) -> Result<(), StoreError> {
+async fn check_status_change(tx: &mut Tx, tenant: TenantId, body: &EventBody) -> Result<(), StoreError> {
     let EventBody::ConsentStatusChanged { consent_id, from, to, .. } = body else { return Ok(()) };
     // The status column alone: the record's JSON is read once, by `apply`.
     let stored: ConsentStatus = tx
-        .fetch_optional(
-            "SELECT status FROM consents WHERE tenant_id = $1 AND id = $2",
-            vals![tenant, consent_id.to_string()],
-        )
+        .fetch_optional("SELECT status FROM consents WHERE tenant_id = $1 AND id = $2", vals![tenant, consent_id])
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("event refers to unknown consent {consent_id}")))?
         .text(0)?
@@ -151,9 +142,9 @@ async fn check_status_change(tx: &mut Tx, tenant: &str, body: &EventBody) -> Res
         .map_err(|e| refused(format!("consent {consent_id}: {e}")))
 }
 
-async fn load_consent(tx: &mut Tx, tenant: &str, id: ConsentId) -> Result<ConsentRecord, StoreError> {
+async fn load_consent(tx: &mut Tx, tenant: TenantId, id: ConsentId) -> Result<ConsentRecord, StoreError> {
     let row = tx
-        .fetch_optional("SELECT data FROM consents WHERE tenant_id = $1 AND id = $2", vals![tenant, id.to_string()])
+        .fetch_optional("SELECT data FROM consents WHERE tenant_id = $1 AND id = $2", vals![tenant, id])
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("event refers to unknown consent {id}")))?;
     Ok(serde_json::from_str(&row.text(0)?)?)
@@ -161,7 +152,7 @@ async fn load_consent(tx: &mut Tx, tenant: &str, id: ConsentId) -> Result<Consen
 
 /// Applies one ledger entry to the projections.
 pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
-    let t = e.tenant.to_string();
+    let t = e.tenant;
     let at = us(e.recorded_at);
     match &e.body {
         EventBody::TenantCreated { name } => {
@@ -175,14 +166,14 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             tx.exec(
                 "INSERT INTO advertisers (tenant_id, id, legal_name, data) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (tenant_id, id) DO UPDATE SET legal_name = excluded.legal_name, data = excluded.data",
-                vals![t, advertiser.id.to_string(), advertiser.legal_name.clone(), serde_json::to_string(advertiser)?],
+                vals![t, advertiser.id, advertiser.legal_name.clone(), serde_json::to_string(advertiser)?],
             )
             .await?;
         }
         EventBody::OrgUnitCreated { org_unit } => {
             tx.exec(
                 "INSERT INTO org_units (tenant_id, id, name, parent_id) VALUES ($1, $2, $3, $4)",
-                vals![t, org_unit.id.to_string(), org_unit.name.clone(), org_unit.parent.map(|p| p.to_string())],
+                vals![t, org_unit.id, org_unit.name.clone(), org_unit.parent],
             )
             .await?;
         }
@@ -213,7 +204,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
                  WHERE consent_texts.state = 'draft'",
                 vals![
                     t,
-                    text.id.to_string(),
+                    text.id,
                     text.key.clone(),
                     i64::from(text.version),
                     text.language.clone(),
@@ -227,14 +218,14 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
         EventBody::TextDraftDiscarded { text_id } => {
             tx.exec(
                 "DELETE FROM consent_texts WHERE tenant_id = $1 AND id = $2 AND state = 'draft'",
-                vals![t, text_id.to_string()],
+                vals![t, text_id],
             )
             .await?;
         }
         EventBody::TextRetired { text_id } => {
             tx.exec(
                 "UPDATE consent_texts SET state = 'retired' WHERE tenant_id = $1 AND id = $2 AND state = 'published'",
-                vals![t, text_id.to_string()],
+                vals![t, text_id],
             )
             .await?;
         }
@@ -242,28 +233,28 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             tx.exec(
                 "UPDATE persons SET data_hash = $3, data_version = data_version + 1, updated_at = $4, \
                  recipient_class = COALESCE($5, recipient_class) WHERE tenant_id = $1 AND id = $2",
-                vals![t, person_id.to_string(), data_hash.clone(), at, recipient_class.map(|c| c.as_str().to_string())],
+                vals![t, person_id, data_hash.clone(), at, recipient_class.map(|c| c.as_str().to_string())],
             )
             .await?;
         }
         EventBody::PersonRegistered { .. } | EventBody::ContactPointAdded { .. } => {
-            if let Some((table, row)) = registration_row(&t, at, &e.body) {
+            if let Some((table, row)) = registration_row(t, at, &e.body) {
                 tx.exec(crate::bulk::one(table), row).await?;
             }
         }
         EventBody::ContactPointVerified { contact_point_id, method, at: when } => {
             tx.exec(
                 "UPDATE contact_points SET verified_at = $3, verified_method = $4 WHERE tenant_id = $1 AND id = $2",
-                vals![t, contact_point_id.to_string(), us(*when), method.clone()],
+                vals![t, contact_point_id, us(*when), method.clone()],
             )
             .await?;
         }
-        EventBody::ConsentRecorded { consent } => put_consent(tx, &t, consent).await?,
+        EventBody::ConsentRecorded { consent } => put_consent(tx, t, consent).await?,
         EventBody::EvidenceAdded { consent_id, evidence } => {
-            let mut c = load_consent(tx, &t, *consent_id).await?;
+            let mut c = load_consent(tx, t, *consent_id).await?;
             c.evidence.push(evidence.clone());
             c.last_change_at = e.recorded_at;
-            put_consent(tx, &t, &c).await?;
+            put_consent(tx, t, &c).await?;
         }
         // Kept in the ledger for the proof; the token itself lives in `doi_tokens`.
         EventBody::DoiRequested { .. } | EventBody::ReceiptIssued { .. } | EventBody::OtpSent { .. } => {}
@@ -274,8 +265,9 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
                  VALUES ($1, $2, $3, 'access', $4, $5, $6, NULL)",
                 vals![
                     t,
+                    // Requests are named by the text of their receipt's event id (`RequestRow::id`).
                     e.event_id.to_string(),
-                    person_id.to_string(),
+                    person_id,
                     via.clone(),
                     us(*when),
                     us(konsent_domain::retention::request_due(*when))
@@ -291,17 +283,17 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             .await?;
         }
         EventBody::ConsentStatusChanged { consent_id, to, at: when, .. } => {
-            let mut c = load_consent(tx, &t, *consent_id).await?;
+            let mut c = load_consent(tx, t, *consent_id).await?;
             c.status = *to;
             if to.is_valid_for_processing() {
                 c.granted_at = Some(*when);
                 c.approval_pending = false;
             }
             c.last_change_at = *when;
-            put_consent(tx, &t, &c).await?;
+            put_consent(tx, t, &c).await?;
         }
         EventBody::ConsentWithdrawn { consent_id, scope_delta, at: when, .. } => {
-            let mut c = load_consent(tx, &t, *consent_id).await?;
+            let mut c = load_consent(tx, t, *consent_id).await?;
             // Remember what was withdrawn (R41: no fallback to another basis for it).
             let withdrawn = match scope_delta {
                 Some(d) => Scope {
@@ -317,7 +309,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             };
             tx.exec(
                 "INSERT INTO withdrawals (tenant_id, seq, consent_id, person_id, data, at) VALUES ($1, $2, $3, $4, $5, $6)",
-                vals![t.clone(), e.seq as i64, consent_id.to_string(), c.person_id.to_string(), serde_json::to_string(&withdrawn)?, us(*when)],
+                vals![t, e.seq as i64, consent_id, c.person_id, serde_json::to_string(&withdrawn)?, us(*when)],
             )
             .await?;
             match scope_delta {
@@ -330,12 +322,12 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
                 None => c.status = ConsentStatus::Withdrawn,
             }
             c.last_change_at = *when;
-            put_consent(tx, &t, &c).await?;
+            put_consent(tx, t, &c).await?;
         }
         EventBody::ObjectionRecorded { person_id, at: when, .. } => {
             tx.exec(
                 "INSERT INTO objections (tenant_id, seq, person_id, data, at) VALUES ($1, $2, $3, $4, $5)",
-                vals![t, e.seq as i64, person_id.to_string(), serde_json::to_string(&e.body)?, us(*when)],
+                vals![t, e.seq as i64, person_id, serde_json::to_string(&e.body)?, us(*when)],
             )
             .await?;
         }
@@ -344,21 +336,21 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
                 "INSERT INTO uses (tenant_id, id, person_id, contact_point_id, channel, advertiser_id, at, data) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 vals![
-                    t.clone(),
-                    record.id.to_string(),
-                    record.person_id.to_string(),
-                    record.contact_point_id.to_string(),
+                    t,
+                    record.id,
+                    record.person_id,
+                    record.contact_point_id,
                     record.channel.as_str(),
-                    record.advertiser_id.to_string(),
+                    record.advertiser_id,
                     us(record.at),
                     serde_json::to_string(record)?
                 ],
             )
             .await?;
             for id in &record.consent_ids {
-                let mut c = load_consent(tx, &t, *id).await?;
+                let mut c = load_consent(tx, t, *id).await?;
                 c.last_use_at = Some(c.last_use_at.map_or(record.at, |u| u.max(record.at)));
-                put_consent(tx, &t, &c).await?;
+                put_consent(tx, t, &c).await?;
             }
         }
         EventBody::SuppressionAdded { entry } => {
@@ -367,7 +359,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 vals![
                     t,
-                    entry.id.to_string(),
+                    entry.id,
                     entry.key_hmac.clone(),
                     entry.key_kind.as_str(),
                     serde_json::to_value(entry.reason)?.as_str().unwrap_or("manual").to_string(),
@@ -384,15 +376,15 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             };
             tx.exec(
                 "INSERT INTO bases (tenant_id, id, person_id, kind, data) VALUES ($1, $2, $3, $4, $5)",
-                vals![t, id.to_string(), person.to_string(), kind, serde_json::to_string(basis)?],
+                vals![t, id, person, kind, serde_json::to_string(basis)?],
             )
             .await?;
         }
         EventBody::ConsentApproved { consent_id, at: when } => {
-            let mut c = load_consent(tx, &t, *consent_id).await?;
+            let mut c = load_consent(tx, t, *consent_id).await?;
             c.approval_pending = false;
             c.last_change_at = *when;
-            put_consent(tx, &t, &c).await?;
+            put_consent(tx, t, &c).await?;
         }
         EventBody::TenantSettingsChanged { settings } => {
             tx.exec(
@@ -407,7 +399,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
                 "INSERT INTO restrictions (tenant_id, person_id, state, until, updated_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (tenant_id, person_id) DO UPDATE SET state = excluded.state, until = excluded.until, \
                  updated_at = excluded.updated_at",
-                vals![t, person_id.to_string(), "restricted", kept_until.map(us), us(*when)],
+                vals![t, person_id, "restricted", kept_until.map(us), us(*when)],
             )
             .await?;
         }
@@ -415,7 +407,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             tx.exec(
                 "INSERT INTO restrictions (tenant_id, person_id, state, until, updated_at) VALUES ($1, $2, 'erased', NULL, $3) \
                  ON CONFLICT (tenant_id, person_id) DO UPDATE SET state = 'erased', until = NULL, updated_at = excluded.updated_at",
-                vals![t, person_id.to_string(), us(*when)],
+                vals![t, person_id, us(*when)],
             )
             .await?;
         }
@@ -424,30 +416,27 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             tx.exec(
                 "INSERT INTO restrictions (tenant_id, person_id, state, until, updated_at) VALUES ($1, $2, 'art18', NULL, $3) \
                  ON CONFLICT (tenant_id, person_id) DO NOTHING",
-                vals![t, person_id.to_string(), us(*when)],
+                vals![t, person_id, us(*when)],
             )
             .await?;
         }
         EventBody::RestrictionLifted { person_id, .. } => {
             tx.exec(
                 "DELETE FROM restrictions WHERE tenant_id = $1 AND person_id = $2 AND state = 'art18'",
-                vals![t, person_id.to_string()],
+                vals![t, person_id],
             )
             .await?;
         }
         EventBody::HoldPlaced { hold } => {
             tx.exec(
                 "INSERT INTO holds (tenant_id, id, person_id, data, released_at) VALUES ($1, $2, $3, $4, NULL)",
-                vals![t, hold.id.to_string(), hold.person_id.to_string(), serde_json::to_string(hold)?],
+                vals![t, hold.id, hold.person_id, serde_json::to_string(hold)?],
             )
             .await?;
         }
         EventBody::HoldReleased { hold_id, at: when } => {
-            tx.exec(
-                "UPDATE holds SET released_at = $1 WHERE tenant_id = $2 AND id = $3",
-                vals![us(*when), t, hold_id.to_string()],
-            )
-            .await?;
+            tx.exec("UPDATE holds SET released_at = $1 WHERE tenant_id = $2 AND id = $3", vals![us(*when), t, hold_id])
+                .await?;
         }
         // Kept in the ledger for the proof and the audit; the files live in `attachments`.
         EventBody::SegmentFrozen { segment_id, spec, members, included, by_reason, valid_until, at: when, .. } => {
@@ -455,8 +444,8 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             tx.exec(
                 "INSERT INTO segments (tenant_id, id, name, spec, counts, frozen_at, valid_until) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 vals![
-                    t.clone(),
-                    segment_id.to_string(),
+                    t,
+                    segment_id,
                     spec.name.clone(),
                     serde_json::to_string(spec)?,
                     counts.to_string(),
@@ -470,13 +459,13 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             tx.exec(
                 "INSERT INTO robinson_lists (tenant_id, list, entries, imported_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (tenant_id, list) DO UPDATE SET entries = excluded.entries, imported_at = excluded.imported_at",
-                vals![t.clone(), list.clone(), *entries as i64, us(*when)],
+                vals![t, list.clone(), *entries as i64, us(*when)],
             )
             .await?;
         }
         EventBody::RetentionRun { requests, .. } => {
             for id in requests {
-                tx.exec("DELETE FROM requests WHERE tenant_id = $1 AND id = $2", vals![t.clone(), id.clone()]).await?;
+                tx.exec("DELETE FROM requests WHERE tenant_id = $1 AND id = $2", vals![t, id.clone()]).await?;
             }
         }
         EventBody::VaultErased { .. } | EventBody::RestrictedDataRead { .. } => {}

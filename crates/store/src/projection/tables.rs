@@ -1,5 +1,5 @@
 //! The projection tables as one list — how each is cleared and dumped — with [`rebuild`] (from
-//! the ledger alone) and [`dump`] (every row as text, to compare two states).
+//! the ledger alone) and [`dump`] (every row as text, to compare two states on one engine).
 
 use konsent_domain::ids::TenantId;
 use konsent_domain::ledger::{Entry, unfold};
@@ -10,104 +10,96 @@ use crate::vals;
 
 /// Each projection table: (name, clearing statement, dump query in key order).
 const PROJECTIONS: [(&str, &str, &str); 20] = [
-    (
-        "tenants",
-        "DELETE FROM tenants",
-        "SELECT id || '|' || name || '|' || CAST(created_at AS TEXT) FROM tenants ORDER BY id",
-    ),
+    ("tenants", "DELETE FROM tenants", "SELECT id, name, created_at FROM tenants ORDER BY id"),
     (
         "advertisers",
         "DELETE FROM advertisers",
-        "SELECT tenant_id || '|' || id || '|' || legal_name || '|' || data FROM advertisers ORDER BY tenant_id, id",
+        "SELECT tenant_id, id, legal_name, data FROM advertisers ORDER BY tenant_id, id",
     ),
     (
         "org_units",
         "DELETE FROM org_units",
-        "SELECT tenant_id || '|' || id || '|' || name || '|' || COALESCE(parent_id, '-') FROM org_units ORDER BY tenant_id, id",
+        "SELECT tenant_id, id, name, parent_id FROM org_units ORDER BY tenant_id, id",
     ),
     (
         "categories",
         "DELETE FROM categories",
-        "SELECT tenant_id || '|' || code || '|' || label_de || '|' || label_en FROM categories ORDER BY tenant_id, code",
+        "SELECT tenant_id, code, label_de, label_en FROM categories ORDER BY tenant_id, code",
     ),
     (
         "consent_texts",
         "DELETE FROM consent_texts",
-        "SELECT tenant_id || '|' || id || '|' || state || '|' || sha256 || '|' || data FROM consent_texts ORDER BY tenant_id, id",
+        "SELECT tenant_id, id, state, sha256, data FROM consent_texts ORDER BY tenant_id, id",
     ),
     (
         "persons",
         "DELETE FROM persons",
-        "SELECT tenant_id || '|' || id || '|' || recipient_class || '|' || COALESCE(org_unit_id, '-') || '|' || data_hash || '|' || \
-         CAST(data_version AS TEXT) || '|' || CAST(created_at AS TEXT) || '|' || CAST(updated_at AS TEXT) FROM persons ORDER BY tenant_id, id",
+        "SELECT tenant_id, id, recipient_class, org_unit_id, data_hash, \
+         data_version, created_at, updated_at FROM persons ORDER BY tenant_id, id",
     ),
     (
         "contact_points",
         "DELETE FROM contact_points",
-        "SELECT tenant_id || '|' || id || '|' || person_id || '|' || kind || '|' || blind_index || '|' || value_hash || '|' || \
-         COALESCE(CAST(verified_at AS TEXT), '-') || '|' || COALESCE(verified_method, '-') FROM contact_points ORDER BY tenant_id, id",
+        "SELECT tenant_id, id, person_id, kind, blind_index, value_hash, \
+         verified_at, verified_method FROM contact_points ORDER BY tenant_id, id",
     ),
     (
         "consents",
         "DELETE FROM consents",
-        "SELECT tenant_id || '|' || id || '|' || status || '|' || COALESCE(CAST(granted_at AS TEXT), '-') || '|' || \
-         COALESCE(CAST(last_use_at AS TEXT), '-') || '|' || CAST(last_change_at AS TEXT) || '|' || data FROM consents ORDER BY tenant_id, id",
+        "SELECT tenant_id, id, status, granted_at, \
+         last_use_at, last_change_at, data FROM consents ORDER BY tenant_id, id",
     ),
     (
         "objections",
         "DELETE FROM objections",
-        "SELECT tenant_id || '|' || CAST(seq AS TEXT) || '|' || person_id || '|' || data FROM objections ORDER BY tenant_id, seq",
+        "SELECT tenant_id, seq, person_id, data FROM objections ORDER BY tenant_id, seq",
     ),
     (
         "withdrawals",
         "DELETE FROM withdrawals",
-        "SELECT tenant_id || '|' || CAST(seq AS TEXT) || '|' || consent_id || '|' || data FROM withdrawals ORDER BY tenant_id, seq",
+        "SELECT tenant_id, seq, consent_id, data FROM withdrawals ORDER BY tenant_id, seq",
     ),
-    ("uses", "DELETE FROM uses", "SELECT tenant_id || '|' || id || '|' || data FROM uses ORDER BY tenant_id, id"),
+    ("uses", "DELETE FROM uses", "SELECT tenant_id, id, data FROM uses ORDER BY tenant_id, id"),
     (
         "suppressions",
         "DELETE FROM suppressions",
-        "SELECT tenant_id || '|' || id || '|' || key_hmac || '|' || data FROM suppressions ORDER BY tenant_id, id",
+        "SELECT tenant_id, id, key_hmac, data FROM suppressions ORDER BY tenant_id, id",
     ),
-    (
-        "bases",
-        "DELETE FROM bases",
-        "SELECT tenant_id || '|' || id || '|' || kind || '|' || data FROM bases ORDER BY tenant_id, id",
-    ),
-    ("forms", "DELETE FROM forms", "SELECT tenant_id || '|' || slug || '|' || data FROM forms ORDER BY slug"),
+    ("bases", "DELETE FROM bases", "SELECT tenant_id, id, kind, data FROM bases ORDER BY tenant_id, id"),
+    ("forms", "DELETE FROM forms", "SELECT tenant_id, slug, data FROM forms ORDER BY slug"),
     (
         "tenant_settings",
         "DELETE FROM tenant_settings",
-        "SELECT tenant_id || '|' || settings || '|' || CAST(updated_at AS TEXT) FROM tenant_settings ORDER BY tenant_id",
+        "SELECT tenant_id, settings, updated_at FROM tenant_settings ORDER BY tenant_id",
     ),
     (
         "restrictions",
         "DELETE FROM restrictions",
-        "SELECT tenant_id || '|' || person_id || '|' || state || '|' || COALESCE(CAST(until AS TEXT), '-') FROM restrictions \
+        "SELECT tenant_id, person_id, state, until FROM restrictions \
          ORDER BY tenant_id, person_id",
     ),
     (
         "holds",
         "DELETE FROM holds",
-        "SELECT tenant_id || '|' || id || '|' || data || '|' || COALESCE(CAST(released_at AS TEXT), '-') FROM holds \
+        "SELECT tenant_id, id, data, released_at FROM holds \
          ORDER BY tenant_id, id",
     ),
     (
         "requests",
         "DELETE FROM requests",
-        "SELECT tenant_id || '|' || id || '|' || person_id || '|' || kind || '|' || CAST(due_at AS TEXT) || '|' || \
-         COALESCE(CAST(closed_at AS TEXT), '-') FROM requests ORDER BY tenant_id, id",
+        "SELECT tenant_id, id, person_id, kind, due_at, \
+         closed_at FROM requests ORDER BY tenant_id, id",
     ),
     (
         "segments",
         "DELETE FROM segments",
-        "SELECT tenant_id || '|' || id || '|' || name || '|' || spec || '|' || counts || '|' || CAST(frozen_at AS TEXT) || '|' || \
-         CAST(valid_until AS TEXT) FROM segments ORDER BY tenant_id, id",
+        "SELECT tenant_id, id, name, spec, counts, frozen_at, \
+         valid_until FROM segments ORDER BY tenant_id, id",
     ),
     (
         "robinson_lists",
         "DELETE FROM robinson_lists",
-        "SELECT tenant_id || '|' || list || '|' || CAST(entries AS TEXT) || '|' || CAST(imported_at AS TEXT) FROM robinson_lists \
+        "SELECT tenant_id, list, entries, imported_at FROM robinson_lists \
          ORDER BY tenant_id, list",
     ),
 ];
@@ -127,7 +119,7 @@ pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
             let rows = tx
                 .fetch_all(
                     "SELECT seq, payload, records FROM ledger WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                    vals![tenant.to_string(), after, PAGE],
+                    vals![tenant, after, PAGE],
                 )
                 .await?;
             if rows.is_empty() {
@@ -163,7 +155,12 @@ pub async fn dump(db: &Db) -> Result<String, StoreError> {
         out.push_str(name);
         out.push('\n');
         for r in db.fetch_all(sql, vec![]).await? {
-            out.push_str(&r.text(0)?);
+            for i in 0..r.len() {
+                if i > 0 {
+                    out.push('|');
+                }
+                out.push_str(&r.render(i)?);
+            }
             out.push('\n');
         }
     }

@@ -7,8 +7,6 @@ use crate::db::Db;
 use crate::error::StoreError;
 use crate::vals;
 
-use super::parse;
-
 /// Reads a value of the installation table.
 pub async fn installation_get(db: &Db, key: &str) -> Result<Option<String>, StoreError> {
     db.fetch_optional("SELECT value FROM installation WHERE key = $1", vals![key]).await?.map(|r| r.text(0)).transpose()
@@ -34,7 +32,7 @@ pub struct ApiKeyRow {
     /// Role code.
     pub role: String,
     /// Optional org-unit restriction.
-    pub org_unit_id: Option<String>,
+    pub org_unit_id: Option<konsent_domain::ids::OrgUnitId>,
     /// Label.
     pub label: String,
     /// Revoked?
@@ -47,9 +45,9 @@ pub async fn insert_api_key(db: &Db, k: &ApiKeyRow, key_hash: &str, now: Timesta
         "INSERT INTO api_keys (id, tenant_id, role, org_unit_id, label, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         vals![
             k.id.clone(),
-            k.tenant_id.to_string(),
+            k.tenant_id,
             k.role.clone(),
-            k.org_unit_id.clone(),
+            k.org_unit_id,
             k.label.clone(),
             key_hash,
             now.as_microsecond()
@@ -72,9 +70,9 @@ pub async fn api_key_by_hash(db: &Db, key_hash: &str) -> Result<Option<ApiKeyRow
     };
     Ok(Some(ApiKeyRow {
         id: r.text(0)?,
-        tenant_id: parse(r.text(1)?, "tenant id")?,
+        tenant_id: r.id(1)?,
         role: r.text(2)?,
-        org_unit_id: r.opt_text(3)?,
+        org_unit_id: r.opt_id(3)?,
         label: r.text(4)?,
         revoked: r.opt_i64(5)?.is_some(),
     }))
@@ -100,7 +98,7 @@ pub async fn idempotency_claim(
         .exec(
             "INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, status, body, created_at) \
              VALUES ($1, $2, $3, 0, NULL, $4) ON CONFLICT (tenant_id, idem_key) DO NOTHING",
-            vals![tenant.to_string(), key, request_hash, now.as_microsecond()],
+            vals![tenant, key, request_hash, now.as_microsecond()],
         )
         .await?;
     if inserted == 1 {
@@ -108,7 +106,7 @@ pub async fn idempotency_claim(
     }
     db.fetch_optional(
         "SELECT request_hash, status, body FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2",
-        vals![tenant.to_string(), key],
+        vals![tenant, key],
     )
     .await?
     .map(|r| Ok((r.text(0)?, r.i64(1)?, r.opt_bytes(2)?)))
@@ -126,16 +124,12 @@ pub async fn idempotency_finish(
         Some((status, body)) => {
             db.exec(
                 "UPDATE idempotency_keys SET status = $3, body = $4 WHERE tenant_id = $1 AND idem_key = $2",
-                vals![tenant.to_string(), key, status, body],
+                vals![tenant, key, status, body],
             )
             .await?
         }
         None => {
-            db.exec(
-                "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2",
-                vals![tenant.to_string(), key],
-            )
-            .await?
+            db.exec("DELETE FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2", vals![tenant, key]).await?
         }
     };
     Ok(())
@@ -144,7 +138,7 @@ pub async fn idempotency_finish(
 /// The head seq of a tenant's chain (0 when it has none).
 pub async fn chain_head(db: &Db, tenant: TenantId) -> Result<u64, StoreError> {
     Ok(db
-        .fetch_optional("SELECT seq FROM chain_heads WHERE tenant_id = $1", vals![tenant.to_string()])
+        .fetch_optional("SELECT seq FROM chain_heads WHERE tenant_id = $1", vals![tenant])
         .await?
         .map(|r| r.i64(0))
         .transpose()?
@@ -164,12 +158,12 @@ pub async fn ledger_delta(
             "SELECT kind, person_id, CASE WHEN kind IN ('contact_point_added', 'suppression_added', 'advertiser_registered', \
              'text_published', 'text_retired', 'category_defined') THEN payload END FROM ledger \
              WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
-            vals![tenant.to_string(), from as i64, to as i64],
+            vals![tenant, from as i64, to as i64],
         )
         .await?;
     rows.into_iter()
         .map(|r| {
-            let person = r.opt_text(1)?.map(|p| super::parse(p, "person id")).transpose()?;
+            let person = r.opt_id(1)?;
             let entry = r
                 .opt_bytes(2)?
                 .map(|b| konsent_domain::ledger::Entry::decode(&b).map_err(|e| StoreError::Corrupt(e.to_string())))
@@ -191,12 +185,13 @@ pub async fn sqlite_backup(db: &Db, path: &str) -> Result<(), StoreError> {
 }
 
 /// Whether a suppression entry with this id exists.
-pub async fn suppression_exists(db: &Db, tenant: TenantId, id: &str) -> Result<bool, StoreError> {
+pub async fn suppression_exists(
+    db: &Db,
+    tenant: TenantId,
+    id: konsent_domain::ids::SuppressionId,
+) -> Result<bool, StoreError> {
     Ok(db
-        .fetch_optional(
-            "SELECT 1 FROM suppressions WHERE tenant_id = $1 AND id = $2",
-            crate::vals![tenant.to_string(), id],
-        )
+        .fetch_optional("SELECT 1 FROM suppressions WHERE tenant_id = $1 AND id = $2", crate::vals![tenant, id])
         .await?
         .is_some())
 }

@@ -26,7 +26,7 @@ pub async fn attachments_of(db: &Db, tenant: TenantId, person: PersonId) -> Resu
         .fetch_all(
             "SELECT sha256, kind, content_type, size FROM attachments WHERE tenant_id = $1 AND person_id = $2 \
              ORDER BY created_at, sha256",
-            vals![tenant.to_string(), person.to_string()],
+            vals![tenant, person],
         )
         .await?;
     rows.iter().map(meta).collect()
@@ -43,7 +43,7 @@ pub async fn attachment(
         .fetch_all(
             "SELECT sha256, kind, content_type, size, sealed FROM attachments \
              WHERE tenant_id = $1 AND person_id = $2 AND sha256 = $3",
-            vals![tenant.to_string(), person.to_string(), sha256],
+            vals![tenant, person, sha256],
         )
         .await?;
     rows.first().map(|r| Ok((meta(r)?, r.bytes(4)?))).transpose()
@@ -51,8 +51,7 @@ pub async fn attachment(
 
 /// The tenant's settings (defaults when never changed).
 pub async fn tenant_settings(db: &Db, tenant: TenantId) -> Result<TenantSettings, StoreError> {
-    let rows =
-        db.fetch_all("SELECT settings FROM tenant_settings WHERE tenant_id = $1", vals![tenant.to_string()]).await?;
+    let rows = db.fetch_all("SELECT settings FROM tenant_settings WHERE tenant_id = $1", vals![tenant]).await?;
     match rows.first() {
         Some(r) => Ok(serde_json::from_str(&r.text(0)?)?),
         None => Ok(TenantSettings::default()),
@@ -72,7 +71,7 @@ pub struct RestrictionRow {
 pub async fn restriction(db: &Db, tenant: TenantId, person: PersonId) -> Result<Option<RestrictionRow>, StoreError> {
     db.fetch_optional(
         "SELECT state, until FROM restrictions WHERE tenant_id = $1 AND person_id = $2",
-        vals![tenant.to_string(), person.to_string()],
+        vals![tenant, person],
     )
     .await?
     .map(|r| Ok(RestrictionRow { state: r.text(0)?, until: r.opt_i64(1)? }))
@@ -85,10 +84,10 @@ pub async fn restrictions_due(db: &Db, tenant: TenantId, now: i64) -> Result<Vec
         .fetch_all(
             "SELECT person_id FROM restrictions WHERE tenant_id = $1 AND state = 'restricted' \
              AND (until IS NULL OR until <= $2) ORDER BY person_id",
-            vals![tenant.to_string(), now],
+            vals![tenant, now],
         )
         .await?;
-    rows.into_iter().map(|r| parse(r.text(0)?, "person id")).collect()
+    rows.into_iter().map(|r| r.id(0)).collect()
 }
 
 /// Persons not erased and not restricted whose record has not changed since `before` (µs).
@@ -100,10 +99,10 @@ pub async fn inactive_persons(db: &Db, tenant: TenantId, before: i64) -> Result<
              AND NOT EXISTS (SELECT 1 FROM consents c WHERE c.tenant_id = p.tenant_id AND c.person_id = p.id \
                              AND c.last_change_at >= $2) \
              ORDER BY p.id",
-            vals![tenant.to_string(), before],
+            vals![tenant, before],
         )
         .await?;
-    rows.into_iter().map(|r| Ok((parse(r.text(0)?, "person id")?, r.i64(1)?))).collect()
+    rows.into_iter().map(|r| Ok((r.id(0)?, r.i64(1)?))).collect()
 }
 
 /// The person's legal holds (active and released).
@@ -111,7 +110,7 @@ pub async fn holds_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec
     let rows = db
         .fetch_all(
             "SELECT data, released_at FROM holds WHERE tenant_id = $1 AND person_id = $2 ORDER BY id",
-            vals![tenant.to_string(), person.to_string()],
+            vals![tenant, person],
         )
         .await?;
     rows.iter().map(hold_row).collect()
@@ -126,10 +125,7 @@ fn hold_row(r: &crate::db::Row) -> Result<LegalHold, StoreError> {
 /// One hold, with its release time.
 pub async fn hold(db: &Db, tenant: TenantId, id: HoldId) -> Result<Option<LegalHold>, StoreError> {
     let row = db
-        .fetch_optional(
-            "SELECT data, released_at FROM holds WHERE tenant_id = $1 AND id = $2",
-            vals![tenant.to_string(), id.to_string()],
-        )
+        .fetch_optional("SELECT data, released_at FROM holds WHERE tenant_id = $1 AND id = $2", vals![tenant, id])
         .await?;
     row.as_ref().map(hold_row).transpose()
 }
@@ -140,7 +136,7 @@ pub struct RequestRow {
     /// Id (the event id of its receipt).
     pub id: String,
     /// The person.
-    pub person_id: String,
+    pub person_id: PersonId,
     /// `access`, …
     pub kind: String,
     /// How it came in.
@@ -158,15 +154,15 @@ pub async fn open_requests(db: &Db, tenant: TenantId, person: Option<PersonId>) 
     let rows = db
         .fetch_all(
             "SELECT id, person_id, kind, via, received_at, due_at, closed_at FROM requests \
-             WHERE tenant_id = $1 AND closed_at IS NULL AND ($2 = '' OR person_id = $2) ORDER BY due_at, id",
-            vals![tenant.to_string(), person.map(|p| p.to_string()).unwrap_or_default()],
+             WHERE tenant_id = $1 AND closed_at IS NULL AND ($2 IS NULL OR person_id = $2) ORDER BY due_at, id",
+            vals![tenant, person],
         )
         .await?;
     rows.iter()
         .map(|r| {
             Ok(RequestRow {
                 id: r.text(0)?,
-                person_id: r.text(1)?,
+                person_id: r.id(1)?,
                 kind: r.text(2)?,
                 via: r.text(3)?,
                 received_at: r.i64(4)?,
@@ -181,16 +177,16 @@ pub async fn open_requests(db: &Db, tenant: TenantId, person: Option<PersonId>) 
 pub async fn restricted_among(
     db: &Db,
     tenant: TenantId,
-    persons: &[String],
-) -> Result<std::collections::HashSet<String>, StoreError> {
+    persons: &[PersonId],
+) -> Result<std::collections::HashSet<PersonId>, StoreError> {
     let mut out = std::collections::HashSet::new();
     for chunk in persons.chunks(500) {
         let list = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
         let sql = format!("SELECT person_id FROM restrictions WHERE tenant_id = $1 AND person_id IN ({list})");
-        let mut args = vals![tenant.to_string()];
-        args.extend(chunk.iter().map(|p| crate::db::Val::Text(p.clone())));
+        let mut args = vals![tenant];
+        args.extend(chunk.iter().map(crate::db::Val::from));
         for r in db.fetch_all_built(sql, args).await? {
-            out.insert(r.text(0)?);
+            out.insert(r.id(0)?);
         }
     }
     Ok(out)

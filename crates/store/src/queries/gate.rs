@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use konsent_domain::basis::DocumentedBasis;
 use konsent_domain::consent::{ConsentRecord, Scope};
-use konsent_domain::ids::{ConsentId, PersonId, TenantId};
+use konsent_domain::ids::{ConsentId, ContactPointId, PersonId, TenantId};
 use konsent_domain::ledger::EventBody;
 use konsent_domain::suppression::SuppressionEntry;
 
 use crate::db::{Db, Row, Val};
 use crate::error::StoreError;
 
-use super::{ContactPointRow, PersonRow, parse, ts};
+use super::{ContactPointRow, PersonRow, ts};
 
 /// Ids or keys per `IN (…)` list. Binding a parameter through sqlx on SQLite looks its name up
 /// in a list of all of them, so a list costs the square of its length: an import's lookup of
@@ -59,21 +59,16 @@ fn placeholders(n: usize) -> String {
 }
 
 /// Runs `sql` (with `{in}` for the list) once per chunk of `items`, the tenant bound as `$1`.
-async fn each_chunk<F>(
-    db: &Db,
-    tenant: TenantId,
-    sql: &'static str,
-    items: &[String],
-    mut f: F,
-) -> Result<(), StoreError>
+async fn each_chunk<T, F>(db: &Db, tenant: TenantId, sql: &'static str, items: &[T], mut f: F) -> Result<(), StoreError>
 where
+    T: Clone + Into<Val>,
     F: FnMut(Row) -> Result<(), StoreError>,
 {
     for chunk in items.chunks(CHUNK) {
         let q = sql.replace("{in}", &placeholders(chunk.len()));
         let mut args = Vec::with_capacity(chunk.len() + 1);
-        args.push(Val::Text(tenant.to_string()));
-        args.extend(chunk.iter().map(|k| Val::Text(k.clone())));
+        args.push(Val::from(tenant));
+        args.extend(chunk.iter().cloned().map(Into::into));
         for r in db.fetch_all_built(q, args).await? {
             f(r)?;
         }
@@ -85,9 +80,9 @@ where
 async fn persons_and_consents(
     db: &Db,
     tenant: TenantId,
-    ids: &[String],
+    ids: &[PersonId],
 ) -> Result<(HashMap<PersonId, PersonRow>, HashMap<PersonId, Vec<ConsentRecord>>), StoreError> {
-    let pid = |r: &Row| -> Result<PersonId, StoreError> { parse(r.text(0)?, "person id") };
+    let pid = |r: &Row| -> Result<PersonId, StoreError> { r.id(0) };
     let mut persons = HashMap::new();
     let mut consents: HashMap<PersonId, Vec<ConsentRecord>> = HashMap::new();
     each_chunk(
@@ -101,7 +96,7 @@ async fn persons_and_consents(
             let p = PersonRow {
                 id: pid(&r)?,
                 recipient_class: r.text(1)?,
-                org_unit_id: r.opt_text(2)?,
+                org_unit_id: r.opt_id(2)?,
                 data_version: r.i64(3)?,
                 restricted: r.i64(4)? == 1,
             };
@@ -131,13 +126,13 @@ pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Gat
         suppressions: suppressions_of_keys(db, tenant, keys).await?,
         ..GateRows::default()
     };
-    let mut ids: Vec<String> = g.matches.iter().map(|(_, p, _)| p.to_string()).collect();
+    let mut ids: Vec<PersonId> = g.matches.iter().map(|(_, p, _)| *p).collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
         return Ok(g);
     }
-    let pid = |r: &Row| -> Result<PersonId, StoreError> { parse(r.text(0)?, "person id") };
+    let pid = |r: &Row| -> Result<PersonId, StoreError> { r.id(0) };
     (g.persons, g.consents) = persons_and_consents(db, tenant, &ids).await?;
     each_chunk(
         db,
@@ -156,7 +151,7 @@ pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Gat
         "SELECT person_id, consent_id, data, at FROM withdrawals WHERE tenant_id = $1 AND person_id IN ({in}) ORDER BY seq",
         &ids,
         |r| {
-            let w = (parse(r.text(1)?, "consent id")?, serde_json::from_str(&r.text(2)?)?, ts(r.i64(3)?)?);
+            let w = (r.id(1)?, serde_json::from_str(&r.text(2)?)?, ts(r.i64(3)?)?);
             g.withdrawals.entry(pid(&r)?).or_default().push(w);
             Ok(())
         },
@@ -215,7 +210,7 @@ pub async fn key_lookup(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Ke
     }
     // A later export of a list finds most of its persons: their records come in two queries per
     // chunk, not two per row.
-    let mut ids: Vec<String> = holders.values().flatten().map(|(p, _)| p.to_string()).collect();
+    let mut ids: Vec<PersonId> = holders.values().flatten().map(|(p, _)| *p).collect();
     ids.sort_unstable();
     ids.dedup();
     let (persons, consents) = persons_and_consents(db, tenant, &ids).await?;
@@ -237,13 +232,13 @@ async fn holders_of_keys(
         keys,
         |r| {
             let cp = ContactPointRow {
-                id: parse(r.text(2)?, "contact point id")?,
+                id: r.id(2)?,
                 kind: r.text(3)?,
                 blind_index: r.text(0)?,
                 verified_at: r.opt_i64(4)?.map(ts).transpose()?,
                 verified_method: r.opt_text(5)?,
             };
-            out.push((r.text(0)?, parse(r.text(1)?, "person id")?, cp));
+            out.push((r.text(0)?, r.id(1)?, cp));
             Ok(())
         },
     )
@@ -277,8 +272,8 @@ async fn suppressions_of_keys(
 pub async fn sealed_contacts(
     db: &Db,
     tenant: TenantId,
-    contact_points: &[String],
-) -> Result<HashMap<String, (PersonId, Vec<u8>, Vec<u8>)>, StoreError> {
+    contact_points: &[ContactPointId],
+) -> Result<HashMap<ContactPointId, (PersonId, Vec<u8>, Vec<u8>)>, StoreError> {
     let mut out = HashMap::new();
     each_chunk(
         db,
@@ -288,7 +283,7 @@ pub async fn sealed_contacts(
          WHERE cv.tenant_id = $1 AND cv.contact_point_id IN ({in})",
         contact_points,
         |r| {
-            out.insert(r.text(0)?, (parse(r.text(1)?, "person id")?, r.bytes(2)?, r.bytes(3)?));
+            out.insert(r.id(0)?, (r.id(1)?, r.bytes(2)?, r.bytes(3)?));
             Ok(())
         },
     )

@@ -13,7 +13,7 @@ pub async fn import_state(
     let r = db
         .fetch_optional(
             "SELECT state, rows_done, report FROM imports WHERE tenant_id = $1 AND id = $2",
-            vals![tenant.to_string(), id],
+            vals![tenant, id],
         )
         .await?;
     r.map(|r| Ok((r.text(0)?, r.i64(1)?, r.text(2)?))).transpose()

@@ -1,5 +1,7 @@
 //! The outbox (claiming due messages, marking them sent or due again) and double opt-in tokens.
 
+use konsent_domain::ids::{ConsentId, ContactPointId, TenantId};
+
 use crate::db::{Db, Engine};
 use crate::error::StoreError;
 use crate::vals;
@@ -10,7 +12,7 @@ pub struct OutboxRow {
     /// Message id.
     pub id: String,
     /// Tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Kind.
     pub kind: String,
     /// Sealed message.
@@ -42,7 +44,7 @@ pub async fn claim_outbox(db: &Db, now: i64, lease_us: i64, limit: i64) -> Resul
         .map(|r| {
             Ok(OutboxRow {
                 id: r.text(0)?,
-                tenant_id: r.text(1)?,
+                tenant_id: r.id(1)?,
                 kind: r.text(2)?,
                 sealed: r.bytes(3)?,
                 attempts: r.i64(4)?,
@@ -86,11 +88,11 @@ pub async fn outbox_counts(db: &Db) -> Result<(i64, i64), StoreError> {
 #[derive(Debug, Clone)]
 pub struct DoiTokenRow {
     /// Tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Consent.
-    pub consent_id: String,
+    pub consent_id: ConsentId,
     /// E-mail contact point.
-    pub contact_point_id: String,
+    pub contact_point_id: ContactPointId,
     /// Message id of the mail that carried it.
     pub message_id: String,
     /// Sent at (µs).
@@ -115,9 +117,9 @@ pub async fn doi_token(db: &Db, token_hash: &str) -> Result<Vec<DoiTokenRow>, St
     .into_iter()
     .map(|r| {
         Ok(DoiTokenRow {
-            tenant_id: r.text(0)?,
-            consent_id: r.text(1)?,
-            contact_point_id: r.text(2)?,
+            tenant_id: r.id(0)?,
+            consent_id: r.id(1)?,
+            contact_point_id: r.id(2)?,
             message_id: r.text(3)?,
             sent_at: r.i64(4)?,
             expires_at: r.i64(5)?,
@@ -129,7 +131,7 @@ pub async fn doi_token(db: &Db, token_hash: &str) -> Result<Vec<DoiTokenRow>, St
 }
 
 /// Whether a consent has a token that is neither used nor expired at `now` (µs).
-pub async fn open_doi_token(db: &Db, tenant: &str, consent_id: &str, now: i64) -> Result<bool, StoreError> {
+pub async fn open_doi_token(db: &Db, tenant: TenantId, consent_id: ConsentId, now: i64) -> Result<bool, StoreError> {
     Ok(db
         .fetch_optional(
             "SELECT 1 FROM doi_tokens WHERE tenant_id = $1 AND consent_id = $2 AND used_at IS NULL AND expires_at > $3",
@@ -142,16 +144,16 @@ pub async fn open_doi_token(db: &Db, tenant: &str, consent_id: &str, now: i64) -
 /// The newest unused one-time code of a consent: (id, contact point, code mac, sent, expires, attempts).
 pub async fn latest_otp(
     db: &Db,
-    tenant: &str,
-    consent_id: &str,
-) -> Result<Option<(String, String, String, i64, i64, i64)>, StoreError> {
+    tenant: TenantId,
+    consent_id: ConsentId,
+) -> Result<Option<(String, ContactPointId, String, i64, i64, i64)>, StoreError> {
     db.fetch_optional(
         "SELECT id, contact_point_id, code_mac, sent_at, expires_at, attempts FROM otp_codes \
          WHERE tenant_id = $1 AND consent_id = $2 AND used_at IS NULL ORDER BY sent_at DESC, id DESC LIMIT 1",
         vals![tenant, consent_id],
     )
     .await?
-    .map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?, r.i64(3)?, r.i64(4)?, r.i64(5)?)))
+    .map(|r| Ok((r.text(0)?, r.id(1)?, r.text(2)?, r.i64(3)?, r.i64(4)?, r.i64(5)?)))
     .transpose()
 }
 
@@ -164,7 +166,7 @@ pub async fn otp_attempt(db: &Db, id: &str) -> Result<(), StoreError> {
 /// (tenant, token hash) of open double opt-in links (R13; not re-permission requests, which are
 /// advertising, nor confirmations of calls) sent at or before `sent_before` (µs) none of whose
 /// consents has had another mail.
-pub async fn doi_reminders_due(db: &Db, now: i64, sent_before: i64) -> Result<Vec<(String, String)>, StoreError> {
+pub async fn doi_reminders_due(db: &Db, now: i64, sent_before: i64) -> Result<Vec<(TenantId, String)>, StoreError> {
     db.fetch_all(
         "SELECT t.tenant_id, t.token_hash FROM doi_tokens t WHERE t.used_at IS NULL AND t.expires_at > $1 \
          AND t.sent_at <= $2 AND t.purpose = 'doi' AND NOT EXISTS (SELECT 1 FROM doi_tokens u WHERE u.tenant_id = t.tenant_id \
@@ -174,6 +176,6 @@ pub async fn doi_reminders_due(db: &Db, now: i64, sent_before: i64) -> Result<Ve
     )
     .await?
     .into_iter()
-    .map(|r| Ok((r.text(0)?, r.text(1)?)))
+    .map(|r| Ok((r.id(0)?, r.text(1)?)))
     .collect()
 }

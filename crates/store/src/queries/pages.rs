@@ -7,7 +7,6 @@ use crate::db::Db;
 use crate::error::StoreError;
 use crate::vals;
 
-use super::parse;
 use super::people::PersonRow;
 
 /// Counts for status output: persons, consents by status, ledger entries.
@@ -27,15 +26,13 @@ pub struct Stats {
 
 /// Counts for a tenant.
 pub async fn stats(db: &Db, tenant: TenantId) -> Result<Stats, StoreError> {
-    let t = tenant.to_string();
-    let one = |sql: &'static str| {
-        let t = t.clone();
-        async move { db.fetch_optional(sql, vals![t]).await?.map(|r| r.i64(0)).transpose().map(|v| v.unwrap_or(0)) }
+    let one = |sql: &'static str| async move {
+        db.fetch_optional(sql, vals![tenant]).await?.map(|r| r.i64(0)).transpose().map(|v| v.unwrap_or(0))
     };
     let by_status = db
         .fetch_all(
             "SELECT status, COUNT(*) FROM consents WHERE tenant_id = $1 GROUP BY status ORDER BY status",
-            vals![t.clone()],
+            vals![tenant],
         )
         .await?
         .into_iter()
@@ -56,7 +53,7 @@ pub struct Page<T> {
     /// Items.
     pub items: Vec<T>,
     /// Cursor of the last item, when more may follow.
-    pub next: Option<(i64, String)>,
+    pub next: Option<(i64, uuid::Uuid)>,
 }
 
 /// Persons changed at or after `since` (µs), after the cursor `(time, id)`, at most `limit`.
@@ -64,16 +61,16 @@ pub async fn persons_page(
     db: &Db,
     tenant: TenantId,
     since: i64,
-    after: Option<(i64, String)>,
+    after: Option<(i64, uuid::Uuid)>,
     limit: i64,
 ) -> Result<Page<(PersonRow, i64)>, StoreError> {
-    let (at, id) = after.unwrap_or((since, String::new()));
+    let (at, id) = after.unwrap_or((since, uuid::Uuid::nil()));
     let rows = db
         .fetch_all(
             "SELECT id, recipient_class, org_unit_id, data_version, updated_at FROM persons \
              WHERE tenant_id = $1 AND updated_at >= $2 AND (updated_at > $3 OR (updated_at = $3 AND id > $4)) \
              ORDER BY updated_at, id LIMIT $5",
-            vals![tenant.to_string(), since, at, id, limit],
+            vals![tenant, since, at, crate::db::Val::Id(id), limit],
         )
         .await?;
     let items: Vec<(PersonRow, i64)> = rows
@@ -81,9 +78,9 @@ pub async fn persons_page(
         .map(|r| {
             Ok((
                 PersonRow {
-                    id: parse(r.text(0)?, "person id")?,
+                    id: r.id(0)?,
                     recipient_class: r.text(1)?,
-                    org_unit_id: r.opt_text(2)?,
+                    org_unit_id: r.opt_id(2)?,
                     data_version: r.i64(3)?,
                     restricted: false,
                 },
@@ -91,7 +88,7 @@ pub async fn persons_page(
             ))
         })
         .collect::<Result<_, StoreError>>()?;
-    let next = (items.len() as i64 == limit).then(|| items.last().map(|(p, t)| (*t, p.id.to_string()))).flatten();
+    let next = (items.len() as i64 == limit).then(|| items.last().map(|(p, t)| (*t, p.id.as_uuid()))).flatten();
     Ok(Page { items, next })
 }
 
@@ -100,16 +97,16 @@ pub async fn consents_page(
     db: &Db,
     tenant: TenantId,
     since: i64,
-    after: Option<(i64, String)>,
+    after: Option<(i64, uuid::Uuid)>,
     limit: i64,
 ) -> Result<Page<ConsentRecord>, StoreError> {
-    let (at, id) = after.unwrap_or((since, String::new()));
+    let (at, id) = after.unwrap_or((since, uuid::Uuid::nil()));
     let rows = db
         .fetch_all(
             "SELECT data, last_change_at, id FROM consents \
              WHERE tenant_id = $1 AND last_change_at >= $2 AND (last_change_at > $3 OR (last_change_at = $3 AND id > $4)) \
              ORDER BY last_change_at, id LIMIT $5",
-            vals![tenant.to_string(), since, at, id, limit],
+            vals![tenant, since, at, crate::db::Val::Id(id), limit],
         )
         .await?;
     json_page(&rows, limit)
@@ -120,16 +117,16 @@ pub async fn suppressions_page(
     db: &Db,
     tenant: TenantId,
     since: i64,
-    after: Option<(i64, String)>,
+    after: Option<(i64, uuid::Uuid)>,
     limit: i64,
 ) -> Result<Page<konsent_domain::suppression::SuppressionEntry>, StoreError> {
-    let (at, id) = after.unwrap_or((since, String::new()));
+    let (at, id) = after.unwrap_or((since, uuid::Uuid::nil()));
     let rows = db
         .fetch_all(
             "SELECT data, created_at, id FROM suppressions \
              WHERE tenant_id = $1 AND created_at >= $2 AND (created_at > $3 OR (created_at = $3 AND id > $4)) \
              ORDER BY created_at, id LIMIT $5",
-            vals![tenant.to_string(), since, at, id, limit],
+            vals![tenant, since, at, crate::db::Val::Id(id), limit],
         )
         .await?;
     json_page(&rows, limit)
@@ -141,7 +138,7 @@ fn json_page<T: serde::de::DeserializeOwned>(rows: &[crate::db::Row], limit: i64
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
         items.push(serde_json::from_str(&r.text(0)?)?);
-        next = Some((r.i64(1)?, r.text(2)?));
+        next = Some((r.i64(1)?, r.id::<uuid::Uuid>(2)?));
     }
     Ok(Page { next: if items.len() as i64 == limit { next } else { None }, items })
 }

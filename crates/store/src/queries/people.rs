@@ -7,7 +7,7 @@ use crate::db::Db;
 use crate::error::StoreError;
 use crate::vals;
 
-use super::{parse, ts};
+use super::ts;
 
 /// Person ids of a tenant with a contact point of this blind index.
 pub async fn persons_by_blind_index(
@@ -18,10 +18,10 @@ pub async fn persons_by_blind_index(
     let rows = db
         .fetch_all(
             "SELECT person_id, id FROM contact_points WHERE tenant_id = $1 AND blind_index = $2 ORDER BY created_at, id",
-            vals![tenant.to_string(), blind_index],
+            vals![tenant, blind_index],
         )
         .await?;
-    rows.into_iter().map(|r| Ok((parse(r.text(0)?, "person id")?, parse(r.text(1)?, "contact point id")?))).collect()
+    rows.into_iter().map(|r| Ok((r.id(0)?, r.id(1)?))).collect()
 }
 
 /// A contact point as projected (no value: that is in the vault).
@@ -45,13 +45,13 @@ pub async fn contact_points(db: &Db, tenant: TenantId, person: PersonId) -> Resu
         .fetch_all(
             "SELECT id, kind, blind_index, verified_at, verified_method FROM contact_points \
              WHERE tenant_id = $1 AND person_id = $2 ORDER BY created_at, id",
-            vals![tenant.to_string(), person.to_string()],
+            vals![tenant, person],
         )
         .await?;
     rows.into_iter()
         .map(|r| {
             Ok(ContactPointRow {
-                id: parse(r.text(0)?, "contact point id")?,
+                id: r.id(0)?,
                 kind: r.text(1)?,
                 blind_index: r.text(2)?,
                 verified_at: r.opt_i64(3)?.map(ts).transpose()?,
@@ -69,7 +69,7 @@ pub struct PersonRow {
     /// `consumer` or `business`.
     pub recipient_class: String,
     /// Owning org unit.
-    pub org_unit_id: Option<String>,
+    pub org_unit_id: Option<konsent_domain::ids::OrgUnitId>,
     /// Current data version.
     pub data_version: i64,
     /// Restricted (Art. 18, or after an erasure request): no selection may use the person.
@@ -83,16 +83,16 @@ pub async fn person(db: &Db, tenant: TenantId, person: PersonId) -> Result<Optio
             "SELECT id, recipient_class, org_unit_id, data_version, CAST(CASE WHEN EXISTS (SELECT 1 FROM restrictions r \
              WHERE r.tenant_id = persons.tenant_id AND r.person_id = persons.id) THEN 1 ELSE 0 END AS BIGINT) \
              FROM persons WHERE tenant_id = $1 AND id = $2",
-            vals![tenant.to_string(), person.to_string()],
+            vals![tenant, person],
         )
         .await?
     else {
         return Ok(None);
     };
     Ok(Some(PersonRow {
-        id: parse(r.text(0)?, "person id")?,
+        id: r.id(0)?,
         recipient_class: r.text(1)?,
-        org_unit_id: r.opt_text(2)?,
+        org_unit_id: r.opt_id(2)?,
         data_version: r.i64(3)?,
         restricted: r.i64(4)? == 1,
     }))
@@ -102,7 +102,7 @@ pub async fn person(db: &Db, tenant: TenantId, person: PersonId) -> Result<Optio
 pub async fn person_key(db: &Db, tenant: TenantId, person: PersonId) -> Result<Option<Vec<u8>>, StoreError> {
     db.fetch_optional(
         "SELECT wrapped_key FROM person_keys WHERE tenant_id = $1 AND person_id = $2",
-        vals![tenant.to_string(), person.to_string()],
+        vals![tenant, person],
     )
     .await?
     .map(|r| r.bytes(0))
@@ -117,7 +117,7 @@ pub async fn person_data(
 ) -> Result<Option<(i64, Vec<u8>, String)>, StoreError> {
     db.fetch_optional(
         "SELECT version, sealed, sha256 FROM person_data WHERE tenant_id = $1 AND person_id = $2 ORDER BY version DESC LIMIT 1",
-        vals![tenant.to_string(), person.to_string()],
+        vals![tenant, person],
     )
     .await?
     .map(|r| Ok((r.i64(0)?, r.bytes(1)?, r.text(2)?)))
@@ -128,7 +128,7 @@ pub async fn person_data(
 pub async fn contact_value(db: &Db, tenant: TenantId, cp: ContactPointId) -> Result<Option<Vec<u8>>, StoreError> {
     db.fetch_optional(
         "SELECT sealed FROM contact_values WHERE tenant_id = $1 AND contact_point_id = $2",
-        vals![tenant.to_string(), cp.to_string()],
+        vals![tenant, cp],
     )
     .await?
     .map(|r| r.bytes(0))

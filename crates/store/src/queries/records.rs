@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use konsent_domain::basis::DocumentedBasis;
 use konsent_domain::consent::ConsentRecord;
-use konsent_domain::ids::{PersonId, TenantId};
+use konsent_domain::ids::{PersonId, TenantId, UseId};
 use konsent_domain::suppression::SuppressionEntry;
 use konsent_domain::usage::UseRecord;
 
@@ -11,14 +11,14 @@ use crate::db::Db;
 use crate::error::StoreError;
 use crate::vals;
 
-use super::{json_rows, parse, ts};
+use super::{json_rows, ts};
 
 /// Consent records of a person.
 pub async fn consents_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<ConsentRecord>, StoreError> {
     json_rows(
         db.fetch_all(
             "SELECT data FROM consents WHERE tenant_id = $1 AND person_id = $2 ORDER BY given_at, id",
-            vals![tenant.to_string(), person.to_string()],
+            vals![tenant, person],
         )
         .await?,
     )
@@ -33,7 +33,7 @@ pub async fn objections_of(
     json_rows(
         db.fetch_all(
             "SELECT data FROM objections WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
-            vals![tenant.to_string(), person.to_string()],
+            vals![tenant, person],
         )
         .await?,
     )
@@ -48,7 +48,7 @@ pub async fn suppressions_by_key(
     json_rows(
         db.fetch_all(
             "SELECT data FROM suppressions WHERE tenant_id = $1 AND key_hmac = $2 ORDER BY created_at, id",
-            vals![tenant.to_string(), key_hmac],
+            vals![tenant, key_hmac],
         )
         .await?,
     )
@@ -59,7 +59,7 @@ pub async fn bases_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec
     json_rows(
         db.fetch_all(
             "SELECT data FROM bases WHERE tenant_id = $1 AND person_id = $2 ORDER BY id",
-            vals![tenant.to_string(), person.to_string()],
+            vals![tenant, person],
         )
         .await?,
     )
@@ -70,7 +70,7 @@ pub async fn uses_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<
     json_rows(
         db.fetch_all(
             "SELECT data FROM uses WHERE tenant_id = $1 AND person_id = $2 ORDER BY at, id",
-            vals![tenant.to_string(), person.to_string()],
+            vals![tenant, person],
         )
         .await?,
     )
@@ -85,12 +85,10 @@ pub async fn withdrawals_of(
     let rows = db
         .fetch_all(
             "SELECT consent_id, data, at FROM withdrawals WHERE tenant_id = $1 AND person_id = $2 ORDER BY seq",
-            vals![tenant.to_string(), person.to_string()],
+            vals![tenant, person],
         )
         .await?;
-    rows.into_iter()
-        .map(|r| Ok((parse(r.text(0)?, "consent id")?, serde_json::from_str(&r.text(1)?)?, ts(r.i64(2)?)?)))
-        .collect()
+    rows.into_iter().map(|r| Ok((r.id(0)?, serde_json::from_str(&r.text(1)?)?, ts(r.i64(2)?)?))).collect()
 }
 
 /// One consent record.
@@ -99,13 +97,10 @@ pub async fn consent(
     tenant: TenantId,
     id: konsent_domain::ids::ConsentId,
 ) -> Result<Option<ConsentRecord>, StoreError> {
-    db.fetch_optional(
-        "SELECT data FROM consents WHERE tenant_id = $1 AND id = $2",
-        vals![tenant.to_string(), id.to_string()],
-    )
-    .await?
-    .map(|r| Ok(serde_json::from_str(&r.text(0)?)?))
-    .transpose()
+    db.fetch_optional("SELECT data FROM consents WHERE tenant_id = $1 AND id = $2", vals![tenant, id])
+        .await?
+        .map(|r| Ok(serde_json::from_str(&r.text(0)?)?))
+        .transpose()
 }
 
 /// The ledger entries of a person (their timeline), oldest first; their events in a batch entry
@@ -116,7 +111,7 @@ pub async fn timeline(
     person: PersonId,
 ) -> Result<Vec<konsent_domain::ledger::Entry>, StoreError> {
     let mut out = Vec::new();
-    for e in crate::ledger::person_entries(db, tenant, &person.to_string()).await? {
+    for e in crate::ledger::person_entries(db, tenant, &person).await? {
         out.extend(e.events()?);
     }
     Ok(out)
@@ -126,22 +121,22 @@ pub async fn timeline(
 pub async fn existing_uses(
     db: &Db,
     tenant: TenantId,
-    ids: &[String],
-) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    ids: &[UseId],
+) -> Result<std::collections::BTreeSet<UseId>, StoreError> {
     let mut out = std::collections::BTreeSet::new();
     for chunk in ids.chunks(500) {
         let mut sql = String::from("SELECT id FROM uses WHERE tenant_id = $1 AND id IN (");
-        let mut vals = vals![tenant.to_string()];
+        let mut vals = vals![tenant];
         for (i, id) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push_str(", ");
             }
             sql.push_str(&format!("${}", i + 2));
-            vals.push(id.clone().into());
+            vals.push(id.into());
         }
         sql.push(')');
         for r in db.fetch_all_built(sql, vals).await? {
-            out.insert(r.text(0)?);
+            out.insert(r.id(0)?);
         }
     }
     Ok(out)

@@ -8,7 +8,7 @@ use crate::db::Db;
 use crate::error::StoreError;
 use crate::vals;
 
-use super::{parse, ts};
+use super::ts;
 
 /// Contact points of a kind after `after` (id order), with person and keyed hash; only persons
 /// of `org_unit` when given.
@@ -17,7 +17,7 @@ pub async fn contact_points_page(
     tenant: TenantId,
     kind: &str,
     org_unit: Option<OrgUnitId>,
-    after: &str,
+    after: Option<ContactPointId>,
     limit: i64,
 ) -> Result<Vec<(ContactPointId, PersonId, String)>, StoreError> {
     let rows = db
@@ -25,13 +25,11 @@ pub async fn contact_points_page(
             "SELECT cp.id, cp.person_id, cp.blind_index FROM contact_points cp \
              JOIN persons p ON p.tenant_id = cp.tenant_id AND p.id = cp.person_id \
              WHERE cp.tenant_id = $1 AND cp.kind = $2 AND cp.id > $3 \
-             AND ($4 = '' OR p.org_unit_id = $4) ORDER BY cp.id LIMIT $5",
-            vals![tenant.to_string(), kind, after, org_unit.map(|o| o.to_string()).unwrap_or_default(), limit],
+             AND ($4 IS NULL OR p.org_unit_id = $4) ORDER BY cp.id LIMIT $5",
+            vals![tenant, kind, crate::db::Val::Id(after.map_or(uuid::Uuid::nil(), |a| a.as_uuid())), org_unit, limit],
         )
         .await?;
-    rows.into_iter()
-        .map(|r| Ok((parse(r.text(0)?, "contact point id")?, parse(r.text(1)?, "person id")?, r.text(2)?)))
-        .collect()
+    rows.into_iter().map(|r| Ok((r.id(0)?, r.id(1)?, r.text(2)?))).collect()
 }
 
 /// A frozen segment as stored.
@@ -51,7 +49,7 @@ pub struct SegmentRow {
 
 fn segment_row(r: &crate::db::Row) -> Result<SegmentRow, StoreError> {
     Ok(SegmentRow {
-        id: parse(r.text(0)?, "segment id")?,
+        id: r.id(0)?,
         spec: r.text(1)?,
         counts: r.text(2)?,
         frozen_at: ts(r.i64(3)?)?,
@@ -64,7 +62,7 @@ pub async fn segment(db: &Db, tenant: TenantId, id: SegmentId) -> Result<Option<
     let r = db
         .fetch_optional(
             "SELECT id, spec, counts, frozen_at, valid_until FROM segments WHERE tenant_id = $1 AND id = $2",
-            vals![tenant.to_string(), id.to_string()],
+            vals![tenant, id],
         )
         .await?;
     r.as_ref().map(segment_row).transpose()
@@ -75,7 +73,7 @@ pub async fn segments(db: &Db, tenant: TenantId) -> Result<Vec<SegmentRow>, Stor
     let rows = db
         .fetch_all(
             "SELECT id, spec, counts, frozen_at, valid_until FROM segments WHERE tenant_id = $1 ORDER BY frozen_at DESC, id",
-            vals![tenant.to_string()],
+            vals![tenant],
         )
         .await?;
     rows.iter().map(segment_row).collect()
@@ -111,15 +109,15 @@ pub async fn segment_members(
         .fetch_all(
             "SELECT seq, person_id, contact_point_id, included, reasons, consents FROM segment_members \
              WHERE tenant_id = $1 AND segment_id = $2 AND seq > $3 AND included >= $4 ORDER BY seq LIMIT $5",
-            vals![tenant.to_string(), id.to_string(), after_seq, i64::from(only_included), limit],
+            vals![tenant, id, after_seq, i64::from(only_included), limit],
         )
         .await?;
     rows.into_iter()
         .map(|r| {
             Ok(MemberRow {
                 seq: r.i64(0)?,
-                person_id: parse(r.text(1)?, "person id")?,
-                contact_point_id: parse(r.text(2)?, "contact point id")?,
+                person_id: r.id(1)?,
+                contact_point_id: r.id(2)?,
                 included: r.i64(3)? != 0,
                 reasons: r.text(4)?,
                 consents: r.text(5)?,
@@ -133,7 +131,7 @@ pub async fn robinson_list(db: &Db, tenant: TenantId, list: &str) -> Result<Opti
     let r = db
         .fetch_optional(
             "SELECT entries, imported_at FROM robinson_lists WHERE tenant_id = $1 AND list = $2",
-            vals![tenant.to_string(), list],
+            vals![tenant, list],
         )
         .await?;
     r.map(|r| Ok((r.i64(0)?, ts(r.i64(1)?)?))).transpose()
@@ -142,10 +140,7 @@ pub async fn robinson_list(db: &Db, tenant: TenantId, list: &str) -> Result<Opti
 /// Every hash of a Robinson list.
 pub async fn robinson_hashes(db: &Db, tenant: TenantId, list: &str) -> Result<Vec<String>, StoreError> {
     let rows = db
-        .fetch_all(
-            "SELECT hash FROM robinson_entries WHERE tenant_id = $1 AND list = $2",
-            vals![tenant.to_string(), list],
-        )
+        .fetch_all("SELECT hash FROM robinson_entries WHERE tenant_id = $1 AND list = $2", vals![tenant, list])
         .await?;
     rows.into_iter().map(|r| r.text(0)).collect()
 }

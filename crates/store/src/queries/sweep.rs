@@ -8,7 +8,7 @@ use crate::db::Db;
 use crate::error::StoreError;
 use crate::vals;
 
-use super::{parse, ts};
+use super::ts;
 
 /// Persons with a consent neither changed nor used since `before` (µs): the only ones whose
 /// items a sweep can find due (E10, D1, D4).
@@ -17,10 +17,10 @@ pub async fn sweep_candidates(db: &Db, tenant: TenantId, before: i64) -> Result<
         .fetch_all(
             "SELECT DISTINCT person_id FROM consents WHERE tenant_id = $1 AND last_change_at < $2 \
              AND (last_use_at IS NULL OR last_use_at < $2) ORDER BY person_id",
-            vals![tenant.to_string(), before],
+            vals![tenant, before],
         )
         .await?;
-    rows.into_iter().map(|r| parse(r.text(0)?, "person id")).collect()
+    rows.into_iter().map(|r| r.id(0)).collect()
 }
 
 /// Consents still `ConsentRequested` whose every confirmation link expired before `before` (µs)
@@ -38,10 +38,10 @@ pub async fn unconfirmed_requests(
              AND NOT EXISTS (SELECT 1 FROM doi_tokens t WHERE t.tenant_id = c.tenant_id AND t.consent_id = c.id \
                              AND (t.used_at IS NOT NULL OR t.expires_at >= $2)) \
              ORDER BY c.id",
-            vals![tenant.to_string(), before],
+            vals![tenant, before],
         )
         .await?;
-    rows.into_iter().map(|r| Ok((parse(r.text(0)?, "consent id")?, parse(r.text(1)?, "person id")?))).collect()
+    rows.into_iter().map(|r| Ok((r.id(0)?, r.id(1)?))).collect()
 }
 
 /// How many unused confirmation tokens expired before `before` (µs) (D10).
@@ -49,7 +49,7 @@ pub async fn stale_doi_tokens(db: &Db, tenant: TenantId, before: i64) -> Result<
     let r = db
         .fetch_optional(
             "SELECT COUNT(*) FROM doi_tokens WHERE tenant_id = $1 AND used_at IS NULL AND expires_at < $2",
-            vals![tenant.to_string(), before],
+            vals![tenant, before],
         )
         .await?;
     Ok(r.map(|r| r.i64(0)).transpose()?.unwrap_or(0) as u64)
@@ -62,7 +62,7 @@ pub async fn old_messages(db: &Db, tenant: TenantId, before: i64) -> Result<Vec<
         .fetch_all(
             "SELECT id, COALESCE(sent_at, created_at) FROM outbox WHERE tenant_id = $1 \
              AND status IN ('sent', 'cancelled') AND COALESCE(sent_at, created_at) < $2 ORDER BY id",
-            vals![tenant.to_string(), before],
+            vals![tenant, before],
         )
         .await?;
     rows.into_iter().map(|r| Ok((r.text(0)?, ts(r.i64(1)?)?))).collect()
@@ -74,7 +74,7 @@ pub async fn closed_requests(db: &Db, tenant: TenantId, before: i64) -> Result<V
         .fetch_all(
             "SELECT id, closed_at FROM requests WHERE tenant_id = $1 AND closed_at IS NOT NULL AND closed_at < $2 \
              ORDER BY id",
-            vals![tenant.to_string(), before],
+            vals![tenant, before],
         )
         .await?;
     rows.into_iter().map(|r| Ok((r.text(0)?, ts(r.i64(1)?)?))).collect()
@@ -89,8 +89,8 @@ pub async fn contact_points_stored(
     let rows = db
         .fetch_all(
             "SELECT contact_point_id FROM contact_values WHERE tenant_id = $1 AND person_id = $2 ORDER BY contact_point_id",
-            vals![tenant.to_string(), person.to_string()],
+            vals![tenant, person],
         )
         .await?;
-    rows.into_iter().map(|r| parse(r.text(0)?, "contact point id")).collect()
+    rows.into_iter().map(|r| r.id(0)).collect()
 }

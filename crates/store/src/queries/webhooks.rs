@@ -44,11 +44,11 @@ fn endpoint(r: &Row) -> Result<EndpointRow, StoreError> {
 /// The live outgoing endpoints of a tenant, oldest first.
 pub async fn webhook_endpoints(db: &Db, tenant: TenantId) -> Result<Vec<EndpointRow>, StoreError> {
     let sql = endpoint_sql!("WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY created_at, id");
-    db.fetch_all(sql, vals![tenant.to_string()]).await?.iter().map(endpoint).collect()
+    db.fetch_all(sql, vals![tenant]).await?.iter().map(endpoint).collect()
 }
 
 /// One outgoing endpoint (also a deleted one: its deliveries may still be listed).
-pub async fn webhook_endpoint(db: &Db, tenant: &str, id: &str) -> Result<Option<EndpointRow>, StoreError> {
+pub async fn webhook_endpoint(db: &Db, tenant: TenantId, id: &str) -> Result<Option<EndpointRow>, StoreError> {
     let sql = endpoint_sql!("WHERE tenant_id = $1 AND id = $2");
     db.fetch_optional(sql, vals![tenant, id]).await?.as_ref().map(endpoint).transpose()
 }
@@ -59,7 +59,7 @@ pub struct DeliveryRow {
     /// Id (the `webhook-id` header).
     pub id: String,
     /// Tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Endpoint.
     pub endpoint_id: String,
     /// Event type.
@@ -109,7 +109,7 @@ macro_rules! claim_sql {
 fn delivery(r: &Row) -> Result<DeliveryRow, StoreError> {
     Ok(DeliveryRow {
         id: r.text(0)?,
-        tenant_id: r.text(1)?,
+        tenant_id: r.id(1)?,
         endpoint_id: r.text(2)?,
         event_type: r.text(3)?,
         ledger_seq: r.i64(4)?,
@@ -185,7 +185,7 @@ pub async fn webhook_deliveries(
         " FROM webhook_deliveries WHERE tenant_id = $1 AND ($2 = '' OR status = $2) \
          ORDER BY created_at DESC, id DESC LIMIT $3"
     );
-    db.fetch_all(sql, vals![tenant.to_string(), status.unwrap_or(""), limit]).await?.iter().map(delivery).collect()
+    db.fetch_all(sql, vals![tenant, status.unwrap_or(""), limit]).await?.iter().map(delivery).collect()
 }
 
 /// Queues a parked or delivered delivery again, due now, with a fresh count of attempts; false
@@ -196,7 +196,7 @@ pub async fn webhook_replay(db: &Db, tenant: TenantId, id: &str, now: i64, log_l
             "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, log = log || $2 \
              WHERE tenant_id = $3 AND id = $4 AND status IN ('parked', 'delivered') \
              AND endpoint_id IN (SELECT e.id FROM webhook_endpoints e WHERE e.tenant_id = $3 AND e.deleted_at IS NULL)",
-            vals![now, format!("{log_line}\n"), tenant.to_string(), id],
+            vals![now, format!("{log_line}\n"), tenant, id],
         )
         .await?;
     Ok(n == 1)
@@ -205,10 +205,7 @@ pub async fn webhook_replay(db: &Db, tenant: TenantId, id: &str, now: i64, log_l
 /// Whether a delivery of this tenant exists.
 pub async fn webhook_delivery_exists(db: &Db, tenant: TenantId, id: &str) -> Result<bool, StoreError> {
     Ok(db
-        .fetch_optional(
-            "SELECT 1 FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2",
-            vals![tenant.to_string(), id],
-        )
+        .fetch_optional("SELECT 1 FROM webhook_deliveries WHERE tenant_id = $1 AND id = $2", vals![tenant, id])
         .await?
         .is_some())
 }
@@ -232,7 +229,7 @@ pub async fn webhook_counts(db: &Db) -> Result<(i64, i64), StoreError> {
 #[derive(Debug, Clone)]
 pub struct InboundRow {
     /// Tenant.
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Id.
     pub id: String,
     /// Provider.
@@ -258,7 +255,7 @@ macro_rules! inbound_sql {
 
 fn inbound(r: &Row) -> Result<InboundRow, StoreError> {
     Ok(InboundRow {
-        tenant_id: r.text(0)?,
+        tenant_id: r.id(0)?,
         id: r.text(1)?,
         provider: r.text(2)?,
         advertisers: r.text(3)?,
@@ -277,13 +274,13 @@ pub async fn webhook_inbound_by_token(db: &Db, token_hash: &str) -> Result<Optio
 /// A tenant's live incoming endpoints.
 pub async fn webhook_inbound_list(db: &Db, tenant: TenantId) -> Result<Vec<InboundRow>, StoreError> {
     let sql = inbound_sql!("WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY created_at, id");
-    db.fetch_all(sql, vals![tenant.to_string()]).await?.iter().map(inbound).collect()
+    db.fetch_all(sql, vals![tenant]).await?.iter().map(inbound).collect()
 }
 
 /// One live incoming endpoint of a tenant.
 pub async fn webhook_inbound(db: &Db, tenant: TenantId, id: &str) -> Result<Option<InboundRow>, StoreError> {
     let sql = inbound_sql!("WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL");
-    db.fetch_optional(sql, vals![tenant.to_string(), id]).await?.as_ref().map(inbound).transpose()
+    db.fetch_optional(sql, vals![tenant, id]).await?.as_ref().map(inbound).transpose()
 }
 
 /// Remembers the keyed hash of the address a HubSpot object has.

@@ -1,6 +1,7 @@
 //! Side rows of webhooks: endpoints (sealed secrets, never in the ledger) and the deliveries of
 //! the events appended in the same transaction, one per subscribed endpoint.
 
+use konsent_domain::ids::TenantId;
 use konsent_domain::webhook::envelope;
 use serde_json::{Map, Value};
 
@@ -77,7 +78,7 @@ const ENQUEUE: &str = "INSERT INTO webhook_deliveries (id, tenant_id, endpoint_i
 
 /// The tenant's live outgoing endpoints with their comma-framed event types, read in the
 /// appending transaction (so an endpoint registered by another instance counts at once).
-async fn live_endpoints(tx: &mut Tx, tenant: &str) -> Result<Vec<(String, String)>, StoreError> {
+async fn live_endpoints(tx: &mut Tx, tenant: TenantId) -> Result<Vec<(String, String)>, StoreError> {
     let rows = tx
         .fetch_all(
             "SELECT id, events FROM webhook_endpoints WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id",
@@ -89,7 +90,7 @@ async fn live_endpoints(tx: &mut Tx, tenant: &str) -> Result<Vec<(String, String
 
 pub(super) async fn write(
     tx: &mut Tx,
-    tenant: &str,
+    tenant: TenantId,
     now: i64,
     w: WebhookWrite,
     appended: &[Appended],

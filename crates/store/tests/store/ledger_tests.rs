@@ -161,31 +161,41 @@ both_engines!(head_watch_follows_other_writers_and_survives_a_lost_listener, |db
 });
 
 both_engines!(an_upgrade_to_migration_7_keeps_the_tokens_and_lets_one_link_cover_several_consents, |db| {
-    // The table as migrations 1 to 6 left it, with a token of an open mail.
-    db.exec_script(
+    use konsent_domain::ids::{ConsentId, ContactPointId};
+    let (t, c1, c2, cp) = (
+        tenant(7),
+        ConsentId::from_uuid(uuid::Uuid::from_u128(0xc1)),
+        ConsentId::from_uuid(uuid::Uuid::from_u128(0xc2)),
+        ContactPointId::from_uuid(uuid::Uuid::from_u128(0xcc)),
+    );
+    // The table as migrations 1 to 6 left it, with a token of an open mail (ids as text, as
+    // before migration 9, which converts them on SQLite).
+    db.exec_script(format!(
         "DROP TABLE doi_tokens; \
          CREATE TABLE doi_tokens (token_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, consent_id TEXT NOT NULL, \
          contact_point_id TEXT NOT NULL, message_id TEXT NOT NULL, sent_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, \
          used_at BIGINT, purpose TEXT NOT NULL DEFAULT 'doi'); \
-         DELETE FROM schema_migrations WHERE version = 7; \
+         DELETE FROM schema_migrations WHERE version IN (7, 9); \
          INSERT INTO doi_tokens (token_hash, tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at) \
-         VALUES ('h1', 't', 'c1', 'cp', '<m@x>', 1, 2);"
-            .into(),
-    )
+         VALUES ('h1', '{t}', '{c1}', '{cp}', '<m@x>', 1, 2);"
+    ))
     .await
     .unwrap();
     konsent_store::migrate::migrate(db, 3).await.unwrap();
     let rows = konsent_store::queries::doi_token(db, "h1").await.unwrap();
-    assert_eq!(rows.iter().map(|r| (r.consent_id.as_str(), r.purpose.as_str())).collect::<Vec<_>>(), [("c1", "doi")]);
-    let add = |consent: &'static str| {
+    assert_eq!(
+        rows.iter().map(|r| (r.tenant_id, r.consent_id, r.contact_point_id, r.purpose.as_str())).collect::<Vec<_>>(),
+        [(t, c1, cp, "doi")]
+    );
+    let add = |consent: ConsentId| {
         db.exec(
             "INSERT INTO doi_tokens (token_hash, tenant_id, consent_id, contact_point_id, message_id, sent_at, expires_at) \
-             VALUES ('h1', 't', $1, 'cp', '<m@x>', 1, 2)",
-            vec![consent.into()],
+             VALUES ('h1', $1, $2, $3, '<m@x>', 1, 2)",
+            konsent_store::vals![t, consent, cp],
         )
     };
-    add("c2").await.unwrap();
-    assert!(add("c2").await.is_err(), "a consent once per token");
+    add(c2).await.unwrap();
+    assert!(add(c2).await.is_err(), "a consent once per token");
     assert_eq!(konsent_store::queries::doi_token(db, "h1").await.unwrap().len(), 2);
 });
 
@@ -219,7 +229,7 @@ both_engines!(a_batch_entry_holds_one_record_a_person_and_verifies_rebuilds_and_
         r[..8].copy_from_slice(&21u64.to_le_bytes());
         r
     });
-    let mine = ledger::person_entries(db, t, &person.to_string()).await.unwrap();
+    let mine = ledger::person_entries(db, t, &person).await.unwrap();
     assert_eq!(mine.len(), 1);
     let record = mine[0].record.clone().unwrap();
     let batch = Entry::decode(&mine[0].raw.1).unwrap();
@@ -238,10 +248,7 @@ both_engines!(a_batch_entry_holds_one_record_a_person_and_verifies_rebuilds_and_
 
     // The records are stored compressed, several times smaller than framed.
     let stored = db
-        .fetch_optional(
-            "SELECT records FROM ledger WHERE tenant_id = $1 AND seq = 2",
-            konsent_store::vals![t.to_string()],
-        )
+        .fetch_optional("SELECT records FROM ledger WHERE tenant_id = $1 AND seq = 2", konsent_store::vals![t])
         .await
         .unwrap()
         .unwrap()
@@ -251,16 +258,13 @@ both_engines!(a_batch_entry_holds_one_record_a_person_and_verifies_rebuilds_and_
     assert_eq!(konsent_domain::ledger::split(&framed).unwrap().len(), 3);
     assert!(stored.len() < framed.len() && !stored.starts_with(&framed[..4]));
     let set_records = |records: Vec<u8>| {
-        db.exec(
-            "UPDATE ledger SET records = $1 WHERE tenant_id = $2 AND seq = 2",
-            konsent_store::vals![records, t.to_string()],
-        )
+        db.exec("UPDATE ledger SET records = $1 WHERE tenant_id = $2 AND seq = 2", konsent_store::vals![records, t])
     };
     allow_ledger_updates(db).await;
     // Records stored uncompressed (as before compression) verify, prove and rebuild the same.
     set_records(framed.clone()).await.unwrap();
     assert_eq!(verify(db, t).await.unwrap(), 3);
-    let again = ledger::person_entries(db, t, &person.to_string()).await.unwrap();
+    let again = ledger::person_entries(db, t, &person).await.unwrap();
     assert_eq!(again[0].record.as_ref().unwrap().bytes, record.bytes);
     db.exec("DELETE FROM persons", vec![]).await.unwrap();
     assert_eq!(projection::rebuild(db, &[t]).await.unwrap(), 3);

@@ -4,3 +4,4 @@ mod common;
 mod consent_tests;
 mod group_tests;
 mod ledger_tests;
+mod migration_tests;

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use jiff::Timestamp;
+use konsent_domain::ids::PersonId;
 use konsent_store::queries;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -34,7 +35,7 @@ fn decode_cursor(c: &str) -> Result<Cursor, ApiError> {
     let raw = hex::decode(c).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (t, id) = text.split_once(':').ok_or_else(bad)?;
-    Ok((t.parse().map_err(|_| bad())?, id.to_string()))
+    Ok((t.parse().map_err(|_| bad())?, id.parse().map_err(|_| bad())?))
 }
 
 fn encode_cursor(c: &Cursor) -> String {
@@ -42,7 +43,7 @@ fn encode_cursor(c: &Cursor) -> String {
 }
 
 /// A position in a list: change time (µs) and id.
-type Cursor = (i64, String);
+type Cursor = (i64, uuid::Uuid);
 
 /// `updated_since` (µs), the cursor to continue after, and the page size.
 fn params(q: &ListQuery) -> Result<(i64, Option<Cursor>, i64), ApiError> {
@@ -64,8 +65,8 @@ fn store(e: konsent_store::StoreError) -> ApiError {
 async fn hidden_persons(
     s: &AppState,
     caller: &Caller,
-    ids: &[String],
-) -> Result<std::collections::HashSet<String>, ApiError> {
+    ids: &[PersonId],
+) -> Result<std::collections::HashSet<PersonId>, ApiError> {
     if crate::auth::allowed(caller.role, Permission::ReadEvidence) {
         return Ok(Default::default());
     }
@@ -88,12 +89,12 @@ pub async fn list_persons(
     caller.require(Permission::ReadPersons)?;
     let (since, after, limit) = params(&q)?;
     let page = queries::persons_page(&s.k.db, caller.tenant, since, after, limit).await.map_err(store)?;
-    let ids: Vec<String> = page.items.iter().map(|(p, _)| p.id.to_string()).collect();
+    let ids: Vec<PersonId> = page.items.iter().map(|(p, _)| p.id).collect();
     let hidden = hidden_persons(&s, &caller, &ids).await?;
     let items: Vec<Value> = page
         .items
         .iter()
-        .filter(|(p, _)| caller.sees(p.org_unit_id.as_deref()) && !hidden.contains(&p.id.to_string()))
+        .filter(|(p, _)| caller.sees(p.org_unit_id) && !hidden.contains(&p.id))
         .map(|(p, t)| {
             json!({
                 "person_id": p.id, "recipient_class": p.recipient_class, "org_unit_id": p.org_unit_id,
@@ -120,12 +121,12 @@ pub async fn list_consents(
     caller.require(Permission::ReadPersons)?;
     let (since, after, limit) = params(&q)?;
     let page = queries::consents_page(&s.k.db, caller.tenant, since, after, limit).await.map_err(store)?;
-    let ids: Vec<String> = page.items.iter().map(|c| c.person_id.to_string()).collect();
+    let ids: Vec<PersonId> = page.items.iter().map(|c| c.person_id).collect();
     let hidden = hidden_persons(&s, &caller, &ids).await?;
     let items: Vec<Value> = page
         .items
         .iter()
-        .filter(|c| !hidden.contains(&c.person_id.to_string()))
+        .filter(|c| !hidden.contains(&c.person_id))
         .map(|c| {
             json!({
                 "consent_id": c.id, "person_id": c.person_id, "status": c.status, "scope": c.scope,

@@ -113,7 +113,7 @@ pub async fn create_person(
     }
     // A key restricted to an org unit creates persons of that unit only.
     let org_unit = match (&caller.org_unit, b.org_unit_id) {
-        (Some(mine), _) => Some(path_id::<OrgUnitId>(mine, "org unit")?),
+        (Some(mine), _) => Some(*mine),
         (None, o) => o,
     };
     let np = NewPerson {
@@ -138,7 +138,7 @@ pub(crate) async fn visible_person(
     let row = queries::person(&s.k.db, caller.tenant, id)
         .await
         .map_err(konsent_service::ServiceError::from)?
-        .filter(|p| caller.sees(p.org_unit_id.as_deref()))
+        .filter(|p| caller.sees(p.org_unit_id))
         .ok_or_else(|| ApiError::not_found("person"))?;
     // After an erasure request what is kept is restricted: the compliance role only (R48).
     if !crate::auth::allowed(caller.role, Permission::ReadEvidence)
