@@ -87,6 +87,7 @@ pub async fn migrate(db: &Db, now_micros: i64) -> Result<(), StoreError> {
             )));
         }
     }
+    let mut applied_now = false;
     for m in MIGRATIONS {
         let sql = match db.engine() {
             Engine::Sqlite => m.sqlite,
@@ -111,6 +112,12 @@ pub async fn migrate(db: &Db, now_micros: i64) -> Result<(), StoreError> {
         .await?;
         tx.commit().await?;
         tracing::info!(version = m.version, name = m.name, "applied migration");
+        applied_now = true;
+    }
+    if applied_now && db.engine() == Engine::Sqlite {
+        // A migration that rewrites the store (9 converts every id) is one transaction: give the
+        // disk its WAL back at once instead of keeping a file the size of the store.
+        db.exec("PRAGMA wal_checkpoint(TRUNCATE)", vec![]).await?;
     }
     Ok(())
 }
