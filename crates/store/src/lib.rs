@@ -11,6 +11,7 @@ pub mod native;
 pub mod projection;
 pub mod queries;
 pub mod side;
+pub mod value;
 pub mod watch;
 
 pub use db::{Db, Engine, Row, Tx, Val};
