@@ -133,7 +133,6 @@ impl Konsent {
             queries::otp_attempt(&self.db, &id).await?;
             return Err(ServiceError::invalid("code", "Code stimmt nicht / wrong code"));
         }
-        let cp: ContactPointId = cp;
         let evidence = Evidence::Otp {
             contact_point: cp,
             sent_at: Timestamp::from_microsecond(sent_at).map_err(|e| ServiceError::Conflict(e.to_string()))?,

@@ -67,10 +67,9 @@ impl Konsent {
                 data_hash: data_hash.clone(),
             },
         )];
-        let pid = person_id;
         let mut side = vec![
-            SideWrite::PersonKey { person_id: pid, wrapped_key: wrapped, key_fp: self.keys.master().fingerprint() },
-            SideWrite::PersonData { person_id: pid, version: 1, sealed, sha256: data_hash },
+            SideWrite::PersonKey { person_id, wrapped_key: wrapped, key_fp: self.keys.master().fingerprint() },
+            SideWrite::PersonData { person_id, version: 1, sealed, sha256: data_hash },
         ];
         let mut contact_point_ids = Vec::with_capacity(p.contacts.len());
         for c in &p.contacts {
