@@ -31,7 +31,12 @@ pub struct ListQuery {
 }
 
 fn decode_cursor(c: &str) -> Result<Cursor, ApiError> {
-    let bad = || ApiError::bad_request("bad_cursor", "cursor is not one this API returned");
+    let bad = || {
+        ApiError::bad_request(
+            "bad_cursor",
+            "der Cursor stammt nicht aus einer Antwort dieser API / cursor is not one this API returned",
+        )
+    };
     let raw = hex::decode(c).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (t, id) = text.split_once(':').ok_or_else(bad)?;
@@ -49,7 +54,7 @@ type Cursor = (i64, uuid::Uuid);
 fn params(q: &ListQuery) -> Result<(i64, Option<Cursor>, i64), ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("bad_limit", "limit must be 1-1000"));
+        return Err(ApiError::bad_request("bad_limit", "limit muss zwischen 1 und 1000 liegen / limit must be 1-1000"));
     }
     let since = q.updated_since.map(|t| t.as_microsecond()).unwrap_or(i64::MIN);
     let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
