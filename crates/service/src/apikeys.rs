@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use konsent_domain::crypto::sha256_hex;
-use konsent_domain::ids::{ApiKeyId, TenantId};
+use konsent_domain::ids::{ApiKeyId, OrgUnitId, TenantId};
 use konsent_store::queries::{self, ApiKeyRow};
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +65,7 @@ pub async fn create(
     k: &Konsent,
     tenant: TenantId,
     role: Role,
-    org_unit: Option<String>,
+    org_unit: Option<OrgUnitId>,
     label: &str,
 ) -> Result<String, ServiceError> {
     let bytes: [u8; 32] = k.random();
@@ -75,9 +75,7 @@ pub async fn create(
         id: k.id(ApiKeyId::from_parts).to_string(),
         tenant_id: tenant,
         role: role.as_str().to_string(),
-        org_unit_id: org_unit.as_deref().map(str::parse).transpose().map_err(|_| {
-            ServiceError::invalid("org_unit", "keine gültige Organisationseinheit / not a valid org unit id")
-        })?,
+        org_unit_id: org_unit,
         label: label.to_string(),
         revoked: false,
     };

@@ -127,7 +127,8 @@ pub struct KeyBody {
     label: Option<String>,
     /// Restricts the key to the persons of one org unit.
     #[serde(default)]
-    org_unit_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    org_unit_id: Option<konsent_domain::ids::OrgUnitId>,
 }
 
 /// API-Schlüssel anlegen / create an API key (admin only).
