@@ -36,16 +36,11 @@ pub enum Val {
 pub trait StoredId: Copy {
     /// The id of a stored UUID.
     fn of_uuid(u: Uuid) -> Self;
-    /// The UUID to store.
-    fn uuid(self) -> Uuid;
 }
 
 impl StoredId for Uuid {
     fn of_uuid(u: Uuid) -> Self {
         u
-    }
-    fn uuid(self) -> Uuid {
-        self
     }
 }
 
@@ -53,7 +48,6 @@ macro_rules! stored_ids {
     ($($t:ident),*) => {$(
         impl StoredId for konsent_domain::ids::$t {
             fn of_uuid(u: Uuid) -> Self { Self::from_uuid(u) }
-            fn uuid(self) -> Uuid { self.as_uuid() }
         }
         impl From<konsent_domain::ids::$t> for Val {
             fn from(v: konsent_domain::ids::$t) -> Self { Val::Id(v.as_uuid()) }

@@ -28,8 +28,8 @@ where
     };
     const SQL: &str = "SELECT seq, payload, prev_hash, hash, records FROM ledger \
         WHERE tenant_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq";
-    // Only SQLite walks through sqlx here (PostgreSQL copies), so the tenant binds as its bytes.
-    let t = tenant.as_uuid().as_bytes().to_vec();
+    // Only SQLite walks through sqlx here (PostgreSQL copies), so the tenant binds in its form.
+    let t = crate::value::sqlite_id(&tenant.as_uuid());
     let (from, to) = (i64::try_from(from).unwrap_or(i64::MAX), i64::try_from(to).unwrap_or(i64::MAX));
     macro_rules! walk {
         ($pool:expr) => {{
@@ -178,7 +178,7 @@ where
              ORDER BY seq",
         )
         .map_err(err)?;
-    let mut rows = stmt.query(rusqlite::params![&tenant.as_uuid().as_bytes()[..], from, to]).map_err(err)?;
+    let mut rows = stmt.query(rusqlite::params![crate::db::Val::from(tenant), from, to]).map_err(err)?;
     while let Some(r) = rows.next().map_err(err)? {
         let seq: i64 = r.get(0).map_err(err)?;
         let payload = r.get_ref(1).and_then(|v| v.as_bytes().map_err(Into::into)).map_err(err)?;
