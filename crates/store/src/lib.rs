@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod bulk;
+mod consent_data;
 pub mod db;
 pub mod error;
 pub mod group;

@@ -11,7 +11,8 @@ use konsent_domain::ids::{ConsentId, TenantId};
 use konsent_domain::ledger::{Entry, EventBody};
 
 use crate::bulk::{CONTACT_POINTS, PERSONS, Table};
-use crate::db::Tx;
+use crate::consent_data;
+use crate::db::{Engine, Tx};
 use crate::error::StoreError;
 use crate::vals;
 
@@ -19,21 +20,14 @@ fn us(t: Timestamp) -> i64 {
     t.as_microsecond()
 }
 
-/// The `consents` row of a consent record.
-fn consent_row(tenant: TenantId, c: &ConsentRecord) -> Result<Vec<crate::db::Val>, StoreError> {
-    consent_row_with(tenant, c, None)
-}
-
-/// [`consent_row`] with the record's JSON when the caller has serialised it already.
-fn consent_row_with(
+/// The `consents` row of a consent record on `engine`, given the record's JSON when the caller
+/// has serialised it already (`data` is in [`consent_data`]'s form).
+fn consent_row(
+    engine: Engine,
     tenant: TenantId,
     c: &ConsentRecord,
     json: Option<String>,
 ) -> Result<Vec<crate::db::Val>, StoreError> {
-    let json = match json {
-        Some(j) => j,
-        None => serde_json::to_string(c)?,
-    };
     Ok(vals![
         tenant,
         c.id,
@@ -44,13 +38,14 @@ fn consent_row_with(
         c.granted_at.map(us),
         c.last_use_at.map(us),
         us(c.last_change_at),
-        json
+        consent_data::encode(engine, c, json)?
     ])
 }
 
 /// Writes all columns of a consent record.
 pub(crate) async fn put_consent(tx: &mut Tx, tenant: TenantId, c: &ConsentRecord) -> Result<(), StoreError> {
-    tx.exec(crate::bulk::one(&crate::bulk::CONSENTS), consent_row(tenant, c)?).await?;
+    let row = consent_row(tx.engine(), tenant, c, None)?;
+    tx.exec(crate::bulk::one(&crate::bulk::CONSENTS), row).await?;
     Ok(())
 }
 
@@ -107,7 +102,7 @@ pub(crate) async fn apply_bulk_with(
             bulk.verify_contact_point(*contact_point_id, us(*when), method)
         }
         EventBody::ConsentRecorded { consent } => {
-            bulk.push_consent(consent.id, consent_row_with(t, consent, consent_json)?)
+            bulk.push_consent(consent.id, consent_row(tx.engine(), t, consent, consent_json)?)
         }
         _ => false,
     };
@@ -147,7 +142,7 @@ async fn load_consent(tx: &mut Tx, tenant: TenantId, id: ConsentId) -> Result<Co
         .fetch_optional("SELECT data FROM consents WHERE tenant_id = $1 AND id = $2", vals![tenant, id])
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("event refers to unknown consent {id}")))?;
-    Ok(serde_json::from_str(&row.text(0)?)?)
+    consent_data::decode(&row, 0)
 }
 
 /// Applies one ledger entry to the projections.

@@ -111,7 +111,7 @@ async fn persons_and_consents(
         "SELECT person_id, data FROM consents WHERE tenant_id = $1 AND person_id IN ({in}) ORDER BY given_at, id",
         ids,
         |r| {
-            consents.entry(pid(&r)?).or_default().push(serde_json::from_str(&r.text(1)?)?);
+            consents.entry(pid(&r)?).or_default().push(crate::consent_data::decode(&r, 1)?);
             Ok(())
         },
     )

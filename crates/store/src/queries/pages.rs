@@ -109,7 +109,7 @@ pub async fn consents_page(
             vals![tenant, since, at, crate::db::Val::Id(id), limit],
         )
         .await?;
-    json_page(&rows, limit)
+    page_of(&rows, limit, |r| crate::consent_data::decode(r, 0))
 }
 
 /// Suppression entries created at or after `since` (µs), after the cursor, at most `limit`.
@@ -134,10 +134,20 @@ pub async fn suppressions_page(
 
 /// A page from rows of `(data JSON, change time, id)`; a full page has a cursor.
 fn json_page<T: serde::de::DeserializeOwned>(rows: &[crate::db::Row], limit: i64) -> Result<Page<T>, StoreError> {
+    page_of(rows, limit, |r| Ok(serde_json::from_str(&r.text(0)?)?))
+}
+
+/// A page of the items `item` reads from column 0 of `rows`, the cursor from columns 1 (time) and
+/// 2 (id).
+fn page_of<T>(
+    rows: &[crate::db::Row],
+    limit: i64,
+    item: impl Fn(&crate::db::Row) -> Result<T, StoreError>,
+) -> Result<Page<T>, StoreError> {
     let mut next = None;
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
-        items.push(serde_json::from_str(&r.text(0)?)?);
+        items.push(item(r)?);
         next = Some((r.i64(1)?, r.id::<uuid::Uuid>(2)?));
     }
     Ok(Page { next: if items.len() as i64 == limit { next } else { None }, items })

@@ -7,6 +7,7 @@ use konsent_domain::ids::{PersonId, TenantId, UseId};
 use konsent_domain::suppression::SuppressionEntry;
 use konsent_domain::usage::UseRecord;
 
+use crate::consent_data;
 use crate::db::Db;
 use crate::error::StoreError;
 use crate::vals;
@@ -15,13 +16,14 @@ use super::{json_rows, ts};
 
 /// Consent records of a person.
 pub async fn consents_of(db: &Db, tenant: TenantId, person: PersonId) -> Result<Vec<ConsentRecord>, StoreError> {
-    json_rows(
-        db.fetch_all(
-            "SELECT data FROM consents WHERE tenant_id = $1 AND person_id = $2 ORDER BY given_at, id",
-            vals![tenant, person],
-        )
-        .await?,
+    db.fetch_all(
+        "SELECT data FROM consents WHERE tenant_id = $1 AND person_id = $2 ORDER BY given_at, id",
+        vals![tenant, person],
     )
+    .await?
+    .iter()
+    .map(|r| consent_data::decode(r, 0))
+    .collect()
 }
 
 /// Objection events of a person (as stored event bodies).
@@ -99,7 +101,7 @@ pub async fn consent(
 ) -> Result<Option<ConsentRecord>, StoreError> {
     db.fetch_optional("SELECT data FROM consents WHERE tenant_id = $1 AND id = $2", vals![tenant, id])
         .await?
-        .map(|r| Ok(serde_json::from_str(&r.text(0)?)?))
+        .map(|r| consent_data::decode(&r, 0))
         .transpose()
 }
 

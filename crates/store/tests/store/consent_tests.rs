@@ -3,7 +3,7 @@
 use konsent_domain::consent::{ConsentRecord, ConsentStatus};
 use konsent_domain::ids::{ConsentId, PersonId};
 use konsent_domain::ledger::EventBody;
-use konsent_store::{ledger, queries};
+use konsent_store::{Engine, ledger, queries, vals};
 
 use konsent_testkit::both_engines;
 
@@ -50,4 +50,57 @@ both_engines!(recording_a_consent_id_already_stored_fails_and_keeps_the_record, 
     ledger::append(db, t, now(), vec![ev(3, change)], vec![]).await.unwrap();
     let stored = queries::consents_of(db, t, person).await.unwrap();
     assert_eq!(stored.iter().map(|c| (c.id, c.status)).collect::<Vec<_>>(), vec![(id, ConsentStatus::Expired)]);
+});
+
+both_engines!(a_consent_row_is_compact_on_sqlite_and_rows_written_as_json_before_read_the_same, |db| {
+    let t = tenant(12);
+    let person = PersonId::from_parts(1_700_000_000_011, [1; 10]);
+    let id = ConsentId::from_parts(1_700_000_000_012, [2; 10]);
+    let rec = record(person, id);
+    let json = serde_json::to_string(&rec).unwrap();
+    ledger::append(db, t, now(), vec![ev(1, EventBody::ConsentRecorded { consent: Box::new(rec.clone()) })], vec![])
+        .await
+        .unwrap();
+    let form = |db: &konsent_store::Db| {
+        let sql = match db.engine() {
+            Engine::Sqlite => "SELECT typeof(data), CAST(length(data) AS BIGINT) FROM consents WHERE id = $1",
+            Engine::Postgres => "SELECT 'text', CAST(length(data) AS BIGINT) FROM consents WHERE id = $1",
+        };
+        let db = db.clone();
+        async move {
+            let r = db.fetch_optional(sql, vals![id]).await.unwrap().expect("the row");
+            (r.text(0).unwrap(), r.i64(1).unwrap() as usize)
+        }
+    };
+    match db.engine() {
+        Engine::Sqlite => {
+            let (kind, len) = form(db).await;
+            assert_eq!(kind, "blob");
+            assert!(len * 2 < json.len(), "{len} bytes stored against {} of JSON", json.len());
+        }
+        Engine::Postgres => assert_eq!(form(db).await, ("text".to_string(), json.len())),
+    }
+    assert_eq!(queries::consent(db, t, id).await.unwrap(), Some(rec.clone()));
+
+    // A row as versions before MessagePack wrote it on SQLite: the record's JSON as text.
+    db.exec("UPDATE consents SET data = $1 WHERE id = $2", vals![json.clone(), id]).await.unwrap();
+    assert_eq!(queries::consent(db, t, id).await.unwrap(), Some(rec.clone()));
+    assert_eq!(queries::consents_of(db, t, person).await.unwrap(), vec![rec.clone()]);
+    let page = queries::consents_page(db, t, 0, None, 10).await.unwrap();
+    assert_eq!(page.items, vec![rec.clone()]);
+
+    // Its next change reads it and writes it in the engine's form.
+    let change = EventBody::ConsentStatusChanged {
+        consent_id: id,
+        from: ConsentStatus::Given,
+        to: ConsentStatus::Expired,
+        reason: "stale".into(),
+        at: now(),
+    };
+    ledger::append(db, t, now(), vec![ev(2, change)], vec![]).await.unwrap();
+    let stored = queries::consent(db, t, id).await.unwrap().expect("the record");
+    assert_eq!((stored.status, stored.evidence), (ConsentStatus::Expired, rec.evidence));
+    if db.engine() == Engine::Sqlite {
+        assert_eq!(form(db).await.0, "blob");
+    }
 });
