@@ -17,6 +17,17 @@ fn record(person: PersonId, consent: ConsentId) -> ConsentRecord {
     .expect("a consent record")
 }
 
+/// The event that lets a given consent expire.
+fn expired(consent_id: ConsentId) -> EventBody {
+    EventBody::ConsentStatusChanged {
+        consent_id,
+        from: ConsentStatus::Given,
+        to: ConsentStatus::Expired,
+        reason: "stale".into(),
+        at: now(),
+    }
+}
+
 both_engines!(recording_a_consent_id_already_stored_fails_and_keeps_the_record, |db| {
     let t = tenant(11);
     let person = PersonId::from_parts(1_700_000_000_001, [1; 10]);
@@ -40,13 +51,7 @@ both_engines!(recording_a_consent_id_already_stored_fails_and_keeps_the_record, 
     assert_eq!(verify(db, t).await.unwrap(), 1, "the failed append left no ledger entry");
 
     // Later events change the row in place.
-    let change = EventBody::ConsentStatusChanged {
-        consent_id: id,
-        from: ConsentStatus::Given,
-        to: ConsentStatus::Expired,
-        reason: "stale".into(),
-        at: now(),
-    };
+    let change = expired(id);
     ledger::append(db, t, now(), vec![ev(3, change)], vec![]).await.unwrap();
     let stored = queries::consents_of(db, t, person).await.unwrap();
     assert_eq!(stored.iter().map(|c| (c.id, c.status)).collect::<Vec<_>>(), vec![(id, ConsentStatus::Expired)]);
@@ -90,13 +95,7 @@ both_engines!(a_consent_row_is_compact_on_sqlite_and_rows_written_as_json_before
     assert_eq!(page.items, vec![rec.clone()]);
 
     // Its next change reads it and writes it in the engine's form.
-    let change = EventBody::ConsentStatusChanged {
-        consent_id: id,
-        from: ConsentStatus::Given,
-        to: ConsentStatus::Expired,
-        reason: "stale".into(),
-        at: now(),
-    };
+    let change = expired(id);
     ledger::append(db, t, now(), vec![ev(2, change)], vec![]).await.unwrap();
     let stored = queries::consent(db, t, id).await.unwrap().expect("the record");
     assert_eq!((stored.status, stored.evidence), (ConsentStatus::Expired, rec.evidence));
