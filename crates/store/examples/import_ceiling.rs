@@ -82,7 +82,19 @@ async fn main() {
     });
     // SKIP=persons,keys,data,points,values,consents: leave tables out, to see what each costs.
     let skip = std::env::var("SKIP").unwrap_or_default();
-    let on = |t: &str| !skip.split(',').any(|s| s == t);
+    // VAULT=folded: the person key and sealed data in the person's row, the sealed value in the
+    // contact point's row (columns added to today's tables), instead of the three vault tables.
+    let folded = std::env::var("VAULT").is_ok_and(|v| v == "folded");
+    if folded {
+        c.execute_batch(
+            "ALTER TABLE persons ADD COLUMN wrapped_key BLOB; ALTER TABLE persons ADD COLUMN key_fp TEXT; \
+             ALTER TABLE persons ADD COLUMN sealed BLOB; ALTER TABLE persons ADD COLUMN sealed_sha256 TEXT; \
+             ALTER TABLE contact_points ADD COLUMN sealed BLOB; ALTER TABLE contact_points ADD COLUMN sealed_sha256 TEXT;",
+        )
+        .expect("vault columns");
+    }
+    let vault_table = |t: &str| matches!(t, "keys" | "data" | "values");
+    let on = |t: &str| !(skip.split(',').any(|s| s == t) || (folded && vault_table(t)));
     // IDS=blob: ids (tenant, person, contact point, consent, event) as 16-byte blobs in today's
     // TEXT-declared columns, as a data-only migration of today's tables would store them.
     let blob_ids = std::env::var("IDS").is_ok_and(|v| v == "blob");
@@ -110,10 +122,13 @@ async fn main() {
                 )
                 .expect("prepare");
             let mut persons = c
-                .prepare_cached(
+                .prepare_cached(if folded {
+                    "INSERT INTO persons (tenant_id, id, recipient_class, org_unit_id, data_hash, data_version, created_at, updated_at, \
+                     wrapped_key, key_fp, sealed, sealed_sha256) VALUES (?1, ?2, 'consumer', NULL, ?3, 1, ?4, ?4, ?5, 'fp', ?6, ?3)"
+                } else {
                     "INSERT INTO persons (tenant_id, id, recipient_class, org_unit_id, data_hash, data_version, created_at, updated_at) \
-                     VALUES (?1, ?2, 'consumer', NULL, ?3, 1, ?4, ?4)",
-                )
+                     VALUES (?1, ?2, 'consumer', NULL, ?3, 1, ?4, ?4)"
+                })
                 .expect("prepare");
             let mut keys = c
                 .prepare_cached(
@@ -126,10 +141,13 @@ async fn main() {
                 )
                 .expect("prepare");
             let mut points = c
-                .prepare_cached(
+                .prepare_cached(if folded {
+                    "INSERT INTO contact_points (tenant_id, id, person_id, kind, blind_index, value_hash, verified_at, verified_method, created_at, \
+                     sealed, sealed_sha256) VALUES (?1, ?2, ?3, 'email', ?4, ?5, ?6, 'import', ?6, ?7, ?5)"
+                } else {
                     "INSERT INTO contact_points (tenant_id, id, person_id, kind, blind_index, value_hash, verified_at, verified_method, created_at) \
-                     VALUES (?1, ?2, ?3, 'email', ?4, ?5, ?6, 'import', ?6)",
-                )
+                     VALUES (?1, ?2, ?3, 'email', ?4, ?5, ?6, 'import', ?6)"
+                })
                 .expect("prepare");
             let mut values = c
                 .prepare_cached(
@@ -178,7 +196,12 @@ async fn main() {
                     entry(kind, Some(&person_s), at, blob(len, i));
                 }
                 if on("persons") {
-                    persons.execute(params![tenant, person, hash_hex, at]).expect("persons");
+                    if folded {
+                        let (key, sealed) = (blob(WRAPPED_KEY, i), blob(SEALED_DATA, i));
+                        persons.execute(params![tenant, person, hash_hex, at, key, sealed]).expect("persons");
+                    } else {
+                        persons.execute(params![tenant, person, hash_hex, at]).expect("persons");
+                    }
                 }
                 if on("keys") {
                     keys.execute(params![tenant, person, blob(WRAPPED_KEY, i), "fp", at]).expect("keys");
@@ -187,7 +210,12 @@ async fn main() {
                     data.execute(params![tenant, person, blob(SEALED_DATA, i), hash_hex, at]).expect("data");
                 }
                 if on("points") {
-                    points.execute(params![tenant, cp, person, blind, hash_hex, at]).expect("points");
+                    if folded {
+                        let sealed = blob(SEALED_CONTACT, i);
+                        points.execute(params![tenant, cp, person, blind, hash_hex, at, sealed]).expect("points");
+                    } else {
+                        points.execute(params![tenant, cp, person, blind, hash_hex, at]).expect("points");
+                    }
                 }
                 if on("values") {
                     values.execute(params![tenant, cp, person, blob(SEALED_CONTACT, i), hash_hex]).expect("values");
