@@ -28,6 +28,13 @@ fn anna() -> NewPerson {
     }
 }
 
+/// The versions of a person's sealed data the vault holds, oldest first.
+async fn data_versions(app: &crate::harness::TestApp, person: konsent_domain::ids::PersonId) -> Vec<i64> {
+    let sql = "SELECT version FROM person_data WHERE tenant_id = $1 AND person_id = $2 ORDER BY version";
+    let rows = app.k.db.fetch_all(sql, konsent_store::vals![app.tenant, person]).await.unwrap();
+    rows.iter().map(|r| r.i64(0).unwrap()).collect()
+}
+
 app_test!(personal_data_is_sealed_and_found_by_blind_index, |app| {
     let w = app.k.register_person(app.tenant, &Actor::System, &anna()).await.unwrap();
     let data = app.k.person_data(app.tenant, w.person_id).await.unwrap().unwrap();
@@ -53,15 +60,31 @@ app_test!(r46_correction_appends_a_version_and_keeps_history, |app| {
     corrected.last_name = "Schmidt".into();
     app.k.correct_person(app.tenant, &Actor::User("u-1".into()), w.person_id, &corrected, None).await.unwrap();
     assert_eq!(app.k.person_data(app.tenant, w.person_id).await.unwrap().unwrap().last_name, "Schmidt");
-    let versions = app
-        .k
-        .db
-        .fetch_all(
-            "SELECT version FROM person_data WHERE tenant_id = $1 AND person_id = $2 ORDER BY version",
-            konsent_store::vals![app.tenant, w.person_id],
-        )
-        .await
-        .unwrap();
-    assert_eq!(versions.len(), 2, "the original capture data stays");
+    assert_eq!(data_versions(&app, w.person_id).await, vec![1, 2], "the original capture data stays");
     assert!(app.ledger_text().await.contains("person_corrected"));
+});
+
+// The vault is not in the ledger, so a rebuild of the projections from the ledger must leave it
+// whole: every person's data (and its earlier versions), every contact value, the blind index.
+app_test!(a_rebuild_keeps_every_persons_sealed_data_and_contact_values, |app| {
+    let a = app.k.register_person(app.tenant, &Actor::System, &anna()).await.unwrap();
+    let mut ben = anna();
+    ben.data.first_name = "Ben".into();
+    ben.contacts = vec![ContactValue::Email(EmailAddress::parse("ben@example.de").unwrap())];
+    let b = app.k.register_person(app.tenant, &Actor::System, &ben).await.unwrap();
+    let mut corrected = anna().data;
+    corrected.last_name = "Schmidt".into();
+    app.k.correct_person(app.tenant, &Actor::User("u-1".into()), a.person_id, &corrected, None).await.unwrap();
+    let points: Vec<_> = a.contact_point_ids.iter().chain(&b.contact_point_ids).copied().collect();
+    let values = app.k.contact_values(app.tenant, &points).await.unwrap();
+    assert_eq!(values.len(), 4);
+
+    konsent_store::projection::rebuild(&app.k.db, &[app.tenant]).await.unwrap();
+
+    assert_eq!(app.k.person_data(app.tenant, a.person_id).await.unwrap(), Some(corrected));
+    assert_eq!(app.k.person_data(app.tenant, b.person_id).await.unwrap(), Some(ben.data));
+    assert_eq!(app.k.contact_values(app.tenant, &points).await.unwrap(), values);
+    assert_eq!(data_versions(&app, a.person_id).await, vec![1, 2], "the earlier version stays");
+    let email = ContactValue::Email(EmailAddress::parse("BEN@example.de").unwrap());
+    assert_eq!(app.k.find_by_contact(app.tenant, &email).await.unwrap(), vec![(b.person_id, b.contact_point_ids[0])]);
 });
