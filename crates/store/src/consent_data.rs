@@ -50,17 +50,14 @@ pub(crate) fn decode_bytes(b: &[u8]) -> Result<ConsentRecord, StoreError> {
 /// The consent record in column `i` of `row` (a `data` column of `consents`).
 pub(crate) fn decode(row: &Row, i: usize) -> Result<ConsentRecord, StoreError> {
     match row {
-        // SQLite hands out a TEXT value's bytes as well (rows written before MessagePack).
-        Row::Sqlite(r) => {
-            use sqlx::Row as _;
-            decode_bytes(&r.try_get::<Vec<u8>, _>(i)?)
-        }
         Row::Pg(_) => Ok(serde_json::from_str(&row.text(i)?)?),
+        // The writer's own connection tells a TEXT value (a row written before MessagePack) apart.
         Row::Native(r) => match native::column(r, i)? {
-            rusqlite::types::Value::Blob(b) => decode_bytes(b),
-            rusqlite::types::Value::Text(s) => Ok(serde_json::from_str(s)?),
-            other => Err(StoreError::Corrupt(format!("consents.data holds {:?}", other.data_type()))),
+            rusqlite::types::Value::Text(s) => decode_bytes(s.as_bytes()),
+            _ => decode_bytes(&row.bytes(i)?),
         },
+        // sqlx hands out a TEXT value's bytes as well.
+        Row::Sqlite(_) => decode_bytes(&row.bytes(i)?),
     }
 }
 
