@@ -94,9 +94,10 @@ both_engines!(a_consent_row_is_compact_on_sqlite_and_rows_written_as_json_before
     let page = queries::consents_page(db, t, 0, None, 10).await.unwrap();
     assert_eq!(page.items, vec![rec.clone()]);
 
-    // Its next change reads it and writes it in the engine's form.
-    let change = expired(id);
-    ledger::append(db, t, now(), vec![ev(2, change)], vec![]).await.unwrap();
+    // Its next change reads it and writes it in the engine's form. The change goes through the
+    // group writer, as the service appends: on SQLite its own connection reads the TEXT row.
+    let writer = konsent_store::GroupCommit::start(db.clone(), konsent_store::HeadWatch::inert());
+    writer.append(t, now(), vec![ev(2, expired(id))], vec![]).await.unwrap();
     let stored = queries::consent(db, t, id).await.unwrap().expect("the record");
     assert_eq!((stored.status, stored.evidence), (ConsentStatus::Expired, rec.evidence));
     if db.engine() == Engine::Sqlite {
