@@ -43,23 +43,25 @@ pub enum Permission {
 }
 
 impl Permission {
-    /// Verb for error messages.
-    pub fn describe(self) -> &'static str {
+    /// What is not allowed, German and English, for error messages.
+    pub fn describe(self) -> (&'static str, &'static str) {
         match self {
-            Self::Check => "check contacts",
-            Self::LogUse => "log uses",
-            Self::RecordConsent => "record consents",
-            Self::ReadPersons => "read persons",
-            Self::WritePersons => "change persons",
-            Self::ManageCatalog => "manage advertisers, categories and texts",
-            Self::ReadEvidence => "read evidence",
-            Self::Export => "export",
-            Self::Erase => "erase",
-            Self::ManageSuppression => "manage suppression entries",
-            Self::ManageKeys => "manage API keys",
-            Self::ApproveConsent => "approve consents",
-            Self::ManageSettings => "change the settings",
-            Self::ManageWebhooks => "manage webhooks",
+            Self::Check => ("Kontakte prüfen", "check contacts"),
+            Self::LogUse => ("Nutzungen protokollieren", "log uses"),
+            Self::RecordConsent => ("Einwilligungen erfassen", "record consents"),
+            Self::ReadPersons => ("Personen lesen", "read persons"),
+            Self::WritePersons => ("Personen ändern", "change persons"),
+            Self::ManageCatalog => {
+                ("Werbende, Sparten und Texte verwalten", "manage advertisers, categories and texts")
+            }
+            Self::ReadEvidence => ("Nachweise lesen", "read evidence"),
+            Self::Export => ("exportieren", "export"),
+            Self::Erase => ("löschen", "erase"),
+            Self::ManageSuppression => ("Werbesperren verwalten", "manage suppression entries"),
+            Self::ManageKeys => ("API-Schlüssel verwalten", "manage API keys"),
+            Self::ApproveConsent => ("Einwilligungen freigeben", "approve consents"),
+            Self::ManageSettings => ("die Einstellungen ändern", "change the settings"),
+            Self::ManageWebhooks => ("Webhooks verwalten", "manage webhooks"),
         }
     }
 }

@@ -80,11 +80,19 @@ impl ApiError {
     }
     /// 401.
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "missing or invalid API key (Authorization: Bearer knst_…)")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "API-Schlüssel fehlt oder ist ungültig / missing or invalid API key (Authorization: Bearer knst_…)",
+        )
     }
-    /// 403.
-    pub fn forbidden(action: &str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", format!("this key's role may not {action}"))
+    /// 403, naming what the key's role may not do, German first: `(de, en)`.
+    pub fn forbidden((de, en): (&str, &str)) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("die Rolle dieses Schlüssels darf das nicht: {de} / this key's role may not {en}"),
+        )
     }
 }
 

@@ -336,6 +336,7 @@ app_test!(bad_input_gets_problem_json_naming_the_field, |app| {
     assert_eq!(r.status, 404);
     let r = app.call("GET", "/v1/persons/0198a0e0-0000-7000-8000-000000000000", None, None).await;
     assert_eq!((r.status, r.json["code"].as_str()), (401, Some("unauthorized")));
+    assert!(r.json["detail"].as_str().unwrap().starts_with("API-Schlüssel fehlt"), "{:?}", r.json);
     let r = app.call("GET", "/v1/persons/0198a0e0-0000-7000-8000-000000000000", Some("knst_wrong"), None).await;
     assert_eq!(r.status, 401);
 });

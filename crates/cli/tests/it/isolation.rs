@@ -198,6 +198,8 @@ app_test!(r53_role_matrix_through_http, |app| {
             } else {
                 assert_eq!(r.status, 403, "{role} must not {method} {path}: {:?}", r.json);
                 assert_eq!(r.json["code"], "forbidden");
+                let detail = r.json["detail"].as_str().unwrap_or_default();
+                assert!(detail.starts_with("die Rolle dieses Schlüssels darf das nicht: "), "{detail}");
             }
         }
     }
