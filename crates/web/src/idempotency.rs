@@ -48,8 +48,12 @@ pub async fn idempotency(State(s): State<AppState>, req: Request, next: Next) ->
     };
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the request body is too large")
-            .into_response();
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "der Inhalt der Anfrage ist zu groß / the request body is too large",
+        )
+        .into_response();
     };
     let fingerprint =
         sha256_hex(&[parts.method.as_str().as_bytes(), b" ", parts.uri.path().as_bytes(), b"\n", &bytes].concat());

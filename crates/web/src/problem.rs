@@ -106,7 +106,11 @@ impl From<ServiceError> for ApiError {
             other => {
                 // Internal details go to the log (ids only), not to the client.
                 tracing::error!(error = %other, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "interner Fehler, Einzelheiten im Server-Log / internal error; see the server log",
+                )
             }
         }
     }

@@ -214,9 +214,13 @@ pub async fn import_robinson(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::ManageSuppression)?;
-    let bytes = axum::body::to_bytes(body, 256 << 20)
-        .await
-        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the list exceeds 256 MiB"))?;
+    let bytes = axum::body::to_bytes(body, 256 << 20).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "die Liste ist größer als 256 MiB / the list exceeds 256 MiB",
+        )
+    })?;
     let n = s.k.import_robinson(caller.tenant, &caller.actor(), &list, &bytes).await?;
     Ok(Json(json!({"list": list, "entries": n})))
 }
