@@ -33,16 +33,19 @@ pub(crate) static LEDGER: Table = Table {
 };
 pub(crate) static LEDGER_REFS: Table =
     Table { head: "INSERT INTO ledger_refs (tenant_id, person_id, seq, idx)", cols: 4, tail: "" };
+/// A person's row with its vault columns ([`crate::vault`]).
 pub(crate) static PERSONS: Table = Table {
-    head: "INSERT INTO persons (tenant_id, id, recipient_class, org_unit_id, data_hash, data_version, created_at, updated_at)",
-    cols: 8,
+    head: "INSERT INTO persons (tenant_id, id, recipient_class, org_unit_id, data_hash, data_version, created_at, updated_at, \
+           wrapped_key, key_fp, key_created_at, sealed_version, sealed, sealed_sha256, sealed_at)",
+    cols: 8 + crate::vault::PERSON_COLUMNS,
     tail: "",
 };
-/// The last two columns (`verified_at`, `verified_method`) are set by a verification appended
-/// in the same batch.
+/// A contact point's row with its vault columns ([`crate::vault`]). Columns 7 and 8
+/// (`verified_at`, `verified_method`) are set by a verification appended in the same batch.
 pub(crate) static CONTACT_POINTS: Table = Table {
-    head: "INSERT INTO contact_points (tenant_id, id, person_id, kind, blind_index, value_hash, created_at, verified_at, verified_method)",
-    cols: 9,
+    head: "INSERT INTO contact_points (tenant_id, id, person_id, kind, blind_index, value_hash, created_at, verified_at, \
+           verified_method, sealed, sealed_sha256)",
+    cols: 9 + crate::vault::POINT_COLUMNS,
     tail: "",
 };
 /// A consent's row, written whole: inserted, or its changing columns replaced (a status change,
@@ -59,22 +62,6 @@ pub(crate) static CONSENTS: Table = Table {
 /// a statement journal, a copy of every page it touched (about 2 % of the ledger writer's time in
 /// an import); a plain `INSERT OR FAIL` needs none.
 pub(crate) static NEW_CONSENTS: Table = Table { head: CONSENTS.head, cols: 10, tail: "" };
-pub(crate) static PERSON_KEYS: Table = Table {
-    head: "INSERT INTO person_keys (tenant_id, person_id, wrapped_key, key_fp, created_at)",
-    cols: 5,
-    tail: "",
-};
-pub(crate) static PERSON_DATA: Table = Table {
-    head: "INSERT INTO person_data (tenant_id, person_id, version, sealed, sha256, created_at)",
-    cols: 6,
-    tail: "",
-};
-pub(crate) static CONTACT_VALUES: Table = Table {
-    head: "INSERT INTO contact_values (tenant_id, contact_point_id, person_id, sealed, sha256)",
-    cols: 5,
-    tail: "",
-};
-
 /// The statement inserting `rows` rows into `t`, made once per table and size and kept for the
 /// life of the process (a handful of strings), so the drivers' statement caches can keep it.
 ///
@@ -129,6 +116,9 @@ pub(crate) struct Bulk {
     contact_points: HashMap<ContactPointId, usize>,
     /// Ids of buffered `consents` rows (a second write of one goes through after a flush).
     consents: std::collections::HashSet<ConsentId>,
+    /// The append's vault writes for the persons and contact points it registers, until their
+    /// rows are queued.
+    pub(crate) vault: crate::vault::Pending,
 }
 
 impl Bulk {

@@ -13,6 +13,7 @@ pub mod projection;
 pub mod queries;
 pub mod side;
 pub mod value;
+mod vault;
 pub mod watch;
 
 pub use db::{Db, Engine, Row, Tx, Val};

@@ -68,6 +68,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_binary_ids.sql"),
         postgres: include_str!("../migrations/postgres/0009_binary_ids.sql"),
     },
+    Migration {
+        version: 10,
+        name: "vault_folded",
+        sqlite: include_str!("../migrations/sqlite/0010_vault_folded.sql"),
+        postgres: include_str!("../migrations/postgres/0010_vault_folded.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -190,34 +190,7 @@ pub enum SideWrite {
     Webhook(WebhookWrite),
 }
 
-/// Writes a side row, queueing the vault rows an import writes by the thousand.
-pub(crate) async fn write_side_bulk(
-    tx: &mut Tx,
-    bulk: &mut crate::bulk::Bulk,
-    tenant: TenantId,
-    now: i64,
-    s: SideWrite,
-    appended: &[Appended],
-) -> Result<(), StoreError> {
-    use crate::bulk::{CONTACT_VALUES, PERSON_DATA, PERSON_KEYS};
-    match s {
-        SideWrite::PersonKey { person_id, wrapped_key, key_fp } => {
-            bulk.push(&PERSON_KEYS, vals![tenant, person_id, wrapped_key, key_fp, now]);
-        }
-        SideWrite::PersonData { person_id, version, sealed, sha256 } => {
-            bulk.push(&PERSON_DATA, vals![tenant, person_id, version, sealed, sha256, now]);
-        }
-        SideWrite::ContactValue { contact_point_id, person_id, sealed, sha256 } => {
-            bulk.push(&CONTACT_VALUES, vals![tenant, contact_point_id, person_id, sealed, sha256]);
-        }
-        other => {
-            bulk.flush(tx).await?;
-            write_side(tx, tenant, now, other, appended).await?;
-        }
-    }
-    Ok(())
-}
-
+/// Writes a side row (the vault's into its person's or contact point's row, [`crate::vault`]).
 pub(crate) async fn write_side(
     tx: &mut Tx,
     tenant: TenantId,
@@ -225,22 +198,12 @@ pub(crate) async fn write_side(
     s: SideWrite,
     appended: &[Appended],
 ) -> Result<(), StoreError> {
+    if crate::vault::write(tx, tenant, now, &s).await?.is_some() {
+        return Ok(());
+    }
     match s {
         SideWrite::Webhook(w) => hooks::write(tx, tenant, now, w, appended).await?,
-        SideWrite::PersonKey { person_id, wrapped_key, key_fp } => {
-            tx.exec(
-                crate::bulk::one(&crate::bulk::PERSON_KEYS),
-                vals![tenant, person_id, wrapped_key, key_fp, now],
-            )
-            .await?
-        }
-        SideWrite::PersonData { person_id, version, sealed, sha256 } => {
-            tx.exec(
-                crate::bulk::one(&crate::bulk::PERSON_DATA),
-                vals![tenant, person_id, version, sealed, sha256, now],
-            )
-            .await?
-        }
+        SideWrite::PersonKey { .. } | SideWrite::PersonData { .. } | SideWrite::ContactValue { .. } => 0,
         SideWrite::Outbox { id, kind, person_ref, consent_ref, sealed, created_at } => {
             tx.exec(
                 "INSERT INTO outbox (id, tenant_id, kind, person_ref, consent_ref, sealed, status, attempts, next_attempt_at, created_at) \
@@ -296,13 +259,6 @@ pub(crate) async fn write_side(
                 return Err(StoreError::NotFound("an unused confirmation token".into()));
             }
             n
-        }
-        SideWrite::ContactValue { contact_point_id, person_id, sealed, sha256 } => {
-            tx.exec(
-                crate::bulk::one(&crate::bulk::CONTACT_VALUES),
-                vals![tenant, contact_point_id, person_id, sealed, sha256],
-            )
-            .await?
         }
         SideWrite::SegmentMembers { segment_id, members } => {
             let mut n = 0;
@@ -381,27 +337,10 @@ pub(crate) async fn write_side(
             n
         }
         SideWrite::EraseVault { person_id, person_data, contact_points, attachments, destroy_key } => {
-            let mut n = 0;
-            if person_data || destroy_key {
-                n += tx
-                    .exec("DELETE FROM person_data WHERE tenant_id = $1 AND person_id = $2", vals![tenant, person_id])
-                    .await?;
-            }
+            let mut n = crate::vault::erase(tx, tenant, person_id, person_data, &contact_points, destroy_key).await?;
             if destroy_key {
-                for sql in [
-                    "DELETE FROM contact_values WHERE tenant_id = $1 AND person_id = $2",
-                    "DELETE FROM attachments WHERE tenant_id = $1 AND person_id = $2",
-                    "DELETE FROM person_keys WHERE tenant_id = $1 AND person_id = $2",
-                ] {
-                    n += tx.exec(sql, vals![tenant, person_id]).await?;
-                }
-            }
-            for cp in contact_points {
                 n += tx
-                    .exec(
-                        "DELETE FROM contact_values WHERE tenant_id = $1 AND person_id = $2 AND contact_point_id = $3",
-                        vals![tenant, person_id, cp],
-                    )
+                    .exec("DELETE FROM attachments WHERE tenant_id = $1 AND person_id = $2", vals![tenant, person_id])
                     .await?;
             }
             for sha in attachments {

@@ -28,9 +28,12 @@ fn anna() -> NewPerson {
     }
 }
 
-/// The versions of a person's sealed data the vault holds, oldest first.
+/// The versions of a person's sealed data the vault holds, oldest first: those a correction
+/// replaced and the current one in the person's row.
 async fn data_versions(app: &crate::harness::TestApp, person: konsent_domain::ids::PersonId) -> Vec<i64> {
-    let sql = "SELECT version FROM person_data WHERE tenant_id = $1 AND person_id = $2 ORDER BY version";
+    let sql = "SELECT version FROM person_data WHERE tenant_id = $1 AND person_id = $2 \
+               UNION ALL SELECT sealed_version FROM persons WHERE tenant_id = $1 AND id = $2 AND sealed IS NOT NULL \
+               ORDER BY 1";
     let rows = app.k.db.fetch_all(sql, konsent_store::vals![app.tenant, person]).await.unwrap();
     rows.iter().map(|r| r.i64(0).unwrap()).collect()
 }

@@ -11,7 +11,7 @@ use konsent_domain::ledger::{Actor, Entry, EventBody, GENESIS_HASH, Subject, enc
 use crate::bulk::{Bulk, LEDGER, LEDGER_REFS};
 use crate::db::{Db, Tx, Val};
 use crate::error::StoreError;
-use crate::side::{SideWrite, write_side_bulk};
+use crate::side::{SideWrite, write_side};
 use crate::{projection, vals};
 
 mod pack;
@@ -184,6 +184,9 @@ pub async fn append_folding(
         }
     }
     let mut bulk = Bulk::default();
+    // The vault writes for the persons and contact points registered here go into their rows.
+    let (vault, side) = crate::vault::Pending::take(&events, side);
+    bulk.vault = vault;
     let (records, rest) = match &folding {
         None => (Vec::new(), events.into_iter().enumerate().collect()),
         Some(f) => fold(events, &f.actor, &known),
@@ -246,11 +249,11 @@ pub async fn append_folding(
         prev = hash;
     }
     let out: Vec<Appended> = out.into_iter().flatten().collect();
-    for s in side {
-        write_side_bulk(tx, &mut bulk, t, micros(recorded_at), s, &out).await?;
-        bulk.flush_full(tx).await?;
-    }
     bulk.flush(tx).await?;
+    let unplaced = std::mem::take(&mut bulk.vault).into_rest();
+    for s in unplaced.into_iter().chain(side) {
+        write_side(tx, t, micros(recorded_at), s, &out).await?;
+    }
     tx.exec(SET_HEAD, vals![t, seq as i64, prev.to_vec()]).await?;
     Ok(out)
 }

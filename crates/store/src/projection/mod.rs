@@ -50,15 +50,24 @@ pub(crate) async fn put_consent(tx: &mut Tx, tenant: TenantId, c: &ConsentRecord
 }
 
 /// The row that registering a person or a contact point inserts, with its table (the queued and
-/// the direct path write the same row).
-fn registration_row(t: TenantId, at: i64, body: &EventBody) -> Option<(&'static Table, Vec<crate::db::Val>)> {
+/// the direct path write the same row). Its vault columns come from `vault` (an append's vault
+/// writes); a replay has none and leaves them NULL for `rebuild` to put back.
+fn registration_row(
+    t: TenantId,
+    at: i64,
+    body: &EventBody,
+    vault: Option<&mut crate::vault::Pending>,
+) -> Option<(&'static Table, Vec<crate::db::Val>)> {
+    let mut none = crate::vault::Pending::default();
+    let vault = vault.unwrap_or(&mut none);
     Some(match body {
         EventBody::PersonRegistered { person_id, recipient_class, org_unit, data_hash } => {
-            (&PERSONS, vals![t, person_id, recipient_class.as_str(), *org_unit, data_hash.clone(), 1_i64, at, at])
+            let mut row = vals![t, person_id, recipient_class.as_str(), *org_unit, data_hash.clone(), 1_i64, at, at];
+            row.extend(vault.person_columns(*person_id, at));
+            (&PERSONS, row)
         }
-        EventBody::ContactPointAdded { contact_point_id, person_id, kind, blind_index, value_hash } => (
-            &CONTACT_POINTS,
-            vals![
+        EventBody::ContactPointAdded { contact_point_id, person_id, kind, blind_index, value_hash } => {
+            let mut row = vals![
                 t,
                 contact_point_id,
                 person_id,
@@ -68,8 +77,10 @@ fn registration_row(t: TenantId, at: i64, body: &EventBody) -> Option<(&'static 
                 at,
                 None::<i64>,
                 None::<String>
-            ],
-        ),
+            ];
+            row.extend(vault.point_columns(*contact_point_id));
+            (&CONTACT_POINTS, row)
+        }
         _ => return None,
     })
 }
@@ -90,7 +101,7 @@ pub(crate) async fn apply_bulk_with(
 ) -> Result<(), StoreError> {
     let t = e.tenant;
     let at = us(e.recorded_at);
-    if let Some((table, row)) = registration_row(t, at, &e.body) {
+    if let Some((table, row)) = registration_row(t, at, &e.body, Some(&mut bulk.vault)) {
         match e.body {
             EventBody::ContactPointAdded { contact_point_id, .. } => bulk.push_contact_point(contact_point_id, row),
             _ => bulk.push(table, row),
@@ -233,7 +244,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             .await?;
         }
         EventBody::PersonRegistered { .. } | EventBody::ContactPointAdded { .. } => {
-            if let Some((table, row)) = registration_row(t, at, &e.body) {
+            if let Some((table, row)) = registration_row(t, at, &e.body, None) {
                 tx.exec(crate::bulk::one(table), row).await?;
             }
         }

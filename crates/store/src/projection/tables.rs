@@ -35,13 +35,14 @@ const PROJECTIONS: [(&str, &str, &str); 20] = [
         "persons",
         "DELETE FROM persons",
         "SELECT tenant_id, id, recipient_class, org_unit_id, data_hash, \
-         data_version, created_at, updated_at FROM persons ORDER BY tenant_id, id",
+         data_version, created_at, updated_at, wrapped_key, key_fp, key_created_at, sealed_version, \
+         sealed, sealed_sha256, sealed_at FROM persons ORDER BY tenant_id, id",
     ),
     (
         "contact_points",
         "DELETE FROM contact_points",
         "SELECT tenant_id, id, person_id, kind, blind_index, value_hash, \
-         verified_at, verified_method FROM contact_points ORDER BY tenant_id, id",
+         verified_at, verified_method, sealed, sealed_sha256 FROM contact_points ORDER BY tenant_id, id",
     ),
     (
         "consents",
@@ -105,10 +106,14 @@ const PROJECTIONS: [(&str, &str, &str); 20] = [
 ];
 
 /// Clears every projection and replays every tenant's ledger into it, in one transaction.
-/// Returns the number of entries replayed.
+/// Returns the number of entries replayed. The vault's columns in `persons` and
+/// `contact_points`, which the ledger does not hold, are copied aside first and put back after
+/// the replay; a person or contact point holding sealed data that the ledger does not register
+/// fails the rebuild, which then changes nothing.
 pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
     const PAGE: i64 = 2000;
     let mut tx = db.begin().await?;
+    crate::vault::keep_for_rebuild(&mut tx).await?;
     for (_, clear, _) in PROJECTIONS {
         tx.exec(clear, vec![]).await?;
     }
@@ -143,6 +148,7 @@ pub async fn rebuild(db: &Db, tenants: &[TenantId]) -> Result<u64, StoreError> {
             }
         }
     }
+    crate::vault::restore_after_rebuild(&mut tx).await?;
     tx.commit().await?;
     Ok(n)
 }

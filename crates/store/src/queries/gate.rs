@@ -171,9 +171,8 @@ pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Gat
     each_chunk(
         db,
         tenant,
-        "SELECT k.person_id, k.wrapped_key, d.version, d.sealed FROM person_keys k \
-         JOIN person_data d ON d.tenant_id = k.tenant_id AND d.person_id = k.person_id \
-         WHERE k.tenant_id = $1 AND k.person_id IN ({in})",
+        "SELECT id, wrapped_key, sealed_version, sealed FROM persons \
+         WHERE tenant_id = $1 AND id IN ({in}) AND wrapped_key IS NOT NULL AND sealed IS NOT NULL",
         &ids,
         |r| {
             let (p, version) = (pid(&r)?, r.i64(2)?);
@@ -278,9 +277,9 @@ pub async fn sealed_contacts(
     each_chunk(
         db,
         tenant,
-        "SELECT cv.contact_point_id, cv.person_id, pk.wrapped_key, cv.sealed FROM contact_values cv \
-         JOIN person_keys pk ON pk.tenant_id = cv.tenant_id AND pk.person_id = cv.person_id \
-         WHERE cv.tenant_id = $1 AND cv.contact_point_id IN ({in})",
+        "SELECT cp.id, cp.person_id, p.wrapped_key, cp.sealed FROM contact_points cp \
+         JOIN persons p ON p.tenant_id = cp.tenant_id AND p.id = cp.person_id \
+         WHERE cp.tenant_id = $1 AND cp.id IN ({in}) AND cp.sealed IS NOT NULL AND p.wrapped_key IS NOT NULL",
         contact_points,
         |r| {
             out.insert(r.id(0)?, (r.id(1)?, r.bytes(2)?, r.bytes(3)?));

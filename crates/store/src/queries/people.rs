@@ -101,7 +101,7 @@ pub async fn person(db: &Db, tenant: TenantId, person: PersonId) -> Result<Optio
 /// The wrapped data key of a person, if not erased.
 pub async fn person_key(db: &Db, tenant: TenantId, person: PersonId) -> Result<Option<Vec<u8>>, StoreError> {
     db.fetch_optional(
-        "SELECT wrapped_key FROM person_keys WHERE tenant_id = $1 AND person_id = $2",
+        "SELECT wrapped_key FROM persons WHERE tenant_id = $1 AND id = $2 AND wrapped_key IS NOT NULL",
         vals![tenant, person],
     )
     .await?
@@ -116,7 +116,7 @@ pub async fn person_data(
     person: PersonId,
 ) -> Result<Option<(i64, Vec<u8>, String)>, StoreError> {
     db.fetch_optional(
-        "SELECT version, sealed, sha256 FROM person_data WHERE tenant_id = $1 AND person_id = $2 ORDER BY version DESC LIMIT 1",
+        "SELECT sealed_version, sealed, sealed_sha256 FROM persons WHERE tenant_id = $1 AND id = $2 AND sealed IS NOT NULL",
         vals![tenant, person],
     )
     .await?
@@ -127,7 +127,7 @@ pub async fn person_data(
 /// The sealed value of a contact point.
 pub async fn contact_value(db: &Db, tenant: TenantId, cp: ContactPointId) -> Result<Option<Vec<u8>>, StoreError> {
     db.fetch_optional(
-        "SELECT sealed FROM contact_values WHERE tenant_id = $1 AND contact_point_id = $2",
+        "SELECT sealed FROM contact_points WHERE tenant_id = $1 AND id = $2 AND sealed IS NOT NULL",
         vals![tenant, cp],
     )
     .await?

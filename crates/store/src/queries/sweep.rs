@@ -88,7 +88,7 @@ pub async fn contact_points_stored(
 ) -> Result<Vec<konsent_domain::ids::ContactPointId>, StoreError> {
     let rows = db
         .fetch_all(
-            "SELECT contact_point_id FROM contact_values WHERE tenant_id = $1 AND person_id = $2 ORDER BY contact_point_id",
+            "SELECT id FROM contact_points WHERE tenant_id = $1 AND person_id = $2 AND sealed IS NOT NULL ORDER BY id",
             vals![tenant, person],
         )
         .await?;

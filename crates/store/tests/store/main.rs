@@ -5,3 +5,4 @@ mod consent_tests;
 mod group_tests;
 mod ledger_tests;
 mod migration_tests;
+mod vault_tests;

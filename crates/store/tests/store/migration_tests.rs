@@ -1,4 +1,5 @@
-//! Upgrades of stores written by earlier versions: migration 9 (typed ids as 16 bytes on SQLite).
+//! Upgrades of stores written by earlier versions: migration 9 (typed ids as 16 bytes on SQLite),
+//! migration 10 (the vault in the person's and contact point's rows).
 
 use konsent_domain::ids::PersonId;
 use konsent_domain::ledger::EventBody;
@@ -7,6 +8,7 @@ use konsent_store::{Engine, ledger, migrate, projection, queries};
 use konsent_testkit::both_engines;
 
 use super::common::{ev, now, person_events, tenant, verify};
+use super::vault_tests::{ids, vault_of, vault_writes, versions};
 
 const MIGRATION_9: &str = include_str!("../../migrations/sqlite/0009_binary_ids.sql");
 
@@ -61,6 +63,8 @@ both_engines!(an_upgrade_to_migration_9_keeps_every_row_and_the_chain, |db| {
     let before = projection::dump(db).await.unwrap();
     assert!(converted_columns().len() > 30, "{:?}", converted_columns());
 
+    // Migration 9 converts the vault tables migration 10 folds away: back to before both.
+    db.exec_script(as_version_9(db.engine())).await.unwrap();
     if db.engine() == Engine::Sqlite {
         db.exec_script(as_version_8()).await.unwrap();
         // Stored as text, the person is not found by its id: the conversion is what finds it.
@@ -74,4 +78,81 @@ both_engines!(an_upgrade_to_migration_9_keeps_every_row_and_the_chain, |db| {
     assert_eq!(found, Some(person));
     assert_eq!(queries::timeline(db, t, person).await.unwrap().len(), 2);
     assert_eq!(verify(db, t).await.unwrap(), head, "the chain verifies to the same head");
+});
+
+/// SQL that puts the vault back as migrations 1 to 9 stored it: the key and the contact values
+/// in tables of their own, every data version in `person_data`, no vault columns in the rows.
+pub(crate) fn as_version_9(engine: Engine) -> String {
+    let blob = if engine == Engine::Sqlite { "BLOB" } else { "BYTEA" };
+    let mut sql = format!(
+        "CREATE TABLE person_keys (tenant_id TEXT NOT NULL, person_id TEXT NOT NULL, wrapped_key {blob} NOT NULL, \
+         key_fp TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (tenant_id, person_id));
+         CREATE TABLE contact_values (tenant_id TEXT NOT NULL, contact_point_id TEXT NOT NULL, person_id TEXT NOT NULL, \
+         sealed {blob} NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (tenant_id, contact_point_id));
+         CREATE INDEX contact_values_person ON contact_values (tenant_id, person_id);
+         INSERT INTO person_keys SELECT tenant_id, id, wrapped_key, key_fp, key_created_at FROM persons WHERE wrapped_key IS NOT NULL;
+         INSERT INTO person_data SELECT tenant_id, id, sealed_version, sealed, sealed_sha256, sealed_at FROM persons WHERE sealed IS NOT NULL;
+         INSERT INTO contact_values SELECT tenant_id, id, person_id, sealed, sealed_sha256 FROM contact_points WHERE sealed IS NOT NULL;
+         DELETE FROM schema_migrations WHERE version = 10;\n"
+    );
+    for c in ["wrapped_key", "key_fp", "key_created_at", "sealed_version", "sealed", "sealed_sha256", "sealed_at"] {
+        sql.push_str(&format!("ALTER TABLE persons DROP COLUMN {c};\n"));
+    }
+    for c in ["sealed", "sealed_sha256"] {
+        sql.push_str(&format!("ALTER TABLE contact_points DROP COLUMN {c};\n"));
+    }
+    sql
+}
+
+both_engines!(an_upgrade_to_migration_10_moves_every_key_data_version_and_contact_value_into_the_rows, |db| {
+    let t = tenant(10);
+    for n in 1..=3 {
+        ledger::append(db, t, now(), person_events(n), vault_writes(n)).await.unwrap();
+    }
+    let (p2, cp3) = (ids(2).0, ids(3).1);
+    let v2 =
+        konsent_store::SideWrite::PersonData { person_id: p2, version: 2, sealed: vec![5; 40], sha256: "v2".into() };
+    let erased = konsent_store::SideWrite::EraseVault {
+        person_id: ids(3).0,
+        person_data: false,
+        contact_points: vec![cp3],
+        attachments: vec![],
+        destroy_key: false,
+    };
+    ledger::append(db, t, now(), vec![], vec![v2, erased]).await.unwrap();
+    let mut vaults = Vec::new();
+    for n in 1..=3 {
+        vaults.push((vault_of(db, t, n).await, versions(db, t, n).await));
+    }
+    assert_eq!(vaults[1].1, [1, 2]);
+    assert_eq!(vaults[2].0.2, None);
+    let before = projection::dump(db).await.unwrap();
+
+    db.exec_script(as_version_9(db.engine())).await.unwrap();
+    assert!(queries::person_key(db, t, ids(1).0).await.is_err(), "no vault columns before migration 10");
+    migrate::migrate(db, 4).await.unwrap();
+    for n in 1..=3 {
+        assert_eq!((vault_of(db, t, n).await, versions(db, t, n).await), vaults[n as usize - 1], "person {n}");
+    }
+    assert_eq!(projection::dump(db).await.unwrap(), before, "every row as before");
+    assert!(db.fetch_all("SELECT count(*) FROM person_keys", vec![]).await.is_err(), "person_keys is gone");
+    assert!(db.fetch_all("SELECT count(*) FROM contact_values", vec![]).await.is_err(), "contact_values is gone");
+
+    // A contact value whose contact point is not stored: the migration fails, names why and
+    // changes nothing; once the stray row is gone it runs.
+    db.exec_script(as_version_9(db.engine())).await.unwrap();
+    db.exec(
+        "INSERT INTO contact_values (tenant_id, contact_point_id, person_id, sealed, sha256) VALUES ($1, $2, $3, $4, 'x')",
+        konsent_store::vals![t, ids(9).1, ids(9).0, vec![1u8; 9]],
+    )
+    .await
+    .unwrap();
+    let err = migrate::migrate(db, 5).await.unwrap_err();
+    assert!(err.to_string().contains("every_vault_row_has_its_person_or_contact_point"), "{err}");
+    assert_eq!(db.fetch_all("SELECT count(*) FROM person_keys", vec![]).await.unwrap()[0].i64(0).unwrap(), 3);
+    db.exec("DELETE FROM contact_values WHERE contact_point_id = $1", konsent_store::vals![ids(9).1]).await.unwrap();
+    migrate::migrate(db, 6).await.unwrap();
+    for n in 1..=3 {
+        assert_eq!((vault_of(db, t, n).await, versions(db, t, n).await), vaults[n as usize - 1], "person {n}");
+    }
 });
