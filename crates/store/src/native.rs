@@ -65,6 +65,8 @@ impl NativeConn {
         c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         c.pragma_update(None, "synchronous", "FULL").map_err(err)?;
         c.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+        // As on the pool's connections (`Db::connect`): erased bytes are zeroed in their page.
+        c.pragma_update(None, "secure_delete", "FAST").map_err(err)?;
         // Savepoint journals (one per append of a batch) in memory, and room for the hot pages.
         c.pragma_update(None, "temp_store", "MEMORY").map_err(err)?;
         c.pragma_update(None, "cache_size", -65_536).map_err(err)?;

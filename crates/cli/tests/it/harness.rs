@@ -51,6 +51,11 @@ impl TestApp {
         Self { k, tenant: report.tenant_id, api_key: report.api_key, clock, router, db_url: url, _dir: dir, _pg: pg }
     }
 
+    /// The data directory (on SQLite it holds `konsent.db`).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("data")
+    }
+
     /// Lets webhooks go to this machine (test receivers listen on 127.0.0.1), as
     /// `[webhooks] allow_private = true` does.
     pub fn allow_private_webhooks(&mut self) {

@@ -91,3 +91,39 @@ app_test!(a_rebuild_keeps_every_persons_sealed_data_and_contact_values, |app| {
     let email = ContactValue::Email(EmailAddress::parse("BEN@example.de").unwrap());
     assert_eq!(app.k.find_by_contact(app.tenant, &email).await.unwrap(), vec![(b.person_id, b.contact_point_ids[0])]);
 });
+
+/// Whether `needle` occurs anywhere in the bytes of the SQLite database and its log.
+fn in_sqlite_files(dir: &std::path::Path, needle: &[u8]) -> bool {
+    ["konsent.db", "konsent.db-wal"]
+        .iter()
+        .any(|f| std::fs::read(dir.join(f)).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle)))
+}
+
+// E6: deletion is physical. A shredded person's wrapped key, sealed data and sealed contact values
+// must not stay behind in the free space of the SQLite file's pages (the master key would open
+// them), so the connections run with `secure_delete = FAST`. PostgreSQL has no such setting: see
+// docs/operations.md, "Erasure on disk".
+#[tokio::test]
+async fn r58_a_shredded_persons_key_and_sealed_data_leave_no_bytes_in_the_sqlite_file() {
+    let app = crate::harness::TestApp::sqlite().await;
+    let w = app.k.register_person(app.tenant, &Actor::System, &anna()).await.unwrap();
+    let key = konsent_store::queries::person_key(&app.k.db, app.tenant, w.person_id).await.unwrap().unwrap();
+    let (_, data, _) = konsent_store::queries::person_data(&app.k.db, app.tenant, w.person_id).await.unwrap().unwrap();
+    let values = konsent_store::queries::sealed_contacts(&app.k.db, app.tenant, &w.contact_point_ids).await.unwrap();
+    assert_eq!(values.len(), 3);
+    let checkpoint = async || app.k.db.exec("PRAGMA wal_checkpoint(TRUNCATE)", vec![]).await.unwrap();
+    checkpoint().await;
+    let dir = app.data_dir();
+    assert!(in_sqlite_files(&dir, &key) && in_sqlite_files(&dir, &data), "stored before the erasure");
+
+    let e = app
+        .call("POST", &format!("/v1/persons/{}/erasure", w.person_id), Some(&app.api_key), Some(serde_json::json!({})))
+        .await;
+    assert_eq!((e.status, e.json["key_destroyed"].as_bool()), (200, Some(true)), "{:?}", e.json);
+    checkpoint().await;
+    assert!(!in_sqlite_files(&dir, &key), "the wrapped key is overwritten");
+    assert!(!in_sqlite_files(&dir, &data), "the sealed data is overwritten");
+    for (_, (_, _, sealed)) in values {
+        assert!(!in_sqlite_files(&dir, &sealed), "every sealed contact value is overwritten");
+    }
+}
