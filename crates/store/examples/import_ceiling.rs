@@ -62,6 +62,20 @@ async fn main() {
         )
         .expect("narrow blind index");
     }
+    // DROP_INDEXES=consents_changed,…: leave those indexes out, to see what each costs.
+    for index in std::env::var("DROP_INDEXES").unwrap_or_default().split(',').filter(|t| !t.is_empty()) {
+        c.execute_batch(&format!("DROP INDEX {index};")).expect("drop index");
+    }
+    // BLIND=blob: the blind index as its 32 bytes instead of 64 hex characters.
+    let blind_blob = std::env::var("BLIND").is_ok_and(|v| v == "blob");
+    // SORT_POINTS=n (with the vault folded): contact points written n at a time in the order of
+    // their blind index, instead of in the file's order (n at most the transaction's persons).
+    let sort_points: usize = std::env::var("SORT_POINTS").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    type Point = (Vec<u8>, rusqlite::types::Value, rusqlite::types::Value, rusqlite::types::Value, String, i64);
+    let mut pending_points: Vec<Point> = Vec::new();
+    // CHANGED=random: each consent's last change at a time of its own, in no order (an import
+    // takes it from the file's opt-in and confirm times), instead of in the order written.
+    let changed_random = std::env::var("CHANGED").is_ok_and(|v| v == "random");
     if std::env::var("LAYOUT").is_ok_and(|v| v == "binary") {
         return binary_layout(&c, &file, n, batch);
     }
@@ -134,16 +148,18 @@ async fn main() {
                      VALUES (?1, ?2, 'consumer', NULL, ?3, 1, ?4, ?4)"
                 })
                 .expect("prepare");
-            let mut keys = c
-                .prepare_cached(
+            let mut keys = (!folded).then(|| {
+                c.prepare_cached(
                     "INSERT INTO person_keys (tenant_id, person_id, wrapped_key, key_fp, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
-                .expect("prepare");
-            let mut data = c
-                .prepare_cached(
+                .expect("prepare")
+            });
+            let mut data = (!folded).then(|| {
+                c.prepare_cached(
                     "INSERT INTO person_data (tenant_id, person_id, version, sealed, sha256, created_at) VALUES (?1, ?2, 1, ?3, ?4, ?5)",
                 )
-                .expect("prepare");
+                .expect("prepare")
+            });
             let mut points = c
                 .prepare_cached(if folded {
                     "INSERT INTO contact_points (tenant_id, id, person_id, kind, blind_index, value_hash, verified_at, verified_method, created_at, \
@@ -153,15 +169,16 @@ async fn main() {
                      VALUES (?1, ?2, ?3, 'email', ?4, ?5, ?6, 'import', ?6)"
                 })
                 .expect("prepare");
-            let mut values = c
-                .prepare_cached(
+            let mut values = (!folded).then(|| {
+                c.prepare_cached(
                     "INSERT INTO contact_values (tenant_id, contact_point_id, person_id, sealed, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
-                .expect("prepare");
+                .expect("prepare")
+            });
             let mut consents = c
                 .prepare_cached(
                     "INSERT INTO consents (tenant_id, id, person_id, status, text_id, given_at, granted_at, last_use_at, last_change_at, data) \
-                     VALUES (?1, ?2, ?3, 'given', ?4, ?5, ?5, NULL, ?5, ?6)",
+                     VALUES (?1, ?2, ?3, 'given', ?4, ?5, ?5, NULL, ?7, ?6)",
                 )
                 .expect("prepare");
             // Chains one entry onto the ledger: SHA-256 over the previous hash and the payload.
@@ -194,7 +211,12 @@ async fn main() {
                 let person_s = id(i, 2);
                 let cp_s = id(i, 3);
                 let hash_hex = hex::encode(Sha256::digest(person_s.as_bytes()));
-                let blind = hex::encode(Sha256::digest(cp_s.as_bytes()));
+                let blind_bytes = Sha256::digest(cp_s.as_bytes());
+                let blind = if blind_blob {
+                    rusqlite::types::Value::Blob(blind_bytes.to_vec())
+                } else {
+                    rusqlite::types::Value::Text(hex::encode(blind_bytes))
+                };
                 let (person, cp) = (idv(&person_s), idv(&cp_s));
                 for (kind, len) in PAYLOAD.iter().copied().filter(|_| !compact) {
                     entry(kind, Some(&person_s), at, blob(len, i));
@@ -208,13 +230,29 @@ async fn main() {
                     }
                 }
                 if on("keys") {
-                    keys.execute(params![tenant, person, blob(WRAPPED_KEY, i), "fp", at]).expect("keys");
+                    keys.as_mut()
+                        .expect("split vault")
+                        .execute(params![tenant, person, blob(WRAPPED_KEY, i), "fp", at])
+                        .expect("keys");
                 }
                 if on("data") {
-                    data.execute(params![tenant, person, blob(SEALED_DATA, i), hash_hex, at]).expect("data");
+                    data.as_mut()
+                        .expect("split vault")
+                        .execute(params![tenant, person, blob(SEALED_DATA, i), hash_hex, at])
+                        .expect("data");
                 }
                 if on("points") {
-                    if folded {
+                    if sort_points > 0 {
+                        // Written in blind-index order, SORT_POINTS at a time (below).
+                        pending_points.push((blind_bytes.to_vec(), blind.clone(), cp.clone(), person.clone(), hash_hex.clone(), at));
+                        if pending_points.len() >= sort_points {
+                            pending_points.sort_by(|a, b| a.0.cmp(&b.0));
+                            for (_, blind, cp, person, hash_hex, at) in pending_points.drain(..) {
+                                let sealed = blob(SEALED_CONTACT, i);
+                                points.execute(params![tenant, cp, person, blind, hash_hex, at, sealed]).expect("points");
+                            }
+                        }
+                    } else if folded {
                         let sealed = blob(SEALED_CONTACT, i);
                         points.execute(params![tenant, cp, person, blind, hash_hex, at, sealed]).expect("points");
                     } else {
@@ -222,7 +260,11 @@ async fn main() {
                     }
                 }
                 if on("values") {
-                    values.execute(params![tenant, cp, person, blob(SEALED_CONTACT, i), hash_hex]).expect("values");
+                    values
+                        .as_mut()
+                        .expect("split vault")
+                        .execute(params![tenant, cp, person, blob(SEALED_CONTACT, i), hash_hex])
+                        .expect("values");
                 }
                 if on("consents") {
                     consents
@@ -232,7 +274,13 @@ async fn main() {
                             person,
                             "text",
                             at,
-                            String::from_utf8(vec![b'x'; consent_json]).unwrap_or_default()
+                            String::from_utf8(vec![b'x'; consent_json]).unwrap_or_default(),
+                            if changed_random {
+                                1_600_000_000_000_000
+                                    + (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) % 100_000_000_000_000) as i64
+                            } else {
+                                at
+                            }
                         ])
                         .expect("consents");
                 }
