@@ -244,12 +244,21 @@ async fn main() {
                 if on("points") {
                     if sort_points > 0 {
                         // Written in blind-index order, SORT_POINTS at a time (below).
-                        pending_points.push((blind_bytes.to_vec(), blind.clone(), cp.clone(), person.clone(), hash_hex.clone(), at));
+                        pending_points.push((
+                            blind_bytes.to_vec(),
+                            blind.clone(),
+                            cp.clone(),
+                            person.clone(),
+                            hash_hex.clone(),
+                            at,
+                        ));
                         if pending_points.len() >= sort_points {
                             pending_points.sort_by(|a, b| a.0.cmp(&b.0));
                             for (_, blind, cp, person, hash_hex, at) in pending_points.drain(..) {
                                 let sealed = blob(SEALED_CONTACT, i);
-                                points.execute(params![tenant, cp, person, blind, hash_hex, at, sealed]).expect("points");
+                                points
+                                    .execute(params![tenant, cp, person, blind, hash_hex, at, sealed])
+                                    .expect("points");
                             }
                         }
                     } else if folded {
