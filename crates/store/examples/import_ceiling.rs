@@ -66,8 +66,9 @@ async fn main() {
     for index in std::env::var("DROP_INDEXES").unwrap_or_default().split(',').filter(|t| !t.is_empty()) {
         c.execute_batch(&format!("DROP INDEX {index};")).expect("drop index");
     }
-    // BLIND=blob: the blind index as its 32 bytes instead of 64 hex characters.
-    let blind_blob = std::env::var("BLIND").is_ok_and(|v| v == "blob");
+    // The blind index as its 32 bytes, as stored since migration 11; BLIND=text: as its 64 hex
+    // characters, as before.
+    let blind_blob = !std::env::var("BLIND").is_ok_and(|v| v == "text");
     // SORT_POINTS=n (with the vault folded): contact points written n at a time in the order of
     // their blind index, instead of in the file's order (n at most the transaction's persons).
     let sort_points: usize = std::env::var("SORT_POINTS").ok().and_then(|s| s.parse().ok()).unwrap_or(0);

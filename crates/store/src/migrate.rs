@@ -74,6 +74,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_vault_folded.sql"),
         postgres: include_str!("../migrations/postgres/0010_vault_folded.sql"),
     },
+    Migration {
+        version: 11,
+        name: "blind_bytes",
+        sqlite: include_str!("../migrations/sqlite/0011_blind_bytes.sql"),
+        postgres: include_str!("../migrations/postgres/0011_blind_bytes.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

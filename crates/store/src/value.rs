@@ -152,6 +152,21 @@ pub enum Row {
     Native(Vec<rusqlite::types::Value>),
 }
 
+/// A keyed hash (a contact point's blind index: HMAC-SHA-256 as 64 lower-case hex digits) as
+/// `engine` stores it: its 32 bytes on SQLite, where a random-keyed index of half the size stays
+/// in the page cache twice as long (BENCHMARKS.md, "Session 18"); its text on PostgreSQL. Any
+/// other string is stored as text on both. Read it back with [`Row::blind_key`].
+pub fn blind_key(engine: crate::db::Engine, key: &str) -> Val {
+    if engine == crate::db::Engine::Sqlite
+        && key.len() == 64
+        && key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && let Ok(bytes) = hex::decode(key)
+    {
+        return Val::Bytes(bytes);
+    }
+    Val::Text(key.to_string())
+}
+
 macro_rules! get {
     ($self:ident, $i:ident, $t:ty, $native:expr) => {
         match $self {
@@ -244,6 +259,26 @@ impl Row {
             Row::Native(r) => native::blob(native::column(r, i)?)?.map(|b| uuid_of_bytes(&b)).transpose()?,
         };
         Ok(u.map(T::of_uuid))
+    }
+    /// A keyed hash column written by [`blind_key`]: its hex, whether stored as bytes (SQLite)
+    /// or as text (PostgreSQL, and on SQLite a value that is not 64 hex digits).
+    pub fn blind_key(&self, i: usize) -> Result<String, StoreError> {
+        let bytes = match self {
+            Row::Sqlite(r) => {
+                use sqlx::{TypeInfo as _, ValueRef as _};
+                let raw = r.try_get_raw(i)?;
+                if raw.type_info().name() != "BLOB" {
+                    return self.text(i);
+                }
+                r.try_get::<Vec<u8>, _>(i)?
+            }
+            Row::Pg(_) => return self.text(i),
+            Row::Native(r) => match native::column(r, i)? {
+                rusqlite::types::Value::Blob(b) => b.clone(),
+                _ => return self.text(i),
+            },
+        };
+        Ok(konsent_domain::crypto::hex(bytes))
     }
     /// Boolean column.
     pub fn bool(&self, i: usize) -> Result<bool, StoreError> {

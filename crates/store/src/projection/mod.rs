@@ -53,6 +53,7 @@ pub(crate) async fn put_consent(tx: &mut Tx, tenant: TenantId, c: &ConsentRecord
 /// the direct path write the same row). Its vault columns come from `vault` (an append's vault
 /// writes); a replay has none and leaves them NULL for `rebuild` to put back.
 fn registration_row(
+    engine: Engine,
     t: TenantId,
     at: i64,
     body: &EventBody,
@@ -72,7 +73,7 @@ fn registration_row(
                 contact_point_id,
                 person_id,
                 kind.as_str(),
-                blind_index.clone(),
+                crate::value::blind_key(engine, blind_index),
                 value_hash.clone(),
                 at,
                 None::<i64>,
@@ -101,7 +102,7 @@ pub(crate) async fn apply_bulk_with(
 ) -> Result<(), StoreError> {
     let t = e.tenant;
     let at = us(e.recorded_at);
-    if let Some((table, row)) = registration_row(t, at, &e.body, Some(&mut bulk.vault)) {
+    if let Some((table, row)) = registration_row(tx.engine(), t, at, &e.body, Some(&mut bulk.vault)) {
         match e.body {
             EventBody::ContactPointAdded { contact_point_id, .. } => bulk.push_contact_point(contact_point_id, row),
             _ => bulk.push(table, row),
@@ -244,7 +245,7 @@ pub async fn apply(tx: &mut Tx, e: &Entry) -> Result<(), StoreError> {
             .await?;
         }
         EventBody::PersonRegistered { .. } | EventBody::ContactPointAdded { .. } => {
-            if let Some((table, row)) = registration_row(t, at, &e.body, None) {
+            if let Some((table, row)) = registration_row(tx.engine(), t, at, &e.body, None) {
                 tx.exec(crate::bulk::one(table), row).await?;
             }
         }

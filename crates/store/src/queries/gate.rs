@@ -228,16 +228,17 @@ async fn holders_of_keys(
         tenant,
         "SELECT blind_index, person_id, id, kind, verified_at, verified_method FROM contact_points \
          WHERE tenant_id = $1 AND blind_index IN ({in}) ORDER BY created_at, id",
-        keys,
+        &keys.iter().map(|k| crate::value::blind_key(db.engine(), k)).collect::<Vec<_>>(),
         |r| {
+            let key = r.blind_key(0)?;
             let cp = ContactPointRow {
                 id: r.id(2)?,
                 kind: r.text(3)?,
-                blind_index: r.text(0)?,
+                blind_index: key.clone(),
                 verified_at: r.opt_i64(4)?.map(ts).transpose()?,
                 verified_method: r.opt_text(5)?,
             };
-            out.push((r.text(0)?, r.id(1)?, cp));
+            out.push((key, r.id(1)?, cp));
             Ok(())
         },
     )

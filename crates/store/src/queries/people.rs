@@ -18,7 +18,7 @@ pub async fn persons_by_blind_index(
     let rows = db
         .fetch_all(
             "SELECT person_id, id FROM contact_points WHERE tenant_id = $1 AND blind_index = $2 ORDER BY created_at, id",
-            vals![tenant, blind_index],
+            vals![tenant, crate::value::blind_key(db.engine(), blind_index)],
         )
         .await?;
     rows.into_iter().map(|r| Ok((r.id(0)?, r.id(1)?))).collect()
@@ -53,7 +53,7 @@ pub async fn contact_points(db: &Db, tenant: TenantId, person: PersonId) -> Resu
             Ok(ContactPointRow {
                 id: r.id(0)?,
                 kind: r.text(1)?,
-                blind_index: r.text(2)?,
+                blind_index: r.blind_key(2)?,
                 verified_at: r.opt_i64(3)?.map(ts).transpose()?,
                 verified_method: r.opt_text(4)?,
             })

@@ -29,7 +29,7 @@ pub async fn contact_points_page(
             vals![tenant, kind, crate::db::Val::Id(after.map_or(uuid::Uuid::nil(), |a| a.as_uuid())), org_unit, limit],
         )
         .await?;
-    rows.into_iter().map(|r| Ok((r.id(0)?, r.id(1)?, r.text(2)?))).collect()
+    rows.into_iter().map(|r| Ok((r.id(0)?, r.id(1)?, r.blind_key(2)?))).collect()
 }
 
 /// A frozen segment as stored.

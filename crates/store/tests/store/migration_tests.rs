@@ -156,3 +156,58 @@ both_engines!(an_upgrade_to_migration_10_moves_every_key_data_version_and_contac
         assert_eq!((vault_of(db, t, n).await, versions(db, t, n).await), vaults[n as usize - 1], "person {n}");
     }
 });
+
+both_engines!(a_blind_index_is_32_bytes_on_sqlite_is_found_as_its_hex_and_migration_11_converts_it, |db| {
+    use konsent_domain::contact::ContactKind;
+    use konsent_domain::ids::ContactPointId;
+    let t = tenant(11);
+    let (person, _) = ids(1);
+    let key = "9f".repeat(32);
+    let cp = ContactPointId::from_parts(1_700_000_000_111, [3; 10]);
+    let added = EventBody::ContactPointAdded {
+        contact_point_id: cp,
+        person_id: person,
+        kind: ContactKind::Email,
+        blind_index: key.clone(),
+        value_hash: "00".repeat(32),
+    };
+    // Person 1 with a contact point under "bi1" (not a keyed hash: kept as text) and one under `key`.
+    let mut events = person_events(1);
+    events.push(ev(5, added));
+    ledger::append(db, t, now(), events, vec![]).await.unwrap();
+    let stored = |sql: &'static str| async move {
+        db.fetch_all(sql, konsent_store::vals![t]).await.unwrap().iter().map(|r| r.text(0).unwrap()).collect::<Vec<_>>()
+    };
+    let forms = "SELECT CAST(length(blind_index) AS TEXT) FROM contact_points WHERE tenant_id = $1 ORDER BY id";
+    let found = async || {
+        let by_key = queries::persons_by_blind_index(db, t, &key).await.unwrap();
+        let lookup = queries::key_lookup(db, t, &[key.clone(), "bi1".into()]).await.unwrap();
+        let listed: Vec<String> =
+            queries::contact_points(db, t, person).await.unwrap().into_iter().map(|c| c.blind_index).collect();
+        (by_key, lookup.holders.get(&key).cloned(), lookup.holders.contains_key("bi1"), listed)
+    };
+    let expected = (vec![(person, cp)], Some(vec![(person, cp)]), true, vec!["bi1".to_string(), key.clone()]);
+    assert_eq!(found().await, expected);
+    let before = projection::dump(db).await.unwrap();
+    assert!(before.contains(&key), "dumped as its hex");
+    if db.engine() == Engine::Sqlite {
+        assert_eq!(stored(forms).await, ["3", "32"], "32 bytes; the other value as it was");
+        // As migrations 1 to 10 stored it: 64 characters. Until migration 11 runs, the lookups
+        // (which bind bytes) do not find it.
+        db.exec_script(
+            "UPDATE contact_points SET blind_index = lower(hex(blind_index)) WHERE typeof(blind_index) = 'blob'; \
+             DELETE FROM schema_migrations WHERE version = 11;"
+                .into(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(stored(forms).await, ["3", "64"]);
+        assert!(queries::persons_by_blind_index(db, t, &key).await.unwrap().is_empty());
+        migrate::migrate(db, 7).await.unwrap();
+        assert_eq!(stored(forms).await, ["3", "32"]);
+    } else {
+        assert_eq!(stored(forms).await, ["3", "64"], "text on PostgreSQL");
+    }
+    assert_eq!(found().await, expected);
+    assert_eq!(projection::dump(db).await.unwrap(), before);
+});
