@@ -175,10 +175,9 @@ pub async fn gate_rows(db: &Db, tenant: TenantId, keys: &[String]) -> Result<Gat
          WHERE tenant_id = $1 AND id IN ({in}) AND wrapped_key IS NOT NULL AND sealed IS NOT NULL",
         &ids,
         |r| {
-            let (p, version) = (pid(&r)?, r.i64(2)?);
-            if g.vault.get(&p).is_none_or(|o| o.version < version) {
-                g.vault.insert(p, SealedPerson { wrapped_key: r.bytes(1)?, version, sealed: r.bytes(3)? });
-            }
+            // One row a person: the current version is in the person's row (migration 10).
+            g.vault
+                .insert(pid(&r)?, SealedPerson { wrapped_key: r.bytes(1)?, version: r.i64(2)?, sealed: r.bytes(3)? });
             Ok(())
         },
     )
