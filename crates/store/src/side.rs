@@ -198,12 +198,11 @@ pub(crate) async fn write_side(
     s: SideWrite,
     appended: &[Appended],
 ) -> Result<(), StoreError> {
-    if crate::vault::write(tx, tenant, now, &s).await?.is_some() {
-        return Ok(());
-    }
     match s {
         SideWrite::Webhook(w) => hooks::write(tx, tenant, now, w, appended).await?,
-        SideWrite::PersonKey { .. } | SideWrite::PersonData { .. } | SideWrite::ContactValue { .. } => 0,
+        vault @ (SideWrite::PersonKey { .. } | SideWrite::PersonData { .. } | SideWrite::ContactValue { .. }) => {
+            crate::vault::write(tx, tenant, now, vault).await?
+        }
         SideWrite::Outbox { id, kind, person_ref, consent_ref, sealed, created_at } => {
             tx.exec(
                 "INSERT INTO outbox (id, tenant_id, kind, person_ref, consent_ref, sealed, status, attempts, next_attempt_at, created_at) \

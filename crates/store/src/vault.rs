@@ -131,45 +131,45 @@ fn stored(n: u64, what: &str) -> Result<u64, StoreError> {
 
 /// Writes a vault side write into the stored row of its person or contact point (a new data
 /// version moves the current one into `person_data` first). Fails when the row is not stored,
-/// so nothing sealed is dropped. Answers `None` for other side writes.
-pub(crate) async fn write(tx: &mut Tx, tenant: TenantId, now: i64, s: &SideWrite) -> Result<Option<u64>, StoreError> {
-    Ok(Some(match s {
+/// so nothing sealed is dropped. Other side writes are not the vault's and write nothing.
+pub(crate) async fn write(tx: &mut Tx, tenant: TenantId, now: i64, s: SideWrite) -> Result<u64, StoreError> {
+    match s {
         SideWrite::PersonKey { person_id, wrapped_key, key_fp } => stored(
             tx.exec(
                 "UPDATE persons SET wrapped_key = $3, key_fp = $4, key_created_at = $5 WHERE tenant_id = $1 AND id = $2",
-                vals![tenant, *person_id, wrapped_key.clone(), key_fp.clone(), now],
+                vals![tenant, person_id, wrapped_key, key_fp, now],
             )
             .await?,
             "person",
-        )?,
+        ),
         SideWrite::PersonData { person_id, version, sealed, sha256 } => {
             tx.exec(
                 "INSERT INTO person_data (tenant_id, person_id, version, sealed, sha256, created_at) \
                  SELECT tenant_id, id, sealed_version, sealed, sealed_sha256, sealed_at FROM persons \
                  WHERE tenant_id = $1 AND id = $2 AND sealed IS NOT NULL",
-                vals![tenant, *person_id],
+                vals![tenant, person_id],
             )
             .await?;
             stored(
                 tx.exec(
                     "UPDATE persons SET sealed_version = $3, sealed = $4, sealed_sha256 = $5, sealed_at = $6 \
                      WHERE tenant_id = $1 AND id = $2",
-                    vals![tenant, *person_id, *version, sealed.clone(), sha256.clone(), now],
+                    vals![tenant, person_id, version, sealed, sha256, now],
                 )
                 .await?,
                 "person",
-            )?
+            )
         }
         SideWrite::ContactValue { contact_point_id, person_id, sealed, sha256 } => stored(
             tx.exec(
                 "UPDATE contact_points SET sealed = $4, sealed_sha256 = $5 WHERE tenant_id = $1 AND id = $2 AND person_id = $3",
-                vals![tenant, *contact_point_id, *person_id, sealed.clone(), sha256.clone()],
+                vals![tenant, contact_point_id, person_id, sealed, sha256],
             )
             .await?,
             "contact point",
-        )?,
-        _ => return Ok(None),
-    }))
+        ),
+        _ => Ok(0),
+    }
 }
 
 /// Erases from the vault: the person's data (every version) with `data`, the values of
