@@ -260,3 +260,82 @@ both_engines!(an_import_batch_handed_on_after_one_that_failed_is_refused, |db| {
     g.append(t, now(), person_events(3), progress(10, 20)).await.unwrap();
     assert_eq!(queries::stats(db, t).await.unwrap().persons, 3);
 });
+
+/// Person `n`'s ids, as [`person_events`] makes them.
+fn ids_of(n: u64) -> (konsent_domain::ids::PersonId, konsent_domain::ids::ContactPointId) {
+    let mut r = [0u8; 10];
+    r[..8].copy_from_slice(&n.to_le_bytes());
+    (konsent_domain::ids::PersonId::from_parts(n, r), konsent_domain::ids::ContactPointId::from_parts(n, r))
+}
+
+both_engines!(contact_points_of_an_open_import_transaction_are_there_for_every_later_read_and_after_the_commit, |db| {
+    let t = tenant(15);
+    let g = writer(db);
+    let mut a =
+        g.submit(t, now(), (1..=3).flat_map(person_events).collect(), vec![], folding(1, Commit::Open)).await.unwrap();
+    a.when_taken().await;
+    // A later batch of the same transaction verifies person 2's contact point: finding its
+    // person and marking it verified both read the contact point the first batch added.
+    let (person2, cp2) = ids_of(2);
+    let verified =
+        ev(9_100, EventBody::ContactPointVerified { contact_point_id: cp2, method: "doi_confirmed".into(), at: now() });
+    let mut second: Vec<PendingEvent> = vec![verified];
+    second.extend((4..=5).flat_map(person_events));
+    let mut b = g.submit(t, now(), second, vec![], folding(2, Commit::Open)).await.unwrap();
+    b.when_taken().await;
+    let c = g.submit(t, now(), (6..=7).flat_map(person_events).collect(), vec![], folding(3, Commit::Durable));
+    assert_eq!(c.await.unwrap().committed().await.unwrap().len(), 4);
+    assert_eq!(a.committed().await.unwrap().len(), 6);
+    assert_eq!(b.committed().await.unwrap().len(), 5);
+    for n in 1..=7u64 {
+        let found = queries::persons_by_blind_index(db, t, &format!("bi{n}")).await.unwrap();
+        assert_eq!(found, vec![(ids_of(n).0, ids_of(n).1)], "person {n} found by its contact point");
+    }
+    let points = queries::contact_points(db, t, person2).await.unwrap();
+    assert_eq!(points.len(), 1);
+    assert_eq!(points[0].verified_method.as_deref(), Some("doi_confirmed"));
+    assert_eq!(points[0].verified_at, Some(now()));
+    let entries = ledger::person_entries(db, t, &person2).await.unwrap();
+    assert_eq!(entries.len(), 2, "the first batch's entry and the verification, found as person 2's");
+    assert_eq!(verify(db, t).await.unwrap(), 4, "three batch entries and the verification");
+});
+
+both_engines!(a_contact_point_of_an_open_import_transaction_that_cannot_be_written_fails_the_transaction, |db| {
+    let t = tenant(16);
+    let g = writer(db);
+    g.append(t, now(), person_events(1), vec![]).await.unwrap();
+    let mut a = g.submit(t, now(), person_events(2), progress(0, 10), folding(1, Commit::Open)).await.unwrap();
+    a.when_taken().await;
+    // A new person whose contact point has the id of person 2's: the row cannot be stored.
+    let mut clash = person_events(3);
+    if let EventBody::ContactPointAdded { contact_point_id, .. } = &mut clash[1].body {
+        *contact_point_id = ids_of(2).1;
+    }
+    let mut b = g.submit(t, now(), clash, progress(10, 20), folding(2, Commit::Open)).await.unwrap();
+    b.when_taken().await;
+    let c = g.submit(t, now(), person_events(4), progress(20, 30), folding(3, Commit::Lazy)).await.unwrap();
+    let c = c.committed().await;
+    assert!(b.committed().await.is_err(), "the clashing batch is not committed");
+    let stored = || async {
+        let row = db.fetch_optional("SELECT rows_done FROM imports", vec![]).await.unwrap();
+        row.map(|r| r.i64(0).unwrap())
+    };
+    if db.engine() == Engine::Sqlite {
+        // The three batches shared the transaction; it went back whole.
+        assert!(a.committed().await.is_err());
+        assert!(c.is_err());
+        assert_eq!(queries::stats(db, t).await.unwrap().persons, 1, "nothing of the import stayed");
+        assert_eq!(stored().await, None, "no progress stored past rows that were rolled back");
+        assert!(queries::persons_by_blind_index(db, t, "bi2").await.unwrap().is_empty());
+    } else {
+        // PostgreSQL commits each batch on its own; the one after the failure is refused.
+        assert_eq!(a.committed().await.unwrap().len(), 2);
+        assert!(c.is_err());
+        assert_eq!(queries::stats(db, t).await.unwrap().persons, 2);
+        assert_eq!(stored().await, Some(10));
+    }
+    // The chain goes on from where it was.
+    let head = verify(db, t).await.unwrap();
+    g.append(t, now(), person_events(5), vec![]).await.unwrap();
+    assert_eq!(verify(db, t).await.unwrap(), head + 2);
+});
