@@ -86,6 +86,9 @@ pub fn router(k: Konsent) -> Router {
         )
         .merge(api::routes())
         .fallback(|| async { ApiError::not_found("route") })
+        // After every route: a path that exists answered with a method it does not take is a
+        // problem too (axum keeps its `Allow` header).
+        .method_not_allowed_fallback(|method: axum::http::Method| async move { ApiError::method_not_allowed(&method) })
         .layer(middleware::from_fn_with_state(state.clone(), idempotency::idempotency))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)

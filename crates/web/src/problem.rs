@@ -78,6 +78,17 @@ impl ApiError {
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", format!("nicht gefunden / not found: {what}"))
     }
+    /// 405: the path exists, the method does not (the router adds the `Allow` header).
+    pub fn method_not_allowed(method: &axum::http::Method) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!(
+                "Methode {method} ist hier nicht erlaubt, der Allow-Header nennt die erlaubten / \
+                 method {method} is not allowed here, the Allow header lists those that are"
+            ),
+        )
+    }
     /// 401.
     pub fn unauthorized() -> Self {
         Self::new(

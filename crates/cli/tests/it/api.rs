@@ -334,6 +334,17 @@ app_test!(bad_input_gets_problem_json_naming_the_field, |app| {
     }
     let r = app.call("GET", "/v1/persons/not-an-id", key, None).await;
     assert_eq!(r.status, 404);
+    // A path that exists, with a method it does not take: a problem naming the method, and the
+    // methods it does take in `Allow`.
+    let r = app.call("DELETE", "/v1/check", key, None).await;
+    assert_eq!(
+        (r.status, r.ctype.as_str(), r.json["code"].as_str()),
+        (405, "application/problem+json", Some("method_not_allowed")),
+        "{:?}",
+        r.json
+    );
+    assert!(r.json["detail"].as_str().unwrap().starts_with("Methode DELETE ist hier nicht erlaubt"), "{:?}", r.json);
+    assert_eq!(r.headers.get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
     let r = app.call("GET", "/v1/persons/0198a0e0-0000-7000-8000-000000000000", None, None).await;
     assert_eq!((r.status, r.json["code"].as_str()), (401, Some("unauthorized")));
     assert!(r.json["detail"].as_str().unwrap().starts_with("API-Schlüssel fehlt"), "{:?}", r.json);
