@@ -194,6 +194,35 @@ mod tests {
     }
 
     #[test]
+    fn sealing_matches_the_xchacha20_poly1305_test_vector() {
+        // draft-irtf-cfrg-xchacha-03, A.3.1: whichever Poly1305 code the build uses
+        // (.cargo/config.toml), sealed bytes are nonce ‖ ciphertext ‖ tag as specified.
+        let key: [u8; 32] = hex::decode("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let nonce: [u8; NONCE_LEN] =
+            hex::decode("404142434445464748494a4b4c4d4e4f5051525354555657").unwrap().try_into().unwrap();
+        let aad = hex::decode("50515253c0c1c2c3c4c5c6c7").unwrap();
+        let plaintext: &[u8] = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.";
+        let expected = [
+            "404142434445464748494a4b4c4d4e4f5051525354555657",
+            "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f615c68b13b52e",
+            "c0875924c1c7987947deafd8780acf49",
+        ]
+        .concat();
+        let key = DataKey::from_bytes(key);
+        let sealed = key.seal(nonce, plaintext, &aad);
+        assert_eq!(hex::encode(&sealed), expected);
+        assert_eq!(key.open(&sealed, &aad).unwrap(), plaintext);
+        // Messages the length of a person's data, across Poly1305's 16-byte blocks.
+        for len in [0, 1, 15, 16, 17, 200, 1000] {
+            let m: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            assert_eq!(key.open(&key.seal(nonce, &m, b"p"), b"p").unwrap(), m);
+        }
+    }
+
+    #[test]
     fn blind_index_is_keyed_per_tenant() {
         let mk = MasterKey::from_bytes([7; 32]);
         let a = mk.blind_index_key(b"t1").index("email:a@b.de");
