@@ -17,10 +17,15 @@ pub(crate) fn ev(n: u64, body: EventBody) -> PendingEvent {
     PendingEvent { event_id: EventId::from_parts(1_700_000_000_000 + n, r), actor: Actor::System, body }
 }
 
-pub(crate) fn person_events(n: u64) -> Vec<PendingEvent> {
+/// Person `n`'s id and the id of its contact point, as [`person_events`] registers them.
+pub(crate) fn ids_of(n: u64) -> (PersonId, ContactPointId) {
     let mut r = [0u8; 10];
     r[..8].copy_from_slice(&n.to_le_bytes());
-    let person_id = PersonId::from_parts(n, r);
+    (PersonId::from_parts(n, r), ContactPointId::from_parts(n, r))
+}
+
+pub(crate) fn person_events(n: u64) -> Vec<PendingEvent> {
+    let (person_id, contact_point_id) = ids_of(n);
     vec![
         ev(
             n * 10,
@@ -34,7 +39,7 @@ pub(crate) fn person_events(n: u64) -> Vec<PendingEvent> {
         ev(
             n * 10 + 1,
             EventBody::ContactPointAdded {
-                contact_point_id: ContactPointId::from_parts(n, r),
+                contact_point_id,
                 person_id,
                 kind: ContactKind::Phone,
                 blind_index: format!("bi{n}"),

@@ -9,7 +9,7 @@ use konsent_store::ledger::Commit;
 use konsent_store::{Engine, GroupCommit, HeadWatch, PendingEvent, SideWrite, Submitted, ledger, queries};
 use konsent_testkit::both_engines;
 
-use super::common::{ev, now, person_events, tenant, verify};
+use super::common::{ev, ids_of, now, person_events, tenant, verify};
 
 /// An import batch's folding, committing as given.
 fn folding(n: u8, commit: Commit) -> Option<ledger::Folding> {
@@ -225,6 +225,12 @@ fn progress(after: i64, rows: i64) -> Vec<SideWrite> {
     }]
 }
 
+/// The rows the stored import progress counts as done, if any is stored.
+async fn rows_done(db: &konsent_store::Db) -> Option<i64> {
+    let row = db.fetch_optional("SELECT rows_done FROM imports", vec![]).await.unwrap();
+    row.map(|r| r.i64(0).unwrap())
+}
+
 both_engines!(an_import_batch_handed_on_after_one_that_failed_is_refused, |db| {
     let t = tenant(14);
     let g = writer(db);
@@ -240,33 +246,22 @@ both_engines!(an_import_batch_handed_on_after_one_that_failed_is_refused, |db| {
     let c = c.committed().await.unwrap_err().to_string();
     assert!(c.contains("did not commit"), "{c}");
     assert!(b.committed().await.is_err());
-    let stored = || async {
-        let row = db.fetch_optional("SELECT rows_done FROM imports", vec![]).await.unwrap();
-        row.map(|r| r.i64(0).unwrap())
-    };
     if db.engine() == Engine::Sqlite {
         // The first batch went back with the second, in their open transaction.
         assert!(a.committed().await.is_err());
         assert_eq!(queries::stats(db, t).await.unwrap().persons, 1, "no batch after the failed one landed");
-        assert_eq!(stored().await, None, "no progress stored past rows that were rolled back");
+        assert_eq!(rows_done(db).await, None, "no progress stored past rows that were rolled back");
         g.append(t, now(), person_events(2), progress(0, 10)).await.unwrap();
     } else {
         // PostgreSQL committed the first on its own.
         assert!(a.committed().await.is_ok());
     }
-    assert_eq!(stored().await, Some(10));
+    assert_eq!(rows_done(db).await, Some(10));
     // Resumed from the stored progress, the batches land in order.
     assert!(g.append(t, now(), person_events(4), progress(20, 30)).await.is_err(), "a gap is refused");
     g.append(t, now(), person_events(3), progress(10, 20)).await.unwrap();
     assert_eq!(queries::stats(db, t).await.unwrap().persons, 3);
 });
-
-/// Person `n`'s ids, as [`person_events`] makes them.
-fn ids_of(n: u64) -> (konsent_domain::ids::PersonId, konsent_domain::ids::ContactPointId) {
-    let mut r = [0u8; 10];
-    r[..8].copy_from_slice(&n.to_le_bytes());
-    (konsent_domain::ids::PersonId::from_parts(n, r), konsent_domain::ids::ContactPointId::from_parts(n, r))
-}
 
 both_engines!(contact_points_of_an_open_import_transaction_are_there_for_every_later_read_and_after_the_commit, |db| {
     let t = tenant(15);
@@ -316,23 +311,19 @@ both_engines!(a_contact_point_of_an_open_import_transaction_that_cannot_be_writt
     let c = g.submit(t, now(), person_events(4), progress(20, 30), folding(3, Commit::Lazy)).await.unwrap();
     let c = c.committed().await;
     assert!(b.committed().await.is_err(), "the clashing batch is not committed");
-    let stored = || async {
-        let row = db.fetch_optional("SELECT rows_done FROM imports", vec![]).await.unwrap();
-        row.map(|r| r.i64(0).unwrap())
-    };
     if db.engine() == Engine::Sqlite {
         // The three batches shared the transaction; it went back whole.
         assert!(a.committed().await.is_err());
         assert!(c.is_err());
         assert_eq!(queries::stats(db, t).await.unwrap().persons, 1, "nothing of the import stayed");
-        assert_eq!(stored().await, None, "no progress stored past rows that were rolled back");
+        assert_eq!(rows_done(db).await, None, "no progress stored past rows that were rolled back");
         assert!(queries::persons_by_blind_index(db, t, "bi2").await.unwrap().is_empty());
     } else {
         // PostgreSQL commits each batch on its own; the one after the failure is refused.
         assert_eq!(a.committed().await.unwrap().len(), 2);
         assert!(c.is_err());
         assert_eq!(queries::stats(db, t).await.unwrap().persons, 2);
-        assert_eq!(stored().await, Some(10));
+        assert_eq!(rows_done(db).await, Some(10));
     }
     // The chain goes on from where it was.
     let head = verify(db, t).await.unwrap();
