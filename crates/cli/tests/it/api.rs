@@ -309,7 +309,22 @@ app_test!(bad_input_gets_problem_json_naming_the_field, |app| {
         )
         .await;
     assert_eq!(r.status, 422);
-    assert_eq!(r.json["errors"][0]["field"], "contacts[0]", "{:?}", r.json);
+    assert_eq!(r.json["errors"][0]["field"], "contacts[0].phone", "{:?}", r.json);
+    // The gate names the field that was wrong too, down to the address field.
+    let adv = "01956f3a-0000-7000-8000-000000000001";
+    let r = app
+        .call("POST", "/v1/check", key, Some(json!({"phone": "abc", "channel": "phone_live", "advertiser_id": adv})))
+        .await;
+    assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("phone")), "{:?}", r.json);
+    let postal = json!({"street": "Hauptstr. 1", "postcode": "123", "city": "Köln"});
+    let r = app
+        .call("POST", "/v1/check", key, Some(json!({"postal": postal, "channel": "post", "advertiser_id": adv})))
+        .await;
+    assert_eq!((r.status, r.json["errors"][0]["field"].as_str()), (422, Some("postal.postcode")), "{:?}", r.json);
+    let r = app.call("POST", "/v1/check", key, Some(json!({"channel": "phone_live", "advertiser_id": adv}))).await;
+    let message = r.json["errors"][0]["message"].as_str().unwrap_or_default();
+    assert_eq!(r.json["errors"][0]["field"], "email|phone|postal", "{:?}", r.json);
+    assert!(message.starts_with("genau eines von email, phone, postal angeben"), "{message}");
     let r = app
         .call("POST", "/v1/check", key, Some(json!({"phone": PHONE, "channel": "telefon", "advertiser_id": "x"})))
         .await;
@@ -384,7 +399,7 @@ app_test!(r24_batch_check_streams_ndjson_and_csv_with_row_errors, |app| {
     assert_eq!((lines[0]["ref"].as_str(), lines[0]["allowed"].as_bool()), (Some("lead-1"), Some(true)));
     assert_eq!(lines[1]["allowed"], false);
     assert!(lines[1]["reasons"].as_array().unwrap().contains(&json!("no_consent")), "{}", lines[1]);
-    assert_eq!((lines[2]["row"].as_u64(), lines[2]["error"]["field"].as_str()), (Some(3), Some("email|phone")));
+    assert_eq!((lines[2]["row"].as_u64(), lines[2]["error"]["field"].as_str()), (Some(3), Some("phone")));
     assert_eq!((lines[3]["row"].as_u64(), lines[3]["error"]["field"].as_str()), (Some(4), Some("line")));
 
     let csv = "\u{feff}Telefon;Ref\r\n0171 2345678;a\r\n0171 0000000;b\r\n";

@@ -19,6 +19,17 @@ pub enum AddressError {
     TooLong(&'static str),
 }
 
+impl AddressError {
+    /// The address field that was wrong (`street`, `postcode`, `city`, `country`).
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Missing(f) | Self::TooLong(f) => *f,
+            Self::BadPostcode => "postcode",
+            Self::BadCountry(_) => "country",
+        }
+    }
+}
+
 /// A postal address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -269,7 +269,7 @@ fn prepare(
         Format::Csv => csv_row(header.unwrap_or(&[]), line).map_err(|(field, msg)| row_error(n, &field, msg))?,
     };
     let contact = (ContactInput { email: row.email, phone: row.phone, postal: None })
-        .parse("email|phone")
+        .parse("", "email|phone")
         .map_err(|e| row_error(n, &e.field, e.message))?;
     let channel = row.channel.or(d.channel).ok_or_else(|| row_error(n, "channel", "missing (row or ?channel=)"))?;
     let advertiser = row

@@ -113,7 +113,7 @@ pub async fn check(
 ) -> Result<Json<CheckResponse>, ApiError> {
     caller.require(Permission::Check)?;
     let contact = ContactInput { email: b.email, phone: b.phone, postal: b.postal }
-        .parse("email|phone|postal")
+        .parse("", "email|phone|postal")
         .map_err(|e| ApiError::invalid(vec![e]))?;
     let req = CheckRequest {
         contact,

@@ -144,14 +144,27 @@ pub struct ContactInput {
 }
 
 impl ContactInput {
-    /// Parses into a contact value; errors name `field`.
-    pub fn parse(&self, field: &str) -> Result<ContactValue, FieldError> {
-        let err = |m: String| FieldError { field: field.to_string(), message: m };
+    /// Parses into a contact value. An error names the field that was wrong after `prefix` (`""`,
+    /// or `contacts[1].` in a list): `email`, `phone`, `postal.postcode`; when none or more than
+    /// one is given, it names `kinds`, the fields the caller takes (`email|phone`).
+    pub fn parse(&self, prefix: &str, kinds: &str) -> Result<ContactValue, FieldError> {
+        let err = |field: &str, message: String| FieldError { field: format!("{prefix}{field}"), message };
         match (&self.email, &self.phone, &self.postal) {
-            (Some(e), None, None) => EmailAddress::parse(e).map(ContactValue::Email).map_err(|e| err(e.to_string())),
-            (None, Some(p), None) => crate::phones::parse(p).map(ContactValue::Phone).map_err(|e| err(e.to_string())),
-            (None, None, Some(a)) => a.clone().validated().map(ContactValue::Postal).map_err(|e| err(e.to_string())),
-            _ => Err(err("give exactly one of email, phone, postal".into())),
+            (Some(e), None, None) => {
+                EmailAddress::parse(e).map(ContactValue::Email).map_err(|e| err("email", e.to_string()))
+            }
+            (None, Some(p), None) => {
+                crate::phones::parse(p).map(ContactValue::Phone).map_err(|e| err("phone", e.to_string()))
+            }
+            (None, None, Some(a)) => a
+                .clone()
+                .validated()
+                .map(ContactValue::Postal)
+                .map_err(|e| err(&format!("postal.{}", e.field()), e.to_string())),
+            _ => {
+                let list = kinds.replace('|', ", ");
+                Err(err(kinds, format!("genau eines von {list} angeben / give exactly one of {list}")))
+            }
         }
     }
 }

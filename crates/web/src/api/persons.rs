@@ -103,7 +103,7 @@ pub async fn create_person(
     let mut contacts = Vec::new();
     let mut errors = Vec::new();
     for (i, c) in b.contacts.iter().enumerate() {
-        match c.parse(&format!("contacts[{i}]")) {
+        match c.parse(&format!("contacts[{i}]."), "email|phone|postal") {
             Ok(v) => contacts.push(v),
             Err(e) => errors.push(e),
         }

@@ -70,7 +70,7 @@ pub async fn add(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Permission::ManageSuppression)?;
     let contact = ContactInput { email: b.email, phone: b.phone, postal: None }
-        .parse("email|phone")
+        .parse("", "email|phone")
         .map_err(|e| ApiError::invalid(vec![e]))?;
     let scope = SuppressionScope { channels: b.channels, advertisers: b.advertisers };
     let e =
@@ -110,7 +110,7 @@ pub async fn lookup(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::ManageSuppression)?;
     let contact = ContactInput { email: b.email, phone: b.phone, postal: None }
-        .parse("email|phone")
+        .parse("", "email|phone")
         .map_err(|e| ApiError::invalid(vec![e]))?;
     Ok(Json(json!({"items": s.k.suppressions_for(caller.tenant, &contact).await?})))
 }
