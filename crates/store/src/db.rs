@@ -304,6 +304,16 @@ impl Tx {
         Ok(())
     }
 
+    /// Marks the transaction as one that erases personal data. On the SQLite ledger writer's own
+    /// connection its commit then has the log file emptied, so the erased bytes do not outlive
+    /// it in the log's older frames (`NativeConn::purge_log`). PostgreSQL keeps old row versions
+    /// until `VACUUM` (docs/operations.md, "Erasure on disk").
+    pub fn erases(&mut self) {
+        if let Tx::Native(t) = self {
+            t.erases();
+        }
+    }
+
     /// Which engine.
     pub fn engine(&self) -> Engine {
         match self {

@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -41,7 +43,15 @@ type ParamMaps = HashMap<(usize, usize), Vec<usize>>;
 
 /// A writer connection, shared by the writer thread's transactions one after another.
 #[derive(Clone)]
-pub struct NativeConn(Arc<Mutex<Connection>>, Arc<Mutex<ParamMaps>>);
+pub struct NativeConn(Arc<Mutex<Connection>>, Arc<Mutex<ParamMaps>>, Arc<LogPurge>);
+
+/// A request to the checkpointer thread to empty the log file (see [`NativeConn::purge_log`]).
+struct LogPurge {
+    /// Set by a commit that erased personal data; the thread clears it when it starts purging.
+    asked: Arc<AtomicBool>,
+    /// Wakes the checkpointer thread; `None` without the thread.
+    wake: Option<SyncSender<()>>,
+}
 
 impl std::fmt::Debug for NativeConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -71,13 +81,19 @@ impl NativeConn {
         c.pragma_update(None, "temp_store", "MEMORY").map_err(err)?;
         c.pragma_update(None, "cache_size", -65_536).map_err(err)?;
         c.set_prepared_statement_cache_capacity(256);
-        if let Err(e) = checkpoint_in_background(&mut c, path, checkpoints) {
-            // Without the thread the writer checkpoints in its own commits, as SQLite does by
-            // default: slower for bulk imports, nothing else changes.
-            tracing::warn!(error = %e, "no WAL checkpointer thread; the ledger writer checkpoints itself");
-            c.pragma_update(None, "wal_autocheckpoint", 16_384).map_err(err)?;
-        }
-        Ok(Self(Arc::new(Mutex::new(c)), Arc::default()))
+        let asked = Arc::new(AtomicBool::new(false));
+        let wake = match checkpoint_in_background(&mut c, path, checkpoints, Arc::clone(&asked)) {
+            Ok(wake) => Some(wake),
+            Err(e) => {
+                // Without the thread the writer checkpoints in its own commits, as SQLite does by
+                // default: slower for bulk imports, and erased bytes stay in the log's old
+                // frames until SQLite reuses them or the last connection closes.
+                tracing::warn!(error = %e, "no WAL checkpointer thread; the ledger writer checkpoints itself");
+                c.pragma_update(None, "wal_autocheckpoint", 16_384).map_err(err)?;
+                None
+            }
+        };
+        Ok(Self(Arc::new(Mutex::new(c)), Arc::default(), Arc::new(LogPurge { asked, wake })))
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -101,9 +117,24 @@ impl NativeConn {
     /// `BEGIN IMMEDIATE`: the returned transaction rolls back when dropped uncommitted.
     pub fn begin(&self) -> Result<NativeTx, StoreError> {
         self.lock().execute_batch("BEGIN IMMEDIATE").map_err(err)?;
-        Ok(NativeTx { conn: self.clone(), open: true })
+        Ok(NativeTx { conn: self.clone(), open: true, erased: false })
+    }
+
+    /// Asks the checkpointer thread to copy the whole log into the database and truncate the log
+    /// file to nothing, so that bytes a commit erased (overwritten in the database's pages by
+    /// `secure_delete`) do not stay behind in the log's older frames. The thread retries while
+    /// readers or the writer keep the log busy; returns at once.
+    pub fn purge_log(&self) {
+        self.2.asked.store(true, Ordering::SeqCst);
+        if let Some(wake) = &self.2.wake {
+            let _ = wake.try_send(());
+        }
     }
 }
+
+/// How often the checkpointer thread tries again to empty a log that readers or the writer keep
+/// busy.
+const PURGE_RETRY: Duration = Duration::from_millis(250);
 
 /// When the WAL is copied back into the database, in WAL frames (pages).
 #[derive(Debug, Clone, Copy)]
@@ -126,7 +157,12 @@ impl Checkpoints {
 /// writer; after one has copied every frame, the writer's next transaction starts the log anew.
 /// When the writer's connection closes, its hook (and with it the sender) is dropped and the
 /// thread ends.
-fn checkpoint_in_background(writer: &mut Connection, path: &Path, at: Checkpoints) -> Result<(), StoreError> {
+fn checkpoint_in_background(
+    writer: &mut Connection,
+    path: &Path,
+    at: Checkpoints,
+    purge_asked: Arc<AtomicBool>,
+) -> Result<SyncSender<()>, StoreError> {
     let checkpointer =
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(err)?;
@@ -135,22 +171,42 @@ fn checkpoint_in_background(writer: &mut Connection, path: &Path, at: Checkpoint
     std::thread::Builder::new()
         .name("konsent-checkpoint".into())
         .spawn(move || {
-            while woken.recv().is_ok() {
+            // Whether a purge was asked for and has not succeeded yet.
+            let mut purging = false;
+            loop {
+                let woke = if purging {
+                    woken.recv_timeout(PURGE_RETRY)
+                } else {
+                    woken.recv().map_err(|_| RecvTimeoutError::Disconnected)
+                };
+                if woke == Err(RecvTimeoutError::Disconnected) {
+                    break;
+                }
                 while woken.try_recv().is_ok() {}
-                match checkpointer.wal_checkpoint_v2(None::<&str>, rusqlite::wal::CheckpointMode::PASSIVE) {
-                    // Busy: the writer is checkpointing itself right now.
-                    Ok(_)
-                    | Err(rusqlite::Error::SqliteFailure(
+                purging |= purge_asked.swap(false, Ordering::SeqCst);
+                // TRUNCATE waits for no one here (no busy handler): with a reader or the writer
+                // in the log it copies what it can and answers busy, and is tried again.
+                let mode = if purging {
+                    rusqlite::wal::CheckpointMode::TRUNCATE
+                } else {
+                    rusqlite::wal::CheckpointMode::PASSIVE
+                };
+                match checkpointer.wal_checkpoint_v2(None::<&str>, mode) {
+                    Ok(_) => purging = false,
+                    // Busy: the writer is checkpointing itself, or (purging) the log is in use.
+                    Err(rusqlite::Error::SqliteFailure(
                         rusqlite::ffi::Error { code: rusqlite::ErrorCode::DatabaseBusy, .. },
                         _,
                     )) => {}
                     Err(e) => {
+                        purging = false;
                         tracing::warn!(error = %e, "background WAL checkpoint failed; the writer checkpoints itself")
                     }
                 }
             }
         })
         .map_err(|e| StoreError::Native(format!("no checkpoint thread: {e}")))?;
+    let hook_wake = wake.clone();
     writer
         .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, frames: std::ffi::c_int| {
             if frames >= at.inline {
@@ -158,17 +214,20 @@ fn checkpoint_in_background(writer: &mut Connection, path: &Path, at: Checkpoint
                 // thread makes this a no-op, not an error).
                 let _ = wal.checkpoint_v2(rusqlite::wal::CheckpointMode::PASSIVE);
             } else if frames >= at.wake {
-                let _ = wake.try_send(());
+                let _ = hook_wake.try_send(());
             }
             Ok(())
         }))
-        .map_err(err)
+        .map_err(err)?;
+    Ok(wake)
 }
 
 /// An open transaction on a [`NativeConn`].
 pub struct NativeTx {
     conn: NativeConn,
     open: bool,
+    /// Whether the transaction erased personal data: its commit then purges the log.
+    erased: bool,
 }
 
 /// Binds `args` by the number in each `$N` placeholder (SQLite numbers named parameters by first
@@ -222,7 +281,16 @@ impl NativeTx {
 
     pub(crate) fn commit(mut self) -> Result<(), StoreError> {
         self.open = false;
-        self.conn.lock().execute_batch("COMMIT").map_err(err)
+        self.conn.lock().execute_batch("COMMIT").map_err(err)?;
+        if self.erased {
+            self.conn.purge_log();
+        }
+        Ok(())
+    }
+
+    /// Marks the transaction as one that erases personal data (see [`NativeConn::purge_log`]).
+    pub(crate) fn erases(&mut self) {
+        self.erased = true;
     }
 }
 
@@ -314,6 +382,43 @@ mod tests {
         assert!(len(&path) > before + 100 * 3000, "the database file did not grow: {} bytes", len(&path));
         let rows: i64 = w.lock().query_row("SELECT count(*) FROM t", [], |r| r.get(0)).expect("count");
         assert_eq!(rows, 200);
+    }
+
+    /// Whether `needle` is anywhere in the file at `path`.
+    fn holds(path: &Path, needle: &[u8]) -> bool {
+        std::fs::read(path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))
+    }
+
+    #[test]
+    fn a_commit_that_erases_empties_the_log_so_the_erased_bytes_are_nowhere_on_disk() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (path, w) = writer(dir.path(), Checkpoints::DEFAULT);
+        w.lock().pragma_update(None, "secure_delete", "FAST").expect("as opened by Konsent");
+        let secret = b"ERASE-ME-0123456789-abcdefghijklmnopqrstuvwxyz";
+        let mut tx = w.begin().expect("begin");
+        tx.exec("INSERT INTO t (x) VALUES ($1)", &[Val::Bytes(secret.to_vec())]).expect("insert");
+        tx.commit().expect("commit");
+        fill(&w, 5);
+        assert!(holds(&wal(&path), secret), "written to the log first");
+
+        // A reader in the log holds the purge back; it goes through once the reader is done.
+        let reader = Connection::open(&path).expect("reader");
+        reader.execute_batch("BEGIN; SELECT count(*) FROM t;").expect("read");
+        let mut tx = w.begin().expect("begin");
+        tx.exec("DELETE FROM t WHERE x = $1", &[Val::Bytes(secret.to_vec())]).expect("delete");
+        tx.erases();
+        tx.commit().expect("commit");
+        std::thread::sleep(PURGE_RETRY * 2);
+        assert!(len(&wal(&path)) > 0, "not truncated under a reader's feet");
+        reader.execute_batch("COMMIT").expect("end the read");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while len(&wal(&path)) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(len(&wal(&path)), 0, "the log is emptied");
+        assert!(!holds(&path, secret) && !holds(&wal(&path), secret), "the erased bytes are gone from both files");
+        let rows: i64 = w.lock().query_row("SELECT count(*) FROM t", [], |r| r.get(0)).expect("count");
+        assert_eq!(rows, 5, "the other rows stay");
     }
 
     #[test]

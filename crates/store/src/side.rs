@@ -321,6 +321,7 @@ pub(crate) async fn write_side(
             }
         }
         SideWrite::Purge { doi_tokens_before, messages } => {
+            tx.erases();
             let mut n = 0;
             if let Some(before) = doi_tokens_before {
                 n += tx
@@ -336,6 +337,7 @@ pub(crate) async fn write_side(
             n
         }
         SideWrite::EraseVault { person_id, person_data, contact_points, attachments, destroy_key } => {
+            tx.erases();
             let mut n = crate::vault::erase(tx, tenant, person_id, person_data, &contact_points, destroy_key).await?;
             if destroy_key {
                 n += tx
