@@ -23,7 +23,7 @@ impl AddressError {
     /// The address field that was wrong (`street`, `postcode`, `city`, `country`).
     pub fn field(&self) -> &'static str {
         match self {
-            Self::Missing(f) | Self::TooLong(f) => *f,
+            Self::Missing(f) | Self::TooLong(f) => f,
             Self::BadPostcode => "postcode",
             Self::BadCountry(_) => "country",
         }
