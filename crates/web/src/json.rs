@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::problem::ApiError;
+use konsent_service::FieldError;
 
 /// A JSON request body whose rejection is an [`ApiError`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -47,11 +48,21 @@ where
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(match rejection {
-                JsonRejection::JsonDataError(e) => ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_body",
-                    format!("Inhalt passt nicht zum erwarteten Aufbau / {}", without_type_names(&e.body_text())),
-                ),
+                JsonRejection::JsonDataError(e) => {
+                    // Parsed again only to name the field: serde's path and message, apart.
+                    let mut de = serde_json::Deserializer::from_slice(&bytes);
+                    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                        Err(e) => ApiError::invalid_body(shape_error(&e.path().to_string(), &e.inner().to_string())),
+                        Ok(_) => ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "invalid_body",
+                            format!(
+                                "Inhalt passt nicht zum erwarteten Aufbau / {}",
+                                without_type_names(&e.body_text())
+                            ),
+                        ),
+                    }
+                }
                 JsonRejection::JsonSyntaxError(e) => {
                     ApiError::bad_request("malformed_json", format!("kein gültiges JSON / {}", e.body_text()))
                 }
@@ -69,6 +80,43 @@ where
             }),
         }
     }
+}
+
+/// A body that is JSON but not of the expected shape, as the field that was wrong and a message,
+/// German first. `path` is serde's (`.` for the body itself, `contacts[0].phone`); a missing
+/// field is named by its own path. Messages of Konsent's own types are German first already.
+fn shape_error(path: &str, english: &str) -> FieldError {
+    let english = without_type_names(english);
+    let english = match english.find(" at line ") {
+        Some(at) => english[..at].to_string(),
+        None => english,
+    };
+    let backticked = |m: &str| m.split('`').nth(1).map(str::to_string);
+    let mut field = if path == "." { String::new() } else { path.to_string() };
+    if english.starts_with("missing field")
+        && let Some(name) = backticked(&english)
+    {
+        field = if field.is_empty() { name } else { format!("{field}.{name}") };
+    }
+    const GERMAN: [(&str, &str); 7] = [
+        ("missing field", "Pflichtfeld fehlt"),
+        ("unknown field", "unbekanntes Feld"),
+        ("unknown variant", "unbekannter Wert"),
+        ("invalid type", "falscher Typ"),
+        ("invalid value", "ungültiger Wert"),
+        ("invalid length", "falsche Anzahl von Einträgen"),
+        ("duplicate field", "Feld doppelt angegeben"),
+    ];
+    let message = if english.contains(" / ") {
+        english
+    } else {
+        let de = GERMAN
+            .iter()
+            .find(|(en, _)| english.starts_with(en))
+            .map_or("passt nicht zum erwarteten Aufbau", |(_, de)| de);
+        format!("{de} / {english}")
+    };
+    FieldError { field: if field.is_empty() { "body".into() } else { field }, message }
 }
 
 /// serde names a nested object by its Rust type (`expected struct PrivacyNoticeRef`), which tells
@@ -118,7 +166,7 @@ fn nul_field(bytes: &[u8]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{nul_field, without_type_names};
+    use super::{nul_field, shape_error, without_type_names};
 
     #[test]
     fn a_nested_object_is_named_as_an_object_not_as_a_rust_type() {
@@ -129,6 +177,26 @@ mod tests {
             "privacy_notice: invalid type: string \"x\", expected a JSON object (its fields: /openapi.json) at line 1 column 9"
         );
         assert_eq!(without_type_names("key: missing field `key`"), "key: missing field `key`");
+    }
+
+    #[test]
+    fn a_body_of_the_wrong_shape_names_the_field_german_first() {
+        let e = shape_error(".", "missing field `last_name` at line 1 column 20");
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("last_name", "Pflichtfeld fehlt / missing field `last_name`")
+        );
+        let e = shape_error("address", "missing field `city`");
+        assert_eq!(e.field, "address.city");
+        let e = shape_error("shoe_size", "unknown field `shoe_size`, expected one of `first_name`, `last_name`");
+        assert_eq!(e.field, "shoe_size");
+        assert!(e.message.starts_with("unbekanntes Feld / unknown field `shoe_size`"), "{}", e.message);
+        let e = shape_error("privacy_notice", "invalid type: string \"x\", expected struct PrivacyNoticeRef");
+        assert!(e.message.starts_with("falscher Typ / invalid type"), "{}", e.message);
+        assert!(e.message.contains("expected a JSON object") && !e.message.contains("struct"), "{}", e.message);
+        let own = "unbekannter Kanal / unknown channel 'phone' (expected one of …)";
+        assert_eq!(shape_error("channel", own).message, own, "Konsent's own messages stay as they are");
+        assert_eq!(shape_error(".", "expected value").field, "body");
     }
 
     #[test]

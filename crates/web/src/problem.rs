@@ -74,6 +74,11 @@ impl ApiError {
         let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
         Self { status: StatusCode::UNPROCESSABLE_ENTITY, code: "validation_failed", detail, errors }
     }
+    /// 422 for a JSON body of the wrong shape (`invalid_body`: a missing, unknown or mistyped
+    /// field), with the field named as in [`ApiError::invalid`].
+    pub fn invalid_body(error: FieldError) -> Self {
+        Self { code: "invalid_body", ..Self::invalid(vec![error]) }
+    }
     /// 404: also for ids of other tenants, so they are indistinguishable.
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", format!("nicht gefunden / not found: {what}"))
@@ -173,7 +178,7 @@ problem_responses! {
     /// Falscher Inhaltstyp / the body is not sent as `Content-Type: application/json`
     /// (`unsupported_media_type`).
     UnsupportedMediaType;
-    /// Ungültige Eingabe / wrong types or unknown fields (`invalid_body`) or failed validation
-    /// (`validation_failed`, with `errors` listing every failing field).
+    /// Ungültige Eingabe / a missing, unknown or mistyped field (`invalid_body`) or failed
+    /// validation (`validation_failed`); `errors` lists each failing field.
     Unprocessable;
 }

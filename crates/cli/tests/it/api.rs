@@ -291,8 +291,23 @@ app_test!(bad_input_gets_problem_json_naming_the_field, |app| {
         app.call("POST", "/v1/persons", key, Some(json!({"first_name": "A", "last_name": "B", "shoe_size": 42}))).await;
     assert_eq!(r.status, 422);
     assert!(r.json["detail"].as_str().unwrap().contains("shoe_size"), "{:?}", r.json);
+    // A body of the wrong shape names the field in `errors` as a failed validation does, German first.
+    let field_error = |r: &crate::harness::Response| {
+        let e = &r.json["errors"][0];
+        (r.json["code"].as_str().map(String::from), e["field"].as_str().map(String::from), e["message"].to_string())
+    };
+    let (code, field, message) = field_error(&r);
+    assert_eq!((code.as_deref(), field.as_deref()), (Some("invalid_body"), Some("shoe_size")), "{:?}", r.json);
+    assert!(message.starts_with("\"unbekanntes Feld / unknown field"), "{message}");
     let r = app.call("POST", "/v1/persons", key, Some(json!({"first_name": 5, "last_name": "B"}))).await;
     assert_eq!(r.status, 422, "{:?}", r.json);
+    let (_, field, message) = field_error(&r);
+    assert_eq!(field.as_deref(), Some("first_name"), "{:?}", r.json);
+    assert!(message.starts_with("\"falscher Typ / invalid type"), "{message}");
+    let r = app.call("POST", "/v1/persons", key, Some(json!({"first_name": "A"}))).await;
+    let (_, field, message) = field_error(&r);
+    assert_eq!((r.status, field.as_deref()), (422, Some("last_name")), "{:?}", r.json);
+    assert!(message.starts_with("\"Pflichtfeld fehlt / missing field"), "{message}");
     // A nested object given as a string: named as an object with a pointer to its fields, not
     // by the server's type name.
     let r = app.call("POST", "/v1/texts", key, Some(json!({"privacy_notice": "https://example.de/ds"}))).await;
