@@ -63,9 +63,11 @@ where
                         ),
                     }
                 }
-                JsonRejection::JsonSyntaxError(e) => {
-                    ApiError::bad_request("malformed_json", format!("kein gültiges JSON / {}", e.body_text()))
-                }
+                JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
+                    "malformed_json",
+                    syntax_error(&bytes)
+                        .unwrap_or_else(|| format!("kein gültiges JSON / not valid JSON: {}", e.body_text())),
+                ),
                 JsonRejection::MissingJsonContentType(_) => ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "unsupported_media_type",
@@ -80,6 +82,13 @@ where
             }),
         }
     }
+}
+
+/// Where a body that is not JSON breaks, German first: `kein gültiges JSON (Zeile 1, Spalte 2) /
+/// not valid JSON: key must be a string at line 1 column 2`.
+fn syntax_error(bytes: &[u8]) -> Option<String> {
+    let e = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).err()?;
+    Some(format!("kein gültiges JSON (Zeile {}, Spalte {}) / not valid JSON: {e}", e.line(), e.column()))
 }
 
 /// A body that is JSON but not of the expected shape, as the field that was wrong and a message,
@@ -166,7 +175,7 @@ fn nul_field(bytes: &[u8]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{nul_field, shape_error, without_type_names};
+    use super::{nul_field, shape_error, syntax_error, without_type_names};
 
     #[test]
     fn a_nested_object_is_named_as_an_object_not_as_a_rust_type() {
@@ -197,6 +206,16 @@ mod tests {
         let own = "unbekannter Kanal / unknown channel 'phone' (expected one of …)";
         assert_eq!(shape_error("channel", own).message, own, "Konsent's own messages stay as they are");
         assert_eq!(shape_error(".", "expected value").field, "body");
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_placed_by_line_and_column_german_first() {
+        assert_eq!(
+            syntax_error(b"{\n  \"a\": tru }").as_deref(),
+            Some("kein gültiges JSON (Zeile 2, Spalte 11) / not valid JSON: expected ident at line 2 column 11")
+        );
+        assert!(syntax_error(b"").is_some_and(|m| m.starts_with("kein gültiges JSON (Zeile 1, Spalte 0)")));
+        assert_eq!(syntax_error(br#"{"a": [1, 2]}"#), None, "valid JSON of any shape");
     }
 
     #[test]

@@ -287,6 +287,8 @@ app_test!(bad_input_gets_problem_json_naming_the_field, |app| {
         (r.status, r.ctype.as_str(), r.json["code"].as_str()),
         (400, "application/problem+json", Some("malformed_json"))
     );
+    let detail = r.json["detail"].as_str().unwrap_or_default();
+    assert!(detail.starts_with("kein gültiges JSON (Zeile 1, Spalte 2) / not valid JSON"), "{detail}");
     let r =
         app.call("POST", "/v1/persons", key, Some(json!({"first_name": "A", "last_name": "B", "shoe_size": 42}))).await;
     assert_eq!(r.status, 422);
