@@ -2,6 +2,7 @@
 
 mod api;
 mod assisted;
+mod bad_input;
 mod browser;
 mod cli;
 mod crash;
