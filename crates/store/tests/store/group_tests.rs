@@ -231,12 +231,22 @@ async fn rows_done(db: &konsent_store::Db) -> Option<i64> {
     row.map(|r| r.i64(0).unwrap())
 }
 
-both_engines!(an_import_batch_handed_on_after_one_that_failed_is_refused, |db| {
-    let t = tenant(14);
+/// A writer that has stored person 1 and holds an import transaction open with person 2's
+/// batch (rows 0 to 10), taken but not committed.
+async fn person_1_stored_and_an_import_of_person_2_open(
+    db: &konsent_store::Db,
+    t: konsent_domain::ids::TenantId,
+) -> (GroupCommit, Submitted) {
     let g = writer(db);
     g.append(t, now(), person_events(1), vec![]).await.unwrap();
     let mut a = g.submit(t, now(), person_events(2), progress(0, 10), folding(1, Commit::Open)).await.unwrap();
     a.when_taken().await;
+    (g, a)
+}
+
+both_engines!(an_import_batch_handed_on_after_one_that_failed_is_refused, |db| {
+    let t = tenant(14);
+    let (g, a) = person_1_stored_and_an_import_of_person_2_open(db, t).await;
     // The second batch fails (person 1 again) and takes the first back with it; the import has
     // already handed on the third, planned on what the first two would have created.
     let again = vec![ev(9_000, person_events(1).remove(0).body)];
@@ -297,10 +307,7 @@ both_engines!(contact_points_of_an_open_import_transaction_are_there_for_every_l
 
 both_engines!(a_contact_point_of_an_open_import_transaction_that_cannot_be_written_fails_the_transaction, |db| {
     let t = tenant(16);
-    let g = writer(db);
-    g.append(t, now(), person_events(1), vec![]).await.unwrap();
-    let mut a = g.submit(t, now(), person_events(2), progress(0, 10), folding(1, Commit::Open)).await.unwrap();
-    a.when_taken().await;
+    let (g, a) = person_1_stored_and_an_import_of_person_2_open(db, t).await;
     // A new person whose contact point has the id of person 2's: the row cannot be stored.
     let mut clash = person_events(3);
     if let EventBody::ContactPointAdded { contact_point_id, .. } = &mut clash[1].body {
