@@ -124,7 +124,7 @@ impl NativeConn {
     /// file to nothing, so that bytes a commit erased (overwritten in the database's pages by
     /// `secure_delete`) do not stay behind in the log's older frames. The thread retries while
     /// readers or the writer keep the log busy; returns at once.
-    pub fn purge_log(&self) {
+    pub(crate) fn purge_log(&self) {
         self.2.asked.store(true, Ordering::SeqCst);
         if let Some(wake) = &self.2.wake {
             let _ = wake.try_send(());

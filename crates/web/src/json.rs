@@ -2,11 +2,11 @@
 //! wrong content type, oversized bodies) become problem+json 4xx responses, not plain-text errors.
 
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::error::Category;
 
 use crate::problem::ApiError;
 use konsent_service::FieldError;
@@ -45,50 +45,25 @@ where
                 format!("{field}: enthält ein NUL-Zeichen / contains a NUL character (\\u0000)"),
             ));
         }
-        match axum::Json::<T>::from_bytes(&bytes) {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(match rejection {
-                JsonRejection::JsonDataError(e) => {
-                    // Parsed again only to name the field: serde's path and message, apart.
-                    let mut de = serde_json::Deserializer::from_slice(&bytes);
-                    match serde_path_to_error::deserialize::<_, T>(&mut de) {
-                        Err(e) => ApiError::invalid_body(shape_error(&e.path().to_string(), &e.inner().to_string())),
-                        Ok(_) => ApiError::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "invalid_body",
-                            format!(
-                                "Inhalt passt nicht zum erwarteten Aufbau / {}",
-                                without_type_names(&e.body_text())
-                            ),
-                        ),
-                    }
-                }
-                JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
-                    "malformed_json",
-                    syntax_error(&bytes)
-                        .unwrap_or_else(|| format!("kein gültiges JSON / not valid JSON: {}", e.body_text())),
-                ),
-                JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "bitte als Content-Type: application/json senden / send the body as Content-Type: application/json",
-                ),
-                JsonRejection::BytesRejection(_) => ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    "Anfrage zu groß oder unlesbar / the request body is too large or unreadable",
-                ),
-                other => ApiError::bad_request("bad_request", other.body_text()),
-            }),
+        // One parse that keeps serde's path, so a body of the wrong shape names its field.
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Ok(v) => de.end().map(|()| ApiJson(v)).map_err(|e| malformed(&e)),
+            Err(e) if e.inner().classify() == Category::Data => {
+                Err(ApiError::invalid_body(shape_error(&e.path().to_string(), &e.inner().to_string())))
+            }
+            Err(e) => Err(malformed(e.inner())),
         }
     }
 }
 
-/// Where a body that is not JSON breaks, German first: `kein gültiges JSON (Zeile 1, Spalte 2) /
-/// not valid JSON: key must be a string at line 1 column 2`.
-fn syntax_error(bytes: &[u8]) -> Option<String> {
-    let e = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).err()?;
-    Some(format!("kein gültiges JSON (Zeile {}, Spalte {}) / not valid JSON: {e}", e.line(), e.column()))
+/// A body that is not JSON, placed by line and column, German first: `kein gültiges JSON (Zeile 1,
+/// Spalte 2) / not valid JSON: key must be a string at line 1 column 2`.
+fn malformed(e: &serde_json::Error) -> ApiError {
+    ApiError::bad_request(
+        "malformed_json",
+        format!("kein gültiges JSON (Zeile {}, Spalte {}) / not valid JSON: {e}", e.line(), e.column()),
+    )
 }
 
 /// A body that is JSON but not of the expected shape, as the field that was wrong and a message,
@@ -175,7 +150,7 @@ fn nul_field(bytes: &[u8]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{nul_field, shape_error, syntax_error, without_type_names};
+    use super::{malformed, nul_field, shape_error, without_type_names};
 
     #[test]
     fn a_nested_object_is_named_as_an_object_not_as_a_rust_type() {
@@ -210,12 +185,15 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_json_is_placed_by_line_and_column_german_first() {
+        let detail = |bytes: &[u8]| {
+            let e = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).expect_err("not JSON");
+            malformed(&e).detail
+        };
         assert_eq!(
-            syntax_error(b"{\n  \"a\": tru }").as_deref(),
-            Some("kein gültiges JSON (Zeile 2, Spalte 11) / not valid JSON: expected ident at line 2 column 11")
+            detail(b"{\n  \"a\": tru }"),
+            "kein gültiges JSON (Zeile 2, Spalte 11) / not valid JSON: expected ident at line 2 column 11"
         );
-        assert!(syntax_error(b"").is_some_and(|m| m.starts_with("kein gültiges JSON (Zeile 1, Spalte 0)")));
-        assert_eq!(syntax_error(br#"{"a": [1, 2]}"#), None, "valid JSON of any shape");
+        assert!(detail(b"").starts_with("kein gültiges JSON (Zeile 1, Spalte 0)"));
     }
 
     #[test]
